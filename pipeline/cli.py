@@ -1,0 +1,73 @@
+"""The ``prepress`` command: one entry point, one module per family of subcommands.
+
+Subcommands are imported only when called, so ``prepress analyze`` does not pay for Celery and
+``prepress --help`` stays fast. Each maps to ``module:function`` under ``pipeline.commands``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import click
+
+#: Subcommand name -> "module:attribute" of its click command.
+COMMANDS = {
+    "analyze": "pipeline.commands.analyze:analyze",
+    "preview": "pipeline.commands.preview:preview",
+    "up": "pipeline.commands.run:up",
+    "worker": "pipeline.commands.run:worker",
+    "watch": "pipeline.commands.run:watch",
+    "beat": "pipeline.commands.run:beat",
+    "demo": "pipeline.commands.run:demo",
+    "process": "pipeline.commands.jobs:process",
+    "jobs": "pipeline.commands.jobs:jobs",
+    "show": "pipeline.commands.jobs:show",
+    "retry": "pipeline.commands.jobs:retry",
+    "reprocess": "pipeline.commands.jobs:reprocess",
+    "mode": "pipeline.commands.jobs:mode",
+    "flower": "pipeline.commands.ops:flower",
+    "backup": "pipeline.commands.ops:backup",
+    "restore": "pipeline.commands.ops:restore",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attribute = target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+@click.group(cls=LazyGroup)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="prepress.toml to use (default: $PREPRESS_CONFIG, else ./prepress.toml).")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """prepress: Signa Station PDFs from the hotfolder to the CTP bureau, the press and the books."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+
+
+def load_config_or_exit(ctx: click.Context, explicit: str | None = None):  # noqa: ANN201
+    """The configuration for a subcommand; a ConfigError ends the command with status 2."""
+    from pipeline.config import load_config
+    from pipeline.errors import ConfigError
+
+    path = explicit or (ctx.find_root().obj or {}).get("config_path")
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        ctx.exit(2)

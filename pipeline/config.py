@@ -1,0 +1,504 @@
+"""prepress.toml: loading, checking and the defaults, all in one place.
+
+The file is found by ``--config PATH``, else ``$PREPRESS_CONFIG``, else ``./prepress.toml``.
+Every problem raises :class:`ConfigError` naming the file and the key. Secrets may sit in the
+file (a warning is logged when it is readable by group or others) or in environment variables
+the file names (``password_env``); they are resolved here and never stored anywhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from pipeline.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+#: Environment variable naming the configuration file.
+CONFIG_ENV = "PREPRESS_CONFIG"
+#: Configuration file looked for in the current folder.
+DEFAULT_CONFIG_NAME = "prepress.toml"
+#: Work folder (hotfolder, spool, done, failed, previews, var) when none is configured.
+DEFAULT_WORK_DIR = "work"
+#: Redis database used as broker and result backend.
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
+#: Seconds a file's size and mtime must stay still before the watcher takes it.
+DEFAULT_STABLE_SECONDS = 2.0
+#: Days an archived original stays in done/.
+DEFAULT_RETENTION_DAYS = 90
+#: Broker and result-backend visibility timeout; longer than the longest step.
+DEFAULT_VISIBILITY_TIMEOUT = 4 * 3600
+#: SMS text; placeholders as for outputter filenames.
+DEFAULT_SMS_TEMPLATE = "{order} {job} {plates}->{press} {outputter}"
+#: smsc.ua send endpoint.
+DEFAULT_SMS_API_URL = "https://smsc.ua/sys/send.php"
+#: Local time of the nightly database backup.
+DEFAULT_BACKUP_TIME = "02:30"
+
+#: Placeholders allowed in ``filename`` and ``template``.
+PLACEHOLDERS = frozenset(
+    {"stem", "order", "job", "press", "outputter", "plates", "plate_w", "plate_h",
+     "inks", "inks_suffix", "ext"}
+)
+
+#: A number in a mark: decimal comma or point.
+_NUM = r"\d+(?:[.,]\d+)?"
+#: Separator of a paper size: latin x, cyrillic х, multiplication sign, star.
+_BY = r"\s*[xXхХ×*]\s*"
+#: The marks the shop uses, by Signa CreationName: regexes with named groups ``press``,
+#: ``outputter``, ``paper_w``, ``paper_h``. ``[marks.NAME] pattern = "..."`` adds or replaces.
+DEFAULT_MARKS: dict[str, str] = {
+    "Machine": r":\s*(?P<press>[^\s:]+)",
+    "Outputter": r":\s*(?P<outputter>[^\s:]+)",
+    "Paper": rf":\s*(?P<paper_w>{_NUM}){_BY}(?P<paper_h>{_NUM})",
+    "tes_Outputter": (
+        rf":\s*(?P<outputter>[^\s:]+)\s+(?P<press>[^\s:]+)\s+"
+        rf"(?P<paper_w>{_NUM}){_BY}(?P<paper_h>{_NUM})"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Press:
+    """A printing press: its plate, gripper margin, preview target and SMS recipients."""
+
+    name: str
+    plate_mm: tuple[float, float]
+    gripper_mm: float
+    preview_url: str | None = None
+    sms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outputter:
+    """A CTP bureau: where its plate files go and under which name."""
+
+    name: str
+    url: str | None = None
+    dir_by_press: Mapping[str, str] = field(default_factory=dict)
+    filename: str | None = None
+    notify: bool = True
+    active: bool = False  # FTP active mode instead of passive
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    provider: str = "smsc"
+    api_url: str = DEFAULT_SMS_API_URL
+    login: str = ""
+    password: str = ""
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
+    admin: tuple[str, ...] = ()
+    template: str = DEFAULT_SMS_TEMPLATE
+    timeout: float = 15.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.login and self.api_url)
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    host: str = ""
+    port: int = 22
+    user: str = ""
+    key_file: str = ""
+    known_hosts: str = ""
+    remote_dir: str = "prepress-backups"
+    keep_daily: int = 14
+    keep_monthly: int = 12
+    time: str = DEFAULT_BACKUP_TIME
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host and self.user)
+
+
+@dataclass(frozen=True)
+class FlowerSettings:
+    address: str = "127.0.0.1"
+    port: int = 5555
+    user: str = ""
+    password: str = ""
+    oauth: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The work folder and the folders a file moves through."""
+
+    work_dir: Path
+
+    @property
+    def hotfolder(self) -> Path:
+        return self.work_dir / "hotfolder"
+
+    @property
+    def spool(self) -> Path:
+        return self.work_dir / "spool"
+
+    @property
+    def done(self) -> Path:
+        return self.work_dir / "done"
+
+    @property
+    def failed(self) -> Path:
+        return self.work_dir / "failed"
+
+    @property
+    def previews(self) -> Path:
+        return self.work_dir / "previews"
+
+    @property
+    def var(self) -> Path:
+        return self.work_dir / "var"
+
+    def create(self) -> None:
+        for folder in (self.hotfolder, self.spool, self.done, self.failed, self.previews,
+                       self.var):
+            folder.mkdir(parents=True, exist_ok=True)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything prepress.toml says, checked, with secrets resolved."""
+
+    source: Path | None
+    presses: Mapping[str, Press]
+    outputters: Mapping[str, Outputter]
+    marks: Mapping[str, str]
+    paths: Paths
+    database_url: str
+    broker_url: str
+    result_backend: str
+    visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
+    stable_seconds: float = DEFAULT_STABLE_SECONDS
+    polling: bool = False
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    max_pages: int = 2000
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    backup: BackupSettings = field(default_factory=BackupSettings)
+    flower: FlowerSettings = field(default_factory=FlowerSettings)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value known to this configuration, for masking."""
+        found = [self.sms.password, self.flower.password]
+        for url in [o.url for o in self.outputters.values()] + [
+            p.preview_url for p in self.presses.values()
+        ]:
+            if url:
+                password = urlsplit(url).password
+                if password:
+                    found += [password, unquote(password)]
+        return tuple(s for s in found if s)
+
+
+def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Where the configuration is: the explicit path, $PREPRESS_CONFIG, or ./prepress.toml."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    return Path(DEFAULT_CONFIG_NAME)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read, check and return the configuration; raise ConfigError naming file and key."""
+    source = find_config_path(path)
+    try:
+        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{source}: configuration file not found. Copy prepress.example.toml to "
+            f"{source} or pass --config PATH (or set ${CONFIG_ENV})."
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML ({exc}); fix the syntax.") from None
+    config = config_from_dict(raw, source=source)
+    _warn_if_world_readable(source, config)
+    return config
+
+
+def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Config:
+    """Build a Config from already parsed TOML (tests and the demo use this directly)."""
+    reader = _Reader(source)
+    reader.only(raw, "", {"paths", "database", "celery", "watcher", "presses", "outputters",
+                          "marks", "sms", "backup", "flower", "analysis"})
+    base = source.parent if source else Path.cwd()
+    paths_raw = reader.table(raw, "paths")
+    reader.only(paths_raw, "paths", {"work_dir"})
+    work_dir = Path(reader.text(paths_raw, "paths.work_dir", DEFAULT_WORK_DIR))
+    paths = Paths(work_dir if work_dir.is_absolute() else base / work_dir)
+    database = reader.table(raw, "database")
+    reader.only(database, "database", {"url"})
+    celery = reader.table(raw, "celery")
+    reader.only(celery, "celery", {"broker_url", "result_backend", "visibility_timeout"})
+    broker = os.environ.get("PREPRESS_BROKER_URL") or reader.text(
+        celery, "celery.broker_url", DEFAULT_BROKER_URL)
+    watcher = reader.table(raw, "watcher")
+    reader.only(watcher, "watcher", {"stable_seconds", "polling", "retention_days"})
+    analysis = reader.table(raw, "analysis")
+    reader.only(analysis, "analysis", {"max_pages"})
+    presses = _presses(reader, reader.table(raw, "presses"))
+    outputters = _outputters(reader, reader.table(raw, "outputters"), presses)
+    return Config(
+        source=source,
+        presses=presses,
+        outputters=outputters,
+        marks=_marks(reader, reader.table(raw, "marks")),
+        paths=paths,
+        database_url=os.environ.get("PREPRESS_DATABASE_URL") or reader.text(
+            database, "database.url", f"sqlite:///{paths.var / 'prepress.db'}"),
+        broker_url=broker,
+        result_backend=os.environ.get("PREPRESS_RESULT_BACKEND") or reader.text(
+            celery, "celery.result_backend", broker),
+        visibility_timeout=int(reader.number(
+            celery, "celery.visibility_timeout", DEFAULT_VISIBILITY_TIMEOUT)),
+        stable_seconds=reader.number(watcher, "watcher.stable_seconds", DEFAULT_STABLE_SECONDS),
+        polling=reader.boolean(watcher, "watcher.polling", False),
+        retention_days=int(reader.number(
+            watcher, "watcher.retention_days", DEFAULT_RETENTION_DAYS)),
+        max_pages=int(reader.number(analysis, "analysis.max_pages", 2000)),
+        sms=_sms(reader, reader.table(raw, "sms")),
+        backup=_backup(reader, reader.table(raw, "backup")),
+        flower=_flower(reader, reader.table(raw, "flower")),
+    )
+
+
+def check_placeholders(template: str, key: str, source: Path | None) -> None:
+    """Raise ConfigError when ``template`` uses a placeholder prepress does not fill."""
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {key} = {template!r} is not a valid template ({exc}).")
+    unknown = sorted(n for n in names if n.split(".")[0].split("[")[0] not in PLACEHOLDERS)
+    if unknown or "" in names:
+        raise ConfigError(
+            f"{source}: {key} uses unknown placeholder(s) {unknown or ['{}']}; "
+            f"allowed: {', '.join('{' + p + '}' for p in sorted(PLACEHOLDERS))}."
+        )
+
+
+class _Reader:
+    """Typed access to parsed TOML with messages that name the file and the key."""
+
+    def __init__(self, source: Path | None) -> None:
+        self.source = source
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.source or 'configuration'}: {key}: {problem}")
+
+    def only(self, table: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
+        for key in table:
+            if key not in allowed:
+                name = f"{prefix}.{key}" if prefix else key
+                raise self.fail(name, f"unknown key; expected one of {', '.join(sorted(allowed))}")
+
+    def table(self, raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+        value = raw.get(key.rsplit(".", 1)[-1], {})
+        if not isinstance(value, Mapping):
+            raise self.fail(key, "must be a table")
+        return value
+
+    def text(self, raw: Mapping[str, Any], key: str, default: str = "") -> str:
+        value = raw.get(key.rsplit(".", 1)[-1], default)
+        if not isinstance(value, str):
+            raise self.fail(key, f"must be a string, got {value!r}")
+        return value
+
+    def number(self, raw: Mapping[str, Any], key: str, default: float) -> float:
+        value = raw.get(key.rsplit(".", 1)[-1], default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise self.fail(key, f"must be a number >= 0, got {value!r}")
+        return float(value)
+
+    def boolean(self, raw: Mapping[str, Any], key: str, default: bool) -> bool:
+        value = raw.get(key.rsplit(".", 1)[-1], default)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"must be true or false, got {value!r}")
+        return value
+
+    def strings(self, raw: Mapping[str, Any], key: str) -> tuple[str, ...]:
+        value = raw.get(key.rsplit(".", 1)[-1], [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, f"must be a list of strings, got {value!r}")
+        return tuple(value)
+
+    def secret(self, raw: Mapping[str, Any], key: str) -> str:
+        """A password given inline or through ``<name>_env`` naming an environment variable."""
+        name = key.rsplit(".", 1)[-1]
+        env_name = raw.get(f"{name}_env")
+        if env_name is not None:
+            if not isinstance(env_name, str) or env_name not in os.environ:
+                raise self.fail(f"{key}_env", f"environment variable {env_name!r} is not set")
+            return os.environ[env_name]
+        return self.text(raw, key)
+
+
+def _presses(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, Press]:
+    if not raw:
+        raise reader.fail("presses", "no press configured; add a [presses.NAME] table "
+                                     "with plate_mm and gripper_mm")
+    presses = {}
+    for name, table in raw.items():
+        key = f"presses.{name}"
+        if not isinstance(table, Mapping):
+            raise reader.fail(key, "must be a table")
+        reader.only(table, key, {"plate_mm", "gripper_mm", "preview_url", "sms"})
+        plate = table.get("plate_mm")
+        if (not isinstance(plate, list) or len(plate) != 2
+                or not all(isinstance(v, int | float) and v > 0 for v in plate)):
+            raise reader.fail(f"{key}.plate_mm", f"must be [width, height] in mm, got {plate!r}")
+        if "gripper_mm" not in table:
+            raise reader.fail(f"{key}.gripper_mm", "missing; the paper edge above the plate's "
+                                                   "bottom edge, in mm")
+        presses[name] = Press(
+            name=name,
+            plate_mm=(float(plate[0]), float(plate[1])),
+            gripper_mm=reader.number(table, f"{key}.gripper_mm", 0),
+            preview_url=reader.text(table, f"{key}.preview_url") or None,
+            sms=reader.strings(table, f"{key}.sms"),
+        )
+    return presses
+
+
+def _outputters(reader: _Reader, raw: Mapping[str, Any],
+                presses: Mapping[str, Press]) -> dict[str, Outputter]:
+    if not raw:
+        raise reader.fail("outputters", "no CTP bureau configured; add an [outputters.NAME] table")
+    outputters = {}
+    for name, table in raw.items():
+        key = f"outputters.{name}"
+        if not isinstance(table, Mapping):
+            raise reader.fail(key, "must be a table")
+        reader.only(table, key, {"url", "password_env", "dir_by_press", "filename", "notify",
+                                 "active"})
+        dirs = reader.table(table, f"{key}.dir_by_press")
+        for press, folder in dirs.items():
+            if press not in presses:
+                raise reader.fail(f"{key}.dir_by_press.{press}",
+                                  f"press not configured; known: {', '.join(presses)}")
+            if not isinstance(folder, str):
+                raise reader.fail(f"{key}.dir_by_press.{press}", "must be a string")
+        filename = reader.text(table, f"{key}.filename") or None
+        if filename:
+            check_placeholders(filename, f"{key}.filename", reader.source)
+        outputters[name] = Outputter(
+            name=name,
+            url=_with_password(reader.text(table, f"{key}.url") or None,
+                               table.get("password_env"), f"{key}.password_env", reader),
+            dir_by_press=dict(dirs),
+            filename=filename,
+            notify=reader.boolean(table, f"{key}.notify", True),
+            active=reader.boolean(table, f"{key}.active", False),
+        )
+    return outputters
+
+
+def _with_password(url: str | None, env_name: Any, key: str, reader: _Reader) -> str | None:
+    """Put the password from the named environment variable into the URL."""
+    if url is None or env_name is None:
+        return url
+    if not isinstance(env_name, str) or env_name not in os.environ:
+        raise reader.fail(key, f"environment variable {env_name!r} is not set")
+    from urllib.parse import quote
+
+    parts = urlsplit(url)
+    user = parts.username or "anonymous"
+    host = parts.hostname or ""
+    netloc = f"{user}:{quote(os.environ[env_name], safe='')}@{host}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _marks(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, str]:
+    import re
+
+    marks = dict(DEFAULT_MARKS)
+    for name, table in raw.items():
+        key = f"marks.{name}"
+        if not isinstance(table, Mapping):
+            raise reader.fail(key, "must be a table with a pattern")
+        reader.only(table, key, {"pattern"})
+        pattern = reader.text(table, f"{key}.pattern")
+        try:
+            groups = set(re.compile(pattern).groupindex)
+        except re.error as exc:
+            raise reader.fail(f"{key}.pattern", f"not a valid regular expression ({exc})")
+        if not groups & {"press", "outputter", "paper_w"}:
+            raise reader.fail(f"{key}.pattern", "needs a named group press, outputter or "
+                                                "paper_w and paper_h")
+        marks[name] = pattern
+    return marks
+
+
+def _sms(reader: _Reader, raw: Mapping[str, Any]) -> SmsSettings:
+    reader.only(raw, "sms", {"provider", "api_url", "login", "password", "password_env",
+                             "sender", "recipients", "admin", "template", "timeout"})
+    template = reader.text(raw, "sms.template", DEFAULT_SMS_TEMPLATE)
+    check_placeholders(template, "sms.template", reader.source)
+    provider = reader.text(raw, "sms.provider", "smsc")
+    if provider != "smsc":
+        raise reader.fail("sms.provider", f"unknown provider {provider!r}; supported: smsc")
+    return SmsSettings(
+        provider=provider,
+        api_url=reader.text(raw, "sms.api_url", DEFAULT_SMS_API_URL),
+        login=reader.text(raw, "sms.login"),
+        password=reader.secret(raw, "sms.password"),
+        sender=reader.text(raw, "sms.sender"),
+        recipients=reader.strings(raw, "sms.recipients"),
+        admin=reader.strings(raw, "sms.admin"),
+        template=template,
+        timeout=reader.number(raw, "sms.timeout", 15.0),
+    )
+
+
+def _backup(reader: _Reader, raw: Mapping[str, Any]) -> BackupSettings:
+    reader.only(raw, "backup", {"host", "port", "user", "key_file", "known_hosts", "remote_dir",
+                                "keep_daily", "keep_monthly", "time"})
+    time = reader.text(raw, "backup.time", DEFAULT_BACKUP_TIME)
+    hour, _, minute = time.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise reader.fail("backup.time", f"must be HH:MM local time, got {time!r}")
+    return BackupSettings(
+        host=reader.text(raw, "backup.host"),
+        port=int(reader.number(raw, "backup.port", 22)),
+        user=reader.text(raw, "backup.user"),
+        key_file=reader.text(raw, "backup.key_file"),
+        known_hosts=reader.text(raw, "backup.known_hosts"),
+        remote_dir=reader.text(raw, "backup.remote_dir", "prepress-backups"),
+        keep_daily=int(reader.number(raw, "backup.keep_daily", 14)),
+        keep_monthly=int(reader.number(raw, "backup.keep_monthly", 12)),
+        time=time,
+    )
+
+
+def _flower(reader: _Reader, raw: Mapping[str, Any]) -> FlowerSettings:
+    reader.only(raw, "flower", {"address", "port", "user", "password", "password_env", "oauth"})
+    oauth = reader.table(raw, "flower.oauth")
+    return FlowerSettings(
+        address=reader.text(raw, "flower.address", "127.0.0.1"),
+        port=int(reader.number(raw, "flower.port", 5555)),
+        user=os.environ.get("PREPRESS_FLOWER_USER") or reader.text(raw, "flower.user"),
+        password=os.environ.get("PREPRESS_FLOWER_PASSWORD") or reader.secret(
+            raw, "flower.password"),
+        oauth={str(k): str(v) for k, v in oauth.items()},
+    )
+
+
+def _warn_if_world_readable(source: Path, config: Config) -> None:
+    mode = source.stat().st_mode
+    if config.secrets() and mode & (stat.S_IRGRP | stat.S_IROTH):
+        log.warning("%s holds passwords and is readable by group or others; "
+                    "run: chmod 600 %s (or move them to environment variables)", source, source)
