@@ -53,7 +53,7 @@ class LazyGroup(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
-    """prepress: Signa Station PDFs from the hotfolder to the CTP bureau, the press and the books."""
+    """prepress: Signa PDFs from the hotfolder to the CTP bureau, the press and the books."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.ensure_object(dict)

@@ -280,7 +280,9 @@ def check_placeholders(template: str, key: str, source: Path | None) -> None:
     try:
         names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
     except ValueError as exc:
-        raise ConfigError(f"{source}: {key} = {template!r} is not a valid template ({exc}).")
+        raise ConfigError(
+            f"{source}: {key} = {template!r} is not a valid template ({exc})."
+        ) from None
     unknown = sorted(n for n in names if n.split(".")[0].split("[")[0] not in PLACEHOLDERS)
     if unknown or "" in names:
         raise ConfigError(
@@ -435,7 +437,7 @@ def _marks(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, str]:
         try:
             groups = set(re.compile(pattern).groupindex)
         except re.error as exc:
-            raise reader.fail(f"{key}.pattern", f"not a valid regular expression ({exc})")
+            raise reader.fail(f"{key}.pattern", f"not a valid regular expression ({exc})") from None
         if not groups & {"press", "outputter", "paper_w"}:
             raise reader.fail(f"{key}.pattern", "needs a named group press, outputter or "
                                                 "paper_w and paper_h")

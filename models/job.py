@@ -1,0 +1,106 @@
+"""The job record: one row per file taken from the hotfolder, with its steps and side effects.
+
+A ``Job`` is created before anything is queued. Each pipeline step has a ``Step`` row (state,
+attempts, duration, error). Side effects that must happen once are rows with a unique key:
+a ``Delivery`` per (job, kind) and an ``SmsSend`` per (job, recipient), written before a step
+returns, so a redelivered task sees them and does not upload or send again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+#: Job statuses.
+QUEUED, RUNNING, DONE, REJECTED, FAILED = "queued", "running", "done", "rejected", "failed"
+#: Step states.
+PENDING, STARTED, SUCCEEDED, SKIPPED, ERRORED = "pending", "running", "done", "skipped", "failed"
+#: Run-time modes the operator switches between (DOMAIN.md).
+MODES = ("normal", "import", "dry-run")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Job(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, description="original file name as it came from the share")
+    sha256: str = ""
+    size: int = 0
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+    job_date: datetime = Field(default_factory=utcnow, description="file mtime in import mode")
+    mode: str = "normal"
+    status: str = Field(default=QUEUED, index=True)
+    step: str = ""
+    spool_path: str = ""
+    archive_path: str = ""
+    error_code: str = ""
+    error: str = ""
+    reprocess_of: int | None = None
+    finished_at: datetime | None = None
+    # facts the steps fill in
+    creator: str = ""
+    signa: bool | None = None
+    pages: int | None = None
+    order: str = ""
+    job_name: str = ""
+    press: str = ""
+    press_source: str = ""
+    outputter: str = ""
+    outputter_source: str = ""
+    plates: int | None = None
+    separations: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    sheets: list[Any] = Field(default_factory=list, sa_column=Column(JSON))
+    preview: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    warnings: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+
+
+class Step(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("job_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="job.id", index=True)
+    name: str
+    state: str = PENDING
+    attempts: int = 0
+    started_at: datetime | None = None
+    duration: float | None = None
+    error: str = ""
+    note: str = ""
+
+
+class Delivery(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("job_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="job.id", index=True)
+    kind: str = Field(description="plate or preview")
+    target: str = Field(description="URL with the password masked")
+    remote_path: str = ""
+    bytes: int = 0
+    seconds: float = 0.0
+    speed_mbps: float = 0.0
+    done_at: datetime = Field(default_factory=utcnow)
+
+
+class SmsSend(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("job_id", "recipient"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="job.id", index=True)
+    recipient: str
+    text: str = ""
+    state: str = Field(default="sending", description="sending, sent or unknown")
+    provider_id: str = ""
+    count: int = 0
+    cost: str = ""
+    sent_at: datetime = Field(default_factory=utcnow)
+
+
+class Setting(SQLModel, table=True):
+    key: str = Field(primary_key=True)
+    value: str = ""

@@ -1,0 +1,265 @@
+"""Reading and writing job records: the only place that knows the tables' shapes.
+
+Each function opens its own short transaction, so Celery tasks running in parallel on
+one job (the three detections) never hold a lock for long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from models.db import session
+from models.job import (
+    DONE,
+    ERRORED,
+    FAILED,
+    MODES,
+    PENDING,
+    QUEUED,
+    REJECTED,
+    RUNNING,
+    STARTED,
+    SUCCEEDED,
+    Delivery,
+    Job,
+    Setting,
+    SmsSend,
+    Step,
+    utcnow,
+)
+
+#: Steps of the chain in order; the three detections run side by side.
+STEPS = ("validate", "detect_press", "count_plates", "detect_outputter", "render_preview",
+         "upload_plate", "upload_preview", "notify_sms", "persist")
+
+
+class JobNotFound(LookupError):
+    """No job with that id."""
+
+
+def create_job(url: str, name: str, *, mode: str = "normal", job_date: datetime | None = None,
+               reprocess_of: int | None = None) -> Job:
+    """Insert a queued job with one pending row per step and return it."""
+    with session(url) as db:
+        job = Job(name=name, mode=mode, job_date=job_date or utcnow(), reprocess_of=reprocess_of)
+        db.add(job)
+        db.flush()
+        assert job.id is not None
+        for name_ in STEPS:
+            db.add(Step(job_id=job.id, name=name_))
+        return job
+
+
+def delete_job(url: str, job_id: int) -> None:
+    """Remove a job that never got its file (another event took it first)."""
+    with session(url) as db:
+        for table in (Step, Delivery, SmsSend):
+            for row in db.exec(select(table).where(table.job_id == job_id)):
+                db.delete(row)
+        job = db.get(Job, job_id)
+        if job:
+            db.delete(job)
+
+
+def get_job(url: str, job_id: int) -> Job:
+    with session(url) as db:
+        job = db.get(Job, job_id)
+        if job is None:
+            raise JobNotFound(f"job {job_id} does not exist; `prepress jobs` lists them")
+        return job
+
+
+def update_job(url: str, job_id: int, **fields: Any) -> Job:
+    with session(url) as db:
+        job = db.get(Job, job_id)
+        if job is None:
+            raise JobNotFound(f"job {job_id} does not exist")
+        for key, value in fields.items():
+            setattr(job, key, value)
+        db.add(job)
+        return job
+
+
+def add_warnings(url: str, job_id: int, warnings: Sequence[str]) -> None:
+    if not warnings:
+        return
+    with session(url) as db:
+        job = db.get(Job, job_id)
+        if job is not None:
+            job.warnings = [*job.warnings, *(w for w in warnings if w not in job.warnings)]
+            db.add(job)
+
+
+def list_jobs(url: str, status: str | None = None, since: datetime | None = None,
+              limit: int = 200) -> list[Job]:
+    with session(url) as db:
+        query = select(Job).order_by(col(Job.id).desc()).limit(limit)
+        if status:
+            query = query.where(Job.status == status)
+        if since:
+            query = query.where(Job.received_at >= since)
+        return list(db.exec(query))
+
+
+def steps_of(url: str, job_id: int) -> list[Step]:
+    with session(url) as db:
+        rows = list(db.exec(select(Step).where(Step.job_id == job_id)))
+        return sorted(rows, key=lambda s: STEPS.index(s.name) if s.name in STEPS else 99)
+
+
+def get_step(url: str, job_id: int, name: str) -> Step:
+    with session(url) as db:
+        step = db.exec(select(Step).where(Step.job_id == job_id, Step.name == name)).first()
+        if step is None:
+            step = Step(job_id=job_id, name=name)
+            db.add(step)
+            db.flush()
+        return step
+
+
+def begin_step(url: str, job_id: int, name: str) -> Step:
+    """Mark the step running, count the attempt, and move the job to running."""
+    with session(url) as db:
+        step = db.exec(select(Step).where(Step.job_id == job_id, Step.name == name)).first()
+        if step is None:
+            step = Step(job_id=job_id, name=name)
+        step.state, step.attempts, step.started_at = STARTED, step.attempts + 1, utcnow()
+        step.error = ""
+        db.add(step)
+        job = db.get(Job, job_id)
+        if job is not None and job.status in (QUEUED, RUNNING, FAILED):
+            job.status, job.step = RUNNING, name
+            job.error_code, job.error = "", ""
+            db.add(job)
+        return step
+
+
+def end_step(url: str, job_id: int, name: str, state: str, *, duration: float | None = None,
+             error: str = "", note: str = "") -> None:
+    with session(url) as db:
+        step = db.exec(select(Step).where(Step.job_id == job_id, Step.name == name)).one()
+        step.state, step.duration, step.error = state, duration, error
+        if note:
+            step.note = note
+        db.add(step)
+
+
+def fail_job(url: str, job_id: int, step: str, *, status: str, code: str, message: str) -> None:
+    """Record that the job stopped at ``step`` (rejected input or retries exhausted)."""
+    with session(url) as db:
+        job = db.get(Job, job_id)
+        if job is None:
+            return
+        if job.status == REJECTED and status == REJECTED and job.error:
+            if message not in job.error:
+                job.error = f"{job.error}\n{message}"
+        else:
+            job.status, job.step, job.error_code, job.error = status, step, code, message
+        job.finished_at = utcnow()
+        db.add(job)
+
+
+def finish_job(url: str, job_id: int, archive_path: str) -> None:
+    with session(url) as db:
+        job = db.get(Job, job_id)
+        if job is None:
+            raise JobNotFound(f"job {job_id} does not exist")
+        job.status, job.step, job.archive_path = DONE, "persist", archive_path
+        job.spool_path, job.finished_at = "", utcnow()
+        db.add(job)
+
+
+def first_unfinished_step(url: str, job_id: int) -> str | None:
+    """The first step that is not done or skipped, in chain order."""
+    for step in steps_of(url, job_id):
+        if step.state in (PENDING, STARTED, ERRORED):
+            return step.name
+    return None
+
+
+def reset_failed_steps(url: str, job_id: int) -> None:
+    """Before a retry: failed or interrupted steps go back to pending, the job to queued."""
+    with session(url) as db:
+        for step in db.exec(select(Step).where(Step.job_id == job_id)):
+            if step.state in (ERRORED, STARTED):
+                step.state = PENDING
+                db.add(step)
+        job = db.get(Job, job_id)
+        if job is not None:
+            job.status, job.error_code, job.error, job.finished_at = QUEUED, "", "", None
+            db.add(job)
+
+
+def get_delivery(url: str, job_id: int, kind: str) -> Delivery | None:
+    with session(url) as db:
+        return db.exec(select(Delivery).where(Delivery.job_id == job_id,
+                                              Delivery.kind == kind)).first()
+
+
+def deliveries_of(url: str, job_id: int) -> list[Delivery]:
+    with session(url) as db:
+        return list(db.exec(select(Delivery).where(Delivery.job_id == job_id)))
+
+
+def record_delivery(url: str, job_id: int, kind: str, result: dict[str, Any]) -> None:
+    with session(url) as db:
+        db.add(Delivery(job_id=job_id, kind=kind, target=result["target"],
+                        remote_path=result["remote_path"], bytes=result["bytes"],
+                        seconds=result["seconds"], speed_mbps=result["speed_mbps"]))
+
+
+def claim_sms(url: str, job_id: int, recipient: str, text: str) -> bool:
+    """Reserve the send to ``recipient`` for this job; False when it was claimed before."""
+    try:
+        with session(url) as db:
+            db.add(SmsSend(job_id=job_id, recipient=recipient, text=text))
+        return True
+    except IntegrityError:
+        return False
+
+
+def complete_sms(url: str, job_id: int, recipient: str, provider_id: str, count: int,
+                 cost: str) -> None:
+    with session(url) as db:
+        row = db.exec(select(SmsSend).where(SmsSend.job_id == job_id,
+                                            SmsSend.recipient == recipient)).one()
+        row.state, row.provider_id, row.count, row.cost = "sent", provider_id, count, cost
+        row.sent_at = utcnow()
+        db.add(row)
+
+
+def release_sms(url: str, job_id: int, recipient: str) -> None:
+    """The provider said no (or could not be reached): the claim goes so a retry may send."""
+    with session(url) as db:
+        row = db.exec(select(SmsSend).where(SmsSend.job_id == job_id,
+                                            SmsSend.recipient == recipient)).first()
+        if row is not None and row.state == "sending":
+            db.delete(row)
+
+
+def sms_of(url: str, job_id: int) -> list[SmsSend]:
+    with session(url) as db:
+        return list(db.exec(select(SmsSend).where(SmsSend.job_id == job_id)))
+
+
+def get_mode(url: str) -> str:
+    with session(url) as db:
+        row = db.get(Setting, "mode")
+        return row.value if row else "normal"
+
+
+def set_mode(url: str, mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    with session(url) as db:
+        row = db.get(Setting, "mode") or Setting(key="mode")
+        row.value = mode
+        db.add(row)
+
+
+__all__ = ["DONE", "ERRORED", "FAILED", "REJECTED", "SUCCEEDED", "JobNotFound", "STEPS"]

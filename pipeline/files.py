@@ -1,0 +1,116 @@
+"""Where a file lives while prepress has it: hotfolder -> spool/<job>/ -> done/ or failed/.
+
+Files move, never vanish. Every move is a rename within the work folder (atomic on one file
+system), so a crash leaves the file either where it was or where it went, never half-copied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: Read size for hashing.
+_BLOCK = 1024 * 1024
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def take_into_spool(path: Path, spool: Path, job_id: int) -> Path | None:
+    """Rename ``path`` into ``spool/<job_id>/``; None when the file is already gone.
+
+    The rename is the lock: however many events arrive for one file, only one rename
+    succeeds, so one file gives exactly one job.
+    """
+    folder = spool / str(job_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    try:
+        _rename(path, target)
+    except FileNotFoundError:
+        folder.rmdir()
+        return None
+    return target
+
+
+def archive_done(spool_path: Path, done: Path, job_id: int, when: datetime) -> Path:
+    """Move the processed original to ``done/YYYY/MM/DD/<job>_<name>``."""
+    folder = done / f"{when:%Y}" / f"{when:%m}" / f"{when:%d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{job_id}_{spool_path.name}"
+    if spool_path.exists():
+        _rename(spool_path, target)
+        _remove_empty(spool_path.parent)
+    elif not target.exists():
+        raise FileNotFoundError(f"{spool_path}: the spooled file is gone and {target} "
+                                f"does not exist either")
+    return target
+
+
+def move_failed(spool_path: Path, failed: Path, job_id: int, reason: str) -> Path:
+    """Move a rejected or abandoned file to ``failed/<job>_<name>`` with the reason beside it."""
+    failed.mkdir(parents=True, exist_ok=True)
+    target = failed / f"{job_id}_{spool_path.name}"
+    note = failed / f"{job_id}_{spool_path.name}.error.txt"
+    note.write_text(reason.rstrip() + "\n", encoding="utf-8")
+    if spool_path.exists():
+        _rename(spool_path, target)
+        _remove_empty(spool_path.parent)
+    return target
+
+
+def copy_for_reprocess(original: Path, spool: Path, job_id: int, name: str) -> Path:
+    """Copy an archived original into ``spool/<job>/`` for a new job."""
+    folder = spool / str(job_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    partial = folder / f".{name}.copy"
+    shutil.copyfile(original, partial)
+    os.replace(partial, target)
+    return target
+
+
+def clean_done(done: Path, retention_days: int, today: date | None = None) -> list[Path]:
+    """Remove day folders ``done/YYYY/MM/DD`` older than ``retention_days``; return them.
+
+    Age is the archive day in the folder name, not the file's mtime: an original loaded in
+    import mode keeps its old mtime and must not vanish the day it is archived.
+    """
+    limit = (today or date.today()) - timedelta(days=retention_days)
+    removed = []
+    for day in sorted(done.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]")):
+        try:
+            archived = date(int(day.parent.parent.name), int(day.parent.name), int(day.name))
+        except ValueError:
+            continue
+        if archived < limit:
+            shutil.rmtree(day)
+            removed.append(day)
+            _remove_empty(day.parent)
+            _remove_empty(day.parent.parent)
+    return removed
+
+
+def _rename(source: Path, target: Path) -> None:
+    """Rename without replacing: an existing target means a bug, never a lost file."""
+    if target.exists():
+        raise FileExistsError(f"{target} already exists; refusing to overwrite it with {source}")
+    os.rename(source, target)
+
+
+def _remove_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
