@@ -38,10 +38,14 @@ class RejectedFile(PrepressError):
     """
 
     def __init__(self, code: str, message: str, file: str | None = None) -> None:
-        super().__init__(message)
+        # all three in args, so the error survives Celery's result serialization intact
+        super().__init__(code, message, file)
         self.code = code
         self.message = message
         self.file = file
+
+    def __str__(self) -> str:
+        return self.message
 
     def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}

@@ -1,0 +1,37 @@
+"""Celery settings prepress relies on; prepress.toml and the environment override the URLs.
+
+Reliability: a task is acknowledged only after it finished (``task_acks_late``) and put back
+when its worker dies (``task_reject_on_worker_lost``); each worker takes one task at a time.
+The visibility timeout is one number for broker and result backend and is longer than the
+longest step, so a slow upload is not delivered twice.
+"""
+
+from pipeline.config import DEFAULT_BROKER_URL, DEFAULT_VISIBILITY_TIMEOUT
+
+broker_url = DEFAULT_BROKER_URL
+result_backend = DEFAULT_BROKER_URL
+broker_transport_options = {"visibility_timeout": DEFAULT_VISIBILITY_TIMEOUT}
+result_backend_transport_options = {"visibility_timeout": DEFAULT_VISIBILITY_TIMEOUT}
+broker_connection_retry_on_startup = True
+
+task_serializer = "json"
+result_serializer = "json"
+accept_content = ["json"]
+result_expires = 7 * 86400
+result_extended = True  # Flower shows task names and arguments (job ids only)
+
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+task_track_started = True
+
+worker_send_task_events = True
+task_send_sent_event = True
+
+#: CPU steps on the cpu queue (prefork pool), network and database steps on io (threads).
+CPU_TASKS = ("tasks.validate", "tasks.detect_press", "tasks.count_plates",
+             "tasks.detect_outputter", "tasks.render_preview")
+task_routes = {name: {"queue": "cpu"} for name in CPU_TASKS}
+task_default_queue = "io"
+
+enable_utc = True  # the beat schedule runs in the host's local zone (tasks/app.py)

@@ -1,0 +1,127 @@
+"""Long-running processes: up (all of them), worker, watch, beat; and the demo."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import click
+
+from pipeline.cli import load_config_or_exit
+
+log = logging.getLogger(__name__)
+
+#: Threads of an io worker: uploads and SMS mostly wait on the network.
+IO_THREADS = 8
+#: Attempts at migrating when several processes start at once.
+MIGRATE_ATTEMPTS = 5
+
+
+def _prepare(ctx: click.Context):  # noqa: ANN202
+    """Load the config, export it for child processes, migrate, configure Celery."""
+    from pipeline.supervisor import export_config
+
+    config = load_config_or_exit(ctx)
+    if config.source is not None:
+        export_config(config.source)
+    config.paths.create()
+    _migrate(config.database_url)
+    from tasks.app import configure
+
+    configure(config)
+    return config
+
+
+def _migrate(url: str) -> None:
+    from models.db import migrate
+
+    for attempt in range(MIGRATE_ATTEMPTS):
+        try:
+            migrate(url)
+            return
+        except Exception:  # another process migrating at the same moment
+            if attempt == MIGRATE_ATTEMPTS - 1:
+                raise
+            time.sleep(1 + attempt)
+
+
+@click.command()
+@click.option("--no-beat", is_flag=True, help="Do not run beat here (it runs elsewhere).")
+@click.pass_context
+def up(ctx: click.Context, no_beat: bool) -> None:
+    """Run workers, watcher and beat under one supervisor in the foreground (Ctrl-C stops)."""
+    from pipeline.supervisor import Supervisor
+
+    config = _prepare(ctx)
+    assert config.source is not None
+    click.echo(f"prepress up: hotfolder {config.paths.hotfolder}, broker "
+               f"{_broker_label(config.broker_url)}, database {_db_label(config.database_url)}")
+    Supervisor.for_up(config.source, beat=not no_beat).run_forever()
+
+
+@click.command()
+@click.option("--queues", default="cpu,io", show_default=True, help="cpu, io or both.")
+@click.option("--concurrency", type=int, help="Default: cores for cpu, 8 threads for io.")
+@click.option("--pool", type=click.Choice(["prefork", "threads", "solo"]))
+@click.pass_context
+def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str | None) -> None:
+    """Run a Celery worker for the cpu queue (prefork), the io queue (threads) or both."""
+    _prepare(ctx)
+    from tasks.app import app
+
+    pool = pool or ("threads" if queues == "io" else "prefork")
+    concurrency = concurrency or (IO_THREADS if pool == "threads" else os.cpu_count() or 1)
+    app.worker_main(["worker", "--queues", queues, "--pool", pool,
+                     "--concurrency", str(concurrency), "--hostname",
+                     f"{queues.replace(',', '-')}@%h", "--task-events", "--without-gossip",
+                     "--without-mingle", "--loglevel", "INFO"])
+
+
+@click.command()
+@click.pass_context
+def watch(ctx: click.Context) -> None:
+    """Watch the hotfolder and turn every stable file into a job."""
+    from watcher.hotfolder import Hotfolder
+    from watcher.intake import requeue_stranded, take
+
+    config = _prepare(ctx)
+    requeue_stranded(config)
+    click.echo(f"watching {config.paths.hotfolder} (stable after {config.stable_seconds:g} s"
+               f"{', polling' if config.polling else ''})")
+    Hotfolder(config.paths.hotfolder, lambda path: take(path, config),
+              stable_seconds=config.stable_seconds, polling=config.polling).run_forever()
+
+
+@click.command()
+@click.pass_context
+def beat(ctx: click.Context) -> None:
+    """Run Celery beat: nightly backup and archive retention. Run exactly one."""
+    _prepare(ctx)
+    from tasks.app import app
+
+    app.start(["beat", "--loglevel", "INFO"])
+
+
+@click.command()
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Work here instead of a temporary folder (kept afterwards).")
+@click.option("--timeout", default=240.0, show_default=True)
+def demo(folder: Path | None, timeout: float) -> None:
+    """Run the whole pipeline on bundled samples with local FTP and SMS sinks, and show it."""
+    from pipeline.demo import run_demo
+
+    raise SystemExit(run_demo(folder, timeout))
+
+
+def _broker_label(url: str) -> str:
+    from pipeline.errors import mask_secrets
+
+    return "embedded (files under var/broker)" if url == "embedded" else mask_secrets(url)
+
+
+def _db_label(url: str) -> str:
+    from pipeline.errors import mask_secrets
+
+    return mask_secrets(url)

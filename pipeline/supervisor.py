@@ -1,0 +1,116 @@
+"""Runs prepress's processes side by side in the foreground and stops them cleanly.
+
+``prepress up`` and the demo start a cpu worker, an io worker, the watcher and beat as child
+processes (argument lists, never a shell). A child that dies is started again after a pause;
+Ctrl-C or SIGTERM stops all of them, politely first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: Seconds children get to finish their current task after SIGTERM before they are killed.
+STOP_GRACE = 20.0
+#: Seconds before a child that died is started again.
+RESTART_PAUSE = 3.0
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+
+
+@dataclass
+class Supervisor:
+    config_path: Path
+    children: list[Child] = field(default_factory=list)
+    log_dir: Path | None = None
+    stopping: bool = False
+
+    @classmethod
+    def for_up(cls, config_path: Path, beat: bool = True, log_dir: Path | None = None
+               ) -> Supervisor:
+        base = [sys.executable, "-m", "pipeline", "--config", str(config_path)]
+        children = [
+            Child("worker-cpu", [*base, "worker", "--queues", "cpu"]),
+            Child("worker-io", [*base, "worker", "--queues", "io"]),
+            Child("watcher", [*base, "watch"]),
+        ]
+        if beat:
+            children.append(Child("beat", [*base, "beat"]))
+        return cls(config_path, children, log_dir)
+
+    def start(self) -> None:
+        for child in self.children:
+            self._spawn(child)
+
+    def _spawn(self, child: Child) -> None:
+        output = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            output = open(self.log_dir / f"{child.name}.log", "ab")  # noqa: SIM115
+        child.process = subprocess.Popen(child.argv, stdout=output, stderr=output,
+                                         start_new_session=self.log_dir is not None)
+        if output is not None:
+            output.close()
+        child.started = time.monotonic()
+        log.info("started %s (pid %s)", child.name, child.process.pid)
+
+    def watch_children(self) -> None:
+        """Start again any child that died (called in the supervisor's loop)."""
+        for child in self.children:
+            if child.process and child.process.poll() is not None and not self.stopping:
+                if time.monotonic() - child.started < RESTART_PAUSE:
+                    continue
+                log.error("%s exited with status %s; starting it again", child.name,
+                          child.process.returncode)
+                self._spawn(child)
+
+    def run_forever(self) -> None:
+        """Start, then watch until Ctrl-C or SIGTERM, then stop."""
+        signal.signal(signal.SIGTERM, lambda *_: self._interrupt())
+        self.start()
+        try:
+            while not self.stopping:
+                time.sleep(0.5)
+                self.watch_children()
+        except KeyboardInterrupt:
+            pass
+        self.stop()
+
+    def _interrupt(self) -> None:
+        raise KeyboardInterrupt
+
+    def stop(self) -> None:
+        self.stopping = True
+        running = [c for c in self.children if c.process and c.process.poll() is None]
+        for child in running:
+            assert child.process is not None
+            child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE
+        for child in running:
+            assert child.process is not None
+            try:
+                child.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in %.0f s; killing it", child.name, STOP_GRACE)
+                child.process.kill()
+                child.process.wait()
+        log.info("all prepress processes stopped")
+
+
+def export_config(config_path: Path) -> None:
+    """Children and Celery's forked workers find the configuration through the environment."""
+    os.environ["PREPRESS_CONFIG"] = str(config_path.resolve())

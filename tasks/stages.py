@@ -1,0 +1,220 @@
+"""The pipeline steps as Celery tasks: load the job, call one domain function, record.
+
+Every task takes a job id and nothing else. The chain is built in pipeline/canvas.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from typing import Any
+
+from models import store
+from models.job import Job
+from pipeline import analysis, delivery, files, naming
+from pipeline.config import Config
+from pipeline.errors import RejectedFile
+from tasks.app import app
+from tasks.base import Skip, StepTask, run_step, spooled_file
+
+#: Characters allowed in the preview key; the rest become "_".
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+@app.task(name="tasks.validate", base=StepTask)
+def validate(job_id: int) -> str:
+    return run_step(job_id, "validate", _validate)
+
+
+def _validate(job: Job, config: Config) -> None:
+    facts = analysis.validate(spooled_file(job, config), config)
+    order, job_name = analysis.order_and_job(job.name, config)
+    _save(job, config, creator=facts.creator or "", signa=facts.signa, pages=facts.pages,
+          order=order or "", job_name=job_name, warnings=facts.warnings)
+
+
+@app.task(name="tasks.detect_press", base=StepTask)
+def detect_press(job_id: int) -> str:
+    return run_step(job_id, "detect_press", _detect_press)
+
+
+def _detect_press(job: Job, config: Config) -> str:
+    result = analysis.detect_press(spooled_file(job, config), config)
+    _save(job, config, press=result.press, press_source=result.source,
+          warnings=result.warnings)
+    return f"{result.press} (from {result.source})"
+
+
+@app.task(name="tasks.count_plates", base=StepTask)
+def count_plates(job_id: int) -> str:
+    return run_step(job_id, "count_plates", _count_plates)
+
+
+def _count_plates(job: Job, config: Config) -> str:
+    result = analysis.count_plates(spooled_file(job, config), config)
+    separations = {str(page): names for page, names in result.separations.items()}
+    _save(job, config, plates=result.plates, separations=separations, warnings=result.warnings)
+    return f"{result.plates} plates" if result.plates is not None else "plate count unknown"
+
+
+@app.task(name="tasks.detect_outputter", base=StepTask)
+def detect_outputter(job_id: int) -> str:
+    return run_step(job_id, "detect_outputter", _detect_outputter)
+
+
+def _detect_outputter(job: Job, config: Config) -> str:
+    result = analysis.detect_outputter(spooled_file(job, config), config)
+    _save(job, config, outputter=result.outputter, outputter_source=result.source,
+          warnings=getattr(result, "warnings", []))
+    return f"{result.outputter} (from {result.source})"
+
+
+@app.task(name="tasks.render_preview", base=StepTask)
+def render_preview(job_id: int) -> str:
+    return run_step(job_id, "render_preview", _render_preview)
+
+
+def _render_preview(job: Job, config: Config) -> str:
+    from pipeline import preview
+
+    path = spooled_file(job, config)
+    sheets = analysis.read_sheets(path, config)
+    geometries = [preview.SheetGeometry(
+        plate_mm=sheet.plate_mm, paper_mm=sheet.paper_mm,
+        gripper_mm=config.presses[_press_of(sheet.press, job, config)].gripper_mm,
+    ) for sheet in sheets]
+    key = f"{job.id}_{_UNSAFE.sub('_', path.stem)[:80]}"
+    result = preview.render_preview(path, geometries, config.paths.previews, key)
+    stored = {k: str(v) if hasattr(v, "is_file") else v for k, v in result.as_dict().items()}
+    for name in ("proof", "thumbnail", "preview_pdf"):
+        stored[name] = str(getattr(result, name).relative_to(config.paths.work_dir))
+    _save(job, config, preview=stored, sheets=[_sheet_dict(s) for s in sheets],
+          warnings=result.warnings)
+    return stored["proof"]
+
+
+@app.task(name="tasks.upload_plate", base=StepTask)
+def upload_plate(job_id: int) -> str:
+    return run_step(job_id, "upload_plate", _upload_plate)
+
+
+def _upload_plate(job: Job, config: Config) -> str:
+    _require_normal_mode(job)
+    outputter = config.outputters[job.outputter]
+    if not outputter.url:
+        raise Skip(f"no url configured for outputter {outputter.name}; nothing uploaded")
+    values = _placeholders(job)
+    return _upload(job, config, "plate", spooled_file(job, config), outputter.url,
+                   naming.remote_dir(outputter, job.press), naming.remote_name(outputter, values),
+                   outputter.active)
+
+
+@app.task(name="tasks.upload_preview", base=StepTask)
+def upload_preview(job_id: int) -> str:
+    return run_step(job_id, "upload_preview", _upload_preview)
+
+
+def _upload_preview(job: Job, config: Config) -> str:
+    _require_normal_mode(job)
+    press = config.presses[job.press]
+    if not press.preview_url:
+        raise Skip(f"no preview_url configured for press {press.name}; preview kept locally")
+    local = config.paths.work_dir / job.preview["preview_pdf"]
+    name = f"{job.name.rsplit('.', 1)[0]}_preview.pdf"
+    return _upload(job, config, "preview", local, press.preview_url, "", name, False)
+
+
+@app.task(name="tasks.notify_sms", base=StepTask)
+def notify_sms(job_id: int) -> str:
+    return run_step(job_id, "notify_sms", _notify_sms)
+
+
+def _notify_sms(job: Job, config: Config) -> str:
+    from pipeline.sms import SmsClient
+
+    _require_normal_mode(job)
+    assert job.id is not None
+    url = config.database_url
+    if not config.outputters[job.outputter].notify:
+        raise Skip(f"outputter {job.outputter} has notify = false")
+    if store.get_delivery(url, job.id, "plate") is None:
+        raise Skip("the plate file was not uploaded, so nobody is told it was")
+    if not config.sms.enabled:
+        raise Skip("no [sms] login configured")
+    recipients = list(dict.fromkeys(config.sms.recipients + config.presses[job.press].sms))
+    text = naming.sms_text(config.sms.template, _placeholders(job))
+    client = SmsClient(config.sms)
+    sent = 0
+    for recipient in recipients:
+        if not store.claim_sms(url, job.id, recipient, text):
+            continue  # sent (or being sent) before: never twice
+        try:
+            message = client.messages.create(to=recipient, body=text)
+        except Exception:
+            store.release_sms(url, job.id, recipient)
+            raise
+        store.complete_sms(url, job.id, recipient, str(message.id), int(message.count or 0),
+                           str(getattr(message, "cost", "") or ""))
+        sent += 1
+    return f"{sent} SMS sent to {len(recipients)} recipient(s)"
+
+
+@app.task(name="tasks.persist", base=StepTask)
+def persist(job_id: int) -> str:
+    return run_step(job_id, "persist", _persist)
+
+
+def _persist(job: Job, config: Config) -> str:
+    from models.job import utcnow
+
+    assert job.id is not None
+    spooled = config.paths.work_dir / job.spool_path
+    target = files.archive_done(spooled, config.paths.done, job.id, utcnow())
+    relative = str(target.relative_to(config.paths.work_dir))
+    store.finish_job(config.database_url, job.id, relative)
+    return relative
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _save(job: Job, config: Config, warnings: list[str] | None = None, **fields: Any) -> None:
+    assert job.id is not None
+    store.update_job(config.database_url, job.id, **fields)
+    store.add_warnings(config.database_url, job.id, warnings or [])
+
+
+def _press_of(sheet_press: str | None, job: Job, config: Config) -> str:
+    return sheet_press if sheet_press in config.presses else job.press
+
+
+def _sheet_dict(sheet: Any) -> dict[str, Any]:
+    return sheet.as_dict() if hasattr(sheet, "as_dict") else asdict(sheet)
+
+
+def _require_normal_mode(job: Job) -> None:
+    if job.mode != "normal":
+        raise Skip(f"{job.mode} mode: nothing uploaded or sent")
+
+
+def _placeholders(job: Job) -> dict[str, Any]:
+    first = job.sheets[0] if job.sheets else {}
+    plate_mm = first.get("plate_mm") or (0, 0)
+    colorants = job.separations.get("1") or []
+    return naming.placeholders(filename=job.name, order=job.order, job=job.job_name,
+                               press=job.press, outputter=job.outputter, plates=job.plates,
+                               plate_mm=plate_mm, colorants=colorants)
+
+
+def _upload(job: Job, config: Config, kind: str, local: Any, url: str, remote_dir: str,
+            remote_name: str, active: bool) -> str:
+    assert job.id is not None
+    done = store.get_delivery(config.database_url, job.id, kind)
+    if done is not None:
+        return f"already delivered to {done.remote_path}"
+    result = delivery.upload(local, url, remote_dir, remote_name, active=active)
+    store.record_delivery(config.database_url, job.id, kind, result.as_dict())
+    return f"{result.remote_path}: {result.bytes} bytes at {result.speed_mbps:.1f} MB/s"
+
+
+__all__ = ["RejectedFile"]
