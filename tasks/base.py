@@ -100,7 +100,7 @@ def reject(job: Job, config: Config, step: str, exc: RejectedFile) -> None:
     """Bad input: the job is rejected and the file goes to failed/ with the reason beside it."""
     url = config.database_url
     assert job.id is not None
-    message = f"{job.name}: {exc.message}"
+    message = exc.message if job.name in exc.message else f"{job.name}: {exc.message}"
     log.warning("job %s rejected at %s (%s): %s", job.id, step, exc.code, message)
     store.fail_job(url, job.id, step, status=REJECTED, code=exc.code, message=message)
     reason = store.get_job(url, job.id).error

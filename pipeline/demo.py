@@ -1,0 +1,170 @@
+"""``prepress demo``: the whole pipeline on bundled samples, watched live.
+
+A throwaway work folder and configuration, two local FTP servers (the CTP bureau and the
+press), a local SMS sink that prints what it receives, Redis when reachable (else the embedded
+broker), the real workers, watcher and beat, and the generated sample PDFs dropped into the
+hotfolder, one of them broken on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+#: Redis database the demo owns (flushed at start so no earlier run's messages linger).
+DEMO_REDIS = "redis://127.0.0.1:6379/14"
+#: What the demo expects of the bundled samples.
+EXPECTED = {"done": 3, "rejected": 1}
+
+
+def run_demo(folder: Path | None, timeout: float) -> int:
+    """Run the demo; return 0 when every sample ended as expected."""
+    from pipeline.sinks import FtpSink, SmsSink
+
+    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
+    base = Path(folder or tempfile.mkdtemp(prefix="prepress-demo-")).resolve()
+    click.secho(f"prepress demo in {base}", bold=True)
+    with FtpSink(base / "ftp-ctp", "ctp", "ctp-demo-pw") as ctp, \
+            FtpSink(base / "ftp-press", "press", "press-demo-pw") as press, \
+            SmsSink("demo", "sms-demo-pw") as sms:
+        config_path = _write_config(base, ctp, press, sms)
+        return _run(base, config_path, sms, timeout)
+
+
+def _run(base: Path, config_path: Path, sms: Any, timeout: float) -> int:
+    from models.db import migrate
+    from pipeline.config import load_config
+    from pipeline.samples import write_demo_samples
+    from pipeline.supervisor import Supervisor, export_config
+
+    config = load_config(config_path)
+    export_config(config_path)
+    config.paths.create()
+    migrate(config.database_url)
+    supervisor = Supervisor.for_up(config_path, log_dir=base / "logs")
+    supervisor.start()
+    try:
+        click.echo(f"workers, watcher and beat started (logs in {base / 'logs'})")
+        samples = write_demo_samples(base / "samples")
+        for sample in samples:
+            shutil.copyfile(sample, config.paths.hotfolder / sample.name)
+            click.echo(f"dropped {sample.name} into the hotfolder")
+        statuses = _follow(config, sms, len(samples), timeout)
+    finally:
+        supervisor.stop()
+    _summary(base, config, sms)
+    ok = all(statuses.count(s) == n for s, n in EXPECTED.items())
+    click.secho("demo finished as expected" if ok else f"demo ended with {statuses}",
+                fg="green" if ok else "red", bold=True)
+    return 0 if ok else 1
+
+
+def _follow(config: Any, sms: Any, count: int, timeout: float) -> list[str]:
+    """Print step changes of every job and each SMS as it arrives, until all are final."""
+    from models import store
+
+    url, seen, printed_sms = config.database_url, {}, 0
+    deadline = time.monotonic() + timeout
+    jobs: list[Any] = []
+    while time.monotonic() < deadline:
+        jobs = store.list_jobs(url)
+        for job in reversed(jobs):
+            for step in store.steps_of(url, job.id):
+                key = (job.id, step.name)
+                if step.state != "pending" and seen.get(key) != step.state:
+                    seen[key] = step.state
+                    detail = (step.note or step.error).replace("\n", " ")[:110]
+                    click.echo(f"job {job.id} {job.name[:34]:<34} {step.name:<16} "
+                               f"{step.state:<7} {detail}")
+        for message in sms.messages[printed_sms:]:
+            click.secho(f"SMS to {message.phones}: {message.mes}", fg="cyan")
+        printed_sms = len(sms.messages)
+        if len(jobs) >= count and all(j.status in ("done", "rejected", "failed") for j in jobs):
+            return [j.status for j in jobs]
+        time.sleep(0.3)
+    click.secho(f"timed out after {timeout:.0f} s", fg="red")
+    return [j.status for j in jobs]
+
+
+def _summary(base: Path, config: Any, sms: Any) -> None:
+    from models import store
+
+    click.secho("\njobs", bold=True)
+    for job in reversed(store.list_jobs(config.database_url)):
+        facts = f"{job.press or '-'} / {job.outputter or '-'} / {job.plates} plates"
+        click.echo(f"  {job.id}  {job.status:<8} {job.name}  {facts}  {job.error[:120]}")
+    for title, root in (("CTP bureau FTP", base / "ftp-ctp"), ("press FTP", base / "ftp-press"),
+                        ("failed/", config.paths.failed)):
+        click.secho(title, bold=True)
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            click.echo(f"  {path.relative_to(root)}  ({path.stat().st_size} bytes)")
+    click.secho(f"SMS received by the sink: {len(sms.messages)}", bold=True)
+    click.echo(f"\nEverything is kept in {base}; try: prepress --config {base / 'prepress.toml'}"
+               f" jobs")
+
+
+def _write_config(base: Path, ctp: Any, press: Any, sms: Any) -> Path:
+    broker = "embedded"
+    if _redis_reachable():
+        import redis
+
+        redis.Redis.from_url(DEMO_REDIS).flushdb()
+        broker = DEMO_REDIS
+        click.echo(f"broker: Redis at {DEMO_REDIS} (the demo's own database, flushed)")
+    else:
+        click.echo("broker: Redis not reachable at 127.0.0.1:6379; using the embedded broker "
+                   "(files under work/var/broker)")
+    leonov_dirs = {"Speedmaster": "_1030x770", "Planeta": "_1010x820", "Dominant": "_ADAST"}
+    sections = {
+        "paths": {"work_dir": str(base / "work")},
+        "celery": {"broker_url": broker},
+        "watcher": {"stable_seconds": 1},
+        "presses.Speedmaster": {"plate_mm": [1030, 770], "gripper_mm": 10,
+                                "preview_url": press.url("speedmaster"),
+                                "sms": ["+380501112233"]},
+        "presses.Planeta": {"plate_mm": [1010, 820], "gripper_mm": 10},
+        "presses.Dominant": {"plate_mm": [650, 550], "gripper_mm": 8,
+                             "preview_url": press.url("dominant")},
+        "outputters.Leonov": {"url": ctp.url("leonov"), "dir_by_press": leonov_dirs},
+        "outputters.Korol": {"url": ctp.url("korol"),
+                             "filename": "{stem}_{plate_w}_{plates}Plates{inks_suffix}{ext}"},
+        "outputters.Admin": {"notify": False},
+        "sms": {"api_url": sms.url, "login": "demo", "password": "sms-demo-pw",
+                "sender": "Typography", "recipients": ["+380670000000"]},
+    }
+    path = base / "prepress.toml"
+    path.write_text(_toml(sections), encoding="utf-8")
+    os.chmod(path, 0o600)
+    return path
+
+
+def _toml(sections: dict[str, dict[str, Any]]) -> str:
+    """A TOML document from flat tables of strings, numbers, lists and inline tables."""
+    def value(item: Any) -> str:
+        if isinstance(item, dict):
+            return "{ " + ", ".join(f"{k} = {value(v)}" for k, v in item.items()) + " }"
+        return json.dumps(item, ensure_ascii=False)
+
+    lines = []
+    for name, table in sections.items():
+        lines.append(f"[{name}]")
+        lines += [f"{key} = {value(item)}" for key, item in table.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _redis_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
