@@ -1,4 +1,5 @@
 """Fixtures shared by all tests: each family lives in its own module, imported here."""
 
 from tests.fixtures import *  # noqa: F401,F403
+from tests.servers import *  # noqa: F401,F403
 from tests.sshd import *  # noqa: F401,F403

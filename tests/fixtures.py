@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pipeline.config import Config, config_from_dict
+from tests.services import port_open, require
 
 #: The configuration most tests run with: the shop's presses and bureaus, no network targets.
 BASE_CONFIG = {
@@ -30,3 +34,54 @@ def config(tmp_path: Path) -> Config:
     """The shop's configuration with the work folder under tmp_path."""
     raw = dict(BASE_CONFIG, paths={"work_dir": str(tmp_path / "work")})
     return config_from_dict(raw, source=tmp_path / "prepress.toml")
+
+
+#: Maintenance database on the test PostgreSQL server; fresh databases are made from it.
+PG_ADMIN_URL = os.environ.get("PREPRESS_TEST_PG_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    import sqlalchemy
+
+    require(port_open("127.0.0.1", 5432), "PostgreSQL is not running on 127.0.0.1:5432")
+    name = f"prepress_test_{uuid.uuid4().hex[:10]}"
+    admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    from models.db import engine_for
+
+    engine_for(url).dispose()
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database: SQLite in tmp_path, then PostgreSQL."""
+    from models.db import migrate
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'prepress.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis database of the tests' own, emptied first."""
+    import redis
+
+    require(port_open("127.0.0.1", 6379), "Redis is not running on 127.0.0.1:6379")
+    url = "redis://127.0.0.1:6379/12"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url

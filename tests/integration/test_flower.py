@@ -1,0 +1,216 @@
+"""``prepress flower``: its argument list, and a real Flower + worker + Redis on loopback."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from models.db import migrate
+from pipeline.config import Config, config_from_dict
+from pipeline.errors import ConfigError
+from pipeline.flower import flower_launch
+from tests.fixtures import BASE_CONFIG
+from tests.services import free_port, port_open, require
+
+#: Redis database of these tests, apart from the other tests' and production's.
+REDIS_URL = "redis://127.0.0.1:6379/7"
+#: Seconds Flower and the worker get to start.
+START_TIMEOUT = 30.0
+#: The repository root: the processes run from here.
+ROOT = Path(__file__).resolve().parents[2]
+USER, PASSWORD = "operator", "s3cret-$(rm -rf)-`x`"
+
+
+def flower_config(tmp_path: Path, **flower: object) -> Config:
+    raw = dict(BASE_CONFIG, paths={"work_dir": str(tmp_path / "work")}, flower=flower)
+    return config_from_dict(raw, source=tmp_path / "prepress.toml")
+
+
+# --- the argument list ------------------------------------------------------------------------
+
+
+def test_credentials_go_to_the_environment_not_the_command_line(tmp_path: Path) -> None:
+    # Given [flower] with a user and a password
+    config = flower_config(tmp_path, user=USER, password=PASSWORD, address="0.0.0.0", port=5601)
+    # When the launch is built
+    launch = flower_launch(config, celery="/venv/bin/celery")
+    # Then the password is only in FLOWER_BASIC_AUTH, state persists under var/
+    assert PASSWORD not in " ".join(launch.argv)
+    assert launch.env == {"FLOWER_BASIC_AUTH": f"{USER}:{PASSWORD}"}
+    assert launch.argv == ["/venv/bin/celery", "-A", "tasks.app", "flower", "--persistent=True",
+                           f"--db={config.paths.var / 'flower.db'}", "--address=0.0.0.0",
+                           "--port=5601"]
+
+
+def test_oauth_options_are_passed_through(tmp_path: Path) -> None:
+    # Given OAuth settings and no password
+    config = flower_config(tmp_path, oauth={
+        "auth": ".*@example\\.com", "auth_provider": "flower.views.auth.GithubLoginHandler",
+        "oauth2_key": "key", "oauth2_secret": "oauth-secret",
+        "oauth2_redirect_uri": "https://flower.example.com/login"})
+    # When the launch is built, then each option is a FLOWER_ variable
+    launch = flower_launch(config)
+    assert launch.env["FLOWER_OAUTH2_SECRET"] == "oauth-secret"
+    assert launch.env["FLOWER_AUTH_PROVIDER"] == "flower.views.auth.GithubLoginHandler"
+    assert "oauth-secret" not in " ".join(launch.argv)
+
+
+def test_refuses_to_start_without_credentials(tmp_path: Path) -> None:
+    # Given no credentials
+    config = flower_config(tmp_path)
+    # When started without --insecure-local, or on another address, then it is refused
+    with pytest.raises(ConfigError, match="--insecure-local"):
+        flower_launch(config)
+    with pytest.raises(ConfigError, match="needs credentials"):
+        flower_launch(config, address="0.0.0.0", insecure_local=True)
+    # And on 127.0.0.1 with --insecure-local it starts without FLOWER_BASIC_AUTH
+    assert flower_launch(config, insecure_local=True).env == {}
+
+
+def test_user_without_password_is_refused(tmp_path: Path) -> None:
+    config = flower_config(tmp_path, user=USER)
+    with pytest.raises(ConfigError, match="go together"):
+        flower_launch(config)
+
+
+# --- a real Flower ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunningFlower:
+    url: str
+    pid: int
+    config_file: Path
+
+
+def _include_modules_importable() -> list[str]:
+    from tasks.app import app
+
+    return [name for name in app.conf.include if importlib.util.find_spec(name) is None]
+
+
+def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+def _wait_until(check: object, what: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    pytest.fail(f"{what} did not start in {START_TIMEOUT} s:\n"
+                f"{log.read_text(encoding='utf-8', errors='replace')[-3000:]}")
+
+
+@pytest.fixture
+def flower(tmp_path: Path) -> Iterator[RunningFlower]:
+    """`prepress flower` and an io-queue worker on Redis db 7, password-protected."""
+    require(port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379 is needed")
+    missing = _include_modules_importable()
+    require(not missing, f"the Celery app's task modules are not written yet: {missing}")
+    port = free_port()
+    config_file = tmp_path / "prepress.toml"
+    config_file.write_text(
+        f'[paths]\nwork_dir = "{tmp_path / "work"}"\n'
+        f'[celery]\nbroker_url = "{REDIS_URL}"\n'
+        '[presses.Speedmaster]\nplate_mm = [1030, 770]\ngripper_mm = 10\n'
+        "[outputters.Leonov]\n"
+        f'[flower]\naddress = "127.0.0.1"\nport = {port}\nuser = "{USER}"\n'
+        'password_env = "TEST_FLOWER_PASSWORD"\n', encoding="utf-8")
+    config_file.chmod(0o600)
+    (tmp_path / "work" / "var").mkdir(parents=True)
+    migrate(f"sqlite:///{tmp_path / 'work' / 'var' / 'prepress.db'}")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("FLOWER_", "PREPRESS_", "CELERY_"))}
+    env.update(PREPRESS_CONFIG=str(config_file), TEST_FLOWER_PASSWORD=PASSWORD,
+               PYTHONPATH=str(ROOT))
+    flower_log, worker_log = tmp_path / "flower.log", tmp_path / "worker.log"
+    flower_process = _start([sys.executable, "-c", "from pipeline.cli import main; "
+                             "main(prog_name='prepress')", "flower"], env, flower_log)
+    worker = _start([sys.executable, "-m", "celery", "-A", "tasks.app", "worker",
+                     "--queues", "io", "--pool", "solo", "--hostname", f"flower-test-{port}@%h",
+                     "--without-mingle", "--without-gossip", "-E", "--loglevel", "INFO"], env, worker_log)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until(lambda: port_open("127.0.0.1", port), "Flower", flower_log)
+        _wait_until(lambda: b"ready" in worker_log.read_bytes(), "the worker", worker_log)
+        yield RunningFlower(url=url, pid=flower_process.pid, config_file=config_file)
+    finally:
+        _stop(worker)
+        _stop(flower_process)
+
+
+def test_unauthenticated_requests_are_refused(flower: RunningFlower) -> None:
+    # Given a running Flower with basic auth
+    # When the API is called without credentials, with a wrong password and with the right one
+    anonymous = requests.get(f"{flower.url}/api/workers", timeout=10)
+    wrong = requests.get(f"{flower.url}/api/workers", auth=(USER, "guess"), timeout=10)
+    right = requests.get(f"{flower.url}/api/workers", auth=(USER, PASSWORD), timeout=10)
+    refused_apply = requests.post(f"{flower.url}/api/task/async-apply/tasks.retry_job",
+                                  json={"args": [1]}, timeout=10)
+    # Then only the right one gets through
+    assert anonymous.status_code == 401
+    assert wrong.status_code == 401
+    assert refused_apply.status_code == 401
+    assert right.status_code == 200
+
+
+def test_password_is_not_on_flowers_command_line(flower: RunningFlower) -> None:
+    # Given a running Flower; when its command line is read as `ps` would
+    cmdline = Path(f"/proc/{flower.pid}/cmdline").read_bytes().decode(errors="replace")
+    # Then it is Flower, with the state file under var/, and without the password
+    assert "flower" in cmdline and "--persistent=True" in cmdline
+    assert PASSWORD not in cmdline
+
+
+def _result(flower: RunningFlower, task_id: str) -> dict[str, object]:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        response = requests.get(f"{flower.url}/api/task/result/{task_id}",
+                                auth=(USER, PASSWORD), timeout=10)
+        assert response.status_code == 200, response.text
+        body: dict[str, object] = response.json()
+        if body.get("state") in {"SUCCESS", "FAILURE"} or time.monotonic() > deadline:
+            return body
+        time.sleep(0.2)
+
+
+def test_retry_job_is_accepted_and_executed_by_a_worker(flower: RunningFlower) -> None:
+    # Given no job 987654
+    # When an operator applies tasks.retry_job through Flower's API (the documented curl call)
+    applied = requests.post(f"{flower.url}/api/task/async-apply/tasks.retry_job",
+                            auth=(USER, PASSWORD), json={"args": [987654]}, timeout=10)
+    # Then Flower accepts it and the worker runs it to a clear failure naming the job
+    assert applied.status_code == 200, applied.text
+    body = _result(flower, applied.json()["task-id"])
+    assert body["state"] == "FAILURE", body
+    assert "987654" in json.dumps(body["result"]), body
+
+
+def test_retry_job_completes_a_failed_job(flower: RunningFlower) -> None:
+    """The issue's full check: a job failed at upload (bureau down) completes after a retry
+    applied through Flower. Needs the lead's pipeline (canvas, stages, a failing then working
+    FTP bureau); complete it once pipeline.canvas exists."""
+    pytest.importorskip("pipeline.canvas", reason="pipeline.canvas is not written yet")
+    pytest.skip("to be completed with the pipeline's fixtures (failed job at upload_plate)")

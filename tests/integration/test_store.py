@@ -1,0 +1,120 @@
+"""Job records on SQLite and PostgreSQL: migrations, steps, once-only side effects."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from models import store
+from models.db import migrate
+from models.job import DONE, FAILED, QUEUED, REJECTED, RUNNING
+
+
+def test_migrate_twice_is_harmless(database_url: str) -> None:
+    # Given a migrated database
+    # When it is migrated again (every process migrates on start)
+    migrate(database_url)
+    # Then it still works
+    job = store.create_job(database_url, "0537_Flier_Leonov.pdf")
+    assert store.get_job(database_url, job.id).status == QUEUED
+
+
+def test_new_job_has_a_pending_row_per_step(database_url: str) -> None:
+    job = store.create_job(database_url, "Каталог $(x).pdf")
+    steps = store.steps_of(database_url, job.id)
+    assert [s.name for s in steps] == list(store.STEPS)
+    assert {s.state for s in steps} == {"pending"}
+    assert store.get_job(database_url, job.id).name == "Каталог $(x).pdf"
+
+
+def test_step_lifecycle_counts_attempts_and_moves_the_job(database_url: str) -> None:
+    job = store.create_job(database_url, "a.pdf")
+    # When a step starts twice (a retry) and then succeeds
+    store.begin_step(database_url, job.id, "validate")
+    store.end_step(database_url, job.id, "validate", "failed", error="boom")
+    store.begin_step(database_url, job.id, "validate")
+    store.end_step(database_url, job.id, "validate", "done", duration=0.5, note="ok")
+    # Then the attempts are counted and the job is running at that step
+    step = store.get_step(database_url, job.id, "validate")
+    assert (step.state, step.attempts, step.error, step.note) == ("done", 2, "", "ok")
+    assert store.get_job(database_url, job.id).status == RUNNING
+    assert store.first_unfinished_step(database_url, job.id) == "detect_press"
+
+
+def test_failed_job_is_reset_for_retry(database_url: str) -> None:
+    job = store.create_job(database_url, "a.pdf")
+    store.begin_step(database_url, job.id, "upload_plate")
+    store.end_step(database_url, job.id, "upload_plate", "failed", error="ftp down")
+    store.fail_job(database_url, job.id, "upload_plate", status=FAILED, code="X", message="m")
+    assert store.get_job(database_url, job.id).status == FAILED
+    # When reset for a retry
+    store.reset_failed_steps(database_url, job.id)
+    # Then the failed step is pending again and the job queued
+    assert store.get_step(database_url, job.id, "upload_plate").state == "pending"
+    assert store.get_job(database_url, job.id).status == QUEUED
+
+
+def test_two_rejections_keep_both_reasons(database_url: str) -> None:
+    job = store.create_job(database_url, "a.pdf")
+    store.fail_job(database_url, job.id, "detect_press", status=REJECTED,
+                   code="press_undetected", message="no press")
+    store.fail_job(database_url, job.id, "detect_outputter", status=REJECTED,
+                   code="outputter_undetected", message="no outputter")
+    row = store.get_job(database_url, job.id)
+    assert row.error_code == "press_undetected"
+    assert "no press" in row.error and "no outputter" in row.error
+
+
+def test_sms_claim_is_granted_once_even_under_concurrency(database_url: str) -> None:
+    job = store.create_job(database_url, "a.pdf")
+    results: list[bool] = []
+
+    def claim() -> None:
+        results.append(store.claim_sms(database_url, job.id, "+380670000000", "text"))
+
+    # When eight workers claim the same recipient at once
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then exactly one may send
+    assert sorted(results) == [False] * 7 + [True]
+
+
+def test_released_sms_claim_can_be_taken_again(database_url: str) -> None:
+    job = store.create_job(database_url, "a.pdf")
+    assert store.claim_sms(database_url, job.id, "+1", "t")
+    store.release_sms(database_url, job.id, "+1")
+    assert store.claim_sms(database_url, job.id, "+1", "t")
+    store.complete_sms(database_url, job.id, "+1", "42", 1, "0.5")
+    store.release_sms(database_url, job.id, "+1")  # a sent SMS is never released
+    assert [(s.state, s.provider_id) for s in store.sms_of(database_url, job.id)] == [
+        ("sent", "42")]
+
+
+def test_delivery_is_recorded_once_per_kind(database_url: str) -> None:
+    job = store.create_job(database_url, "a.pdf")
+    result = {"target": "ftp://u:***@h/x", "remote_path": "/x/a.pdf", "bytes": 10,
+              "seconds": 0.1, "speed_mbps": 0.1}
+    store.record_delivery(database_url, job.id, "plate", result)
+    assert store.get_delivery(database_url, job.id, "plate").remote_path == "/x/a.pdf"
+    with pytest.raises(Exception):  # noqa: B017  (IntegrityError, dialect-specific)
+        store.record_delivery(database_url, job.id, "plate", result)
+
+
+def test_mode_is_shared_through_the_database(database_url: str) -> None:
+    assert store.get_mode(database_url) == "normal"
+    store.set_mode(database_url, "dry-run")
+    assert store.get_mode(database_url) == "dry-run"
+    with pytest.raises(ValueError, match="unknown mode"):
+        store.set_mode(database_url, "fast")
+
+
+def test_finish_job_records_the_archive(database_url: str) -> None:
+    job = store.create_job(database_url, "a.pdf")
+    store.finish_job(database_url, job.id, "done/2026/11/25/1_a.pdf")
+    row = store.get_job(database_url, job.id)
+    assert (row.status, row.archive_path, row.spool_path) == (DONE, "done/2026/11/25/1_a.pdf", "")
+    assert row.finished_at is not None

@@ -1,0 +1,74 @@
+"""File moves: one file, one job; nothing overwritten; retention by archive day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline import files
+
+HOSTILE = "0602_Каталог (весна) $(touch x); `id` & 'q'_Leonov.pdf"
+
+
+def test_take_into_spool_moves_the_file_once(tmp_path: Path) -> None:
+    # Given a file in the hotfolder with a hostile name
+    source = tmp_path / "hotfolder" / HOSTILE
+    source.parent.mkdir()
+    source.write_bytes(b"%PDF-1.4 data")
+    # When two takers race for it
+    first = files.take_into_spool(source, tmp_path / "spool", 1)
+    second = files.take_into_spool(source, tmp_path / "spool", 2)
+    # Then only the first gets it, with its name intact, and the loser leaves no folder
+    assert first == tmp_path / "spool" / "1" / HOSTILE
+    assert first.read_bytes() == b"%PDF-1.4 data"
+    assert second is None
+    assert not (tmp_path / "spool" / "2").exists()
+    assert not (tmp_path / "x").exists()
+
+
+def test_archive_done_files_by_day_and_never_overwrites(tmp_path: Path) -> None:
+    spooled = tmp_path / "spool" / "7" / "a.pdf"
+    spooled.parent.mkdir(parents=True)
+    spooled.write_bytes(b"one")
+    target = files.archive_done(spooled, tmp_path / "done", 7, datetime(2026, 11, 25))
+    assert target == tmp_path / "done" / "2026" / "11" / "25" / "7_a.pdf"
+    assert not spooled.parent.exists()
+    # a second run of persist (redelivery) finds the archive and keeps it
+    assert files.archive_done(spooled, tmp_path / "done", 7, datetime(2026, 11, 25)) == target
+    # a different file may not replace an archived one
+    spooled.parent.mkdir()
+    spooled.write_bytes(b"two")
+    with pytest.raises(FileExistsError):
+        files.archive_done(spooled, tmp_path / "done", 7, datetime(2026, 11, 25))
+    assert target.read_bytes() == b"one"
+
+
+def test_move_failed_leaves_the_reason_beside_the_file(tmp_path: Path) -> None:
+    spooled = tmp_path / "spool" / "3" / HOSTILE
+    spooled.parent.mkdir(parents=True)
+    spooled.write_bytes(b"x")
+    target = files.move_failed(spooled, tmp_path / "failed", 3, "damaged_pdf: truncated")
+    assert target.read_bytes() == b"x"
+    note = target.with_name(target.name + ".error.txt")
+    assert note.read_text(encoding="utf-8") == "damaged_pdf: truncated\n"
+
+
+def test_clean_done_removes_only_days_past_retention(tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    for day in ("2026/08/01", "2026/11/01", "2026/11/25"):
+        (done / day).mkdir(parents=True)
+        (done / day / "1_a.pdf").write_bytes(b"x")
+    removed = files.clean_done(done, retention_days=30, today=date(2026, 11, 25))
+    assert removed == [done / "2026" / "08" / "01"]
+    assert not (done / "2026" / "08").exists()
+    assert (done / "2026" / "11" / "01" / "1_a.pdf").exists()
+
+
+def test_sha256_of_matches_hashlib(tmp_path: Path) -> None:
+    import hashlib
+
+    path = tmp_path / "f"
+    path.write_bytes(b"abc" * 1_000_000)
+    assert files.sha256_of(path) == hashlib.sha256(b"abc" * 1_000_000).hexdigest()

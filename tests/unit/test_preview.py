@@ -1,0 +1,321 @@
+"""The preview: crop to the paper, proof and thumbnail, the press preview PDF, bad pages."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pypdf
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from pipeline.cli import main
+from pipeline.preview import (
+    PROOF_PX,
+    PT_PER_MM,
+    THUMB_PX,
+    PreviewResult,
+    SheetGeometry,
+    crop_box,
+    render_preview,
+    safe_key,
+    spot_names,
+)
+from pipeline.samples import Fill, Sheet, signa_sheet, write_signa_pdf
+
+SPEEDMASTER = SheetGeometry(plate_mm=(1030, 770), paper_mm=(900, 640), gripper_mm=10)
+PLATE_PT = (1030 * PT_PER_MM, 770 * PT_PER_MM)
+
+
+def mm(box: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(round(v / PT_PER_MM, 3) for v in box)
+
+
+def page_sizes(path: Path) -> list[tuple[float, float]]:
+    with open(path, "rb") as stream:
+        reader = pypdf.PdfReader(stream)
+        return [(float(p.mediabox.width), float(p.mediabox.height)) for p in reader.pages]
+
+
+@pytest.fixture
+def signa_pdf(tmp_path: Path) -> Path:
+    """Two Speedmaster sheets with a 900 x 640 mm paper, the second with a spot colour."""
+    return write_signa_pdf(tmp_path / "0537_Flier_Leonov.pdf", [
+        signa_sheet(), signa_sheet(colorants=("Cyan", "Magenta", "PANTONE Warm Red C"))])
+
+
+# --- crop geometry -------------------------------------------------------------------------
+
+
+def test_crop_box_centres_the_paper_above_the_gripper() -> None:
+    # Given a 1030 x 770 mm plate, 900 x 640 mm paper and a 10 mm gripper
+    # When the crop box is computed
+    box = crop_box(*PLATE_PT, SPEEDMASTER)
+    # Then the paper is centred horizontally and starts 10 mm above the plate's bottom edge
+    assert box is not None
+    assert mm(box) == pytest.approx((65, 10, 965, 650), abs=1e-6)
+
+
+def test_crop_box_turns_a_paper_written_upright_to_the_plate() -> None:
+    # Given the paper size written height first
+    geometry = SheetGeometry((1030, 770), (640, 900), 10)
+    # When the crop box is computed
+    box = crop_box(*PLATE_PT, geometry)
+    # Then the paper lies like the plate, as the only way it fits
+    assert box is not None and mm(box) == pytest.approx((65, 10, 965, 650), abs=1e-6)
+
+
+def test_portrait_page_of_a_landscape_plate_keeps_the_gripper_on_the_turned_edge() -> None:
+    # Given a portrait page (770 x 1030 mm) of a press whose plate is 1030 x 770 mm
+    # When the crop box is computed
+    box = crop_box(PLATE_PT[1], PLATE_PT[0], SPEEDMASTER)
+    # Then the crop is portrait; the plate is taken as turned a quarter clockwise, so the
+    # gripper edge is the left edge and the paper is centred vertically
+    assert box is not None
+    assert mm(box) == pytest.approx((10, 65, 650, 965), abs=1e-6)
+
+
+@pytest.mark.parametrize("geometry", [
+    SheetGeometry((1030, 770), None, 10),
+    SheetGeometry((1030, 770), (1100, 700), 10),
+    SheetGeometry((1030, 770), (900, 765), 10),  # fits the plate, not above the gripper
+])
+def test_no_paper_or_a_paper_that_does_not_fit_gives_no_crop(geometry: SheetGeometry) -> None:
+    # Given a geometry without paper or with a paper the plate cannot hold
+    # When the crop box is computed
+    # Then there is none: the caller crops to the content
+    assert crop_box(*PLATE_PT, geometry) is None
+
+
+# --- the artefacts -------------------------------------------------------------------------
+
+
+def test_proof_thumbnail_and_press_pdf_show_the_paper(signa_pdf: Path, tmp_path: Path) -> None:
+    # Given a two-sheet Signa file and its geometries
+    # When the preview is rendered
+    result = render_preview(signa_pdf, [SPEEDMASTER, SPEEDMASTER], tmp_path / "previews",
+                            "17_0537_Flier_Leonov", year=2026, ink=False)
+    # Then the artefacts are stored by year under the job's key
+    folder = tmp_path / "previews" / "2026"
+    assert result.proof == folder / "17_0537_Flier_Leonov_proof.jpg"
+    assert result.thumbnail == folder / "17_0537_Flier_Leonov_thumb.jpg"
+    assert result.preview_pdf == folder / "17_0537_Flier_Leonov_preview.pdf"
+    # and the proof and thumbnail have the paper's aspect at their long-side sizes
+    with Image.open(result.proof) as proof, Image.open(result.thumbnail) as thumb:
+        assert proof.size == (PROOF_PX, round(PROOF_PX * 640 / 900))
+        assert max(thumb.size) == THUMB_PX
+        assert thumb.size[0] / thumb.size[1] == pytest.approx(900 / 640, rel=0.01)
+        # the paper is filled (the sample inks it), so the proof is not white at its corners
+        assert proof.getpixel((2, 2)) != (255, 255, 255)
+    # and the press PDF reopens with one paper-sized page per sheet
+    assert page_sizes(result.preview_pdf) == [pytest.approx((900 * PT_PER_MM, 640 * PT_PER_MM),
+                                                            abs=0.01)] * 2
+    assert result.warnings == [] and result.ink_coverage is None
+    assert not list(folder.glob("*.part"))
+
+
+def test_press_pdf_pages_are_downsampled_and_small(tmp_path: Path) -> None:
+    # Given a sheet with a large photo across the paper
+    source = write_signa_pdf(tmp_path / "photo.pdf", [signa_sheet(
+        image_px=(3000, 2200), image_mm=(65, 10, 900, 640))])
+    # When the preview is rendered
+    result = render_preview(source, [SPEEDMASTER], tmp_path, "1_photo", ink=False)
+    # Then the page image is at 150 dpi and the file stays small
+    with open(result.preview_pdf, "rb") as stream:
+        page = pypdf.PdfReader(stream).pages[0]
+        image = page["/Resources"]["/XObject"]["/Im0"]
+        assert image["/Width"] == round(900 / 25.4 * 150)
+    assert result.preview_pdf.stat().st_size < 3_000_000
+
+
+def test_without_paper_the_crop_is_the_drawn_content(tmp_path: Path) -> None:
+    # Given a non-Signa sheet drawing one 400 x 300 mm rectangle at (100, 200) mm
+    source = write_signa_pdf(tmp_path / "plain.pdf", [Sheet(
+        fills=[Fill(100, 200, 400, 300, (0, 0, 0, 1))], signa=False)], creator=None)
+    # When the preview is rendered without geometry
+    result = render_preview(source, None, tmp_path, "2_plain", ink=False)
+    # Then the page is the rectangle, give or take a pixel of the probe render (~1 mm)
+    (width, height), = page_sizes(result.preview_pdf)
+    assert (width / PT_PER_MM, height / PT_PER_MM) == pytest.approx((400, 300), abs=2.5)
+    with Image.open(result.proof) as proof:
+        assert proof.size[0] == PROOF_PX
+        assert proof.size[0] / proof.size[1] == pytest.approx(400 / 300, rel=0.02)
+
+
+def test_a_paper_larger_than_the_plate_is_a_warning_and_the_content_box(
+        signa_pdf: Path, tmp_path: Path) -> None:
+    # Given a paper size the plate cannot hold
+    too_big = SheetGeometry((1030, 770), (1200, 800), 10)
+    # When the preview is rendered
+    result = render_preview(signa_pdf, [too_big, SPEEDMASTER], tmp_path, "3_big", ink=False)
+    # Then page 1 is cropped to its content and the job is warned
+    assert len(result.warnings) == 1
+    assert "page 1" in result.warnings[0] and "1200 x 800" in result.warnings[0]
+    first, second = page_sizes(result.preview_pdf)
+    assert first != second and second == pytest.approx((900 * PT_PER_MM, 640 * PT_PER_MM),
+                                                       abs=0.01)
+
+
+def test_rotated_page_stays_as_shown(signa_pdf: Path, tmp_path: Path) -> None:
+    # Given a sheet whose page carries /Rotate 90
+    rotated = tmp_path / "rotated.pdf"
+    writer = pypdf.PdfWriter(clone_from=signa_pdf)
+    writer.pages[0].rotate(90)
+    with open(rotated, "wb") as out:
+        writer.write(out)
+    # When the preview is rendered
+    result = render_preview(rotated, [SPEEDMASTER], tmp_path, "4_rot", ink=False)
+    # Then the proof is upright like the page in a viewer, the paper turned with it
+    with Image.open(result.proof) as proof:
+        assert proof.size == (round(PROOF_PX * 640 / 900), PROOF_PX)
+
+
+def damage_page_stream(source: Path, target: Path, page_object: int) -> Path:
+    """A copy of ``source`` whose content stream object ``page_object`` is garbage."""
+    data = bytearray(source.read_bytes())
+    head = re.search(rb"\n%d 0 obj\n<<[^>]*/Length (\d+)[^>]*>>\nstream\n" % page_object, data)
+    assert head is not None
+    start, length = head.end(), int(head.group(1))
+    data[start:start + length] = b"\x13" * length
+    target.write_bytes(bytes(data))
+    return target
+
+
+def test_a_damaged_page_stream_is_a_warning_not_a_crash(signa_pdf: Path, tmp_path: Path) -> None:
+    # Given a file whose second page's content stream is destroyed
+    damaged = damage_page_stream(signa_pdf, tmp_path / "damaged.pdf", page_object=10)
+    # When the preview is rendered
+    result = render_preview(damaged, [SPEEDMASTER, SPEEDMASTER], tmp_path, "5_dmg", ink=False)
+    # Then all artefacts exist, with a warning naming page 2
+    assert result.proof.exists() and result.thumbnail.exists()
+    assert len(page_sizes(result.preview_pdf)) == 2
+    assert any(w.startswith("page 2 ") for w in result.warnings)
+
+
+def test_an_unloadable_page_gets_a_white_stand_in(signa_pdf: Path, tmp_path: Path) -> None:
+    # Given a file whose first page object is replaced by a number
+    data = signa_pdf.read_bytes()
+    start = data.index(b"\n6 0 obj\n") + len(b"\n6 0 obj\n")
+    end = data.index(b"\nendobj", start)
+    broken = tmp_path / "nopage.pdf"
+    broken.write_bytes(data[:start] + b"42".ljust(end - start) + data[end:])
+    # When the preview is rendered
+    result = render_preview(broken, [SPEEDMASTER, SPEEDMASTER], tmp_path, "6_np", ink=False)
+    # Then the preview has what could be rendered and says what could not
+    assert result.proof.exists()
+    assert result.warnings and all("page" in w for w in result.warnings)
+
+
+HOSTILE = ["Каталог (весна).pdf", "$(touch pwned).pdf", "`touch pwned`.pdf", "a;b&c.pdf",
+           "-rf --help.pdf", "quote's \"x\".pdf", "..\\..\\evil.pdf"]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_file_names_are_data(signa_pdf: Path, tmp_path: Path, name: str,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the job's file under a hostile name, rendered from a clean working folder
+    source = tmp_path / "in" / name
+    source.parent.mkdir()
+    shutil.copy(signa_pdf, source)
+    monkeypatch.chdir(tmp_path / "in")
+    # When the preview is rendered with a key made from the name
+    result = render_preview(source, [SPEEDMASTER], tmp_path / "out", f"9_{Path(name).stem}",
+                            ink=False)
+    # Then the artefacts carry safe names inside the year folder and nothing ran
+    for artefact in (result.proof, result.thumbnail, result.preview_pdf):
+        assert artefact.exists() and artefact.parent.parent == tmp_path / "out"
+        assert re.fullmatch(r"[\w.-]+", artefact.name) and not artefact.name.startswith("-")
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == [name]
+
+
+@pytest.mark.parametrize("key, expected", [
+    ("12_Каталог (весна) $1;2", "12_Каталог_весна_1_2"),
+    ("-rf", "rf"),
+    ("a/b\\c:d*e?f\"g<h>i|j", "a_b_c_d_e_f_g_h_i_j"),
+    ("...", "preview"),
+    ("name. ", "name"),
+])
+def test_safe_key(key: str, expected: str) -> None:
+    # Given a key with characters some file systems refuse
+    # When it is made safe
+    # Then only letters, digits, '_', '-' and '.' remain, with no leading dash or dot
+    assert safe_key(key) == expected
+
+
+def test_safe_key_is_short_enough_for_any_file_system() -> None:
+    # Given a very long Cyrillic key
+    # When it is made safe
+    # Then it fits a 255-byte file name with the artefact suffix
+    assert len((safe_key("Ж" * 400) + "_preview.pdf").encode()) <= 255
+
+
+def test_spots_are_the_colorants_other_than_process(signa_pdf: Path, tmp_path: Path) -> None:
+    # Given the colorants of every page, process inks included
+    colorants = ["Cyan", "Magenta", "Yellow", "Black", "Cyan", "PANTONE Warm Red C",
+                 "PANTONE 246 C", "PANTONE Warm Red C"]
+    # When the spots are named
+    # Then each spot appears once, in order
+    assert spot_names(colorants) == ["PANTONE Warm Red C", "PANTONE 246 C"]
+    result = render_preview(signa_pdf, None, tmp_path, "7_spots", spots=colorants, ink=False)
+    assert result.spots == ["PANTONE Warm Red C", "PANTONE 246 C"]
+
+
+def test_result_survives_json(tmp_path: Path) -> None:
+    # Given a result with ink coverage keyed by page number
+    result = PreviewResult(tmp_path / "p.jpg", tmp_path / "t.jpg", tmp_path / "p.pdf",
+                           {1: {"C": 50.0, "M": 0.0, "Y": 0.0, "K": 0.0}}, ["PANTONE 246 C"],
+                           ["page 2 draws nothing"])
+    # When it goes through JSON (as a Celery result does)
+    back = PreviewResult.from_dict(json.loads(json.dumps(result.as_dict())))
+    # Then it comes back equal
+    assert back == result
+
+
+# --- the command ---------------------------------------------------------------------------
+
+CONFIG_TOML = """
+[paths]
+work_dir = "work"
+[presses.Speedmaster]
+plate_mm = [1030, 770]
+gripper_mm = 10
+[presses.Dominant]
+plate_mm = [650, 550]
+gripper_mm = 8
+[outputters.Leonov]
+"""
+
+
+def test_preview_command_writes_and_says_where(signa_pdf: Path, tmp_path: Path) -> None:
+    # Given a configuration and a Signa file
+    config = tmp_path / "prepress.toml"
+    config.write_text(CONFIG_TOML, encoding="utf-8")
+    # When an operator runs `prepress preview FILE --out DIR`
+    run = CliRunner().invoke(main, ["--config", str(config), "preview", str(signa_pdf),
+                                    "--out", str(tmp_path / "here"), "--no-ink"])
+    # Then it prints the three artefacts, cropped to the paper with the press's gripper
+    assert run.exit_code == 0, run.output
+    lines = dict(line.split(":", 1) for line in run.output.splitlines() if ":" in line)
+    preview_pdf = Path(lines["preview"].strip())
+    assert preview_pdf.is_relative_to(tmp_path / "here") and preview_pdf.exists()
+    assert Path(lines["proof"].strip()).exists() and Path(lines["thumbnail"].strip()).exists()
+    assert lines["spots"].strip() == "PANTONE Warm Red C"
+    assert page_sizes(preview_pdf)[0] == pytest.approx((900 * PT_PER_MM, 640 * PT_PER_MM),
+                                                       abs=0.01)
+
+
+def test_preview_command_rejects_a_damaged_file(tmp_path: Path) -> None:
+    # Given a configuration and a truncated PDF
+    config = tmp_path / "prepress.toml"
+    config.write_text(CONFIG_TOML, encoding="utf-8")
+    good = write_signa_pdf(tmp_path / "good.pdf", [signa_sheet()])
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(good.read_bytes()[:-400])
+    # When the command runs on it
+    run = CliRunner().invoke(main, ["--config", str(config), "preview", str(cut),
+                                    "--out", str(tmp_path / "here"), "--no-ink"])
+    # Then it exits 1 naming the problem
+    assert run.exit_code == 1 and "cut.pdf" in run.output
