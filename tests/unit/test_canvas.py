@@ -19,7 +19,7 @@ def test_build_passes_only_the_job_id_to_immutable_signatures() -> None:
     assert sorted(t.task for t in group.tasks) == ["tasks.count_plates", "tasks.detect_outputter",
                                                    "tasks.detect_press"]
     assert all(t.args == (42,) and t.immutable for t in group.tasks)
-    assert "tasks.persist" in str(chain)
+    assert str(chain).rstrip(")").endswith("persist(42")
 
 
 def test_retry_starts_at_the_stage_of_the_failed_step() -> None:
