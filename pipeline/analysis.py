@@ -1,0 +1,392 @@
+"""What an imposed PDF says: validity, press, plate count, CTP bureau, order and job name.
+
+Each fact is decided by its own function (each becomes its own Celery task): :func:`validate`,
+:func:`detect_press`, :func:`count_plates`, :func:`detect_outputter`, :func:`order_and_job`;
+:func:`analyze` runs them all on one reading of the file and never raises for bad input.
+The rules are those of DOMAIN.md; the mark names and patterns come from ``config.marks``.
+Results are plain dataclasses with ``as_dict``/``from_dict`` so tasks can store them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from pipeline.config import Config
+from pipeline.errors import RejectedFile
+from pipeline.pdfread import SIGNA_CREATOR, RawSheet, creator_of, open_pdf, page_count, read_page
+
+PathLike = str | os.PathLike[str]
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    """Dicts with str keys, lists for tuples, whole floats as ints (900.0 -> 900)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _int_keys(mapping: dict[str, Any] | None, convert: Any = lambda v: v) -> dict[int, Any]:
+    return {int(k): convert(v) for k, v in (mapping or {}).items()}
+
+
+def _pair(value: Any) -> Any:
+    return tuple(value) if value is not None else None
+
+
+class _Stored:
+    """``as_dict`` for dataclasses stored between tasks."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))  # type: ignore[call-overload, no-any-return]
+
+
+@dataclass
+class DocumentFacts(_Stored):
+    """The file as a whole: who made it, whether Signa did, how many pages."""
+
+    file: str
+    creator: str | None
+    signa: bool
+    pages: int
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DocumentFacts:
+        return cls(**{**data, "warnings": list(data.get("warnings", []))})
+
+
+@dataclass
+class SheetFacts(_Stored):
+    """One page (one sheet side on one plate) and what its marks say."""
+
+    number: int
+    plate_mm: tuple[int, int]
+    paper_mm: tuple[float, float] | None
+    press: str | None
+    outputter: str | None
+    colorants: list[str]
+    marks: dict[str, str]  # CreationName -> text
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SheetFacts:
+        return cls(**{**data, "plate_mm": _pair(data["plate_mm"]),
+                      "paper_mm": _pair(data.get("paper_mm"))})
+
+
+@dataclass
+class PressResult(_Stored):
+    """The press of page 1, how it was found, and pages meant for another press."""
+
+    press: str
+    source: str  # "mark" or "plate_size"
+    other_pages: dict[int, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PressResult:
+        return cls(**{**data, "other_pages": _int_keys(data.get("other_pages"))})
+
+
+@dataclass
+class PlateResult(_Stored):
+    """Plates to buy (None when unknown) and the separations of each page."""
+
+    plates: int | None
+    separations: dict[int, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlateResult:
+        return cls(**{**data, "separations": _int_keys(data.get("separations"), list)})
+
+
+@dataclass
+class OutputterResult(_Stored):
+    """The CTP bureau, in its configured spelling, and how it was found."""
+
+    outputter: str
+    source: str  # "mark" or "filename"
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OutputterResult:
+        return cls(**data)
+
+
+@dataclass
+class Analysis(_Stored):
+    """Everything ``prepress analyze`` reports for one file; ``ok`` when nothing rejected it."""
+
+    file: str
+    ok: bool = True
+    errors: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    creator: str | None = None
+    signa: bool | None = None
+    pages: int | None = None
+    order: str | None = None
+    job_name: str | None = None
+    press: str | None = None
+    press_source: str | None = None
+    outputter: str | None = None
+    outputter_source: str | None = None
+    plates: int | None = None
+    separations: dict[int, list[str]] = field(default_factory=dict)
+    plate_mm: dict[int, tuple[int, int]] = field(default_factory=dict)
+    paper_mm: dict[int, tuple[float, float] | None] = field(default_factory=dict)
+
+    @property
+    def error_codes(self) -> list[str]:
+        return [error["code"] for error in self.errors]
+
+    def reject(self, error: RejectedFile) -> None:
+        self.ok = False
+        self.errors.append(error.as_dict())
+
+    def to_json(self) -> str:
+        """The JSON object of the issue, as text (``as_dict`` gives the same as a dict)."""
+        return json.dumps(self.as_dict(), ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Analysis:
+        return cls(**{**data,
+                      "separations": _int_keys(data.get("separations"), list),
+                      "plate_mm": _int_keys(data.get("plate_mm"), _pair),
+                      "paper_mm": _int_keys(data.get("paper_mm"), _pair)})
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def validate(path: PathLike, config: Config) -> DocumentFacts:
+    """Check the file is a complete, readable PDF; say who made it. Raises RejectedFile."""
+    return _read(path, config)[0]
+
+
+def read_sheets(path: PathLike, config: Config) -> list[SheetFacts]:
+    """The facts of every page: plate size, colorants and what the marks say."""
+    return _read(path, config)[1]
+
+
+def _read(path: PathLike, config: Config) -> tuple[DocumentFacts, list[SheetFacts]]:
+    name = PurePath(path).name
+    try:
+        with open_pdf(path) as reader:
+            creator = creator_of(reader)
+            pages = page_count(reader, config.max_pages, name)
+            raw = [read_page(reader, index, name) for index in range(pages)]
+    except (RejectedFile, OSError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - pypdf fails in many ways on broken files
+        raise RejectedFile("damaged_pdf", f"{name}: the PDF is damaged ({type(exc).__name__}: "
+                                          f"{exc}); export it again from Signa.", name) from None
+    signa = SIGNA_CREATOR in (creator or "")
+    warnings = [] if signa else [
+        f"{name}: not made by Prinect Signa Station (creator {creator!r}); accepted, but "
+        f"check press, plates and bureau by hand."]
+    return DocumentFacts(name, creator, signa, pages, warnings), [
+        _sheet_facts(sheet, config) for sheet in raw]
+
+
+def _sheet_facts(raw: RawSheet, config: Config) -> SheetFacts:
+    """Apply the configured mark patterns to the texts of one page's marks."""
+    found: dict[str, str] = {}
+    for creation, text in raw.marks.items():
+        pattern = config.marks.get(creation)
+        match = re.search(pattern, text) if pattern else None
+        if match:
+            for group, value in match.groupdict().items():
+                if value:
+                    found.setdefault(group, value)
+    paper = None
+    if "paper_w" in found and "paper_h" in found:
+        paper = (_number(found["paper_w"]), _number(found["paper_h"]))
+    return SheetFacts(raw.number, raw.plate_mm, paper, found.get("press"),
+                      found.get("outputter"), raw.colorants or [], dict(raw.marks))
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+# --- the three facts ------------------------------------------------------------------------
+
+
+def detect_press(path: PathLike, config: Config) -> PressResult:
+    """The press of page 1 (mark, else plate size). Raises unknown_press, press_undetected."""
+    return decide_press(read_sheets(path, config), config, PurePath(path).name)
+
+
+def count_plates(path: PathLike, config: Config) -> PlateResult:
+    """Sum of colorant names over the pages; None when a page has no Signa colorant list."""
+    document, sheets = _read(path, config)
+    return decide_plates(document, sheets)
+
+
+def detect_outputter(path: PathLike, config: Config) -> OutputterResult:
+    """The CTP bureau from the marks, else the filename. Raises outputter_undetected."""
+    return decide_outputter(read_sheets(path, config), PurePath(path).name, config)
+
+
+def decide_press(sheets: list[SheetFacts], config: Config, name: str) -> PressResult:
+    """The press decision on already read sheets (see :func:`detect_press`)."""
+    press, source = _sheet_press(sheets[0], config, name)
+    other: dict[int, str] = {}
+    for sheet in sheets[1:]:
+        try:
+            other_press = _sheet_press(sheet, config, name)[0]
+        except RejectedFile:
+            other_press = sheet.press or f"no press ({_size(sheet.plate_mm)} mm plate)"
+        if other_press != press:
+            other[sheet.number] = other_press
+    warnings = [f"{name}: page {number} is for {other_press}, page 1 for {press}; check the "
+                f"imposition." for number, other_press in other.items()]
+    return PressResult(press, source, other, warnings)
+
+
+def _sheet_press(sheet: SheetFacts, config: Config, name: str) -> tuple[str, str]:
+    configured = ", ".join(f"{p.name} ({_size(p.plate_mm)} mm)" for p in config.presses.values())
+    if sheet.press is not None:
+        if sheet.press in config.presses:
+            return sheet.press, "mark"
+        raise RejectedFile("unknown_press", f"{name}: page {sheet.number} has a mark naming press "
+                                            f"{sheet.press!r}, which is not configured "
+                                            f"(configured: {configured}). Fix the mark in Signa "
+                                            f"or add [presses.{sheet.press}] to the "
+                                            f"configuration.", name)
+    plate = sorted(sheet.plate_mm)
+    fits = [p.name for p in config.presses.values()
+            if sorted(round(v) for v in p.plate_mm) == plate]
+    if len(fits) == 1:
+        return fits[0], "plate_size"
+    problem = (f"fits several presses ({', '.join(fits)})" if fits
+               else f"fits no configured press ({configured})")
+    raise RejectedFile("press_undetected", f"{name}: page {sheet.number} has no press mark and "
+                                           f"its {_size(sheet.plate_mm)} mm plate {problem}. Add "
+                                           f"the Machine mark in Signa.", name)
+
+
+def _size(mm: tuple[float, float]) -> str:
+    return "x".join(str(_jsonable(round(v, 1))) for v in mm)
+
+
+def decide_plates(document: DocumentFacts, sheets: list[SheetFacts]) -> PlateResult:
+    """The plate count on already read sheets (see :func:`count_plates`)."""
+    separations = {s.number: list(s.colorants) for s in sheets if s.colorants}
+    missing = [s.number for s in sheets if not s.colorants]
+    if missing:
+        pages = ", ".join(map(str, missing))
+        return PlateResult(None, separations, [
+            f"{document.file}: plate count unknown: page(s) {pages} carry no Signa colorant "
+            f"list (/PieceInfo/HDAG_COLORANT); count the plates by hand."])
+    warnings = [] if document.signa else [
+        f"{document.file}: plates counted from Signa colorant lists although the creator is "
+        f"{document.creator!r} (a re-saved Signa file?)."]
+    return PlateResult(sum(map(len, separations.values())), separations, warnings)
+
+
+def decide_outputter(sheets: list[SheetFacts], filename: str, config: Config) -> OutputterResult:
+    """The outputter decision on already read sheets (see :func:`detect_outputter`)."""
+    configured = {name.lower(): name for name in config.outputters}
+    in_marks = [s.outputter for s in sheets if s.outputter]
+    for value in in_marks:
+        if value.lower() in configured:
+            return OutputterResult(configured[value.lower()], "mark")
+    warnings = [f"{filename}: the outputter mark names {in_marks[0]!r}, which is not a "
+                f"configured outputter; the filename decides."] if in_marks else []
+    from_name = _outputter_part(filename, config)
+    if from_name:
+        return OutputterResult(configured[from_name.lower()], "filename", warnings)
+    found = f"the mark names {in_marks[0]!r}" if in_marks else "there is no outputter mark"
+    raise RejectedFile("outputter_undetected", f"{filename}: no CTP bureau found: {found} and no "
+                                               f"part of the name (split on _) is a configured "
+                                               f"outputter ({', '.join(config.outputters)}). "
+                                               f"Add the Outputter mark or put the bureau in "
+                                               f"the name, e.g. 0537_Job_Leonov.pdf.", filename)
+
+
+def _stem(filename: str) -> str:
+    name = PurePath(filename).name
+    return name[:-4] if name.lower().endswith(".pdf") else PurePath(name).stem
+
+
+def _outputter_part(filename: str, config: Config) -> str | None:
+    """The last part of the stem (split on ``_``) equal, ignoring case, to an outputter."""
+    configured = {name.lower() for name in config.outputters}
+    parts = [p for p in _stem(filename).split("_") if p.lower() in configured]
+    return parts[-1] if parts else None
+
+
+def order_and_job(filename: str, config: Config) -> tuple[str | None, str]:
+    """``0537_Technoyug_Flier_Leonov.pdf`` -> ``("0537", "Technoyug_Flier")``."""
+    stem = _stem(filename)
+    match = re.match(r"(\d+)[_\s-]*", stem)
+    order = match.group(1) if match else None
+    parts = (stem[match.end():] if match else stem).split("_")
+    bureau = _outputter_part(filename, config)
+    if bureau is not None and bureau in parts:
+        del parts[len(parts) - 1 - parts[::-1].index(bureau)]
+    job = "_".join(p for p in parts if p)
+    return order, job or stem
+
+
+# --- all at once ----------------------------------------------------------------------------
+
+
+def analyze(path: PathLike, config: Config) -> Analysis:
+    """Every fact about one file; rejections land in ``errors``, never raised."""
+    name = PurePath(path).name
+    result = Analysis(file=name)
+    result.order, result.job_name = order_and_job(name, config)
+    try:
+        document, sheets = _read(path, config)
+    except RejectedFile as exc:
+        result.reject(exc)
+        return result
+    except Exception as exc:  # noqa: BLE001 - whatever the input, analysis answers
+        result.reject(RejectedFile("damaged_pdf", f"{name}: the file cannot be read "
+                                                  f"({type(exc).__name__}: {exc}); copy it "
+                                                  f"again.", name))
+        return result
+    _fill_document(result, document, sheets)
+    _fill_decisions(result, document, sheets, config)
+    return result
+
+
+def _fill_document(result: Analysis, document: DocumentFacts, sheets: list[SheetFacts]) -> None:
+    result.creator, result.signa, result.pages = document.creator, document.signa, document.pages
+    result.warnings += document.warnings
+    result.plate_mm = {s.number: s.plate_mm for s in sheets}
+    result.paper_mm = {s.number: s.paper_mm for s in sheets}
+
+
+def _fill_decisions(result: Analysis, document: DocumentFacts, sheets: list[SheetFacts],
+                    config: Config) -> None:
+    try:
+        press = decide_press(sheets, config, result.file)
+        result.press, result.press_source = press.press, press.source
+        result.warnings += press.warnings
+    except RejectedFile as exc:
+        result.reject(exc)
+    plates = decide_plates(document, sheets)
+    result.plates, result.separations = plates.plates, plates.separations
+    result.warnings += plates.warnings
+    try:
+        outputter = decide_outputter(sheets, result.file, config)
+        result.outputter, result.outputter_source = outputter.outputter, outputter.source
+        result.warnings += outputter.warnings
+    except RejectedFile as exc:
+        result.reject(exc)
+
