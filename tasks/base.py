@@ -9,6 +9,7 @@ its file in failed/, and lets a :class:`TransientError` go back to Celery for a 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,10 +26,10 @@ from tasks.app import get_config
 
 log = logging.getLogger(__name__)
 
-#: Retries of a transient fault before the job is failed at that step.
-MAX_RETRIES = 6
+#: Retries of a transient fault before the job is failed at that step ($PREPRESS_MAX_RETRIES).
+MAX_RETRIES = int(os.environ.get("PREPRESS_MAX_RETRIES", "6"))
 #: Longest wait between two retries, seconds (backoff 2, 4, 8, ... with jitter).
-MAX_BACKOFF = 300
+MAX_BACKOFF = int(os.environ.get("PREPRESS_MAX_BACKOFF", "300"))
 
 
 class Skip(Exception):
