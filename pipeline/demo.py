@@ -26,7 +26,7 @@ DEMO_REDIS = "redis://127.0.0.1:6379/14"
 EXPECTED = {"done": 3, "rejected": 1}
 
 
-def run_demo(folder: Path | None, timeout: float) -> int:
+def run_demo(folder: Path | None, timeout: float, broker: str = "auto") -> int:
     """Run the demo; return 0 when every sample ended as expected."""
     from pipeline.sinks import FtpSink, SmsSink
 
@@ -36,7 +36,7 @@ def run_demo(folder: Path | None, timeout: float) -> int:
     with FtpSink(base / "ftp-ctp", "ctp", "ctp-demo-pw") as ctp, \
             FtpSink(base / "ftp-press", "press", "press-demo-pw") as press, \
             SmsSink("demo", "sms-demo-pw") as sms:
-        config_path = _write_config(base, ctp, press, sms)
+        config_path = _write_config(base, ctp, press, sms, broker)
         return _run(base, config_path, sms, timeout)
 
 
@@ -112,9 +112,11 @@ def _summary(base: Path, config: Any, sms: Any) -> None:
                f" jobs")
 
 
-def _write_config(base: Path, ctp: Any, press: Any, sms: Any) -> Path:
+def _write_config(base: Path, ctp: Any, press: Any, sms: Any, choice: str) -> Path:
     broker = "embedded"
-    if _redis_reachable():
+    if choice == "embedded":
+        click.echo("broker: embedded, as asked (files under work/var/broker)")
+    elif _redis_reachable():
         import redis
 
         redis.Redis.from_url(DEMO_REDIS).flushdb()

@@ -108,11 +108,13 @@ def beat(ctx: click.Context) -> None:
 @click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
               help="Work here instead of a temporary folder (kept afterwards).")
 @click.option("--timeout", default=240.0, show_default=True)
-def demo(folder: Path | None, timeout: float) -> None:
+@click.option("--broker", type=click.Choice(["auto", "redis", "embedded"]), default="auto",
+              show_default=True, help="auto: Redis when reachable, else embedded.")
+def demo(folder: Path | None, timeout: float, broker: str) -> None:
     """Run the whole pipeline on bundled samples with local FTP and SMS sinks, and show it."""
     from pipeline.demo import run_demo
 
-    raise SystemExit(run_demo(folder, timeout))
+    raise SystemExit(run_demo(folder, timeout, broker))
 
 
 def _broker_label(url: str) -> str:
