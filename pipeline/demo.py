@@ -72,14 +72,15 @@ def _follow(config: Any, sms: Any, count: int, timeout: float) -> list[str]:
     """Print step changes of every job and each SMS as it arrives, until all are final."""
     from models import store
 
-    url, seen, printed_sms = config.database_url, {}, 0
+    url, printed_sms = config.database_url, 0
+    seen: dict[tuple[int, str], str] = {}
     deadline = time.monotonic() + timeout
     jobs: list[Any] = []
     while time.monotonic() < deadline:
         jobs = store.list_jobs(url)
         for job in reversed(jobs):
-            for step in store.steps_of(url, job.id):
-                key = (job.id, step.name)
+            for step in store.steps_of(url, job.id or 0):
+                key = (job.id or 0, step.name)
                 if step.state != "pending" and seen.get(key) != step.state:
                     seen[key] = step.state
                     detail = (step.note or step.error).replace("\n", " ")[:110]
@@ -126,7 +127,7 @@ def _write_config(base: Path, ctp: Any, press: Any, sms: Any, choice: str) -> Pa
         click.echo("broker: Redis not reachable at 127.0.0.1:6379; using the embedded broker "
                    "(files under work/var/broker)")
     leonov_dirs = {"Speedmaster": "_1030x770", "Planeta": "_1010x820", "Dominant": "_ADAST"}
-    sections = {
+    sections: dict[str, dict[str, Any]] = {
         "paths": {"work_dir": str(base / "work")},
         "celery": {"broker_url": broker},
         "watcher": {"stable_seconds": 1},

@@ -90,7 +90,10 @@ def watch(ctx: click.Context) -> None:
     requeue_stranded(config)
     click.echo(f"watching {config.paths.hotfolder} (stable after {config.stable_seconds:g} s"
                f"{', polling' if config.polling else ''})")
-    Hotfolder(config.paths.hotfolder, lambda path: take(path, config),
+    def on_stable(path: Path) -> None:
+        take(path, config)
+
+    Hotfolder(config.paths.hotfolder, on_stable,
               stable_seconds=config.stable_seconds, polling=config.polling).run_forever()
 
 
