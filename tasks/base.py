@@ -85,6 +85,10 @@ def run_step(job_id: int, step: str, work: Callable[[Job, Config], str | None]) 
         log.info("job %s: %s skipped: %s", job_id, step, skip)
         return SKIPPED
     except RejectedFile as exc:
+        if store.get_job(url, job_id).status == REJECTED:
+            # a detection running beside this one rejected the file and moved it away
+            store.end_step(url, job_id, step, SKIPPED, note="job rejected meanwhile")
+            return SKIPPED
         store.end_step(url, job_id, step, ERRORED, duration=time.monotonic() - started,
                        error=f"{exc.code}: {exc.message}")
         reject(job, config, step, exc)
