@@ -13,15 +13,20 @@ from click.testing import CliRunner
 from PIL import Image
 
 from pipeline.cli import main
+from pipeline.config import Config
+from pipeline.errors import RejectedFile
 from pipeline.preview import (
+    MAX_PAGE_PIXELS,
     PROOF_PX,
     PT_PER_MM,
     THUMB_PX,
     PreviewResult,
     SheetGeometry,
     crop_box,
+    preview_scale,
     render_preview,
     safe_key,
+    sheet_geometries,
     spot_names,
 )
 from pipeline.samples import Fill, Sheet, signa_sheet, write_signa_pdf
@@ -319,3 +324,54 @@ def test_preview_command_rejects_a_damaged_file(tmp_path: Path) -> None:
                                     "--out", str(tmp_path / "here"), "--no-ink"])
     # Then it exits 1 naming the problem
     assert run.exit_code == 1 and "cut.pdf" in run.output
+
+
+def test_a_huge_page_is_rendered_below_150_dpi() -> None:
+    # Given a 5 x 3 m banner page and a Speedmaster paper
+    # When the pixel scale of its press PDF page is chosen
+    banner = preview_scale((0, 0, 5000 * PT_PER_MM, 3000 * PT_PER_MM))
+    paper = preview_scale((0, 0, 900 * PT_PER_MM, 640 * PT_PER_MM))
+    # Then the banner stays within the pixel budget and the paper gets the full 150 dpi
+    assert (5000 * PT_PER_MM * banner) * (3000 * PT_PER_MM * banner) <= MAX_PAGE_PIXELS
+    assert paper == pytest.approx(150 / 72)
+
+
+def test_a_password_protected_file_is_rejected(signa_pdf: Path, tmp_path: Path) -> None:
+    # Given a file protected by an open password
+    locked = tmp_path / "locked.pdf"
+    writer = pypdf.PdfWriter(clone_from=signa_pdf)
+    writer.encrypt("secret", algorithm="AES-128")
+    with open(locked, "wb") as out:
+        writer.write(out)
+    # When the preview is rendered
+    with pytest.raises(RejectedFile) as caught:
+        render_preview(locked, None, tmp_path, "8_locked", ink=False)
+    # Then it is rejected as encrypted, naming the file
+    assert caught.value.code == "encrypted" and "locked.pdf" in caught.value.message
+
+
+def test_a_file_that_is_not_a_pdf_is_rejected(tmp_path: Path) -> None:
+    # Given a text file named .pdf
+    junk = tmp_path / "junk.pdf"
+    junk.write_text("not a pdf", encoding="utf-8")
+    # When the preview is rendered
+    with pytest.raises(RejectedFile) as caught:
+        render_preview(junk, None, tmp_path, "9_junk", ink=False)
+    # Then it is rejected as damaged
+    assert caught.value.code == "damaged_pdf" and "junk.pdf" in caught.value.message
+
+
+def test_geometries_follow_each_page_press(tmp_path: Path, config: Config) -> None:
+    # Given a Dominant sheet, a sheet without marks on a Speedmaster plate, and a sheet whose
+    # press is not configured
+    from pipeline.analysis import read_sheets
+
+    source = write_signa_pdf(tmp_path / "mixed.pdf", [
+        signa_sheet(press="Dominant", plate_mm=(650, 550), paper_mm=(600, 450)),
+        signa_sheet(press=None, outputter=None, paper_mm=None),
+        signa_sheet(press="Heidelberg")])
+    # When the crop geometries are built from the analysed sheets
+    geometries = sheet_geometries(read_sheets(source, config), config, source.name)
+    # Then each page has its own press's gripper, or no geometry when its press is unknown
+    assert geometries == [SheetGeometry((650, 550), (600, 450), 8),
+                          SheetGeometry((1030, 770), None, 10), None]

@@ -1,0 +1,51 @@
+"""``prepress preview FILE [--out DIR]``: the proof, thumbnail and press PDF of one file.
+
+For an operator checking a file by hand: the same crop and artefacts as the pipeline makes.
+Exit status 0 when written, 1 when the file is rejected, 2 for a configuration error.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from pipeline.cli import load_config_or_exit
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder for the artefacts (default: the configured previews folder).")
+@click.option("--no-ink", is_flag=True, help="Skip the Ghostscript ink coverage.")
+@click.pass_context
+def preview(ctx: click.Context, file: str, out_dir: str | None, no_ink: bool) -> None:
+    """Write the cropped proof, thumbnail and press preview PDF of FILE and say where."""
+    from pipeline.analysis import read_sheets
+    from pipeline.errors import RejectedFile
+    from pipeline.preview import render_preview, sheet_geometries
+
+    config = load_config_or_exit(ctx)
+    path = Path(file)
+    try:
+        sheets = read_sheets(path, config)
+        result = render_preview(
+            path, sheet_geometries(sheets, config, path.name),
+            Path(out_dir) if out_dir else config.paths.previews,
+            key=f"{time.strftime('%Y%m%d-%H%M%S')}_{path.stem}",
+            spots=[name for sheet in sheets for name in sheet.colorants], ink=not no_ink)
+    except RejectedFile as exc:
+        click.echo(f"rejected: {exc.message}", err=True)
+        ctx.exit(1)
+    click.echo(f"proof:     {result.proof}")
+    click.echo(f"thumbnail: {result.thumbnail}")
+    click.echo(f"preview:   {result.preview_pdf}")
+    if result.spots:
+        click.echo(f"spots:     {', '.join(result.spots)}")
+    for number, inks in (result.ink_coverage or {}).items():
+        click.echo(f"page {number} ink %: " + " ".join(f"{k} {v:.1f}" for k, v in inks.items()))
+    if result.ink_coverage is None and not no_ink:
+        click.echo("ink coverage: unavailable")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
