@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import threading
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from pipeline import backup
 from pipeline.cli import main
 from pipeline.config import Config, config_from_dict
+from pipeline.sinks import SmsSink
 from tests.fixtures import BASE_CONFIG
 from tests.services import port_open, require
 from tests.sshd import SshServer, make_ed25519_key
@@ -142,7 +144,7 @@ def test_restore_command_asks_first_and_restores_with_yes(sqlite_config: Config,
     assert len(read_rows(db_path)) == 200
 
 
-def _write_toml(path: Path, config: Config) -> None:
+def _write_toml(path: Path, config: Config, extra: str = "") -> None:
     settings = config.backup
     presses = "\n".join(
         f'[presses.{p.name}]\nplate_mm = [{p.plate_mm[0]}, {p.plate_mm[1]}]\n'
@@ -153,7 +155,7 @@ def _write_toml(path: Path, config: Config) -> None:
         "[outputters.Leonov]\n"
         f'[backup]\nhost = "{settings.host}"\nport = {settings.port}\nuser = "{settings.user}"\n'
         f'key_file = "{settings.key_file}"\nknown_hosts = "{settings.known_hosts}"\n'
-        f'remote_dir = "{settings.remote_dir}"\n',
+        f'remote_dir = "{settings.remote_dir}"\n' + extra,
         encoding="utf-8")
     path.chmod(0o600)
 
@@ -216,9 +218,17 @@ def test_retention_keeps_exactly_what_it_should(tmp_path: Path, sshd: SshServer)
         (folder / name).write_bytes(b"x")
         (folder / (name + ".sha256")).write_text("x", encoding="ascii")
     (folder / "notes.txt").write_text("not a backup", encoding="utf-8")
+    stale = [folder / "prepress-20260301T023000Z.sqlite.gz.partial",
+             folder / "prepress-20260302T023000Z.sqlite.gz.sha256"]
+    fresh = folder / "prepress-20260310T020000Z.sqlite.gz.partial"  # a run still uploading
+    for leftover, age in ((stale[0], 2), (stale[1], 2), (fresh, 0.5)):
+        leftover.write_bytes(b"x")
+        mtime = (now - timedelta(hours=age * 24)).timestamp()
+        os.utime(leftover, (mtime, mtime))
     # When tonight's backup runs
     info = backup.run_backup(config, now=now)
-    # Then kept: tonight, the newest of the two previous days, and the newest of February
+    # Then kept: tonight, the newest of the two previous days, the newest of February, and
+    # an upload younger than a day; an old .partial and a checksum without backup are gone
     names = sorted(p.name for p in folder.iterdir())
     expected = sorted([
         info.name,
@@ -226,7 +236,8 @@ def test_retention_keeps_exactly_what_it_should(tmp_path: Path, sshd: SshServer)
         backup.backup_name(datetime(2026, 3, 8, 2, 30, tzinfo=UTC), "sqlite"),
         backup.backup_name(datetime(2026, 2, 28, 2, 30, tzinfo=UTC), "sqlite"),
     ])
-    assert names == sorted(expected + [n + ".sha256" for n in expected] + ["notes.txt"])
+    assert names == sorted(expected + [n + ".sha256" for n in expected]
+                           + ["notes.txt", fresh.name])
 
 
 def test_postgresql_round_trip(tmp_path: Path, sshd: SshServer) -> None:
@@ -263,3 +274,41 @@ def test_postgresql_round_trip(tmp_path: Path, sshd: SshServer) -> None:
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_failed_backup_is_logged_raised_and_sent_to_the_admin(
+        tmp_path: Path, sshd: SshServer, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # Given a backup host whose key is not in known_hosts, and an SMS provider for the admin
+    empty = tmp_path / "known_hosts_empty"
+    empty.write_text("", encoding="ascii")
+    config = backup_config(tmp_path, sshd, known_hosts=str(empty))
+    make_jobs_db(backup.sqlite_path(config.database_url), 3)
+    toml = tmp_path / "prepress.toml"
+    from tasks.app import get_config
+    from tasks.ops import backup_database
+
+    with SmsSink("shop", "sms-pw") as sms:
+        _write_toml(toml, config, f'[sms]\napi_url = "{sms.url}"\nlogin = "shop"\n'
+                                  'password = "sms-pw"\nadmin = ["+380670000001"]\n')
+        monkeypatch.setenv("PREPRESS_CONFIG", str(toml))
+        get_config.cache_clear()
+        try:
+            # When the nightly task runs
+            with pytest.raises(backup.BackupFailed, match="host key unknown"):
+                backup_database.run()
+        finally:
+            get_config.cache_clear()
+    # Then the failure is in the log and the admin got an SMS, without the SMS password
+    assert "nightly backup failed" in caplog.text
+    assert [m.phones for m in sms.messages] == ["+380670000001"]
+    assert "backup FAILED" in sms.messages[0].mes and "host key unknown" in sms.messages[0].mes
+    assert "sms-pw" not in sms.messages[0].mes
+
+
+def test_beat_runs_the_backup_at_the_configured_local_time(tmp_path: Path,
+                                                           sshd: SshServer) -> None:
+    config = backup_config(tmp_path, sshd, time="01:05")
+    entry = backup.beat_schedule(config)[backup.BEAT_ENTRY]
+    assert entry["task"] == "tasks.backup_database"
+    assert entry["schedule"].hour == {1} and entry["schedule"].minute == {5}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.delivery import UploadResult, upload
-from pipeline.errors import DeliveryRefused, DeliveryUnavailable
+from pipeline.delivery import UploadResult, part_name, upload
+from pipeline.errors import ConfigError, DeliveryRefused, DeliveryUnavailable
 from pipeline.sinks import READ_ONLY_PERMISSIONS, FtpSink, SilentServer
 from tests.servers import CUT_AFTER
 from tests.services import free_port
@@ -123,12 +123,28 @@ def test_cut_connection_is_resumed_to_the_right_bytes(cutting_ftp_server: FtpSin
     assert not result.skipped
 
 
+def test_a_line_that_keeps_dropping_ends_in_a_transient_error(tmp_path: Path, plate_file):
+    # Given a server that drops every connection after 100 kB
+    with FtpSink(tmp_path / "flaky", cut_after=100_000, cuts=1000) as flaky:
+        # When uploading, Then after a few resumes the call gives up with a retryable error
+        with pytest.raises(DeliveryUnavailable, match="retry later may help"):
+            upload(plate_file, flaky.url("in"), timeout=5)
+        # And nothing carries the final name; the .part waits for the task's retry
+        assert not (flaky.root / "in" / HOSTILE_NAME).exists()
+        assert leftovers(flaky.root) == [part_name(HOSTILE_NAME, plate_file)]
+
+
+def test_bad_url_is_a_config_error(plate_file):
+    with pytest.raises(ConfigError, match="not an ftp://, ftps:// or sftp:// URL"):
+        upload(plate_file, "http://user:pw@example.com/in")
+
+
 def test_a_leftover_part_file_is_resumed_by_the_next_call(ftp_server: FtpSink, plate_file):
     # Given a .part left by a worker that died after sending the first 400 kB
     folder = ftp_server.root / "in"
     folder.mkdir()
     data = plate_file.read_bytes()
-    (folder / f".{HOSTILE_NAME}.part").write_bytes(data[:400_000])
+    (folder / part_name(HOSTILE_NAME, plate_file)).write_bytes(data[:400_000])
     sent: list[int] = []
     # When the task runs again
     upload(plate_file, ftp_server.url("in"), timeout=5,
@@ -139,8 +155,21 @@ def test_a_leftover_part_file_is_resumed_by_the_next_call(ftp_server: FtpSink, p
     assert leftovers(ftp_server.root) == []
 
 
+def test_a_part_file_of_an_older_version_is_not_resumed(ftp_server: FtpSink, plate_file,
+                                                        tmp_path: Path):
+    # Given a .part left by a broken upload of an older version of the job (same size)
+    older = tmp_path / "older" / HOSTILE_NAME
+    older.parent.mkdir()
+    older.write_bytes(os.urandom(plate_file.stat().st_size))
+    (ftp_server.root / part_name(HOSTILE_NAME, older)).write_bytes(older.read_bytes()[:700_000])
+    # When the remade job is uploaded
+    upload(plate_file, ftp_server.url(), timeout=5)
+    # Then the plate file is the new version only, never a splice of both
+    assert (ftp_server.root / HOSTILE_NAME).read_bytes() == plate_file.read_bytes()
+
+
 def test_a_part_file_longer_than_the_file_is_restarted(ftp_server: FtpSink, plate_file):
-    (ftp_server.root / f".{HOSTILE_NAME}.part").write_bytes(b"x" * 2_000_000)
+    (ftp_server.root / part_name(HOSTILE_NAME, plate_file)).write_bytes(b"x" * 2_000_000)
     upload(plate_file, ftp_server.url(), timeout=5)
     assert (ftp_server.root / HOSTILE_NAME).read_bytes() == plate_file.read_bytes()
 
@@ -166,6 +195,11 @@ def test_refused_connection_is_transient(plate_file):
         upload(plate_file, url, timeout=5)
     assert "secret-pw" not in str(caught.value) and "retry later may help" in str(caught.value)
     assert time.monotonic() - started < 2
+
+
+def test_unknown_host_says_so(plate_file):
+    with pytest.raises(DeliveryUnavailable, match="host name not found"):
+        upload(plate_file, "ftp://u:p@no-such-bureau.invalid/in", timeout=2)
 
 
 def test_hanging_server_times_out(plate_file):

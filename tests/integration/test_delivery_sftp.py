@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.delivery import upload
+from pipeline.delivery import part_name, upload
 from pipeline.errors import DeliveryRefused, DeliveryUnavailable
 from pipeline.sinks import CuttingProxy, SilentServer
 from tests.services import free_port
@@ -78,7 +78,7 @@ def test_leftover_part_is_resumed(sshd: SshServer, plate_file: Path):
     folder = sshd.root / "in"
     folder.mkdir()
     data = plate_file.read_bytes()
-    (folder / f".{HOSTILE_NAME}.part").write_bytes(data[:500_000])
+    (folder / part_name(HOSTILE_NAME, plate_file)).write_bytes(data[:500_000])
     sent: list[int] = []
     # When the task runs again
     send(sshd, plate_file, progress=lambda done, total: sent.append(done))

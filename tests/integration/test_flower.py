@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
-from models.db import migrate
 from pipeline.config import Config, config_from_dict
 from pipeline.errors import ConfigError
 from pipeline.flower import flower_launch
+from pipeline.samples import signa_sheet, write_signa_pdf
 from tests.fixtures import BASE_CONFIG
+from tests.pipeline_harness import Pipeline
 from tests.services import free_port, port_open, require
 
 #: Redis database of these tests, apart from the other tests' and production's.
@@ -28,6 +30,8 @@ REDIS_URL = "redis://127.0.0.1:6379/7"
 START_TIMEOUT = 30.0
 #: The repository root: the processes run from here.
 ROOT = Path(__file__).resolve().parents[2]
+#: `prepress` as the entry point runs it, from the repository.
+PREPRESS = [sys.executable, "-c", "from pipeline.cli import main; main(prog_name='prepress')"]
 USER, PASSWORD = "operator", "s3cret-$(rm -rf)-`x`"
 
 
@@ -90,7 +94,6 @@ def test_user_without_password_is_refused(tmp_path: Path) -> None:
 class RunningFlower:
     url: str
     pid: int
-    config_file: Path
 
 
 def _include_modules_importable() -> list[str]:
@@ -123,42 +126,49 @@ def _wait_until(check: object, what: str, log: Path) -> None:
                 f"{log.read_text(encoding='utf-8', errors='replace')[-3000:]}")
 
 
-@pytest.fixture
-def flower(tmp_path: Path) -> Iterator[RunningFlower]:
-    """`prepress flower` and an io-queue worker on Redis db 7, password-protected."""
+@contextlib.contextmanager
+def flower_process(env: dict[str, str], port: int, log: Path) -> Iterator[RunningFlower]:
+    """`prepress flower --port PORT` with ``env``, until the block ends."""
+    process = _start(PREPRESS + ["flower", "--port", str(port)], env, log)
+    try:
+        _wait_until(lambda: port_open("127.0.0.1", port), "Flower", log)
+        yield RunningFlower(url=f"http://127.0.0.1:{port}", pid=process.pid)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="module")
+def flower(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningFlower]:
+    """`prepress flower` and `prepress worker --queues io` on Redis db 7, password-protected."""
     require(port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379 is needed")
     missing = _include_modules_importable()
     require(not missing, f"the Celery app's task modules are not written yet: {missing}")
-    port = free_port()
+    tmp_path = tmp_path_factory.mktemp("flower")
     config_file = tmp_path / "prepress.toml"
     config_file.write_text(
         f'[paths]\nwork_dir = "{tmp_path / "work"}"\n'
         f'[celery]\nbroker_url = "{REDIS_URL}"\n'
         '[presses.Speedmaster]\nplate_mm = [1030, 770]\ngripper_mm = 10\n'
         "[outputters.Leonov]\n"
-        f'[flower]\naddress = "127.0.0.1"\nport = {port}\nuser = "{USER}"\n'
+        f'[flower]\naddress = "127.0.0.1"\nuser = "{USER}"\n'
         'password_env = "TEST_FLOWER_PASSWORD"\n', encoding="utf-8")
     config_file.chmod(0o600)
-    (tmp_path / "work" / "var").mkdir(parents=True)
-    migrate(f"sqlite:///{tmp_path / 'work' / 'var' / 'prepress.db'}")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("FLOWER_", "PREPRESS_", "CELERY_"))}
-    env.update(PREPRESS_CONFIG=str(config_file), TEST_FLOWER_PASSWORD=PASSWORD,
-               PYTHONPATH=str(ROOT))
-    flower_log, worker_log = tmp_path / "flower.log", tmp_path / "worker.log"
-    flower_process = _start([sys.executable, "-c", "from pipeline.cli import main; "
-                             "main(prog_name='prepress')", "flower"], env, flower_log)
-    worker = _start([sys.executable, "-m", "celery", "-A", "tasks.app", "worker",
-                     "--queues", "io", "--pool", "solo", "--hostname", f"flower-test-{port}@%h",
-                     "--without-mingle", "--without-gossip", "-E", "--loglevel", "INFO"], env, worker_log)
+    env = _child_env(PREPRESS_CONFIG=str(config_file), TEST_FLOWER_PASSWORD=PASSWORD)
+    worker_log = tmp_path / "worker.log"
+    worker = _start(PREPRESS + ["worker", "--queues", "io", "--pool", "solo"], env, worker_log)
     try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until(lambda: port_open("127.0.0.1", port), "Flower", flower_log)
-        _wait_until(lambda: b"ready" in worker_log.read_bytes(), "the worker", worker_log)
-        yield RunningFlower(url=url, pid=flower_process.pid, config_file=config_file)
+        with flower_process(env, free_port(), tmp_path / "flower.log") as running:
+            _wait_until(lambda: b"ready" in worker_log.read_bytes(), "the worker", worker_log)
+            yield running
     finally:
         _stop(worker)
-        _stop(flower_process)
+
+
+def _child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("FLOWER_", "PREPRESS_", "CELERY_"))}
+    env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **extra)
+    return env
 
 
 def test_unauthenticated_requests_are_refused(flower: RunningFlower) -> None:
@@ -208,9 +218,44 @@ def test_retry_job_is_accepted_and_executed_by_a_worker(flower: RunningFlower) -
     assert "987654" in json.dumps(body["result"]), body
 
 
-def test_retry_job_completes_a_failed_job(flower: RunningFlower) -> None:
-    """The issue's full check: a job failed at upload (bureau down) completes after a retry
-    applied through Flower. Needs the lead's pipeline (canvas, stages, a failing then working
-    FTP bureau); complete it once pipeline.canvas exists."""
-    pytest.importorskip("pipeline.canvas", reason="pipeline.canvas is not written yet")
-    pytest.skip("to be completed with the pipeline's fixtures (failed job at upload_plate)")
+def test_retry_job_completes_a_failed_job(start_pipeline: Callable[..., Pipeline],
+                                          tmp_path: Path) -> None:
+    # Given a job that failed at upload_plate because the CTP bureau's FTP was down
+    pipeline = start_pipeline(bureau_down=True, env={"PREPRESS_MAX_RETRIES": "0"})
+    job_id = pipeline.submit(write_signa_pdf(tmp_path / "0537_Flier_Leonov.pdf",
+                                             [signa_sheet()]))
+    failed = pipeline.wait_for(job_id)
+    assert (failed.status, failed.step) == ("failed", "upload_plate")
+    pipeline.bureau.start()
+    # When an operator retries it through Flower's API
+    env = dict(pipeline.env, PREPRESS_FLOWER_USER=USER, PREPRESS_FLOWER_PASSWORD=PASSWORD)
+    with flower_process(env, free_port(), tmp_path / "flower.log") as running:
+        refused = requests.post(f"{running.url}/api/task/async-apply/tasks.retry_job",
+                                json={"args": [job_id]}, timeout=10)
+        applied = requests.post(f"{running.url}/api/task/async-apply/tasks.retry_job",
+                                auth=(USER, PASSWORD), json={"args": [job_id]}, timeout=10)
+        assert refused.status_code == 401
+        assert applied.status_code == 200, applied.text
+        result = _result(running, applied.json()["task-id"])
+    # Then the job completes: the plate reached the bureau
+    assert result["state"] == "SUCCESS", result
+    done = pipeline.wait_for(job_id)
+    assert done.status == "done", pipeline.step_summary(job_id)
+    assert any(name.endswith(".pdf") for name in pipeline.bureau.files())
+
+
+def test_flower_command_without_credentials_exits_with_the_fix(tmp_path: Path) -> None:
+    # Given a configuration without [flower] credentials
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    toml = tmp_path / "prepress.toml"
+    toml.write_text('[presses.Speedmaster]\nplate_mm = [1030, 770]\ngripper_mm = 10\n'
+                    "[outputters.Leonov]\n", encoding="utf-8")
+    # When `prepress flower` is started on all addresses
+    result = CliRunner().invoke(main, ["--config", str(toml), "flower", "--address", "0.0.0.0",
+                                       "--insecure-local"])
+    # Then it refuses with status 2 and says what to set
+    assert result.exit_code == 2
+    assert "needs credentials" in result.output and "PREPRESS_FLOWER_PASSWORD" in result.output

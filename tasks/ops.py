@@ -1,0 +1,31 @@
+"""Operator tasks: the nightly backup (run by beat) and ``retry_job`` (called from Flower)."""
+
+from __future__ import annotations
+
+import logging
+
+from pipeline import backup
+from tasks.app import app, get_config
+
+log = logging.getLogger(__name__)
+
+
+@app.task(name="tasks.backup_database")
+def backup_database() -> dict[str, object]:
+    """Back up the database to the backup host; a failure is logged, raised and SMSed."""
+    config = get_config()
+    try:
+        info = backup.run_backup(config)
+    except Exception as exc:
+        log.error("nightly backup failed: %s", exc)
+        backup.notify_failure(config, exc)
+        raise
+    return {"name": info.name, "size": info.size, "sha256": info.sha256}
+
+
+@app.task(name="tasks.retry_job")
+def retry_job(job_id: int | str) -> str:
+    """Run a failed job again from its failed step (as ``prepress retry``); return the chain id."""
+    from pipeline.canvas import retry
+
+    return str(retry(job_id, get_config()))

@@ -1,0 +1,274 @@
+"""The whole pipeline with real workers over Redis: file in, plates ordered, press told, recorded.
+
+Each test runs the cpu and io workers as subprocesses (tests/pipeline_harness.py) against local
+FTP servers for the CTP bureau and the press and a local SMS provider.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from models.job import SKIPPED
+from pipeline.files import sha256_of
+from pipeline.samples import signa_sheet, write_signa_pdf
+from tests.pipeline_harness import SPEEDMASTER_PHONE, STAFF_PHONE, Pipeline, wait_until
+
+#: The shop's everyday job: Speedmaster, bureau Leonov, 4 + 3 plates.
+GOOD_NAME = "0537_Technoyug_Flier_Leonov.pdf"
+#: Where Leonov wants a Speedmaster job (DOMAIN.md: the folder depends on the press).
+GOOD_REMOTE = "leonov/_1030x770/0537_Technoyug_Flier_Leonov.pdf"
+#: A name that breaks any code that hands it to a shell.
+HOSTILE_NAME = "0602_Каталог $(touch x); a&b `id` it's_Leonov.pdf"
+
+
+def good_pdf(folder: Path, name: str = GOOD_NAME) -> Path:
+    """A two-sheet Signa file: CMYK, then Cyan, Magenta and a spot colour (7 plates)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_signa_pdf(folder / name, [
+        signa_sheet(), signa_sheet(colorants=("Cyan", "Magenta", "PANTONE Warm Red C"))])
+
+
+def truncated_pdf(folder: Path, name: str = "0603_Broken_Leonov.pdf") -> Path:
+    """A half-copied Signa file: its end (xref, trailer, %%EOF) is missing."""
+    whole = good_pdf(folder / "whole")
+    broken = folder / name
+    broken.write_bytes(whole.read_bytes()[:-400])
+    return broken
+
+
+def test_good_file_ends_done_with_plate_preview_sms_and_one_row(running_pipeline: Pipeline,
+                                                                tmp_path: Path) -> None:
+    # Given a good Signa file for Speedmaster and bureau Leonov
+    pdf = good_pdf(tmp_path / "samples")
+
+    # When it is taken like the watcher takes a file
+    job_id = running_pipeline.submit(pdf)
+    job = running_pipeline.wait_for(job_id)
+
+    # Then the plate, the preview and the SMS went out once each
+    assert job.status == "done", running_pipeline.step_summary(job_id)
+    assert_sms_and_uploads(running_pipeline, job_id)
+    # And the job is one row with its facts, every step done, the original archived
+    assert [j.id for j in running_pipeline.jobs()] == [job_id]
+    assert (job.press, job.outputter, job.plates, job.order) == ("Speedmaster", "Leonov", 7,
+                                                                 "0537")
+    assert {s.state for s in running_pipeline.steps(job_id).values()} == {"done"}
+    archived = running_pipeline.work / job.archive_path
+    assert archived.name == f"{job_id}_{GOOD_NAME}" and archived.parent.parent.parent.parent \
+        == running_pipeline.work / "done"
+    assert sha256_of(archived) == job.sha256
+    assert not any((running_pipeline.work / "spool").iterdir())
+
+
+def sms_per_phone(pipeline: Pipeline) -> dict[str, int]:
+    """How many SMS each phone got from the sink's point of view."""
+    phones = [p for m in pipeline.sms.messages for p in m.phones.split(",")]
+    return {phone: phones.count(phone) for phone in phones}
+
+
+def assert_sms_and_uploads(pipeline: Pipeline, job_id: int) -> None:
+    job = pipeline.job(job_id)
+    assert pipeline.bureau.files() == [GOOD_REMOTE]
+    assert len(pipeline.bureau.received) == 1
+    assert sha256_of(pipeline.bureau.root / GOOD_REMOTE) == job.sha256
+    assert pipeline.press.files() == [f"speedmaster/{Path(job.name).stem}_preview.pdf"]
+    assert len(pipeline.press.received) == 1
+    assert sms_per_phone(pipeline) == {STAFF_PHONE: 1, SPEEDMASTER_PHONE: 1}
+    assert all("0537" in m.mes and "Speedmaster" in m.mes for m in pipeline.sms.messages)
+
+
+def test_truncated_file_is_rejected_into_failed_with_its_reason(running_pipeline: Pipeline,
+                                                                tmp_path: Path) -> None:
+    # Given a half-copied file
+    pdf = truncated_pdf(tmp_path / "samples")
+
+    # When it is taken
+    job_id = running_pipeline.submit(pdf)
+    job = running_pipeline.wait_for(job_id)
+
+    # Then the job is rejected at validate, once (bad input is not retried), with its reason
+    assert (job.status, job.step, job.error_code) == ("rejected", "validate", "damaged_pdf")
+    assert pdf.name in job.error and "truncated" in job.error
+    assert running_pipeline.steps(job_id)["validate"].attempts == 1
+    # And the file sits in failed/<job>_<name> with the reason beside it
+    failed = running_pipeline.work / "failed"
+    kept = failed / f"{job_id}_{pdf.name}"
+    assert kept.read_bytes() == pdf.read_bytes()
+    assert "damaged_pdf" in (failed / f"{kept.name}.error.txt").read_text(encoding="utf-8")
+    # And nothing went out
+    assert running_pipeline.bureau.files() == [] and running_pipeline.sms.messages == []
+
+
+def test_a_step_run_again_after_done_does_not_upload_or_send_again(
+        running_pipeline: Pipeline, tmp_path: Path) -> None:
+    # Given a job that is done, and the FTP servers emptied (a second upload would show)
+    from pipeline import canvas
+    from tasks import stages
+    from tasks.app import app
+
+    job_id = running_pipeline.submit(good_pdf(tmp_path / "samples"))
+    before = running_pipeline.wait_for(job_id, "done")
+    for sink in (running_pipeline.bureau, running_pipeline.press):
+        for path in sink.root.rglob("*.pdf"):
+            path.unlink()
+    attempts = {name: s.attempts for name, s in running_pipeline.steps(job_id).items()}
+
+    # When its side-effect steps run again here, and its whole chain is queued again
+    results = [task.run(job_id) for task in (stages.upload_plate, stages.upload_preview,
+                                             stages.notify_sms, stages.persist)]
+    last = canvas.start(job_id)
+    app.AsyncResult(last).get(timeout=30, disable_sync_subtasks=False)
+
+    # Then nothing was uploaded or sent a second time and the record did not change
+    assert set(results) <= {"done", SKIPPED}
+    assert running_pipeline.bureau.files() == [] and len(running_pipeline.bureau.received) == 1
+    assert running_pipeline.press.files() == [] and len(running_pipeline.press.received) == 1
+    assert sms_per_phone(running_pipeline) == {STAFF_PHONE: 1, SPEEDMASTER_PHONE: 1}
+    after = running_pipeline.job(job_id)
+    assert (after.status, after.archive_path) == ("done", before.archive_path)
+    assert {n: s.attempts for n, s in running_pipeline.steps(job_id).items()} == attempts
+
+
+@pytest.mark.parametrize("mode", ["dry-run", "import"])
+def test_dry_run_and_import_modes_upload_and_send_nothing(start_pipeline, tmp_path: Path,
+                                                          mode: str) -> None:
+    # Given a running pipeline switched to the mode by the operator
+    pipeline = start_pipeline()
+    switched = pipeline.cli("mode", mode)
+    assert switched.exit_code == 0 and switched.output.strip() == mode
+    pdf = good_pdf(tmp_path / "samples")
+
+    # When a good file is taken
+    job_id = pipeline.submit(pdf)
+    job = pipeline.wait_for(job_id)
+
+    # Then the job is done and recorded, but nothing was uploaded or sent
+    assert job.status == "done", pipeline.step_summary(job_id)
+    assert (job.mode, job.press, job.outputter, job.plates) == (mode, "Speedmaster", "Leonov", 7)
+    assert pipeline.bureau.received == [] and pipeline.press.received == []
+    assert pipeline.sms.messages == [] and pipeline.sms.requests == 0
+    # And the job says why: the three side-effect steps are skipped naming the mode
+    steps = pipeline.steps(job_id)
+    for name in ("upload_plate", "upload_preview", "notify_sms"):
+        assert steps[name].state == SKIPPED and mode in steps[name].note
+    shown = pipeline.cli("show", str(job_id))
+    assert shown.exit_code == 0 and f"mode         {mode}" in shown.output
+
+
+def test_hostile_file_name_goes_through_end_to_end(running_pipeline: Pipeline,
+                                                   tmp_path: Path) -> None:
+    # Given a good file whose name has Cyrillic, $( ), ;, &, backquotes and a quote
+    pdf = good_pdf(tmp_path / "samples", HOSTILE_NAME)
+
+    # When it is taken
+    job_id = running_pipeline.submit(pdf)
+    job = running_pipeline.wait_for(job_id)
+
+    # Then it is done, delivered under its own name, and no shell ever ran a piece of it
+    assert job.status == "done", running_pipeline.step_summary(job_id)
+    assert job.name == HOSTILE_NAME and job.job_name
+    assert running_pipeline.bureau.files() == [f"leonov/_1030x770/{HOSTILE_NAME}"]
+    assert running_pipeline.press.files() == [
+        f"speedmaster/{Path(HOSTILE_NAME).stem}_preview.pdf"]
+    assert sms_per_phone(running_pipeline) == {STAFF_PHONE: 1, SPEEDMASTER_PHONE: 1}
+    assert (running_pipeline.work / job.archive_path).name == f"{job_id}_{HOSTILE_NAME}"
+    assert not list(tmp_path.rglob("x")) and not list(Path.cwd().glob("x"))
+
+
+@pytest.mark.postgres
+def test_good_file_on_postgresql(start_pipeline, postgres_url: str, tmp_path: Path) -> None:
+    # Given a pipeline whose jobs are recorded in PostgreSQL
+    pipeline = start_pipeline(postgres_url)
+
+    # When a good file and a truncated one are taken
+    good = pipeline.submit(good_pdf(tmp_path / "samples"))
+    bad = pipeline.submit(truncated_pdf(tmp_path / "bad"))
+
+    # Then the good one is done with its uploads and SMS, the bad one rejected
+    assert pipeline.wait_for(good).status == "done", pipeline.step_summary(good)
+    assert_sms_and_uploads(pipeline, good)
+    assert pipeline.wait_for(bad).status == "rejected"
+    assert sorted(j.id for j in pipeline.jobs()) == sorted([good, bad])
+
+
+def test_several_files_at_once_each_reach_their_bureau_and_press(running_pipeline: Pipeline,
+                                                                 tmp_path: Path) -> None:
+    # Given four jobs for different presses and bureaus, taken at the same moment
+    samples = tmp_path / "samples"
+    good_pdf(samples)
+    write_signa_pdf(samples / "0601_Flier_Korol.pdf", [signa_sheet(
+        outputter="Korol", colorants=("Cyan", "Magenta", "PANTONE Reflex Blue C"))])
+    write_signa_pdf(samples / "0602_Каталог (весна)_Leonov.pdf", [signa_sheet(
+        press="Dominant", plate_mm=(650, 550), paper_mm=(600, 450), gripper_mm=8)] * 2)
+    write_signa_pdf(samples / "0700_Remake_Admin.pdf", [signa_sheet(
+        press="Planeta", outputter="Admin", plate_mm=(1010, 820), paper_mm=(900, 700))])
+
+    # When they are all submitted at once
+    ids = [running_pipeline.submit(pdf) for pdf in sorted(samples.glob("*.pdf"))]
+    jobs = [running_pipeline.wait_for(job_id) for job_id in ids]
+
+    # Then every job is done with its own facts
+    assert [j.status for j in jobs] == ["done"] * 4, [running_pipeline.step_summary(i)
+                                                       for i in ids]
+    facts = {j.order: (j.press, j.outputter, j.plates) for j in jobs}
+    assert facts == {"0537": ("Speedmaster", "Leonov", 7), "0601": ("Speedmaster", "Korol", 3),
+                     "0602": ("Dominant", "Leonov", 8), "0700": ("Planeta", "Admin", 4)}
+    # And each plate file is in its bureau's folder under its bureau's name, once;
+    # Admin (the shop itself) has no server
+    assert running_pipeline.bureau.files() == [
+        "korol/0601_Flier_1030_3Plates_CM-ReflexBlueC.pdf",
+        "leonov/_1030x770/0537_Technoyug_Flier_Leonov.pdf",
+        "leonov/_ADAST/0602_Каталог (весна)_Leonov.pdf"]
+    assert len(running_pipeline.bureau.received) == 3
+    # And the previews went to the presses that have a server (Planeta has none)
+    assert running_pipeline.press.files() == [
+        "dominant/0602_Каталог (весна)_Leonov_preview.pdf",
+        "speedmaster/0537_Technoyug_Flier_Leonov_preview.pdf",
+        "speedmaster/0601_Flier_Korol_preview.pdf"]
+    # And the staff got one SMS per job, the Speedmaster's crew one per Speedmaster job,
+    # nobody one for the Admin job
+    sent = sorted((phone, m.mes.split()[0]) for m in running_pipeline.sms.messages
+                  for phone in m.phones.split(","))
+    assert sent == sorted([(STAFF_PHONE, "0537"), (STAFF_PHONE, "0601"), (STAFF_PHONE, "0602"),
+                           (SPEEDMASTER_PHONE, "0537"), (SPEEDMASTER_PHONE, "0601")])
+
+
+def test_prepress_up_runs_the_pipeline_and_stops_cleanly(start_pipeline,
+                                                         tmp_path: Path) -> None:
+    # Given `prepress up` (workers, watcher and beat under one supervisor)
+    pipeline = start_pipeline(workers=False)
+    pipeline._spawn("up", "up")
+    pipeline.wait_ready(["cpu", "io"])
+
+    # When a good file is dropped into the hotfolder
+    pipeline.drop(good_pdf(tmp_path / "samples"))
+    job = pipeline.wait_for_jobs(1)[0]
+
+    # Then it goes through to the end
+    assert job.status == "done", pipeline.step_summary(job.id)
+    assert pipeline.bureau.files() == [GOOD_REMOTE]
+
+    # When the supervisor gets SIGTERM (systemd stop, Ctrl-C)
+    up = pipeline.processes.pop("up")
+    up.send_signal(signal.SIGTERM)
+
+    # Then it and every process it started are gone within its grace period
+    assert up.wait(timeout=30) is not None
+    assert wait_until(lambda: not processes_using(pipeline.config_path), 25), \
+        processes_using(pipeline.config_path)
+
+
+def processes_using(config_path: Path) -> list[str]:
+    """Command lines of the running processes started with this configuration."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if str(config_path).encode() in argv:
+            found.append(" ".join(a.decode(errors="replace") for a in argv))
+    return found

@@ -1,0 +1,509 @@
+"""A running prepress pipeline for end-to-end tests: real workers over Redis, real sinks.
+
+``running_pipeline`` gives a :class:`Pipeline`: a prepress.toml in tmp_path whose CTP bureaus
+and press send to local FTP servers and whose SMS go to a local smsc look-alike, a SQLite
+database in tmp_path, Redis database 13 as broker (flushed first), and the cpu and io workers
+as subprocesses (``python -m pipeline worker``) logging into tmp_path. ``start_pipeline`` is
+the factory behind it, for tests that need another database, a bureau that is down, the
+watcher, or extra environment for the workers. Workers are stopped at teardown (SIGTERM, then
+kill) and their logs are printed when the test failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.sinks import FtpSink, SmsSink
+from tests.services import port_open, require
+
+__all__ = ["CountingFtpSink", "Pipeline", "postgres_url", "pytest_runtest_makereport",
+           "redis_broker", "running_pipeline", "start_pipeline"]
+
+#: Redis database the pipeline tests own; flushed before every pipeline starts.
+REDIS_URL = "redis://127.0.0.1:6379/13"
+#: Lock file that keeps two test runs on this host off Redis database 13 at the same time.
+LOCK_FILE = Path(tempfile.gettempdir()) / "prepress-tests-redis-13.lock"
+#: Seconds a test waits for another run to release the lock.
+LOCK_TIMEOUT = 200.0
+#: Where PostgreSQL listens (trust authentication for ``postgres`` on loopback).
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+#: Seconds the workers get to answer a ping after they were started.
+READY_TIMEOUT = 40.0
+#: Seconds a worker gets to stop after SIGTERM before it is killed.
+STOP_TIMEOUT = 10.0
+#: Seconds a test waits for a job to reach a final state by default.
+JOB_TIMEOUT = 60.0
+#: The project root: the workers run ``python -m pipeline`` from here.
+ROOT = Path(__file__).resolve().parents[1]
+#: Folders the Leonov bureau wants per press (DOMAIN.md).
+LEONOV_DIRS = {"Speedmaster": "_1030x770", "Planeta": "_1010x820", "Dominant": "_ADAST"}
+#: Phone of the staff who get every SMS, and of the Speedmaster's crew.
+STAFF_PHONE, SPEEDMASTER_PHONE = "+380670000000", "+380501112233"
+#: Job statuses after which nothing more happens.
+FINAL = ("done", "rejected", "failed")
+
+
+class CountingFtpSink(FtpSink):
+    """An :class:`FtpSink` that lists every file it received and may listen on a chosen port.
+
+    ``received`` holds the paths (relative to ``root``) of completed STORs, so a test can tell
+    one upload from two even when the second would overwrite the first. ``port`` lets a test
+    point the configuration at a server that is not running yet ("the FTP is down").
+    """
+
+    def __init__(self, root: Path, user: str, password: str, port: int = 0) -> None:
+        super().__init__(root, user, password)
+        self.port = port
+        self.received: list[str] = []
+
+    def start(self) -> CountingFtpSink:
+        import threading
+
+        from pyftpdlib.authorizers import DummyAuthorizer
+        from pyftpdlib.ioloop import IOLoop
+        from pyftpdlib.servers import FTPServer
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        authorizer = DummyAuthorizer()
+        authorizer.add_user(self.user, self.password, str(self.root), perm=self.permissions)
+        handler = self._handler_class()
+        handler.authorizer = authorizer
+        self._server = FTPServer((self.host, self.port), handler, ioloop=IOLoop())
+        self.port = self._server.address[1]
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._serve, name=f"ftp-sink-{self.port}",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def _handler_class(self) -> Any:
+        sink = self
+        base = super()._handler_class()
+
+        class Counting(base):  # type: ignore[misc,valid-type]
+            def on_file_received(self, file: str) -> None:
+                sink.received.append(str(Path(file).relative_to(sink.root)))
+
+        return Counting
+
+    def files(self) -> list[str]:
+        """Final files on the server (no hidden ``.part`` files), relative to ``root``."""
+        return sorted(str(p.relative_to(self.root)) for p in self.root.rglob("*")
+                      if p.is_file() and not p.name.startswith("."))
+
+
+@dataclass
+class Pipeline:
+    """A configured work folder with its running processes and the sinks they send to."""
+
+    folder: Path
+    config_path: Path
+    bureau: CountingFtpSink
+    press: CountingFtpSink
+    sms: SmsSink
+    env: dict[str, str]
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def config(self) -> Any:
+        from pipeline.config import load_config
+
+        return load_config(self.config_path)
+
+    @functools.cached_property
+    def url(self) -> str:
+        """The database URL (read once: teardown needs it even if the file changed)."""
+        return str(self.config.database_url)
+
+    @property
+    def work(self) -> Path:
+        return Path(self.config.paths.work_dir)
+
+    # --- putting files in -----------------------------------------------------------------
+
+    def submit(self, pdf: Path) -> int:
+        """Take ``pdf`` like the watcher does (rename into spool/, job row, chain queued)."""
+        from pipeline import canvas
+
+        staged = self.folder / "incoming" / pdf.name
+        staged.parent.mkdir(exist_ok=True)
+        shutil.copyfile(pdf, staged)
+        job_id = canvas.submit(staged, self.config)
+        assert job_id is not None, f"{staged} was not taken"
+        return job_id
+
+    def drop(self, pdf: Path) -> Path:
+        """Put ``pdf`` into the hotfolder at once (hidden name, then a rename)."""
+        hotfolder = self.config.paths.hotfolder
+        hidden = hotfolder / f".{pdf.name}.copying"
+        shutil.copyfile(pdf, hidden)
+        return Path(hidden.rename(hotfolder / pdf.name))
+
+    # --- watching jobs ----------------------------------------------------------------------
+
+    def job(self, job_id: int) -> Any:
+        from models import store
+
+        return store.get_job(self.url, job_id)
+
+    def jobs(self) -> list[Any]:
+        from models import store
+
+        return store.list_jobs(self.url)
+
+    def steps(self, job_id: int) -> dict[str, Any]:
+        from models import store
+
+        return {step.name: step for step in store.steps_of(self.url, job_id)}
+
+    def wait_for(self, job_id: int, *statuses: str, timeout: float = JOB_TIMEOUT) -> Any:
+        """Wait until the job is in one of ``statuses`` (default: any final one); return it."""
+        wanted = statuses or FINAL
+        job = wait_until(lambda: _if(self.job(job_id), lambda j: j.status in wanted), timeout)
+        if job is None:
+            job = self.job(job_id)
+            pytest.fail(f"job {job_id} is {job.status} at {job.step!r} after {timeout:.0f} s, "
+                        f"not {'/'.join(wanted)}; steps: {self.step_summary(job_id)}")
+        return job
+
+    def wait_for_jobs(self, count: int, timeout: float = JOB_TIMEOUT) -> list[Any]:
+        """Wait until there are ``count`` jobs, all final; return them oldest first."""
+        jobs = wait_until(lambda: _if(self.jobs(), lambda js: len(js) >= count
+                                      and all(j.status in FINAL for j in js)), timeout)
+        if jobs is None:
+            found = [(j.id, j.name, j.status) for j in self.jobs()]
+            pytest.fail(f"expected {count} final jobs within {timeout:.0f} s, found {found}")
+        return list(reversed(jobs))
+
+    def step_summary(self, job_id: int) -> str:
+        return ", ".join(f"{s.name}={s.state}x{s.attempts}{' ' + s.error if s.error else ''}"
+                         for s in self.steps(job_id).values())
+
+    # --- commands and processes -------------------------------------------------------------
+
+    def cli(self, *args: str) -> Any:
+        """Run ``prepress --config <ours> ARGS`` in this process; return click's Result."""
+        from click.testing import CliRunner
+
+        from pipeline.cli import main
+
+        return CliRunner().invoke(main, ["--config", str(self.config_path), *map(str, args)])
+
+    def start_worker(self, queue: str) -> None:
+        self._spawn(f"worker-{queue}", "worker", "--queues", queue, "--concurrency", "2")
+
+    def start_watcher(self) -> None:
+        """Start ``prepress watch`` and wait until it says it is watching."""
+        self._spawn("watcher", "watch")
+        log = self.folder / "logs" / "watcher.log"
+        if wait_until(lambda: "watching" in log.read_text(errors="replace"), READY_TIMEOUT) is None:
+            pytest.fail(f"the watcher did not start within {READY_TIMEOUT:.0f} s:\n{self.logs()}")
+
+    def _spawn(self, name: str, *args: str) -> None:
+        logs = self.folder / "logs"
+        logs.mkdir(exist_ok=True)
+        argv = [sys.executable, "-m", "pipeline", "--config", str(self.config_path), *args]
+        with open(logs / f"{name}.log", "ab") as output:
+            self.processes[name] = subprocess.Popen(
+                argv, cwd=self.folder, env=self.env, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a process and everything it started: a crash, not a shutdown."""
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def wait_ready(self, hostnames: list[str]) -> None:
+        """Wait until every worker named answers a ping over the broker."""
+        from tasks.app import app
+
+        deadline = time.monotonic() + READY_TIMEOUT
+        answered: set[str] = set()
+        while time.monotonic() < deadline:
+            dead = {n: p.returncode for n, p in self.processes.items() if p.poll() is not None}
+            if dead:
+                pytest.fail(f"pipeline process(es) exited at start: {dead}\n{self.logs()}")
+            for reply in app.control.ping(timeout=0.5) or []:
+                answered.update(h.split("@")[0] for h in reply)
+            if set(hostnames) <= answered:
+                return
+        pytest.fail(f"workers {hostnames} did not answer a ping within {READY_TIMEOUT:.0f} s "
+                    f"(answered: {sorted(answered)})\n{self.logs()}")
+
+    def stop(self) -> None:
+        """SIGTERM every process, then kill (its process group) what is still running."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for process in self.processes.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+    def logs(self) -> str:
+        parts = []
+        for log in sorted((self.folder / "logs").glob("*.log")):
+            text = log.read_text(encoding="utf-8", errors="replace")
+            parts.append(f"===== {log.name} (last 12000 characters) =====\n{text[-12000:]}")
+        return "\n".join(parts)
+
+
+def wait_until(probe: Callable[[], Any], timeout: float, every: float = 0.2) -> Any:
+    """Call ``probe`` until it returns something truthy; return that, or None on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(every)
+
+
+def _if(value: Any, condition: Callable[[Any], bool]) -> Any:
+    return value if condition(value) else None
+
+
+# --- fixtures ---------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep each phase's report on the test item, so fixtures can see that a test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def redis_broker() -> Iterator[str]:
+    """The Redis URL the pipeline tests use, emptied, and theirs alone while the test runs.
+
+    Workers of another test run on this host (a second pytest, another checkout) would take
+    this run's tasks from the shared database, so a lock file serialises the runs.
+    """
+    require(port_open("127.0.0.1", 6379), "Redis is not listening on 127.0.0.1:6379")
+    import redis
+
+    with _exclusive(LOCK_FILE, LOCK_TIMEOUT):
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            client.flushdb()
+            yield REDIS_URL
+        finally:
+            client.close()
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path, timeout: float) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``, waiting up to ``timeout`` seconds for it."""
+    import fcntl
+
+    with open(path, "a") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"another test run held {path} (Redis database 13) for "
+                                f"{timeout:.0f} s; wait for it to finish")
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards."""
+    require(port_open(PG_HOST, PG_PORT), f"PostgreSQL is not listening on {PG_HOST}:{PG_PORT}")
+    import psycopg
+
+    name = f"prepress_test_{uuid.uuid4().hex[:10]}"
+    admin = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    try:
+        yield url
+    finally:
+        from models.db import engine_for
+
+        engine_for(url).dispose()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def start_pipeline(tmp_path: Path, redis_broker: str, request: pytest.FixtureRequest,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Pipeline]]:
+    """A factory: ``start_pipeline(database_url=None, *, bureau_down=False, workers=True,
+    watcher=False, env=None, stable_seconds=1.0, visibility_timeout=600)``.
+
+    ``bureau_down``: the CTP bureau's FTP is configured on a free port but not started, so
+    uploads to it fail until the test calls ``pipeline.bureau.start()``. ``workers=False``
+    leaves starting processes to the test (``prepress up``). ``env`` is added to the
+    environment of the processes (``PREPRESS_MAX_RETRIES``).
+    """
+    started: list[Pipeline] = []
+    sinks: list[Any] = []
+
+    def start(database_url: str | None = None, *, bureau_down: bool = False,
+              workers: bool = True, watcher: bool = False, env: dict[str, str] | None = None,
+              stable_seconds: float = 1.0, visibility_timeout: int = 600) -> Pipeline:
+        from tests.services import free_port
+
+        bureau = CountingFtpSink(tmp_path / "ftp-bureau", "ctp", "ctp-pw$1",
+                                 port=free_port() if bureau_down else 0)
+        press = CountingFtpSink(tmp_path / "ftp-press", "press", "press-pw")
+        sms = SmsSink("shop", "sms-pw")
+        for sink in (sms, press) if bureau_down else (sms, press, bureau):
+            sink.start()
+            sinks.append(sink)
+        sinks.append(bureau)  # stopped at the end whether the test started it or not
+        config_path = write_config(tmp_path, bureau, press, sms, database_url, stable_seconds,
+                                   visibility_timeout)
+        pipeline = Pipeline(tmp_path, config_path, bureau, press, sms,
+                            env=_child_env(config_path, env or {}))
+        started.append(pipeline)
+        _prepare_this_process(pipeline, monkeypatch)
+        if workers:
+            pipeline.start_worker("cpu")
+            pipeline.start_worker("io")
+            pipeline.wait_ready(["cpu", "io"])
+        if watcher:
+            pipeline.start_watcher()
+        return pipeline
+
+    try:
+        yield start
+    finally:
+        for pipeline in started:
+            pipeline.stop()
+            failed = any(getattr(getattr(request.node, f"report_{when}", None), "failed", False)
+                         for when in ("setup", "call"))
+            if failed:
+                print(f"\n---- pipeline logs of {request.node.name} ----\n{pipeline.logs()}")
+            _release_this_process(pipeline)
+        for sink in sinks:
+            sink.stop()
+
+
+@pytest.fixture
+def running_pipeline(start_pipeline: Callable[..., Pipeline]) -> Pipeline:
+    """Workers for the cpu and io queues on SQLite and Redis, with FTP and SMS sinks."""
+    return start_pipeline()
+
+
+def write_config(folder: Path, bureau: FtpSink, press: FtpSink, sms: SmsSink,
+                 database_url: str | None, stable_seconds: float,
+                 visibility_timeout: int) -> Path:
+    """prepress.toml for the shop's presses and bureaus, every target a local sink."""
+    database = database_url or f"sqlite:///{folder / 'work' / 'var' / 'prepress.db'}"
+    sections: dict[str, dict[str, Any]] = {
+        "paths": {"work_dir": str(folder / "work")},
+        "database": {"url": database},
+        "celery": {"broker_url": REDIS_URL, "visibility_timeout": visibility_timeout},
+        "watcher": {"stable_seconds": stable_seconds},
+        "presses.Speedmaster": {"plate_mm": [1030, 770], "gripper_mm": 10,
+                                "preview_url": press.url("speedmaster"),
+                                "sms": [SPEEDMASTER_PHONE]},
+        "presses.Planeta": {"plate_mm": [1010, 820], "gripper_mm": 10},
+        "presses.Dominant": {"plate_mm": [650, 550], "gripper_mm": 8,
+                             "preview_url": press.url("dominant")},
+        "outputters.Leonov": {"url": bureau.url("leonov"), "dir_by_press": LEONOV_DIRS},
+        "outputters.Korol": {"url": bureau.url("korol"),
+                             "filename": "{stem}_{plate_w}_{plates}Plates{inks_suffix}{ext}"},
+        "outputters.Admin": {"notify": False},
+        "sms": {"api_url": sms.url, "login": sms.login, "password": sms.password,
+                "sender": "Typography", "recipients": [STAFF_PHONE]},
+    }
+    lines = []
+    for name, table in sections.items():
+        lines.append(f"[{name}]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
+    path = folder / "prepress.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def _toml_value(value: Any) -> str:
+    """Strings, numbers and lists as JSON (valid TOML); dicts as inline tables."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f'"{k}" = {_toml_value(v)}' for k, v in value.items()) + " }"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _child_env(config_path: Path, extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PREPRESS_", "CELERY_"))}
+    env.update(PREPRESS_CONFIG=str(config_path), PYTHONUNBUFFERED="1",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
+    env.update(extra)
+    return env
+
+
+def _prepare_this_process(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Migrate, and point this process's Celery app and task config at the pipeline."""
+    from models.db import migrate
+    from tasks.app import app, configure, get_config
+
+    monkeypatch.setenv("PREPRESS_CONFIG", str(pipeline.config_path))
+    for name in ("PREPRESS_DATABASE_URL", "PREPRESS_BROKER_URL", "PREPRESS_RESULT_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+    config = pipeline.config
+    config.paths.create()
+    migrate(config.database_url)
+    get_config.cache_clear()
+    app.close()  # drop pooled broker connections made for an earlier configuration
+    configure(config)
+
+
+def _release_this_process(pipeline: Pipeline) -> None:
+    from models.db import engine_for
+    from tasks.app import app, get_config
+
+    # Results this process waited for hold a pub/sub subscription in Redis: let them go now,
+    # while the interpreter is whole, rather than as a ResourceWarning in some later test.
+    # (Celery keeps the members of a chain's group as pending results in the sender.)
+    gc.collect()
+    backend = app.backend
+    for mapping in getattr(backend, "_pending_results", ()):
+        for waiters in list(mapping.values()):
+            for result in list(waiters.values()):
+                backend.remove_pending_result(result)
+    consumer = getattr(backend, "result_consumer", None)
+    if consumer is not None:
+        consumer.stop()
+    client = getattr(backend, "client", None)
+    if client is not None:
+        client.connection_pool.disconnect()
+    get_config.cache_clear()
+    app.close()
+    engine_for(pipeline.url).dispose()
