@@ -58,15 +58,15 @@ def embedded_settings(var: Path) -> dict[str, object]:
 
 
 def beat_schedule(config: Config) -> dict[str, dict[str, object]]:
+    """Archive retention every night; the database backup when a backup host is configured."""
     from celery.schedules import crontab
 
-    hour, minute = (int(part) for part in config.backup.time.split(":"))
+    from pipeline.backup import beat_schedule as backup_schedule
+
     schedule: dict[str, dict[str, object]] = {
         "clean-archive": {"task": "tasks.clean_archive", "schedule": crontab(hour=3, minute=15)},
     }
-    if config.backup.enabled:
-        schedule["nightly-backup"] = {"task": "tasks.backup_database",
-                                      "schedule": crontab(hour=hour, minute=minute)}
+    schedule.update(backup_schedule(config))
     return schedule
 
 

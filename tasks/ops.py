@@ -28,4 +28,4 @@ def retry_job(job_id: int | str) -> str:
     """Run a failed job again from its failed step (as ``prepress retry``); return the chain id."""
     from pipeline.canvas import retry
 
-    return str(retry(job_id, get_config()))
+    return str(retry(int(job_id), get_config()))
