@@ -6,7 +6,7 @@ created on first start and changed only through the alembic migrations in models
 
 from __future__ import annotations
 
-import functools
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,9 +22,27 @@ SQLITE_BUSY_SECONDS = 30
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-@functools.cache
+#: Engines of this process, by URL.
+_engines: dict[str, Engine] = {}
+
+
 def engine_for(url: str) -> Engine:
     """One engine per database URL per process."""
+    if url not in _engines:
+        _engines[url] = _create(url)
+    return _engines[url]
+
+
+def _forget_parent_connections() -> None:
+    """In a forked child (Celery prefork), never reuse the parent's pooled connections."""
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_parent_connections)
+
+
+def _create(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
