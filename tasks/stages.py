@@ -79,13 +79,11 @@ def _render_preview(job: Job, config: Config) -> str:
 
     path = spooled_file(job, config)
     sheets = analysis.read_sheets(path, config)
-    geometries = [preview.SheetGeometry(
-        plate_mm=sheet.plate_mm, paper_mm=sheet.paper_mm,
-        gripper_mm=config.presses[_press_of(sheet.press, job, config)].gripper_mm,
-    ) for sheet in sheets]
     key = f"{job.id}_{_UNSAFE.sub('_', path.stem)[:80]}"
-    result = preview.render_preview(path, geometries, config.paths.previews, key)
-    stored = {k: str(v) if hasattr(v, "is_file") else v for k, v in result.as_dict().items()}
+    spots = [name for names in job.separations.values() for name in names]
+    result = preview.render_preview(path, preview.sheet_geometries(sheets, config, job.name),
+                                    config.paths.previews, key, spots=spots)
+    stored = result.as_dict()
     for name in ("proof", "thumbnail", "preview_pdf"):
         stored[name] = str(getattr(result, name).relative_to(config.paths.work_dir))
     _save(job, config, preview=stored, sheets=[_sheet_dict(s) for s in sheets],
@@ -182,10 +180,6 @@ def _save(job: Job, config: Config, warnings: list[str] | None = None, **fields:
     assert job.id is not None
     store.update_job(config.database_url, job.id, **fields)
     store.add_warnings(config.database_url, job.id, warnings or [])
-
-
-def _press_of(sheet_press: str | None, job: Job, config: Config) -> str:
-    return sheet_press if sheet_press in config.presses else job.press
 
 
 def _sheet_dict(sheet: Any) -> dict[str, Any]:
