@@ -58,7 +58,22 @@ def build(job_id: int, start_at: str = "validate"):  # noqa: ANN201  (a celery S
 
 def start(job_id: int, start_at: str = "validate") -> str:
     """Queue the job's chain; return the Celery id of its last task."""
-    return str(build(job_id, start_at).apply_async().id)
+    result = build(job_id, start_at).apply_async()
+    _stop_following(result)
+    return str(result.id)
+
+
+def _stop_following(result) -> None:  # noqa: ANN001  (a celery AsyncResult)
+    """Drop this process's subscriptions to the chain's results.
+
+    Celery's Redis backend keeps the members of a group as pending results in the sender;
+    left alone they unsubscribe in ``__del__`` at interpreter exit and print a traceback.
+    """
+    node = result
+    while node is not None:
+        for member in getattr(node, "results", None) or [node]:
+            member.backend.remove_pending_result(member)
+        node = node.parent
 
 
 def retry(job_id: int, config: Config) -> str:

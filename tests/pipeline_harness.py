@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ import pytest
 from pipeline.sinks import FtpSink, SmsSink
 from tests.services import port_open, require
 
-__all__ = ["CountingFtpSink", "Pipeline", "postgres_url", "pytest_runtest_makereport",
+__all__ = ["CountingFtpSink", "Pipeline", "pytest_runtest_makereport",
            "redis_broker", "running_pipeline", "start_pipeline"]
 
 #: Redis database the pipeline tests own; flushed before every pipeline starts.
@@ -42,8 +41,6 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 LOCK_FILE = Path(tempfile.gettempdir()) / "prepress-tests-redis-13.lock"
 #: Seconds a test waits for another run to release the lock.
 LOCK_TIMEOUT = 200.0
-#: Where PostgreSQL listens (trust authentication for ``postgres`` on loopback).
-PG_HOST, PG_PORT = "127.0.0.1", 5432
 #: Seconds the workers get to answer a ping after they were started.
 READY_TIMEOUT = 40.0
 #: Seconds a worker gets to stop after SIGTERM before it is killed.
@@ -144,7 +141,7 @@ class Pipeline:
 
         staged = self.folder / "incoming" / pdf.name
         staged.parent.mkdir(exist_ok=True)
-        shutil.copyfile(pdf, staged)
+        shutil.copy2(pdf, staged)  # keeps the mtime, which import mode records
         job_id = canvas.submit(staged, self.config)
         assert job_id is not None, f"{staged} was not taken"
         return job_id
@@ -336,27 +333,6 @@ def _exclusive(path: Path, timeout: float) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped afterwards."""
-    require(port_open(PG_HOST, PG_PORT), f"PostgreSQL is not listening on {PG_HOST}:{PG_PORT}")
-    import psycopg
-
-    name = f"prepress_test_{uuid.uuid4().hex[:10]}"
-    admin = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    try:
-        yield url
-    finally:
-        from models.db import engine_for
-
-        engine_for(url).dispose()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -6,7 +6,10 @@ FTP servers for the CTP bureau and the press and a local SMS provider.
 
 from __future__ import annotations
 
+import json
+import os
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,8 @@ from tests.pipeline_harness import SPEEDMASTER_PHONE, STAFF_PHONE, Pipeline, wai
 GOOD_NAME = "0537_Technoyug_Flier_Leonov.pdf"
 #: Where Leonov wants a Speedmaster job (DOMAIN.md: the folder depends on the press).
 GOOD_REMOTE = "leonov/_1030x770/0537_Technoyug_Flier_Leonov.pdf"
+#: The mtime of a file loaded in import mode (the job's date must be this day).
+OLD_MTIME = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 #: A name that breaks any code that hands it to a shell.
 HOSTILE_NAME = "0602_Каталог $(touch x); a&b `id` it's_Leonov.pdf"
 
@@ -61,6 +66,9 @@ def test_good_file_ends_done_with_plate_preview_sms_and_one_row(running_pipeline
         == running_pipeline.work / "done"
     assert sha256_of(archived) == job.sha256
     assert not any((running_pipeline.work / "spool").iterdir())
+    # And no password reached the workers' logs
+    logs = running_pipeline.logs()
+    assert all(secret not in logs for secret in ("ctp-pw", "press-pw", "sms-pw"))
 
 
 def sms_per_phone(pipeline: Pipeline) -> dict[str, int]:
@@ -140,6 +148,7 @@ def test_dry_run_and_import_modes_upload_and_send_nothing(start_pipeline, tmp_pa
     switched = pipeline.cli("mode", mode)
     assert switched.exit_code == 0 and switched.output.strip() == mode
     pdf = good_pdf(tmp_path / "samples")
+    os.utime(pdf, (OLD_MTIME.timestamp(), OLD_MTIME.timestamp()))  # a file from the history
 
     # When a good file is taken
     job_id = pipeline.submit(pdf)
@@ -148,6 +157,9 @@ def test_dry_run_and_import_modes_upload_and_send_nothing(start_pipeline, tmp_pa
     # Then the job is done and recorded, but nothing was uploaded or sent
     assert job.status == "done", pipeline.step_summary(job_id)
     assert (job.mode, job.press, job.outputter, job.plates) == (mode, "Speedmaster", "Leonov", 7)
+    # And an imported job is dated by its file, a dry run by its arrival
+    job_date = job.job_date.replace(tzinfo=UTC)
+    assert (job_date == OLD_MTIME) if mode == "import" else (job_date > OLD_MTIME)
     assert pipeline.bureau.received == [] and pipeline.press.received == []
     assert pipeline.sms.messages == [] and pipeline.sms.requests == 0
     # And the job says why: the three side-effect steps are skipped naming the mode
@@ -192,6 +204,46 @@ def test_good_file_on_postgresql(start_pipeline, postgres_url: str, tmp_path: Pa
     assert_sms_and_uploads(pipeline, good)
     assert pipeline.wait_for(bad).status == "rejected"
     assert sorted(j.id for j in pipeline.jobs()) == sorted([good, bad])
+
+
+def test_prepress_process_wait_shows_the_steps_and_prints_the_done_job(
+        running_pipeline: Pipeline, tmp_path: Path) -> None:
+    # Given a good file outside the hotfolder
+    pdf = good_pdf(tmp_path / "samples")
+
+    # When the operator submits it with `prepress process FILE --wait --json`
+    result = running_pipeline.cli("process", str(pdf), "--wait", "--json")
+
+    # Then the command ends 0 and prints the done job with its steps, delivery and SMS
+    assert result.exit_code == 0, result.output
+    job = json.loads(result.output)
+    assert (job["status"], job["name"], job["plates"]) == ("done", GOOD_NAME, 7)
+    assert [s["state"] for s in job["steps"]] == ["done"] * 9
+    assert {d["kind"]: d["remote_path"] for d in job["deliveries"]}["plate"].endswith(
+        "_1030x770/0537_Technoyug_Flier_Leonov.pdf")
+    assert "ctp-pw" not in result.output and "sms-pw" not in result.output
+    # And the file itself stays where it was: process takes a copy
+    assert pdf.is_file() and running_pipeline.bureau.files() == [GOOD_REMOTE]
+
+
+def test_reprocess_runs_a_done_job_again_as_a_new_job(running_pipeline: Pipeline,
+                                                      tmp_path: Path) -> None:
+    # Given a job that is done and archived
+    first = running_pipeline.wait_for(running_pipeline.submit(good_pdf(tmp_path / "samples")))
+    assert first.status == "done"
+
+    # When the operator reprocesses it
+    result = running_pipeline.cli("reprocess", str(first.id))
+    assert result.exit_code == 0, result.output
+
+    # Then a new job ran the whole chain on a copy of the archived original
+    jobs = running_pipeline.wait_for_jobs(2)
+    second = jobs[-1]
+    assert (second.status, second.reprocess_of, second.name) == ("done", first.id, GOOD_NAME)
+    assert second.sha256 == first.sha256 and second.archive_path != first.archive_path
+    assert (running_pipeline.work / first.archive_path).is_file()
+    assert (running_pipeline.work / second.archive_path).is_file()
+    assert sms_per_phone(running_pipeline) == {STAFF_PHONE: 2, SPEEDMASTER_PHONE: 2}
 
 
 def test_several_files_at_once_each_reach_their_bureau_and_press(running_pipeline: Pipeline,

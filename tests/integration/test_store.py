@@ -118,3 +118,15 @@ def test_finish_job_records_the_archive(database_url: str) -> None:
     row = store.get_job(database_url, job.id)
     assert (row.status, row.archive_path, row.spool_path) == (DONE, "done/2026/11/25/1_a.pdf", "")
     assert row.finished_at is not None
+
+
+def test_claim_left_sending_by_a_dead_worker_becomes_unknown(database_url: str) -> None:
+    job = store.create_job(database_url, "a.pdf")
+    assert store.claim_sms(database_url, job.id, "+1", "t")
+    # When the next attempt finds the claim still "sending"
+    assert store.mark_sms_unknown(database_url, job.id, "+1")
+    # Then it is "unknown" (never sent again), and a sent SMS is never marked so
+    assert [s.state for s in store.sms_of(database_url, job.id)] == ["unknown"]
+    assert store.claim_sms(database_url, job.id, "+2", "t")
+    store.complete_sms(database_url, job.id, "+2", "7", 1, "")
+    assert not store.mark_sms_unknown(database_url, job.id, "+2")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from models import store
-from models.job import STARTED
+from models.job import ERRORED, STARTED
 from pipeline.files import sha256_of
 from pipeline.samples import signa_sheet, write_signa_pdf
 from tests.pipeline_harness import SPEEDMASTER_PHONE, STAFF_PHONE, Pipeline, wait_until
@@ -24,6 +24,8 @@ FEW_RETRIES = {"PREPRESS_MAX_RETRIES": "1"}
 FAIL_TIMEOUT = 45.0
 #: Broker visibility timeout of the crash test: seconds before a dead worker's task is redone.
 VISIBILITY = 3
+#: Vector objects per sheet that make a 4-sheet preview take seconds to render.
+HEAVY_OBJECTS = 60_000
 #: The plate file's place on the bureau's FTP (Leonov, Speedmaster).
 REMOTE = "leonov/_1030x770/0537_Technoyug_Flier_Leonov.pdf"
 
@@ -70,6 +72,11 @@ def test_bureau_down_fails_at_upload_plate_then_retry_delivers_once(start_pipeli
     # And the detections were not repeated by the retry
     assert pipeline.steps(job_id)["validate"].attempts == 1
     assert not spooled.exists() and (pipeline.work / job.archive_path).is_file()
+    # And no password reached the logs, not even in the connection errors
+    assert "ctp-pw" not in pipeline.logs() and "sms-pw" not in pipeline.logs()
+    # And a second retry of the done job is refused with what to do instead
+    again = pipeline.cli("retry", str(job_id))
+    assert again.exit_code == 1 and f"prepress reprocess {job_id}" in again.output
 
 
 def test_upload_redelivered_after_a_crash_is_not_repeated(start_pipeline,
@@ -156,11 +163,11 @@ def test_watcher_takes_files_present_at_start_and_leaves_temporary_ones(start_pi
     assert sorted(p.name for p in hotfolder.iterdir()) == sorted(ignored)
 
 
-def test_worker_killed_while_sending_sms_does_not_send_twice(start_pipeline,
+def test_worker_killed_while_sending_sms_does_not_send_twice(start_pipeline, database_url: str,
                                                              tmp_path: Path) -> None:
-    # Given a pipeline whose broker gives an unacknowledged task to another worker after 3 s,
-    # and an SMS provider that takes 4 s to answer
-    pipeline = start_pipeline(visibility_timeout=VISIBILITY)
+    # Given a pipeline (on SQLite, then PostgreSQL) whose broker gives an unacknowledged task
+    # to another worker after 3 s, and an SMS provider that takes 4 s to answer
+    pipeline = start_pipeline(database_url, visibility_timeout=VISIBILITY)
     pipeline.sms.delay(4)
     job_id = pipeline.submit(good_pdf(tmp_path / "samples"))
     sending = wait_until(lambda: pipeline.steps(job_id)["notify_sms"].state == STARTED, 30)
@@ -182,3 +189,67 @@ def test_worker_killed_while_sending_sms_does_not_send_twice(start_pipeline,
     time.sleep(0.5)
     assert sms_per_phone(pipeline) == {STAFF_PHONE: 1, SPEEDMASTER_PHONE: 1}
     assert len(pipeline.bureau.received) == 1 and len(pipeline.press.received) == 1
+
+
+def test_busy_sms_provider_is_retried_by_itself_and_sends_once(start_pipeline,
+                                                               tmp_path: Path) -> None:
+    # Given an SMS provider answering "too many concurrent requests, wait" (smsc code 9)
+    pipeline = start_pipeline()
+    pipeline.sms.fail_with(9)
+    job_id = pipeline.submit(good_pdf(tmp_path / "samples"))
+    refused = wait_until(lambda: pipeline.steps(job_id)["notify_sms"].state == ERRORED, 30)
+    assert refused, pipeline.step_summary(job_id)
+
+    # When the provider accepts messages again
+    pipeline.sms.reset()
+    job = pipeline.wait_for(job_id, "done", "failed", "rejected")
+
+    # Then the step was retried without the operator and each phone got the SMS once
+    assert job.status == "done", pipeline.step_summary(job_id)
+    assert pipeline.steps(job_id)["notify_sms"].attempts >= 2
+    assert sms_per_phone(pipeline) == {STAFF_PHONE: 1, SPEEDMASTER_PHONE: 1}
+    assert len(pipeline.bureau.received) == 1
+
+
+def test_cpu_pool_process_killed_mid_step_is_redone_once(start_pipeline,
+                                                         tmp_path: Path) -> None:
+    # Given a job whose preview takes a few seconds to render
+    pipeline = start_pipeline()
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    heavy = write_signa_pdf(folder / "0537_Technoyug_Flier_Leonov.pdf",
+                            [signa_sheet(vector_objects=HEAVY_OBJECTS)] * 4)
+    job_id = pipeline.submit(heavy)
+    rendering = wait_until(
+        lambda: pipeline.steps(job_id)["render_preview"].state == STARTED, 30, every=0.05)
+    assert rendering, pipeline.step_summary(job_id)
+
+    # When the pool processes of the cpu worker die under it (out of memory, kill -9)
+    killed = kill_children(pipeline.processes["worker-cpu"].pid)
+    assert killed
+
+    # Then the step is given out again (task_reject_on_worker_lost) and the job completes,
+    # with one upload of each file and one SMS per phone
+    job = pipeline.wait_for(job_id, "done", "failed", "rejected", timeout=90)
+    assert job.status == "done", pipeline.step_summary(job_id)
+    assert pipeline.steps(job_id)["render_preview"].attempts == 2
+    assert len(pipeline.bureau.received) == 1 and len(pipeline.press.received) == 1
+    assert sms_per_phone(pipeline) == {STAFF_PHONE: 1, SPEEDMASTER_PHONE: 1}
+
+
+def kill_children(parent: int) -> list[int]:
+    """SIGKILL the direct children of ``parent`` (a worker this test started); their pids."""
+    import os
+    import signal
+
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            children.append(int(stat.parent.name))
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+    return children

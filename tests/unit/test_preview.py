@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
+import zlib
 from pathlib import Path
 
 import pypdf
+import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner
-from PIL import Image
+from PIL import Image, ImageStat
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject
 
 from pipeline.cli import main
 from pipeline.config import Config
 from pipeline.errors import RejectedFile
+from pipeline.presspdf import image_needs
 from pipeline.preview import (
     MAX_PAGE_PIXELS,
     PROOF_PX,
@@ -122,18 +127,204 @@ def test_proof_thumbnail_and_press_pdf_show_the_paper(signa_pdf: Path, tmp_path:
     assert not list(folder.glob("*.part"))
 
 
-def test_press_pdf_pages_are_downsampled_and_small(tmp_path: Path) -> None:
-    # Given a sheet with a large photo across the paper
-    source = write_signa_pdf(tmp_path / "photo.pdf", [signa_sheet(
-        image_px=(3000, 2200), image_mm=(65, 10, 900, 640))])
+def test_press_pdf_keeps_the_pages_content(signa_pdf: Path, tmp_path: Path) -> None:
+    # Given a two-sheet Signa file with text marks, vector fills and a spot colour sheet
+    # When the preview is rendered
+    result = render_preview(signa_pdf, [SPEEDMASTER, SPEEDMASTER], tmp_path, "1_vec", ink=False)
+    # Then the press PDF pages are the job's own: text extractable, no picture of the page,
+    # the colorants Signa wrote still there, and every box is the paper
+    with open(result.preview_pdf, "rb") as stream:
+        reader = pypdf.PdfReader(stream)
+        first = reader.pages[0]
+        assert "Машина: Speedmaster" in first.extract_text()
+        assert not first.images
+        assert b" re f" in first.get_contents().get_data()
+        names = reader.pages[1]["/PieceInfo"]["/HDAG_COLORANT"]["/Private"]["/HDAG_ColorantNames"]
+        assert list(names) == ["/Cyan", "/Magenta", "/PANTONE Warm Red C"]
+        paper = mm((65 * PT_PER_MM, 10 * PT_PER_MM, 965 * PT_PER_MM, 650 * PT_PER_MM))
+        for box in (first.mediabox, first.cropbox, first.trimbox):
+            assert mm(tuple(float(v) for v in box)) == pytest.approx(paper, abs=1e-3)
+    assert result.warnings == []
+
+
+def photo_pdf(path: Path, image_px: tuple[int, int]) -> Path:
+    """A Speedmaster sheet with a CMYK JPEG photo on 250 x 180 mm at (100, 100) mm."""
+    return write_signa_pdf(path, [signa_sheet(image_px=image_px, image_mm=(100, 100, 250, 180))])
+
+
+def placed_dpi(pixels: int, placed_mm: float) -> float:
+    return pixels / (placed_mm / 25.4)
+
+
+def press_image(path: Path) -> tuple[int, int, str]:
+    """Width, height and filter of the photo on page 1 of a press PDF."""
+    with open(path, "rb") as stream:
+        image = pypdf.PdfReader(stream).pages[0]["/Resources"]["/XObject"]["/pssPO1_img"]
+        return int(image["/Width"]), int(image["/Height"]), str(image["/Filter"])
+
+
+def test_press_pdf_images_are_resampled_to_150_dpi_at_their_placed_size(
+        tmp_path: Path) -> None:
+    # Given a 3000 x 2200 px photo placed on 250 x 180 mm (about 305 dpi)
+    source = photo_pdf(tmp_path / "photo.pdf", (3000, 2200))
     # When the preview is rendered
     result = render_preview(source, [SPEEDMASTER], tmp_path, "1_photo", ink=False)
-    # Then the page image is at 150 dpi and the file stays small
+    # Then the photo is a JPEG of about 150 dpi at its placed size (libjpeg's half-scale
+    # decoding is kept when it lands within 0.95 to 1.25 x the target), and the file is small
+    width, height, kind = press_image(result.preview_pdf)
+    assert 142 <= placed_dpi(width, 250) <= 150 * 1.25
+    assert height == pytest.approx(2200 * width / 3000, abs=1)  # pixels stay square
+    assert kind == "/DCTDecode"
+    assert result.preview_pdf.stat().st_size < 600_000 < source.stat().st_size
+
+
+def test_press_pdf_copies_an_image_close_to_150_dpi(tmp_path: Path) -> None:
+    # Given a 1600 x 1150 px photo on 250 x 180 mm (about 163 dpi: not worth a resample)
+    source = photo_pdf(tmp_path / "photo.pdf", (1600, 1150))
+    # When the preview is rendered
+    result = render_preview(source, [SPEEDMASTER], tmp_path, "1_photo", ink=False)
+    # Then the photo is copied as it was
+    assert press_image(result.preview_pdf)[:2] == (1600, 1150)
+
+
+def region_mean(path: Path, box_mm: tuple[float, float, float, float]) -> list[float]:
+    """Mean RGB of PDFium's render of ``box_mm`` (left, bottom, right, top) of page 1."""
+    document = pdfium.PdfDocument(str(path))
+    try:
+        page = document[0]
+        width, height = page.get_size()
+        left, bottom, right, top = (v * PT_PER_MM for v in box_mm)
+        bitmap = page.render(scale=30 / 72, crop=(left, bottom, width - right, height - top))
+        mean = ImageStat.Stat(bitmap.to_pil().convert("RGB")).mean
+        page.close()
+        return mean
+    finally:
+        document.close()
+
+
+def recode_photo(source: Path, target: Path, kind: str) -> Path:
+    """``source`` with its photo stored as ``kind``, showing the same picture."""
+    writer = pypdf.PdfWriter(clone_from=source)
+    image = writer.pages[0]["/Resources"]["/XObject"]["/pssPO1_img"]
+    with Image.open(io.BytesIO(image._data)) as jpeg:
+        inks = jpeg.convert("CMYK")  # Pillow reads the Adobe JPEG as ink values
+    if kind == "flate_cmyk":  # the samples a reader gets from the JPEG (inverted), same /Decode
+        data = inks.point(lambda v: 255 - v).tobytes()
+    else:
+        rgb = inks.convert("RGB")
+        del image["/Decode"]
+        if kind == "rgb_jpeg":
+            out = io.BytesIO()
+            rgb.save(out, "JPEG", quality=90)
+            data = out.getvalue()
+        else:
+            data = rgb.convert("L").tobytes()
+        image[NameObject("/ColorSpace")] = NameObject(
+            "/DeviceRGB" if kind == "rgb_jpeg" else "/DeviceGray")
+    if kind != "rgb_jpeg":
+        data = zlib.compress(data)
+        image[NameObject("/Filter")] = NameObject("/FlateDecode")
+    image._data = data
+    image.decoded_self = None
+    with open(target, "wb") as out_file:
+        writer.write(out_file)
+    return target
+
+
+@pytest.mark.parametrize("kind", ["adobe_cmyk_jpeg", "flate_cmyk", "rgb_jpeg", "gray_flate"])
+def test_press_pdf_images_keep_their_colours(tmp_path: Path, kind: str) -> None:
+    # Given a 305 dpi photo stored as a CMYK JPEG with an inverting /Decode (the sample),
+    # as raw CMYK, as an RGB JPEG or as raw grey
+    source = photo_pdf(tmp_path / "photo.pdf", (3000, 2200))
+    if kind != "adobe_cmyk_jpeg":
+        source = recode_photo(source, tmp_path / f"{kind}.pdf", kind)
+    # When the preview is rendered (the photo is resampled and stored as a JPEG)
+    result = render_preview(source, [SPEEDMASTER], tmp_path, kind, ink=False)
+    width, _, _ = press_image(result.preview_pdf)
+    assert 142 <= placed_dpi(width, 250) <= 150 * 1.25
+    # Then the photo looks the same: mean colour within 2 levels of 255 on a render
+    # (the paper starts at 65 x 10 mm on the plate, so the photo moves by that much)
+    before = region_mean(source, (100, 100, 350, 280))
+    after = region_mean(result.preview_pdf, (35, 90, 285, 270))
+    assert after == pytest.approx(before, abs=2)
+    assert max(before) < 200  # the photo is dark: an inverted one would read far off
+
+
+def test_an_image_shared_by_pages_is_resampled_once(tmp_path: Path) -> None:
+    # Given two sheets drawing one and the same photo object
+    source = write_signa_pdf(tmp_path / "two.pdf", [
+        signa_sheet(image_px=(3000, 2200), image_mm=(100, 100, 250, 180)), signa_sheet()])
+    writer = pypdf.PdfWriter(clone_from=source)
+    first = writer.pages[0]["/Resources"]["/XObject"]
+    second = writer.pages[1]["/Resources"]["/XObject"]
+    second[NameObject("/pssPO1_img")] = first.raw_get("/pssPO1_img")  # not drawn on page 2
+    shared = tmp_path / "shared.pdf"
+    with open(shared, "wb") as out:
+        writer.write(out)
+    # When the preview is rendered
+    result = render_preview(shared, [SPEEDMASTER] * 2, tmp_path, "shared", ink=False)
+    # Then both pages still share one photo, resampled for the page that draws it
     with open(result.preview_pdf, "rb") as stream:
-        page = pypdf.PdfReader(stream).pages[0]
-        image = page["/Resources"]["/XObject"]["/Im0"]
-        assert image["/Width"] == round(900 / 25.4 * 150)
-    assert result.preview_pdf.stat().st_size < 3_000_000
+        pages = pypdf.PdfReader(stream).pages
+        refs = [page["/Resources"]["/XObject"].raw_get("/pssPO1_img") for page in pages]
+        assert refs[0].idnum == refs[1].idnum
+        assert 142 <= placed_dpi(refs[0].get_object()["/Width"], 250) <= 150 * 1.25
+
+
+def test_an_image_pillow_cannot_read_is_copied_as_it_is(tmp_path: Path) -> None:
+    # Given a 305 dpi photo whose JPEG data is cut short
+    source = photo_pdf(tmp_path / "photo.pdf", (3000, 2200))
+    writer = pypdf.PdfWriter(clone_from=source)
+    image = writer.pages[0]["/Resources"]["/XObject"]["/pssPO1_img"]
+    image._data = image._data[: len(image._data) // 2]
+    cut = tmp_path / "cut_photo.pdf"
+    with open(cut, "wb") as out:
+        writer.write(out)
+    # When the preview is rendered
+    result = render_preview(cut, [SPEEDMASTER], tmp_path, "cut", ink=False)
+    # Then the pages are still copied (no raster fallback), the photo as it was
+    assert result.warnings == []
+    assert press_image(result.preview_pdf)[:2] == (3000, 2200)
+
+
+def form_page_pdf(path: Path) -> Path:
+    """One 200 x 200 pt page drawing, at half size, a form that draws a 600 x 300 px image
+    on 144 x 72 pt: the image lands on 72 x 36 pt, i.e. 1 inch wide."""
+    writer = pypdf.PdfWriter()
+    page = writer.add_blank_page(200, 200)
+    image = StreamObject()
+    image._data = bytes(600 * 300)
+    image.update({NameObject(k): v for k, v in {
+        "/Type": NameObject("/XObject"), "/Subtype": NameObject("/Image"),
+        "/Width": NumberObject(600), "/Height": NumberObject(300),
+        "/ColorSpace": NameObject("/DeviceGray"), "/BitsPerComponent": NumberObject(8)}.items()})
+    form = StreamObject()
+    form._data = b"q 144 0 0 72 10 10 cm /Im Do Q"
+    form.update({NameObject("/Type"): NameObject("/XObject"),
+                 NameObject("/Subtype"): NameObject("/Form"),
+                 NameObject("/BBox"): ArrayObject([NumberObject(v) for v in (0, 0, 200, 200)]),
+                 NameObject("/Resources"): DictionaryObject({NameObject("/XObject"):
+                     DictionaryObject({NameObject("/Im"): writer._add_object(image)})})})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject(
+        {NameObject("/Fm"): writer._add_object(form)})})
+    content = StreamObject()
+    content._data = b"q 0.5 0 0 0.5 20 20 cm /Fm Do Q"
+    page[NameObject("/Contents")] = writer._add_object(content)
+    with open(path, "wb") as out:
+        writer.write(out)
+    return path
+
+
+def test_image_needs_follow_forms_and_their_placement(tmp_path: Path) -> None:
+    # Given an image drawn inside a form at 1 inch wide on the page
+    document = pdfium.PdfDocument(str(form_page_pdf(tmp_path / "form.pdf")))
+    # When the images' needs are read
+    page = document[0]
+    needs = image_needs(page)
+    page.close()
+    document.close()
+    # Then 150 of its 600 pixels across are needed: a quarter
+    assert needs == {(600, 300): pytest.approx(150 / 600)}
 
 
 def test_without_paper_the_crop_is_the_drawn_content(tmp_path: Path) -> None:
@@ -148,6 +339,20 @@ def test_without_paper_the_crop_is_the_drawn_content(tmp_path: Path) -> None:
     with Image.open(result.proof) as proof:
         assert proof.size[0] == PROOF_PX
         assert proof.size[0] / proof.size[1] == pytest.approx(400 / 300, rel=0.02)
+
+
+def test_without_paper_a_photo_page_is_cropped_to_the_photo_and_resampled(
+        tmp_path: Path) -> None:
+    # Given a non-Signa sheet with only a 305 dpi photo of 250 x 180 mm at (100, 100) mm
+    source = write_signa_pdf(tmp_path / "photo.pdf", [Sheet(
+        image_px=(3000, 2200), image_mm=(100, 100, 250, 180), signa=False)], creator=None)
+    # When the preview is rendered without geometry
+    result = render_preview(source, None, tmp_path, "2_photo", ink=False)
+    # Then the press PDF page is the photo (found after resampling), at about 150 dpi
+    (width, height), = page_sizes(result.preview_pdf)
+    assert (width / PT_PER_MM, height / PT_PER_MM) == pytest.approx((250, 180), abs=2.5)
+    assert 142 <= placed_dpi(press_image(result.preview_pdf)[0], 250) <= 150 * 1.25
+    assert result.warnings == []
 
 
 def test_a_paper_larger_than_the_plate_is_a_warning_and_the_content_box(
@@ -173,9 +378,15 @@ def test_rotated_page_stays_as_shown(signa_pdf: Path, tmp_path: Path) -> None:
         writer.write(out)
     # When the preview is rendered
     result = render_preview(rotated, [SPEEDMASTER], tmp_path, "4_rot", ink=False)
-    # Then the proof is upright like the page in a viewer, the paper turned with it
+    # Then the proof is upright like the page in a viewer, the paper turned with it, and the
+    # press PDF page keeps /Rotate over the paper's box, so it shows the same
     with Image.open(result.proof) as proof:
         assert proof.size == (round(PROOF_PX * 640 / 900), PROOF_PX)
+    with open(result.preview_pdf, "rb") as stream:
+        page = pypdf.PdfReader(stream).pages[0]
+        assert page.rotation == 90
+        assert mm(tuple(float(v) for v in page.mediabox)) == pytest.approx((65, 10, 965, 650),
+                                                                           abs=1e-3)
 
 
 def damage_page_stream(source: Path, target: Path, page_object: int) -> Path:
@@ -200,18 +411,29 @@ def test_a_damaged_page_stream_is_a_warning_not_a_crash(signa_pdf: Path, tmp_pat
     assert any(w.startswith("page 2 ") for w in result.warnings)
 
 
-def test_an_unloadable_page_gets_a_white_stand_in(signa_pdf: Path, tmp_path: Path) -> None:
-    # Given a file whose first page object is replaced by a number
+@pytest.mark.parametrize("geometries", [[SPEEDMASTER, SPEEDMASTER], None])
+def test_an_unloadable_page_gets_a_white_stand_in(signa_pdf: Path, tmp_path: Path,
+                                                 geometries: list[SheetGeometry] | None) -> None:
+    # Given a file whose first page object is replaced by a number (with the paper known, or
+    # to be cropped to the content)
     data = signa_pdf.read_bytes()
     start = data.index(b"\n6 0 obj\n") + len(b"\n6 0 obj\n")
     end = data.index(b"\nendobj", start)
     broken = tmp_path / "nopage.pdf"
     broken.write_bytes(data[:start] + b"42".ljust(end - start) + data[end:])
     # When the preview is rendered
-    result = render_preview(broken, [SPEEDMASTER, SPEEDMASTER], tmp_path, "6_np", ink=False)
-    # Then the preview has what could be rendered and says what could not
+    result = render_preview(broken, geometries, tmp_path, "6_np", ink=False)
+    # Then the preview has what could be rendered and says what could not: pypdf cannot copy
+    # the pages, so the press PDF falls back to one picture per page, page 1 white
     assert result.proof.exists()
     assert result.warnings and all("page" in w for w in result.warnings)
+    assert any("pictures at 150 dpi" in w for w in result.warnings)
+    with open(result.preview_pdf, "rb") as stream:
+        pages = pypdf.PdfReader(stream).pages
+        assert len(pages) == 2 and all(len(page.images) == 1 for page in pages)
+        # page 2 cropped (to the paper, or to what it draws: the paper's fills and the marks)
+        width, height = (float(v) / PT_PER_MM for v in pages[1].mediabox[2:])
+        assert 900 <= round(width) < 1030 and 640 <= round(height) < 770
 
 
 HOSTILE = ["Каталог (весна).pdf", "$(touch pwned).pdf", "`touch pwned`.pdf", "a;b&c.pdf",
