@@ -242,6 +242,18 @@ def release_sms(url: str, job_id: int, recipient: str) -> None:
             db.delete(row)
 
 
+def mark_sms_unknown(url: str, job_id: int, recipient: str) -> bool:
+    """Turn a claim still ``sending`` into ``unknown``; True when it was still sending."""
+    with session(url) as db:
+        row = db.exec(select(SmsSend).where(SmsSend.job_id == job_id,
+                                            SmsSend.recipient == recipient)).first()
+        if row is None or row.state != "sending":
+            return False
+        row.state = "unknown"
+        db.add(row)
+        return True
+
+
 def sms_of(url: str, job_id: int) -> list[SmsSend]:
     with session(url) as db:
         return list(db.exec(select(SmsSend).where(SmsSend.job_id == job_id)))

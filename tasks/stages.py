@@ -145,6 +145,7 @@ def _notify_sms(job: Job, config: Config) -> str:
     sent = 0
     for recipient in recipients:
         if not store.claim_sms(url, job.id, recipient, text):
+            _note_interrupted_send(url, job, recipient)
             continue  # sent (or being sent) before: never twice
         try:
             message = client.messages.create(to=recipient, body=text)
@@ -155,6 +156,15 @@ def _notify_sms(job: Job, config: Config) -> str:
                            str(getattr(message, "cost", "") or ""))
         sent += 1
     return f"{sent} SMS sent to {len(recipients)} recipient(s)"
+
+
+def _note_interrupted_send(url: str, job: Job, recipient: str) -> None:
+    """A claim left ``sending`` by a worker that died: the SMS may or may not have gone."""
+    assert job.id is not None
+    if store.mark_sms_unknown(url, job.id, recipient):
+        store.add_warnings(url, job.id, [
+            f"SMS to {recipient}: a worker stopped while sending it; it may or may not have "
+            f"arrived and is not sent again"])
 
 
 @app.task(name="tasks.persist", base=StepTask)
@@ -208,6 +218,8 @@ def _upload(job: Job, config: Config, kind: str, local: Any, url: str, remote_di
         return f"already delivered to {done.remote_path}"
     result = delivery.upload(local, url, remote_dir, remote_name, active=active)
     store.record_delivery(config.database_url, job.id, kind, result.as_dict())
+    if result.skipped:
+        return f"{result.remote_path}: already on the server with the same size, not sent again"
     return f"{result.remote_path}: {result.bytes} bytes at {result.speed_mbps:.1f} MB/s"
 
 
