@@ -95,8 +95,8 @@ def main() -> None:
     parser.add_argument("--scenario", choices=["redis", "embedded"], help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    _exit_on_sigterm()
     if args.scenario:
-        _exit_on_sigterm()
         result = scenario(args.scenario, args)
         args.out.write_text(json.dumps(result), encoding="utf-8")
         return
@@ -119,7 +119,13 @@ def run_child(broker: str, args: argparse.Namespace) -> dict[str, Any]:
         print(f"\n=== {broker} broker: {files} files, stable_seconds {args.stable:g}, "
               f"work folder {base} ===", flush=True)
         # The embedded transport keeps its exchange table in ./control: cwd is the work folder.
-        code = subprocess.call(argv, cwd=base)
+        child = subprocess.Popen(argv, cwd=base)
+        try:
+            code = child.wait()
+        finally:  # interrupted: let the child stop its processes before its folder goes
+            if child.poll() is None:
+                child.terminate()
+                child.wait()
         if code != 0 or not out.exists():
             raise SystemExit(f"{broker} scenario failed (exit status {code}); see above")
         return json.loads(out.read_text(encoding="utf-8"))
@@ -166,21 +172,19 @@ def measure(base: Path, config_path: Path, args: argparse.Namespace,
     try:
         wait_for_workers(config)
         print(f"workers answer ping after {time.monotonic() - started:.1f} s", flush=True)
-        samples = base / "samples"
-        samples.mkdir()
-        warm = drop_and_wait(config, samples, ["0000_Warmup_Leonov.pdf"], args.timeout)
+        warm = drop_and_wait(config, supervisor, ["0000_Warmup_Leonov.pdf"], args.timeout)
         print(f"warm-up file done in {warm[0].latency:.2f} s (cold start)", flush=True)
         idle = []
         for run in range(args.idle_runs):
             time.sleep(1.0)  # the pipeline is idle again
-            idle += drop_and_wait(config, samples, [f"{9000 + run}_Idle_Leonov.pdf"],
+            idle += drop_and_wait(config, supervisor, [f"{9000 + run}_Idle_Leonov.pdf"],
                                   args.timeout)
             print(f"idle file {run + 1}: {idle[-1].latency:.2f} s drop-to-done, overhead "
                   f"{idle[-1].overhead * 1000:.0f} ms (path {idle[-1].path_overhead * 1000:.0f}"
                   " ms)", flush=True)
         names = [f"{1000 + i}_Bench_Leonov.pdf" for i in range(args.files)]
         load_before = os.getloadavg()[0]
-        burst = drop_and_wait(config, samples, names, args.timeout)
+        burst = drop_and_wait(config, supervisor, names, args.timeout)
         load_after = os.getloadavg()[0]
     except BaseException:
         print_log_tails(base / "logs")
@@ -235,7 +239,7 @@ def wait_for_workers(config: Any, timeout: float = 120.0) -> None:
     raise TimeoutError(f"workers did not answer ping within {timeout:.0f} s")
 
 
-def drop_and_wait(config: Any, samples: Path, names: list[str],
+def drop_and_wait(config: Any, supervisor: Any, names: list[str],
                   timeout: float) -> list[Timing]:
     """Drop the files into the hotfolder at once, wait until every job is final, time them."""
     from pipeline.samples import signa_sheet, write_signa_pdf
@@ -247,15 +251,18 @@ def drop_and_wait(config: Any, samples: Path, names: list[str],
     for name in names:
         os.rename(hotfolder / f".{name}.part", hotfolder / name)
         dropped[name] = datetime.now(UTC)
-    jobs = wait_final(config.database_url, set(names), timeout)
+    jobs = wait_final(config.database_url, supervisor, set(names), timeout)
     return [timing(config.database_url, job, dropped[job.name]) for job in jobs]
 
 
-def wait_final(url: str, names: set[str], timeout: float) -> list[Any]:
+def wait_final(url: str, supervisor: Any, names: set[str], timeout: float) -> list[Any]:
     from models import store
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        dead = [c.name for c in supervisor.children if c.process and c.process.poll() is not None]
+        if dead:  # its messages may be lost: waiting longer would only hide that
+            raise RuntimeError(f"{', '.join(dead)} exited during the run; see its log below")
         jobs = [j for j in store.list_jobs(url, limit=len(names) + 50) if j.name in names]
         if len(jobs) == len(names) and all(j.status in FINAL for j in jobs):
             return jobs
