@@ -23,6 +23,7 @@ from models.job import (
     QUEUED,
     REJECTED,
     RUNNING,
+    SKIPPED,
     STARTED,
     SUCCEEDED,
     Delivery,
@@ -120,6 +121,47 @@ def get_step(url: str, job_id: int, name: str) -> Step:
             db.add(step)
             db.flush()
         return step
+
+
+def start_step(url: str, job_id: int, name: str) -> tuple[str, Job]:
+    """In one transaction: decide whether the step runs, and if so mark it running.
+
+    Returns ``("done", job)`` when the step was done before (a redelivered message),
+    ``("closed", job)`` when the job is already rejected or done, else ``("started", job)``.
+    """
+    with session(url) as db:
+        job = db.get(Job, job_id)
+        if job is None:
+            raise JobNotFound(f"job {job_id} does not exist; `prepress jobs` lists them")
+        step = db.exec(select(Step).where(Step.job_id == job_id, Step.name == name)).first()
+        if step is None:
+            step = Step(job_id=job_id, name=name)
+        if step.state in (SUCCEEDED, SKIPPED):
+            return "done", job
+        if job.status in (REJECTED, DONE):
+            return "closed", job
+        step.state, step.attempts, step.started_at = STARTED, step.attempts + 1, utcnow()
+        step.error = ""
+        db.add(step)
+        if job.status in (QUEUED, RUNNING, FAILED):
+            job.status, job.step = RUNNING, name
+            job.error_code, job.error = "", ""
+            db.add(job)
+        return "started", job
+
+
+def save_facts(url: str, job_id: int, fields: dict[str, Any], warnings: Sequence[str] = ()
+               ) -> None:
+    """Store what a step found and its warnings in one transaction."""
+    with session(url) as db:
+        job = db.get(Job, job_id)
+        if job is None:
+            raise JobNotFound(f"job {job_id} does not exist")
+        for key, value in fields.items():
+            setattr(job, key, value)
+        if warnings:
+            job.warnings = [*job.warnings, *(w for w in warnings if w not in job.warnings)]
+        db.add(job)
 
 
 def begin_step(url: str, job_id: int, name: str) -> Step:

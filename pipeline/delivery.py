@@ -162,12 +162,14 @@ class Transfer:
         self.sent += count
         if self.callback:
             self.callback(self.position, self.total)
+        reached = None
         while (self._next_step < len(PROGRESS_STEPS)
                and self.position * 100 >= PROGRESS_STEPS[self._next_step] * self.total):
-            log.info("upload %s -> %s %s: %d%% (%d of %d bytes)", self.local.name,
-                     self.target.masked, self.remote_path, PROGRESS_STEPS[self._next_step],
-                     self.position, self.total)
+            reached = PROGRESS_STEPS[self._next_step]
             self._next_step += 1
+        if reached is not None:  # one line for a block that passed several steps
+            log.info("upload %s -> %s %s: %d%% (%d of %d bytes)", self.local.name,
+                     self.target.masked, self.remote_path, reached, self.position, self.total)
 
     def result(self, skipped: bool = False) -> UploadResult:
         seconds = time.monotonic() - self.started

@@ -2,15 +2,17 @@
 
 Every page is cropped to its paper: the paper centred horizontally on the plate, its bottom edge
 ``gripper_mm`` above the plate's bottom edge (DOMAIN.md). Without a paper size, or when the paper
-does not fit the plate, the crop is the bounding box of what is drawn. Pages are rendered with
-PDFium straight at the pixel size wanted, one page at a time, so memory stays bounded on a
-1030 x 770 mm sheet full of images.
+does not fit the plate, the crop is the bounding box of what is drawn. The press PDF keeps the
+pages' own content with their boxes set to the crop and their images resampled to about
+150 dpi (``pipeline.presspdf``); the proof and thumbnail are rendered from its page 1 with
+PDFium, straight at the pixel size wanted. A file whose pages cannot be copied gets a press PDF
+of one picture per page instead, with a warning.
 
 Orientation: the crop is computed in the plate's own frame (``plate_mm``, the gripper along its
 bottom edge). When the page's orientation differs from the plate's, the page shows the plate
 turned a quarter clockwise, as ``/Rotate 90`` would show it: the gripper edge is then the page's
-left edge and the paper is centred vertically. A page ``/Rotate`` is applied the same way, so the
-preview always looks like the page does in a viewer (a portrait page stays portrait).
+left edge and the paper is centred vertically. A page ``/Rotate`` is applied the same way (and
+kept in the press PDF), so the preview looks like the page does in a viewer.
 
 A page that cannot be rendered, or draws nothing, becomes a white page plus a warning: the job's
 preview is never lost to one bad page. PDFium is not thread-safe: render one file at a time per
@@ -19,9 +21,7 @@ process (Celery's prefork pool does).
 
 from __future__ import annotations
 
-import io
 import logging
-import math
 import os
 import re
 import unicodedata
@@ -37,6 +37,18 @@ from PIL import Image, ImageOps
 
 from pipeline.errors import RejectedFile
 from pipeline.inkcov import read_ink
+from pipeline.presspdf import (  # noqa: F401 (MAX_PAGE_PIXELS: part of this module's API)
+    MAX_PAGE_PIXELS,
+    PREVIEW_DPI,
+    Box,
+    PressPage,
+    image_needs,
+    preview_scale,
+    render_page,
+    set_page_boxes,
+    write_press_pdf,
+    write_raster_pdf,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +60,8 @@ PT_PER_MM = 72 / 25.4
 PROOF_PX = 2500
 #: Long side of the thumbnail, in pixels.
 THUMB_PX = 175
-#: Resolution of the pages of the press preview PDF.
-PREVIEW_DPI = 150
-#: Most pixels of one press PDF page: a larger page is rendered below PREVIEW_DPI.
-MAX_PAGE_PIXELS = 40_000_000
-#: JPEG quality of the proof and thumbnail, and of the press preview PDF pages.
+#: JPEG quality of the proof and thumbnail.
 PROOF_QUALITY = 85
-PREVIEW_QUALITY = 70
 #: Long side, in pixels, of the small render used to find what a page draws.
 PROBE_PX = 1000
 #: A probe pixel darker than this (0..255) counts as drawn.
@@ -66,8 +73,6 @@ MAX_KEY_BYTES = 180
 #: The process colorants; every other colorant name is a spot colour.
 PROCESS_COLORANTS = frozenset({"Cyan", "Magenta", "Yellow", "Black"})
 
-#: A box in page points: left, bottom, right, top from the page's lower-left corner.
-Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -186,7 +191,7 @@ def render_preview(path: str | os.PathLike[str], geometries: Sequence[SheetGeome
                            spots=spot_names(spots))
     document = _open(path)
     try:
-        _write_pages(document, list(geometries or []), result)
+        _write_pages(path, document, list(geometries or []), result)
     finally:
         document.close()
     if ink:
@@ -214,57 +219,162 @@ def _open(path: str | os.PathLike[str]) -> pdfium.PdfDocument:
                            str(path)) from exc
 
 
-def _write_pages(document: pdfium.PdfDocument, geometries: list[SheetGeometry | None],
-                 result: PreviewResult) -> None:
-    """Each page into the press PDF; page 1 also as the proof and the thumbnail."""
-    with _atomic(result.preview_pdf) as out:
-        pdf = JpegPdfWriter(out)
-        for index in range(max(1, len(document))):  # an empty file still gets a proof
-            geometry = geometries[index] if index < len(geometries) else None
-            _write_page(document, index, geometry, pdf, result)
-        pdf.close()
+def _write_pages(path: str | os.PathLike[str], document: pdfium.PdfDocument,
+                 geometries: list[SheetGeometry | None], result: PreviewResult) -> None:
+    """The press PDF of every page, then the proof and thumbnail of page 1."""
+    plans = [_plan_page(document, index, geometries[index] if index < len(geometries) else None,
+                        result)
+             for index in range(max(1, len(document)))]  # an empty file still gets a proof
+    copied = _write_press_pdf(path, document, plans, result)
+    _write_proof(document, plans[0], result, from_press_pdf=copied)
 
 
-def _write_page(document: pdfium.PdfDocument, index: int, geometry: SheetGeometry | None,
-                pdf: JpegPdfWriter, result: PreviewResult) -> None:
-    """One page; any failure of this page alone becomes a white page and a warning."""
+def _write_press_pdf(path: str | os.PathLike[str], document: pdfium.PdfDocument,
+                     plans: list[_PagePlan], result: PreviewResult) -> bool:
+    """The press PDF keeping the pages' own content (True) or, when that fails for this file,
+    one picture per page and a warning (False)."""
+    try:
+        with open(path, "rb") as source, _atomic(result.preview_pdf) as out:
+            write_press_pdf(source, [plan.press for plan in plans], out)
+        if any(plan.to_content for plan in plans):
+            _crop_to_content(result.preview_pdf, plans)
+        return True
+    except Exception as exc:  # any file pypdf or Pillow cannot rewrite: the raster route
+        log.warning("press PDF of %s: pages kept as pictures", result.preview_pdf, exc_info=True)
+        result.warnings.append(f"{Path(path).name}: the press preview PDF shows the pages as "
+                               f"pictures at {PREVIEW_DPI} dpi, as their content could not be "
+                               f"copied ({exc}); it is fine to send, but the file may be "
+                               f"damaged: export it again from Signa")
+        for index, plan in enumerate(plans):
+            if plan.to_content:
+                _crop_job_page_to_content(document, index, plan, result)
+        with _atomic(result.preview_pdf) as out:
+            failed = write_raster_pdf(document, [(p.shown, p.press.blank) for p in plans], out)
+        for number, problem in failed:
+            _stand_in(number, f"failed to render ({problem})", result)
+        return False
+
+
+def _write_proof(document: pdfium.PdfDocument, first: _PagePlan, result: PreviewResult,
+                 from_press_pdf: bool) -> None:
+    """The proof and thumbnail of page 1, from the press PDF when it keeps the page (its
+    images are already down to PREVIEW_DPI: far less to decode), else from the job."""
+    proof = None
+    if not first.press.blank:
+        try:
+            proof = (_render_press_page_1(result.preview_pdf) if from_press_pdf
+                     else render_page(document, 0, first.shown, long_px=PROOF_PX))
+        except Exception as exc:  # warn, stand in, go on
+            log.warning("proof of %s failed", result.proof, exc_info=True)
+            result.warnings.append(f"page 1 failed to render ({exc}): the proof shows a white "
+                                   f"page instead")
+    if proof is None:
+        width, height = first.shown[2] - first.shown[0], first.shown[3] - first.shown[1]
+        scale = PROOF_PX / max(width, height)
+        proof = Image.new("RGB", (max(1, round(width * scale)), max(1, round(height * scale))),
+                          "white")
+    _save_proof(proof, result)
+
+
+def _render_press_page_1(press_pdf: Path) -> Image.Image:
+    document = pdfium.PdfDocument(str(press_pdf))
+    try:
+        return render_page(document, 0, None, long_px=PROOF_PX)
+    finally:
+        document.close()
+
+
+def _crop_to_content(press_pdf: Path, plans: list[_PagePlan]) -> None:
+    """Crop the press PDF's pages that have no paper to what they draw.
+
+    Found on the press PDF rather than the job: its images are already resampled, so PDFium
+    decodes a fraction of the pixels (a 300 dpi photo over a whole plate is 440 MB decoded).
+    """
+    document = pdfium.PdfDocument(str(press_pdf))
+    try:
+        for index, plan in enumerate(plans):
+            if plan.to_content:
+                page = document[index]
+                try:
+                    plan.shown = content_box(page)
+                    plan.press.box = _user_box(page, plan.shown)
+                finally:
+                    page.close()
+    finally:
+        document.close()
+    with open(press_pdf, "rb") as source, _atomic(press_pdf) as out:
+        set_page_boxes(source, [plan.press.box for plan in plans], out)
+    for plan in plans:
+        plan.to_content = False
+
+
+def _crop_job_page_to_content(document: pdfium.PdfDocument, index: int, plan: _PagePlan,
+                              result: PreviewResult) -> None:
+    try:
+        page = document[index]
+        try:
+            plan.shown = content_box(page)
+        finally:
+            page.close()
+    except Exception as exc:  # warn, stand in, go on
+        _stand_in(index + 1, f"failed to render ({exc})", result)
+        plan.press.blank = True
+
+
+@dataclass
+class _PagePlan:
+    """A page's crop as shown (after ``/Rotate``) and what the press PDF makes of it;
+    ``to_content``: the crop is still the whole page, to become the drawn content's box."""
+
+    shown: Box
+    press: PressPage
+    to_content: bool = False
+
+
+def _plan_page(document: pdfium.PdfDocument, index: int, geometry: SheetGeometry | None,
+               result: PreviewResult) -> _PagePlan:
+    """One page's crop; a failure of this page alone becomes a white page and a warning."""
     number = index + 1
     box: Box = (0.0, 0.0, *BLANK_PAGE_PT)
     try:
         page = document[index]
     except Exception as exc:  # a bad page must not lose the whole preview
-        return _stand_in(number, f"cannot be read ({exc})", box, pdf, result)
+        _stand_in(number, f"cannot be read ({exc})", result)
+        return _PagePlan(box, PressPage(box, blank=True))
     try:
-        box = _page_box(page, geometry, number, result.warnings)
-        if pdfium_c.FPDFPage_CountObjects(page) == 0:
+        paper = _paper_box(page, geometry, number, result.warnings)
+        empty = pdfium_c.FPDFPage_CountObjects(page) == 0
+        if empty:
             result.warnings.append(f"page {number} draws nothing: its content is damaged or "
                                    f"empty; check the page in the original file")
-        pdf.add(_render(page, box, scale=preview_scale(box)), box)
-        if index == 0:
-            _save_proof(_render(page, box, long_px=PROOF_PX), result)
+        box = paper or (0.0, 0.0, *page.get_size())
+        return _PagePlan(box, PressPage(_user_box(page, box), blank=empty,
+                                        needs=image_needs(page)),
+                         to_content=paper is None and not empty)
     except Exception as exc:  # same: warn, stand in, go on
-        log.warning("page %d of %s failed to render", number, result.preview_pdf, exc_info=True)
-        _stand_in(number, f"failed to render ({exc})", box, pdf, result)
+        log.warning("page %d of %s failed", number, result.preview_pdf, exc_info=True)
+        _stand_in(number, f"failed to render ({exc})", result)
+        return _PagePlan(box, PressPage(box, blank=True))
     finally:
         page.close()
 
 
-def _stand_in(number: int, problem: str, box: Box, pdf: JpegPdfWriter,
-              result: PreviewResult) -> None:
-    """A white page (and proof, for page 1) where a page could not be rendered."""
+def _user_box(page: pdfium.PdfPage, shown: Box) -> Box:
+    """``shown`` (a box on the page as displayed) in the page's own PDF coordinates."""
+    width, height = page.get_size()  # as displayed, after /Rotate
+    left, bottom = page.get_cropbox()[:2]
+    x0, y0, x1, y1 = turn_box(shown, width, height, (360 - page.get_rotation()) % 360)
+    return (left + x0, bottom + y0, left + x1, bottom + y1)
+
+
+def _stand_in(number: int, problem: str, result: PreviewResult) -> None:
     result.warnings.append(f"page {number} {problem}: the preview shows a white page instead")
-    if len(pdf.pages) < number:
-        pdf.add_blank(box)
-    if number == 1:
-        width, height = box[2] - box[0], box[3] - box[1]
-        scale = PROOF_PX / max(width, height)
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        _save_proof(Image.new("RGB", size, "white"), result)
 
 
-def _page_box(page: pdfium.PdfPage, geometry: SheetGeometry | None, number: int,
-              warnings: list[str]) -> Box:
-    """The crop of one page in its displayed frame (after ``/Rotate``)."""
+def _paper_box(page: pdfium.PdfPage, geometry: SheetGeometry | None, number: int,
+               warnings: list[str]) -> Box | None:
+    """The paper of one page in its displayed frame (after ``/Rotate``); None: crop to the
+    content (with a warning when the paper does not fit)."""
     rotation = page.get_rotation()
     width, height = page.get_size()
     if rotation in (90, 270):
@@ -278,13 +388,7 @@ def _page_box(page: pdfium.PdfPage, geometry: SheetGeometry | None, number: int,
                         f"gripper does not fit the {width / PT_PER_MM:.0f} x "
                         f"{height / PT_PER_MM:.0f} mm plate; the preview shows the drawn "
                         f"content instead. Check the Paper mark in Signa")
-    return content_box(page)
-
-
-def preview_scale(box: Box) -> float:
-    """Pixels per point of a press PDF page: PREVIEW_DPI, less on a huge page."""
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    return min(PREVIEW_DPI / 72, math.sqrt(MAX_PAGE_PIXELS / max(area, 1.0)))
+    return None
 
 
 def content_box(page: pdfium.PdfPage) -> Box:
@@ -300,37 +404,6 @@ def content_box(page: pdfium.PdfPage) -> Box:
     left, top, right, bottom = found  # pixels, y down; anti-aliased edges are included
     return (left / scale, height - bottom / scale, min(width, right / scale),
             min(height, height - top / scale))
-
-
-def _render(page: pdfium.PdfPage, box: Box, scale: float | None = None,
-            long_px: int | None = None) -> Image.Image:
-    """The ``box`` of the page as an RGB image, rendered at its final size.
-
-    The pixel size is exact: ``long_px`` on the long side, or the box times ``scale``.
-    """
-    width, height = page.get_size()
-    box_w, box_h = box[2] - box[0], box[3] - box[1]
-    if long_px is not None:
-        scale = long_px / max(box_w, box_h)
-    assert scale is not None
-    target = (max(1, round(box_w * scale)), max(1, round(box_h * scale)))
-    crop = _pixel_crop((width, height), box, scale, target)
-    bitmap = page.render(scale=scale, crop=crop, rev_byteorder=True)
-    return bitmap.to_pil()
-
-
-def _pixel_crop(page_size: tuple[float, float], box: Box, scale: float,
-                target: tuple[int, int]) -> Box:
-    """Crop amounts (left, bottom, right, top) in points that PDFium turns into ``target``.
-
-    PDFium rounds each crop amount up to whole pixels; amounts half a pixel short of the wanted
-    pixel counts make the bitmap exactly ``target`` whatever the floating-point noise.
-    """
-    full_w, full_h = (math.ceil(side * scale) for side in page_size)
-    left = min(round(box[0] * scale), full_w - target[0])
-    top = min(round((page_size[1] - box[3]) * scale), full_h - target[1])
-    pixels = (left, full_h - top - target[1], full_w - left - target[0], top)
-    return tuple(max(0.0, (p - 0.5) / scale) for p in pixels)  # type: ignore[return-value]
 
 
 def _save_proof(proof: Image.Image, result: PreviewResult) -> None:
@@ -359,64 +432,6 @@ class _atomic:  # lower case: used like open()
             os.replace(self.part, self.path)
         else:
             self.part.unlink(missing_ok=True)
-
-
-# --- the press preview PDF -----------------------------------------------------------------
-
-
-class JpegPdfWriter:
-    """A PDF of one JPEG per page, written page by page (nothing is kept in memory).
-
-    Page ``n`` uses objects 3n, 3n+1, 3n+2 (image, content, page); 1 is the catalog, 2 the page
-    tree, both written by :meth:`close`.
-    """
-
-    def __init__(self, out: BinaryIO) -> None:
-        self.out = out
-        self.offsets: dict[int, int] = {}
-        self.pages: list[int] = []
-        out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-
-    def add(self, image: Image.Image, box: Box) -> None:
-        """A page the size of ``box`` (points) showing ``image``."""
-        data = io.BytesIO()
-        image.save(data, "JPEG", quality=PREVIEW_QUALITY)
-        self._add_jpeg(data.getvalue(), image.size, box[2] - box[0], box[3] - box[1])
-
-    def add_blank(self, box: Box) -> None:
-        """A white page the size of ``box``."""
-        self.add(Image.new("RGB", (8, 8), "white"), box)
-
-    def _add_jpeg(self, jpeg: bytes, pixels: tuple[int, int], width: float,
-                  height: float) -> None:
-        image = 3 * (len(self.pages) + 1)
-        self._object(image, (f"<< /Type /XObject /Subtype /Image /Width {pixels[0]} "
-                             f"/Height {pixels[1]} /ColorSpace /DeviceRGB /BitsPerComponent 8 "
-                             f"/Filter /DCTDecode /Length {len(jpeg)} >>\nstream\n").encode()
-                     + jpeg + b"\nendstream")
-        content = f"q {width:.3f} 0 0 {height:.3f} 0 0 cm /Im0 Do Q".encode()
-        self._object(image + 1, f"<< /Length {len(content)} >>\nstream\n".encode() + content
-                     + b"\nendstream")
-        self._object(image + 2, (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width:.3f} "
-                                 f"{height:.3f}] /Resources << /XObject << /Im0 {image} 0 R >> "
-                                 f">> /Contents {image + 1} 0 R >>").encode())
-        self.pages.append(image + 2)
-
-    def close(self) -> None:
-        kids = " ".join(f"{p} 0 R" for p in self.pages)
-        self._object(1, b"<< /Type /Catalog /Pages 2 0 R >>")
-        self._object(2, f"<< /Type /Pages /Kids [{kids}] /Count {len(self.pages)} >>".encode())
-        size = max(self.offsets) + 1
-        xref = self.out.tell()
-        rows = "".join(f"{self.offsets[n]:010d} 00000 n \n" if n in self.offsets
-                       else "0000000000 65535 f \n" for n in range(1, size))
-        self.out.write(f"xref\n0 {size}\n0000000000 65535 f \n{rows}"
-                       f"trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-                       .encode())
-
-    def _object(self, number: int, body: bytes) -> None:
-        self.offsets[number] = self.out.tell()
-        self.out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
 
 
 # --- from the analysis to the crop ---------------------------------------------------------

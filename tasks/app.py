@@ -43,17 +43,25 @@ def configure(config: Config) -> None:
 
 
 def embedded_settings(var: Path) -> dict[str, object]:
-    """Broker and result backend in files under var/: for the demo and a one-host shop."""
+    """Broker and result backend in files under var/: for the demo and a one-host shop.
+
+    Slower than Redis (workers poll the folder) and a message a worker had taken is lost if
+    that worker is killed; use Redis in production.
+    """
     queue = var / "broker"
-    for folder in (queue / "out", queue / "processed"):
+    for folder in (queue / "out", queue / "processed", queue / "control"):
         folder.mkdir(parents=True, exist_ok=True)
     return {
         "broker_url": "filesystem://",
+        "broker_transport": "tasks.embedded:Transport",
         "broker_transport_options": {"data_folder_in": str(queue / "out"),
                                      "data_folder_out": str(queue / "out"),
                                      "processed_folder": str(queue / "processed"),
-                                     "store_processed": False},
+                                     "control_folder": str(queue / "control"),
+                                     "store_processed": False,
+                                     "polling_interval": 0.1},
         "result_backend": f"db+sqlite:///{var / 'results.db'}",
+        "result_chord_retry_interval": 0.1,
     }
 
 

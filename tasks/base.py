@@ -18,7 +18,7 @@ from celery import Task
 from sqlalchemy.exc import OperationalError
 
 from models import store
-from models.job import DONE, ERRORED, FAILED, REJECTED, SKIPPED, SUCCEEDED, Job
+from models.job import ERRORED, FAILED, REJECTED, SKIPPED, SUCCEEDED, Job
 from pipeline import files
 from pipeline.config import Config
 from pipeline.errors import RejectedFile, TransientError, mask_secrets
@@ -68,14 +68,13 @@ def run_step(job_id: int, step: str, work: Callable[[Job, Config], str | None]) 
     """Run one step of one job once; return the step's final state."""
     config = get_config()
     url = config.database_url
-    if store.get_step(url, job_id, step).state in (SUCCEEDED, SKIPPED):
+    decision, job = store.start_step(url, job_id, step)
+    if decision == "done":
         log.info("job %s: %s already done, not repeated", job_id, step)
         return SUCCEEDED
-    job = store.get_job(url, job_id)
-    if job.status in (REJECTED, DONE):
+    if decision == "closed":
         log.info("job %s is %s; %s has nothing to do", job_id, job.status, step)
         return SKIPPED
-    store.begin_step(url, job_id, step)
     started = time.monotonic()
     try:
         note = work(job, config) or ""

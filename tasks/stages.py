@@ -188,8 +188,7 @@ def _persist(job: Job, config: Config) -> str:
 
 def _save(job: Job, config: Config, warnings: list[str] | None = None, **fields: Any) -> None:
     assert job.id is not None
-    store.update_job(config.database_url, job.id, **fields)
-    store.add_warnings(config.database_url, job.id, warnings or [])
+    store.save_facts(config.database_url, job.id, fields, warnings or [])
 
 
 def _sheet_dict(sheet: Any) -> dict[str, Any]:
