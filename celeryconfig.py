@@ -18,6 +18,8 @@ task_serializer = "json"
 result_serializer = "json"
 accept_content = ["json"]
 result_expires = 7 * 86400
+#: Without Redis (the embedded broker) a chord is joined by polling: poll often.
+result_chord_retry_interval = 0.1
 result_extended = True  # Flower shows task names and arguments (job ids only)
 
 task_acks_late = True

@@ -59,9 +59,8 @@ def embedded_settings(var: Path) -> dict[str, object]:
                                      "processed_folder": str(queue / "processed"),
                                      "control_folder": str(queue / "control"),
                                      "store_processed": False,
-                                     "polling_interval": 0.1},
-        "result_backend": f"db+sqlite:///{var / 'results.db'}",
-        "result_chord_retry_interval": 0.1,
+                                     "polling_interval": 0.05},
+        "result_backend": f"tasks.embedded:ResultBackend+sqlite:///{var / 'results.db'}",
     }
 
 
