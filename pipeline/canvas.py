@@ -102,7 +102,10 @@ def submit(path: Path, config: Config) -> int | None:
     """
     url = config.database_url
     mode = store.get_mode(url)
-    stat = path.stat()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None  # taken already (another event for the same file)
     job_date = None
     if mode == "import":
         from datetime import UTC, datetime
