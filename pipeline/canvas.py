@@ -117,9 +117,7 @@ def submit(path: Path, config: Config) -> int | None:
     if spooled is None:
         store.delete_job(url, job.id)
         return None
-    store.update_job(url, job.id, spool_path=str(spooled.relative_to(config.paths.work_dir)),
-                     size=spooled.stat().st_size, sha256=files.sha256_of(spooled))
-    start(job.id)
+    _record_and_start(job.id, spooled, config)
     return job.id
 
 
@@ -142,7 +140,21 @@ def submit_copy(original: Path, name: str, config: Config,
     job = store.create_job(url, name, mode=store.get_mode(url), reprocess_of=reprocess_of)
     assert job.id is not None
     spooled = files.copy_for_reprocess(original, config.paths.spool, job.id, name)
-    store.update_job(url, job.id, spool_path=str(spooled.relative_to(config.paths.work_dir)),
-                     size=spooled.stat().st_size, sha256=files.sha256_of(spooled))
-    start(job.id)
+    _record_and_start(job.id, spooled, config)
     return job.id
+
+
+def _record_and_start(job_id: int, spooled: Path, config: Config) -> None:
+    """Record where the file is, then its size and hash, then queue the chain.
+
+    The path is stored first: whatever happens next, the job points at its file. A file that
+    cannot be read still gets its chain, and validate records why it fails.
+    """
+    url = config.database_url
+    store.update_job(url, job_id, spool_path=str(spooled.relative_to(config.paths.work_dir)))
+    try:
+        store.update_job(url, job_id, size=spooled.stat().st_size,
+                         sha256=files.sha256_of(spooled))
+    except OSError as exc:
+        store.add_warnings(url, job_id, [f"{spooled.name}: cannot read the file ({exc})"])
+    start(job_id)
