@@ -1,0 +1,190 @@
+"""The shape of prepress's configuration: defaults and the checked, typed settings.
+
+pipeline/config.py reads prepress.toml into these; everything else imports them from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+#: Environment variable naming the configuration file.
+CONFIG_ENV = "PREPRESS_CONFIG"
+#: Configuration file looked for in the current folder.
+DEFAULT_CONFIG_NAME = "prepress.toml"
+#: Work folder (hotfolder, spool, done, failed, previews, var) when none is configured.
+DEFAULT_WORK_DIR = "work"
+#: Redis database used as broker and result backend.
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
+#: Seconds a file's size and mtime must stay still before the watcher takes it.
+DEFAULT_STABLE_SECONDS = 2.0
+#: Days an archived original stays in done/.
+DEFAULT_RETENTION_DAYS = 90
+#: Broker and result-backend visibility timeout; longer than the longest step.
+DEFAULT_VISIBILITY_TIMEOUT = 4 * 3600
+#: SMS text; placeholders as for outputter filenames.
+DEFAULT_SMS_TEMPLATE = "{order} {job} {plates}->{press} {outputter}"
+#: smsc.ua send endpoint.
+DEFAULT_SMS_API_URL = "https://smsc.ua/sys/send.php"
+#: Local time of the nightly database backup.
+DEFAULT_BACKUP_TIME = "02:30"
+
+#: Placeholders allowed in ``filename`` and ``template``.
+PLACEHOLDERS = frozenset(
+    {"stem", "order", "job", "press", "outputter", "plates", "plate_w", "plate_h",
+     "inks", "inks_suffix", "ext"}
+)
+
+#: A number in a mark: decimal comma or point.
+_NUM = r"\d+(?:[.,]\d+)?"
+#: Separator of a paper size: latin x, cyrillic х, multiplication sign, star.
+_BY = r"\s*[xXхХ×*]\s*"
+#: The marks the shop uses, by Signa CreationName: regexes with named groups ``press``,
+#: ``outputter``, ``paper_w``, ``paper_h``. ``[marks.NAME] pattern = "..."`` adds or replaces.
+DEFAULT_MARKS: dict[str, str] = {
+    "Machine": r":\s*(?P<press>[^\s:]+)",
+    "Outputter": r":\s*(?P<outputter>[^\s:]+)",
+    "Paper": rf":\s*(?P<paper_w>{_NUM}){_BY}(?P<paper_h>{_NUM})",
+    "tes_Outputter": (
+        rf":\s*(?P<outputter>[^\s:]+)\s+(?P<press>[^\s:]+)\s+"
+        rf"(?P<paper_w>{_NUM}){_BY}(?P<paper_h>{_NUM})"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Press:
+    """A printing press: its plate, gripper margin, preview target and SMS recipients."""
+
+    name: str
+    plate_mm: tuple[float, float]
+    gripper_mm: float
+    preview_url: str | None = None
+    sms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outputter:
+    """A CTP bureau: where its plate files go and under which name."""
+
+    name: str
+    url: str | None = None
+    dir_by_press: Mapping[str, str] = field(default_factory=dict)
+    filename: str | None = None
+    notify: bool = True
+    active: bool = False  # FTP active mode instead of passive
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    provider: str = "smsc"
+    api_url: str = DEFAULT_SMS_API_URL
+    login: str = ""
+    password: str = ""
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
+    admin: tuple[str, ...] = ()
+    template: str = DEFAULT_SMS_TEMPLATE
+    timeout: float = 15.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.login and self.api_url)
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    host: str = ""
+    port: int = 22
+    user: str = ""
+    key_file: str = ""
+    known_hosts: str = ""
+    remote_dir: str = "prepress-backups"
+    keep_daily: int = 14
+    keep_monthly: int = 12
+    time: str = DEFAULT_BACKUP_TIME
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host and self.user)
+
+
+@dataclass(frozen=True)
+class FlowerSettings:
+    address: str = "127.0.0.1"
+    port: int = 5555
+    user: str = ""
+    password: str = ""
+    oauth: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The work folder and the folders a file moves through."""
+
+    work_dir: Path
+
+    @property
+    def hotfolder(self) -> Path:
+        return self.work_dir / "hotfolder"
+
+    @property
+    def spool(self) -> Path:
+        return self.work_dir / "spool"
+
+    @property
+    def done(self) -> Path:
+        return self.work_dir / "done"
+
+    @property
+    def failed(self) -> Path:
+        return self.work_dir / "failed"
+
+    @property
+    def previews(self) -> Path:
+        return self.work_dir / "previews"
+
+    @property
+    def var(self) -> Path:
+        return self.work_dir / "var"
+
+    def create(self) -> None:
+        for folder in (self.hotfolder, self.spool, self.done, self.failed, self.previews,
+                       self.var):
+            folder.mkdir(parents=True, exist_ok=True)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything prepress.toml says, checked, with secrets resolved."""
+
+    source: Path | None
+    presses: Mapping[str, Press]
+    outputters: Mapping[str, Outputter]
+    marks: Mapping[str, str]
+    paths: Paths
+    database_url: str
+    broker_url: str
+    result_backend: str
+    visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
+    stable_seconds: float = DEFAULT_STABLE_SECONDS
+    polling: bool = False
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    max_pages: int = 2000
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    backup: BackupSettings = field(default_factory=BackupSettings)
+    flower: FlowerSettings = field(default_factory=FlowerSettings)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value known to this configuration, for masking."""
+        found = [self.sms.password, self.flower.password]
+        for url in [o.url for o in self.outputters.values()] + [
+            p.preview_url for p in self.presses.values()
+        ]:
+            if url:
+                password = urlsplit(url).password
+                if password:
+                    found += [password, unquote(password)]
+        return tuple(s for s in found if s)
