@@ -38,8 +38,18 @@ def configure(config: Config) -> None:
                         broker_transport_options=options,
                         result_backend_transport_options=options)
     app.conf.timezone = local_timezone()
+    _forget_connections()
     app.conf.beat_schedule = beat_schedule(config)
     app.conf.beat_schedule_filename = str(config.paths.var / "celerybeat-schedule")
+
+
+def _forget_connections() -> None:
+    """Drop connection pools made for earlier URLs (configure() may run twice in a process)."""
+    app._pool = None  # not closed: kombu's producer pools may still lend its connections
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+    app._local.__dict__.pop("backend", None)
 
 
 def embedded_settings(var: Path) -> dict[str, object]:
