@@ -126,25 +126,42 @@ def _write_config(base: Path, ctp: Any, press: Any, sms: Any, choice: str) -> Pa
     else:
         click.echo("broker: Redis not reachable at 127.0.0.1:6379; using the embedded broker "
                    "(files under work/var/broker)")
-    leonov_dirs = {"Speedmaster": "_1030x770", "Planeta": "_1010x820", "Dominant": "_ADAST"}
-    sections: dict[str, dict[str, Any]] = {
-        "paths": {"work_dir": str(base / "work")},
+    return write_config(base / "prepress.toml", local_shop(base / "work", broker, ctp, press, sms))
+
+
+#: The SMS numbers of the local shop: the staff, and the Speedmaster's operator.
+STAFF_PHONE, SPEEDMASTER_PHONE = "+380670000000", "+380501112233"
+#: Leonov's folder per press (DOMAIN.md).
+LEONOV_DIRS = {"Speedmaster": "_1030x770", "Planeta": "_1010x820", "Dominant": "_ADAST"}
+
+
+def local_shop(work_dir: Path, broker: str, bureau: Any, press: Any, sms: Any,
+               stable_seconds: float = 1) -> dict[str, dict[str, Any]]:
+    """The shop's presses and bureaus with every target a local sink (demo, tests, benchmarks).
+
+    ``bureau`` and ``press`` are FtpSinks, ``sms`` an SmsSink (pipeline/sinks.py).
+    """
+    return {
+        "paths": {"work_dir": str(work_dir)},
         "celery": {"broker_url": broker},
-        "watcher": {"stable_seconds": 1},
+        "watcher": {"stable_seconds": stable_seconds},
         "presses.Speedmaster": {"plate_mm": [1030, 770], "gripper_mm": 10,
                                 "preview_url": press.url("speedmaster"),
-                                "sms": ["+380501112233"]},
+                                "sms": [SPEEDMASTER_PHONE]},
         "presses.Planeta": {"plate_mm": [1010, 820], "gripper_mm": 10},
         "presses.Dominant": {"plate_mm": [650, 550], "gripper_mm": 8,
                              "preview_url": press.url("dominant")},
-        "outputters.Leonov": {"url": ctp.url("leonov"), "dir_by_press": leonov_dirs},
-        "outputters.Korol": {"url": ctp.url("korol"),
+        "outputters.Leonov": {"url": bureau.url("leonov"), "dir_by_press": LEONOV_DIRS},
+        "outputters.Korol": {"url": bureau.url("korol"),
                              "filename": "{stem}_{plate_w}_{plates}Plates{inks_suffix}{ext}"},
         "outputters.Admin": {"notify": False},
-        "sms": {"api_url": sms.url, "login": "demo", "password": "sms-demo-pw",
-                "sender": "Typography", "recipients": ["+380670000000"]},
+        "sms": {"api_url": sms.url, "login": sms.login, "password": sms.password,
+                "sender": "Typography", "recipients": [STAFF_PHONE]},
     }
-    path = base / "prepress.toml"
+
+
+def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
+    """Write ``sections`` as prepress.toml at ``path``, readable by the owner only."""
     path.write_text(_toml(sections), encoding="utf-8")
     os.chmod(path, 0o600)
     return path
@@ -154,7 +171,8 @@ def _toml(sections: dict[str, dict[str, Any]]) -> str:
     """A TOML document from flat tables of strings, numbers, lists and inline tables."""
     def value(item: Any) -> str:
         if isinstance(item, dict):
-            return "{ " + ", ".join(f"{k} = {value(v)}" for k, v in item.items()) + " }"
+            return "{ " + ", ".join(f"{json.dumps(k)} = {value(v)}"
+                                    for k, v in item.items()) + " }"
         return json.dumps(item, ensure_ascii=False)
 
     lines = []

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import json
 import os
 import shutil
 import signal
@@ -29,6 +28,8 @@ from typing import Any
 
 import pytest
 
+from pipeline.demo import local_shop
+from pipeline.demo import write_config as demo_write_config
 from pipeline.sinks import FtpSink, SmsSink
 from tests.services import port_open, require
 
@@ -49,10 +50,6 @@ STOP_TIMEOUT = 10.0
 JOB_TIMEOUT = 60.0
 #: The project root: the workers run ``python -m pipeline`` from here.
 ROOT = Path(__file__).resolve().parents[1]
-#: Folders the Leonov bureau wants per press (DOMAIN.md).
-LEONOV_DIRS = {"Speedmaster": "_1030x770", "Planeta": "_1010x820", "Dominant": "_ADAST"}
-#: Phone of the staff who get every SMS, and of the Speedmaster's crew.
-STAFF_PHONE, SPEEDMASTER_PHONE = "+380670000000", "+380501112233"
 #: Job statuses after which nothing more happens.
 FINAL = ("done", "rejected", "failed")
 
@@ -400,40 +397,11 @@ def write_config(folder: Path, bureau: FtpSink, press: FtpSink, sms: SmsSink,
                  database_url: str | None, stable_seconds: float,
                  visibility_timeout: int) -> Path:
     """prepress.toml for the shop's presses and bureaus, every target a local sink."""
-    database = database_url or f"sqlite:///{folder / 'work' / 'var' / 'prepress.db'}"
-    sections: dict[str, dict[str, Any]] = {
-        "paths": {"work_dir": str(folder / "work")},
-        "database": {"url": database},
-        "celery": {"broker_url": REDIS_URL, "visibility_timeout": visibility_timeout},
-        "watcher": {"stable_seconds": stable_seconds},
-        "presses.Speedmaster": {"plate_mm": [1030, 770], "gripper_mm": 10,
-                                "preview_url": press.url("speedmaster"),
-                                "sms": [SPEEDMASTER_PHONE]},
-        "presses.Planeta": {"plate_mm": [1010, 820], "gripper_mm": 10},
-        "presses.Dominant": {"plate_mm": [650, 550], "gripper_mm": 8,
-                             "preview_url": press.url("dominant")},
-        "outputters.Leonov": {"url": bureau.url("leonov"), "dir_by_press": LEONOV_DIRS},
-        "outputters.Korol": {"url": bureau.url("korol"),
-                             "filename": "{stem}_{plate_w}_{plates}Plates{inks_suffix}{ext}"},
-        "outputters.Admin": {"notify": False},
-        "sms": {"api_url": sms.url, "login": sms.login, "password": sms.password,
-                "sender": "Typography", "recipients": [STAFF_PHONE]},
-    }
-    lines = []
-    for name, table in sections.items():
-        lines.append(f"[{name}]")
-        lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
-    path = folder / "prepress.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    path.chmod(0o600)
-    return path
-
-
-def _toml_value(value: Any) -> str:
-    """Strings, numbers and lists as JSON (valid TOML); dicts as inline tables."""
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f'"{k}" = {_toml_value(v)}' for k, v in value.items()) + " }"
-    return json.dumps(value, ensure_ascii=False)
+    sections = local_shop(folder / "work", REDIS_URL, bureau, press, sms, stable_seconds)
+    sections["database"] = {
+        "url": database_url or f"sqlite:///{folder / 'work' / 'var' / 'prepress.db'}"}
+    sections["celery"]["visibility_timeout"] = visibility_timeout
+    return demo_write_config(folder / "prepress.toml", sections)
 
 
 def _child_env(config_path: Path, extra: dict[str, str]) -> dict[str, str]:

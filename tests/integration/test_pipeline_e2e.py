@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from models.job import SKIPPED
+from pipeline.demo import SPEEDMASTER_PHONE, STAFF_PHONE
 from pipeline.files import sha256_of
 from pipeline.samples import signa_sheet, write_signa_pdf
-from tests.pipeline_harness import SPEEDMASTER_PHONE, STAFF_PHONE, Pipeline, wait_until
+from tests.pipeline_harness import Pipeline, wait_until
 
 #: The shop's everyday job: Speedmaster, bureau Leonov, 4 + 3 plates.
 GOOD_NAME = "0537_Technoyug_Flier_Leonov.pdf"

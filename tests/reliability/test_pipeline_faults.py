@@ -14,9 +14,10 @@ from pathlib import Path
 
 from models import store
 from models.job import ERRORED, STARTED
+from pipeline.demo import SPEEDMASTER_PHONE, STAFF_PHONE
 from pipeline.files import sha256_of
 from pipeline.samples import signa_sheet, write_signa_pdf
-from tests.pipeline_harness import SPEEDMASTER_PHONE, STAFF_PHONE, Pipeline, wait_until
+from tests.pipeline_harness import Pipeline, wait_until
 
 #: Retries of a transient fault the workers get here, so that a fault fails the job quickly.
 FEW_RETRIES = {"PREPRESS_MAX_RETRIES": "1"}
