@@ -319,7 +319,10 @@ def _ftp_enter(ftp: ftplib.FTP, folder: str) -> None:
         try:
             ftp.cwd(part)
         except ftplib.error_perm:
-            ftp.mkd(part)
+            try:
+                ftp.mkd(part)
+            except ftplib.error_perm:
+                pass  # another upload made it in the meantime; cwd below tells
             ftp.cwd(part)
 
 

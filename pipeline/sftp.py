@@ -134,7 +134,10 @@ def _makedirs(sftp: paramiko.SFTPClient, folder: str) -> None:
         try:
             sftp.stat(current)
         except FileNotFoundError:
-            sftp.mkdir(current)
+            try:
+                sftp.mkdir(current)
+            except OSError:
+                sftp.stat(current)  # made by another upload meanwhile, else the real error
         current += "/"
 
 

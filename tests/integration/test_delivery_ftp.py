@@ -238,3 +238,24 @@ def test_permission_denied_is_refused(tmp_path: Path, plate_file):
 def test_missing_local_file(ftp_server: FtpSink, tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         upload(tmp_path / "gone.pdf", ftp_server.url(), timeout=5)
+
+
+def test_uploads_racing_to_create_the_same_folder_all_land(ftp_server: FtpSink,
+                                                           tmp_path: Path):
+    # Given six jobs whose files go to the same folder that does not exist yet
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = []
+    for number in range(6):
+        path = tmp_path / f"job{number}.pdf"
+        path.write_bytes(os.urandom(20_000))
+        files.append(path)
+    # When they are uploaded at the same moment
+    with ThreadPoolExecutor(len(files)) as pool:
+        results = list(pool.map(lambda p: upload(p, ftp_server.url("press"), "_1030x770",
+                                                 timeout=10), files))
+    # Then every upload succeeds (a folder made by another upload is not an error)
+    assert len(results) == 6
+    for path in files:
+        assert (ftp_server.root / "press" / "_1030x770" / path.name).read_bytes() == \
+            path.read_bytes()

@@ -164,3 +164,21 @@ def test_permission_denied_is_refused(sshd: SshServer, plate_file: Path):
     locked.mkdir(mode=0o555)
     with pytest.raises(DeliveryRefused, match="permission denied"):
         send(sshd, plate_file, sftp_url(sshd, locked))
+
+
+def test_uploads_racing_to_create_the_same_folder_all_land(sshd: SshServer, tmp_path: Path):
+    # Given four files bound for the same folder that does not exist yet
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = []
+    for number in range(4):
+        path = tmp_path / f"job{number}.pdf"
+        path.write_bytes(os.urandom(20_000))
+        files.append(path)
+    url = sftp_url(sshd, sshd.root / "race")
+    # When they are uploaded at the same moment
+    with ThreadPoolExecutor(len(files)) as pool:
+        list(pool.map(lambda p: send(sshd, p, url, remote_dir="_ADAST"), files))
+    # Then all of them land (a folder made by another upload is not an error)
+    for path in files:
+        assert (sshd.root / "race" / "_ADAST" / path.name).read_bytes() == path.read_bytes()
