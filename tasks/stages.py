@@ -6,14 +6,12 @@ Every task takes a job id and nothing else. The chain is built in pipeline/canva
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
 from typing import Any
 
 from models import store
 from models.job import Job
 from pipeline import analysis, delivery, files, naming
 from pipeline.config import Config
-from pipeline.errors import RejectedFile
 from tasks.app import app
 from tasks.base import Skip, StepTask, run_step, spooled_file
 
@@ -86,7 +84,7 @@ def _render_preview(job: Job, config: Config) -> str:
     stored = result.as_dict()
     for name in ("proof", "thumbnail", "preview_pdf"):
         stored[name] = str(getattr(result, name).relative_to(config.paths.work_dir))
-    _save(job, config, preview=stored, sheets=[_sheet_dict(s) for s in sheets],
+    _save(job, config, preview=stored, sheets=[sheet.as_dict() for sheet in sheets],
           warnings=result.warnings)
     return stored["proof"]
 
@@ -191,10 +189,6 @@ def _save(job: Job, config: Config, warnings: list[str] | None = None, **fields:
     store.save_facts(config.database_url, job.id, fields, warnings or [])
 
 
-def _sheet_dict(sheet: Any) -> dict[str, Any]:
-    return sheet.as_dict() if hasattr(sheet, "as_dict") else asdict(sheet)
-
-
 def _require_normal_mode(job: Job) -> None:
     if job.mode != "normal":
         raise Skip(f"{job.mode} mode: nothing uploaded or sent")
@@ -221,5 +215,3 @@ def _upload(job: Job, config: Config, kind: str, local: Any, url: str, remote_di
         return f"{result.remote_path}: already on the server with the same size, not sent again"
     return f"{result.remote_path}: {result.bytes} bytes at {result.speed_mbps:.1f} MB/s"
 
-
-__all__ = ["RejectedFile"]
