@@ -87,7 +87,7 @@ case "${1:-help}" in
     setup
     shift; exec "$VENV/bin/prepress" demo "$@" ;;
   test)
-    apt_install ghostscript openssh-server
+    apt_install ghostscript openssh-server redis-server
     setup
     ensure_redis
     ensure_postgres

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Config, config_from_dict
+from tests.redis_server import RedisServer
 from tests.services import port_open, require
 
 #: The configuration most tests run with: the shop's presses and bureaus, no network targets.
@@ -75,12 +76,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def redis_url() -> str:
-    """A Redis database of the tests' own, emptied first."""
+def redis_url(redis_server: RedisServer) -> str:
+    """A database of the test run's own redis-server, emptied first."""
     import redis
 
-    require(port_open("127.0.0.1", 6379), "Redis is not running on 127.0.0.1:6379")
-    url = "redis://127.0.0.1:6379/12"
+    url = redis_server.url(12)
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()

@@ -2,16 +2,15 @@
 
 ``running_pipeline`` gives a :class:`Pipeline`: a prepress.toml in tmp_path whose CTP bureaus
 and press send to local FTP servers and whose SMS go to a local smsc look-alike, a SQLite
-database in tmp_path, Redis database 13 as broker (flushed first), and the cpu and io workers
-as subprocesses (``python -m pipeline worker``) logging into tmp_path. ``start_pipeline`` is
-the factory behind it, for tests that need another database, a bureau that is down, the
-watcher, or extra environment for the workers. Workers are stopped at teardown (SIGTERM, then
-kill) and their logs are printed when the test failed.
+database in tmp_path, database 13 of the test run's own redis-server as broker (flushed
+first), and the cpu and io workers as subprocesses (``python -m pipeline worker``) logging
+into tmp_path. ``start_pipeline`` is the factory behind it, for tests that need another
+database, a bureau that is down, the watcher, or extra environment for the workers. Workers
+are stopped at teardown (SIGTERM, then kill) and their logs are printed when the test failed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gc
 import os
@@ -19,7 +18,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,17 +29,13 @@ import pytest
 from pipeline.demo import local_shop
 from pipeline.demo import write_config as demo_write_config
 from pipeline.sinks import FtpSink, SmsSink
-from tests.services import port_open, require
+from tests.redis_server import RedisServer
 
 __all__ = ["CountingFtpSink", "Pipeline", "pytest_runtest_makereport",
            "redis_broker", "running_pipeline", "start_pipeline"]
 
-#: Redis database the pipeline tests own; flushed before every pipeline starts.
-REDIS_URL = "redis://127.0.0.1:6379/13"
-#: Lock file that keeps two test runs on this host off Redis database 13 at the same time.
-LOCK_FILE = Path(tempfile.gettempdir()) / "prepress-tests-redis-13.lock"
-#: Seconds a test waits for another run to release the lock.
-LOCK_TIMEOUT = 200.0
+#: Database of the test run's own redis-server the pipeline tests use; flushed before each.
+REDIS_DB = 13
 #: Seconds the workers get to answer a ping after they were started.
 READY_TIMEOUT = 40.0
 #: Seconds a worker gets to stop after SIGTERM before it is killed.
@@ -292,44 +286,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture
-def redis_broker() -> Iterator[str]:
-    """The Redis URL the pipeline tests use, emptied, and theirs alone while the test runs.
-
-    Workers of another test run on this host (a second pytest, another checkout) would take
-    this run's tasks from the shared database, so a lock file serialises the runs.
-    """
-    require(port_open("127.0.0.1", 6379), "Redis is not listening on 127.0.0.1:6379")
+def redis_broker(redis_server: RedisServer) -> Iterator[str]:
+    """The Redis URL the pipeline tests use (the run's own server), emptied first."""
     import redis
 
-    with _exclusive(LOCK_FILE, LOCK_TIMEOUT):
-        client = redis.Redis.from_url(REDIS_URL)
-        try:
-            client.flushdb()
-            yield REDIS_URL
-        finally:
-            client.close()
-
-
-@contextlib.contextmanager
-def _exclusive(path: Path, timeout: float) -> Iterator[None]:
-    """Hold an exclusive lock on ``path``, waiting up to ``timeout`` seconds for it."""
-    import fcntl
-
-    with open(path, "a") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"another test run held {path} (Redis database 13) for "
-                                f"{timeout:.0f} s; wait for it to finish")
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    url = redis_server.url(REDIS_DB)
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+        yield url
+    finally:
+        client.close()
 
 
 @pytest.fixture
@@ -360,7 +327,7 @@ def start_pipeline(tmp_path: Path, redis_broker: str, request: pytest.FixtureReq
             sinks.append(sink)
         sinks.append(bureau)  # stopped at the end whether the test started it or not
         config_path = write_config(tmp_path, bureau, press, sms, database_url, stable_seconds,
-                                   visibility_timeout)
+                                   visibility_timeout, redis_broker)
         pipeline = Pipeline(tmp_path, config_path, bureau, press, sms,
                             env=_child_env(config_path, env or {}))
         started.append(pipeline)
@@ -395,9 +362,9 @@ def running_pipeline(start_pipeline: Callable[..., Pipeline]) -> Pipeline:
 
 def write_config(folder: Path, bureau: FtpSink, press: FtpSink, sms: SmsSink,
                  database_url: str | None, stable_seconds: float,
-                 visibility_timeout: int) -> Path:
+                 visibility_timeout: int, broker_url: str) -> Path:
     """prepress.toml for the shop's presses and bureaus, every target a local sink."""
-    sections = local_shop(folder / "work", REDIS_URL, bureau, press, sms, stable_seconds)
+    sections = local_shop(folder / "work", broker_url, bureau, press, sms, stable_seconds)
     sections["database"] = {
         "url": database_url or f"sqlite:///{folder / 'work' / 'var' / 'prepress.db'}"}
     sections["celery"]["visibility_timeout"] = visibility_timeout

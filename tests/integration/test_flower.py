@@ -22,10 +22,11 @@ from pipeline.flower import flower_launch
 from pipeline.samples import signa_sheet, write_signa_pdf
 from tests.fixtures import BASE_CONFIG
 from tests.pipeline_harness import Pipeline
+from tests.redis_server import RedisServer
 from tests.services import free_port, port_open, require
 
-#: Redis database of these tests, apart from the other tests' and production's.
-REDIS_URL = "redis://127.0.0.1:6379/7"
+#: Database of the run's own redis-server these tests use.
+REDIS_DB = 7
 #: Seconds Flower and the worker get to start.
 START_TIMEOUT = 30.0
 #: The repository root: the processes run from here.
@@ -138,16 +139,16 @@ def flower_process(env: dict[str, str], port: int, log: Path) -> Iterator[Runnin
 
 
 @pytest.fixture(scope="module")
-def flower(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningFlower]:
+def flower(tmp_path_factory: pytest.TempPathFactory,
+           redis_server: RedisServer) -> Iterator[RunningFlower]:
     """`prepress flower` and `prepress worker --queues io` on Redis db 7, password-protected."""
-    require(port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379 is needed")
     missing = _include_modules_importable()
     require(not missing, f"the Celery app's task modules are not written yet: {missing}")
     tmp_path = tmp_path_factory.mktemp("flower")
     config_file = tmp_path / "prepress.toml"
     config_file.write_text(
         f'[paths]\nwork_dir = "{tmp_path / "work"}"\n'
-        f'[celery]\nbroker_url = "{REDIS_URL}"\n'
+        f'[celery]\nbroker_url = "{redis_server.url(REDIS_DB)}"\n'
         '[presses.Speedmaster]\nplate_mm = [1030, 770]\ngripper_mm = 10\n'
         "[outputters.Leonov]\n"
         f'[flower]\naddress = "127.0.0.1"\nuser = "{USER}"\n'
