@@ -26,9 +26,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipeline.analysis import analyze  # noqa: E402
 from pipeline.config import config_from_dict  # noqa: E402
-from pipeline.samples import signa_sheet, write_signa_pdf  # noqa: E402
+from pipeline.demo.samples import signa_sheet, write_signa_pdf  # noqa: E402
+from pipeline.pdf.analysis import analyze  # noqa: E402
 
 #: The shop's presses and bureaus, as in tests/fixtures.py.
 CONFIG = {
@@ -52,7 +52,7 @@ def peak_rss():
 CHILD_OURS = PEAK_RSS + """
 import sys
 sys.path.insert(0, sys.argv[2])
-from pipeline.analysis import analyze
+from pipeline.pdf.analysis import analyze
 from pipeline.config import config_from_dict
 result = analyze(sys.argv[1], config_from_dict({CONFIG!r}))
 assert result.ok and result.plates == {plates}, result.as_dict()
@@ -62,7 +62,7 @@ print(peak_rss())
 CHILD_BASELINE = PEAK_RSS + """
 import sys
 sys.path.insert(0, sys.argv[2])
-import pipeline.analysis
+import pipeline.pdf.analysis
 print(peak_rss())
 """
 #: Run in a child: pypdf given the path string (reads the whole file into memory).

@@ -135,7 +135,7 @@ def run_child(broker: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def scenario(broker: str, args: argparse.Namespace) -> dict[str, Any]:
-    from pipeline.sinks import FtpSink, SmsSink
+    from pipeline.demo.sinks import FtpSink, SmsSink
 
     for name in OVERRIDES:
         os.environ.pop(name, None)
@@ -157,9 +157,9 @@ def scenario(broker: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def measure(base: Path, config_path: Path, args: argparse.Namespace,
             stack: ExitStack) -> dict[str, Any]:
+    from commands.supervisor import Supervisor, export_config
     from models.db import migrate
     from pipeline.config import load_config
-    from pipeline.supervisor import Supervisor, export_config
 
     config = load_config(config_path)
     export_config(config_path)
@@ -242,7 +242,7 @@ def wait_for_workers(config: Any, timeout: float = 120.0) -> None:
 def drop_and_wait(config: Any, supervisor: Any, names: list[str],
                   timeout: float) -> list[Timing]:
     """Drop the files into the hotfolder at once, wait until every job is final, time them."""
-    from pipeline.samples import signa_sheet, write_signa_pdf
+    from pipeline.demo.samples import signa_sheet, write_signa_pdf
 
     hotfolder = config.paths.hotfolder
     for name in names:  # written first, hidden: the watcher ignores ``.*`` and ``*.part``

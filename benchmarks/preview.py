@@ -27,7 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.preview import (  # noqa: E402
+from pipeline.demo.samples import signa_sheet, write_signa_pdf  # noqa: E402
+from pipeline.preview.render import (  # noqa: E402
     PREVIEW_DPI,
     PROOF_PX,
     PT_PER_MM,
@@ -36,7 +37,6 @@ from pipeline.preview import (  # noqa: E402
     crop_box,
     render_preview,
 )
-from pipeline.samples import signa_sheet, write_signa_pdf  # noqa: E402
 
 #: The sheet of the benchmark: a Speedmaster plate and its usual paper.
 GEOMETRY = SheetGeometry(plate_mm=(1030, 770), paper_mm=(900, 640), gripper_mm=10)
@@ -89,8 +89,8 @@ def ours_proof(source: Path, out: Path) -> Clock:
     """Only the proof and thumbnail, rendered from the job's page 1 (as the raster fallback)."""
     import pypdfium2 as pdfium
 
-    from pipeline.presspdf import render_box
-    from pipeline.preview import PreviewResult, _save_proof
+    from pipeline.preview.presspdf import render_box
+    from pipeline.preview.render import PreviewResult, _save_proof
 
     out.mkdir(exist_ok=True)
     result = PreviewResult(out / "p.jpg", out / "t.jpg", out / "x.pdf", None)

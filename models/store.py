@@ -33,14 +33,11 @@ from models.job import (
     Step,
     utcnow,
 )
+from pipeline.errors import JobNotFound
 
 #: Steps of the chain in order; the three detections run side by side.
 STEPS = ("validate", "detect_press", "count_plates", "detect_outputter", "render_preview",
          "upload_plate", "upload_preview", "notify_sms", "persist")
-
-
-class JobNotFound(LookupError):
-    """No job with that id."""
 
 
 def create_job(url: str, name: str, *, mode: str = "normal", job_date: datetime | None = None,

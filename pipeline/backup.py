@@ -30,13 +30,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import paramiko
 
 from pipeline.config import BackupSettings, Config
-from pipeline.errors import ConfigError, PermanentError, TransientError, mask_secrets
+from pipeline.errors import BackupFailed, BackupHostUnavailable, ConfigError, mask_secrets
 
 log = logging.getLogger(__name__)
 
@@ -46,23 +45,12 @@ NAME_RE = re.compile(r"^prepress-(?P<stamp>\d{8}T\d{6}Z)\.(?P<kind>sqlite|pgdump
 CHECKSUM_SUFFIX = ".sha256"
 #: Suffix of a file still being uploaded.
 PARTIAL_SUFFIX = ".partial"
-#: Name of the beat schedule entry and the task it runs.
-BEAT_ENTRY = "nightly-database-backup"
-BACKUP_TASK = "tasks.backup_database"
 #: Seconds for the SSH connection and each SFTP operation.
 SSH_TIMEOUT = 30.0
 #: Seconds after which an unfinished upload's leftovers are deleted.
 STALE_AFTER = 86400
 #: Bytes read at a time when hashing and copying.
 CHUNK = 1024 * 1024
-
-
-class BackupFailed(PermanentError):
-    """The backup or restore cannot go on; the message says what and how to fix it."""
-
-
-class BackupHostUnavailable(TransientError):
-    """The backup host could not be reached; the next run may succeed."""
 
 
 @dataclass(frozen=True)
@@ -115,24 +103,6 @@ def backup_time(settings: BackupSettings) -> tuple[int, int]:
     """(hour, minute) of the nightly backup, local time."""
     hour, _, minute = settings.time.partition(":")
     return int(hour), int(minute)
-
-
-def beat_schedule(config: Config) -> dict[str, dict[str, Any]]:
-    """Celery beat entries for the backup: empty when no backup host is configured.
-
-    The schedule is a ``crontab`` in the Celery app's timezone; Celery is imported here only,
-    so the rest of this module stays usable without it.
-    """
-    if not config.backup.enabled:
-        return {}
-    from celery.schedules import crontab
-
-    hour, minute = backup_time(config.backup)
-    return {BEAT_ENTRY: {"task": BACKUP_TASK, "schedule": crontab(hour=hour, minute=minute),
-                         "options": {"expires": 6 * 3600}}}
-
-
-# --- snapshots --------------------------------------------------------------------------------
 
 
 def database_kind(database_url: str) -> str:

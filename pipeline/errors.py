@@ -2,18 +2,23 @@
 
 ::
 
-    PrepressError                 anything prepress itself decided was wrong
-    ├── RejectedFile              bad input: never retried, the file goes to failed/
-    │                             (``code`` is stable: empty_file, not_pdf, damaged_pdf,
-    │                             encrypted, unknown_press, press_undetected,
-    │                             outputter_undetected)
-    ├── TransientError            network down, server busy, database locked: retry later
-    │   ├── DeliveryUnavailable   an FTP/SFTP target cannot be reached right now
-    │   └── SmsUnavailable        the SMS provider is busy or unreachable
-    ├── PermanentError            a peer refused for good (bad password, no balance, 552)
+    PrepressError                   anything prepress itself decided was wrong
+    ├── RejectedFile                bad input: never retried, the file goes to failed/
+    │                               (``code`` is stable, see REJECTION_CODES)
+    ├── TransientError              network down, server busy, database locked: retry later
+    │   ├── DeliveryUnavailable     an FTP/SFTP target cannot be reached right now
+    │   ├── SmsUnavailable          the SMS provider is busy or unreachable
+    │   └── BackupHostUnavailable   the backup host cannot be reached right now
+    ├── PermanentError              a peer refused for good (bad password, no balance, 552)
     │   ├── DeliveryRefused
-    │   └── SmsRefused
-    └── ConfigError               prepress.toml is wrong: fix the named key and restart
+    │   ├── SmsRefused
+    │   └── BackupFailed            the backup host refused, or a dump or check failed
+    ├── ConfigError                 prepress.toml is wrong: fix the named key and restart
+    ├── JobNotFound                 no job with that id (also a LookupError)
+    └── CannotRetry                 the job is not in a state a retry or reprocess can help
+
+A failed job's ``error_code`` is one of these stable codes: a rejection code for a rejected
+job, otherwise ``error_code(exc)`` of what stopped it (FAILURE_CODES).
 
 Every message says what was wrong, with which file, key or target, and what to do.
 Messages never contain secrets: use :func:`mask_secrets` on anything a peer echoes back.
@@ -27,8 +32,36 @@ import re
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/:@\s]+:)(?P<secret>[^@\s/]+)(?=@)")
 
 
+#: Rejection codes: bad input, the file goes to failed/ with the reason beside it.
+REJECTION_CODES = (
+    "empty_file",  # the file has no bytes
+    "not_pdf",  # it does not start with %PDF-
+    "damaged_pdf",  # pypdf cannot read its structure
+    "encrypted",  # it needs a password
+    "unknown_press",  # the press read from the file is not in [presses]
+    "press_undetected",  # no press could be read from the file or its name
+    "outputter_undetected",  # no CTP bureau could be read from the file or its name
+    "file_missing",  # the spooled original disappeared before a step could read it
+)
+#: Codes of a job failed after its retries (``error_code`` of a failed job).
+FAILURE_CODES = (
+    "delivery_unavailable",  # an FTP/SFTP target stayed unreachable
+    "delivery_refused",  # an FTP/SFTP target refused (login, permission, disk full)
+    "sms_unavailable",  # the SMS provider stayed busy or unreachable
+    "sms_refused",  # the SMS provider refused (login, balance, number, text)
+    "config_error",  # the configuration does not allow the step (a missing key)
+    "database_unavailable",  # the database stayed locked or unreachable
+    "transient_error",  # another fault that may go away by itself
+    "permanent_error",  # another refusal that needs a person
+    "internal_error",  # a bug: the message and the worker's log say where
+)
+
+
 class PrepressError(Exception):
     """Base of every error prepress raises on purpose."""
+
+    #: The stable code of this kind of error (see FAILURE_CODES).
+    code = "internal_error"
 
 
 class RejectedFile(PrepressError):
@@ -54,29 +87,78 @@ class RejectedFile(PrepressError):
 class TransientError(PrepressError):
     """A fault that may go away by itself: the task retries with backoff."""
 
+    code = "transient_error"
+
 
 class PermanentError(PrepressError):
     """A peer refused the request for good; an operator must act before a retry."""
+
+    code = "permanent_error"
 
 
 class DeliveryUnavailable(TransientError):
     """An FTP or SFTP target could not be reached or dropped the connection."""
 
+    code = "delivery_unavailable"
+
 
 class DeliveryRefused(PermanentError):
     """An FTP or SFTP target refused: bad login, permission denied, disk full."""
+
+    code = "delivery_refused"
 
 
 class SmsUnavailable(TransientError):
     """The SMS provider is busy, slow or unreachable."""
 
+    code = "sms_unavailable"
+
 
 class SmsRefused(PermanentError):
     """The SMS provider refused: bad login, no balance, bad number, text refused."""
 
+    code = "sms_refused"
+
+
+class BackupHostUnavailable(TransientError):
+    """The backup host could not be reached or dropped the connection; a retry may help."""
+
+    code = "backup_unavailable"
+
+
+class BackupFailed(PermanentError):
+    """The backup could not be made or stored: refused by the host, a dump or a check failed."""
+
+    code = "backup_failed"
+
 
 class ConfigError(PrepressError):
     """The configuration is wrong; the message names the file and the key."""
+
+    code = "config_error"
+
+
+class JobNotFound(PrepressError, LookupError):
+    """No job with that id; the message says how to list the jobs."""
+
+    code = "job_not_found"
+
+
+class CannotRetry(PrepressError):
+    """The job is not in a state a retry can help; the message says why and what to do."""
+
+    code = "cannot_retry"
+
+
+def error_code(exc: BaseException) -> str:
+    """The stable code for what stopped a step: a prepress error's own, a few known faults."""
+    if isinstance(exc, PrepressError):
+        return exc.code
+    if type(exc).__name__ == "OperationalError":  # sqlalchemy's: locked or unreachable
+        return "database_unavailable"
+    if isinstance(exc, OSError | TimeoutError):
+        return "transient_error"
+    return "internal_error"
 
 
 def mask_secrets(text: str, secrets: tuple[str, ...] = ()) -> str:

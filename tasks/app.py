@@ -1,19 +1,25 @@
 """The Celery application: celeryconfig.py, then prepress.toml and the environment on top.
 
-Workers find the configuration like the CLI does ($PREPRESS_CONFIG, else ./prepress.toml).
-Without a configuration the app still imports (for ``celery inspect`` and tests) with the
-defaults of celeryconfig.py.
+Importing this module configures nothing and connects nowhere. The process that starts
+(``prepress worker``, ``up``, ``process``...) loads its configuration once and calls
+:func:`configure`; a process that never does (``celery -A tasks.app inspect``) gets the
+configuration the CLI would find ($PREPRESS_CONFIG, else ./prepress.toml) when Celery first
+reads its settings. The broker and backend URLs of a process are fixed once it has used them:
+configuring other URLs afterwards is refused (start a new process), so no pool made for one
+broker is ever reused for another.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
+from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 
-from pipeline.config import Config, find_config_path, load_config
+from pipeline.backup import backup_time
+from pipeline.config import CONFIG_ENV, Config, find_config_path, load_config
 
 #: The URL that selects the embedded broker (no Redis needed): kombu's filesystem transport.
 EMBEDDED = "embedded"
@@ -22,34 +28,67 @@ app = Celery("prepress", include=["tasks.stages", "tasks.ops", "tasks.housekeepi
 app.config_from_object("celeryconfig")
 
 
-@functools.cache
+class _Process:
+    """The configuration of this process and the Celery URLs it has applied."""
+
+    config: Config | None = None
+    urls: tuple[str, str] | None = None
+
+
 def get_config() -> Config:
-    """The prepress configuration of this process (loaded once)."""
-    return load_config()
+    """The prepress configuration of this process: the one configure() was given, else the
+    one found like the CLI finds it (loaded once)."""
+    if _Process.config is None:
+        configure(load_config())
+    assert _Process.config is not None
+    return _Process.config
+
+
+def use_config(config: Config | None) -> None:
+    """Make ``config`` the prepress configuration the tasks of this process read (a reloaded
+    prepress.toml, a test); the Celery app is left as it is. None forgets it."""
+    _Process.config = config
 
 
 def configure(config: Config) -> None:
-    """Apply prepress.toml to the Celery app: URLs, timeouts, schedule."""
+    """Make ``config`` this process's configuration and apply it to the Celery app.
+
+    The same Celery URLs may be applied again (a reloaded prepress.toml); other URLs are
+    refused once some have been applied, because connections already made would be kept.
+    """
+    urls = (config.broker_url, config.result_backend)
+    if _Process.urls is not None and _Process.urls != urls:
+        raise RuntimeError("this process already uses another broker or result backend; "
+                           "start a new process for the new one")
+    use_config(config)
+    app.conf.update(celery_settings(config))
+    _Process.urls = urls
+
+
+def celery_settings(config: Config) -> dict[str, object]:
+    """The Celery settings prepress.toml decides: URLs, timeouts, zone, beat schedule."""
     options = {"visibility_timeout": config.visibility_timeout}
+    settings: dict[str, object] = {
+        "timezone": local_timezone(),
+        "beat_schedule": beat_schedule(config),
+        "beat_schedule_filename": str(config.paths.var / "celerybeat-schedule"),
+    }
     if config.broker_url == EMBEDDED:
-        app.conf.update(embedded_settings(config.paths.var))
+        settings.update(embedded_settings(config.paths.var))
     else:
-        app.conf.update(broker_url=config.broker_url, result_backend=config.result_backend,
+        settings.update(broker_url=config.broker_url, result_backend=config.result_backend,
                         broker_transport_options=options,
                         result_backend_transport_options=options)
-    app.conf.timezone = local_timezone()
-    _forget_connections()
-    app.conf.beat_schedule = beat_schedule(config)
-    app.conf.beat_schedule_filename = str(config.paths.var / "celerybeat-schedule")
+    return settings
 
 
-def _forget_connections() -> None:
-    """Drop connection pools made for earlier URLs (configure() may run twice in a process)."""
-    app._pool = None  # not closed: kombu's producer pools may still lend its connections
-    amqp = app.__dict__.get("amqp")
-    if amqp is not None:
-        amqp._producer_pool = None
-    app._local.__dict__.pop("backend", None)
+@app.on_after_configure.connect
+def _find_configuration(sender: Celery, source: Any, **_: object) -> None:
+    """A process that never called configure(): use the configuration the CLI would find."""
+    if _Process.config is None and (os.environ.get(CONFIG_ENV) or find_config_path().exists()):
+        config = load_config()
+        _Process.config, _Process.urls = config, (config.broker_url, config.result_backend)
+        source.update(celery_settings(config))
 
 
 def embedded_settings(var: Path) -> dict[str, object]:
@@ -74,16 +113,23 @@ def embedded_settings(var: Path) -> dict[str, object]:
     }
 
 
+#: Name of the beat entry of the nightly database backup.
+BACKUP_ENTRY = "nightly-database-backup"
+
+
 def beat_schedule(config: Config) -> dict[str, dict[str, object]]:
-    """Archive retention every night; the database backup when a backup host is configured."""
-    from celery.schedules import crontab
+    """Archive retention every night; the database backup when a backup host is configured.
 
-    from pipeline.backup import beat_schedule as backup_schedule
-
+    The crontabs run in the app's timezone: the host's local zone.
+    """
     schedule: dict[str, dict[str, object]] = {
         "clean-archive": {"task": "tasks.clean_archive", "schedule": crontab(hour=3, minute=15)},
     }
-    schedule.update(backup_schedule(config))
+    if config.backup.enabled:
+        hour, minute = backup_time(config.backup)
+        schedule[BACKUP_ENTRY] = {"task": "tasks.backup_database",
+                                  "schedule": crontab(hour=hour, minute=minute),
+                                  "options": {"expires": 6 * 3600}}
     return schedule
 
 
@@ -96,7 +142,3 @@ def local_timezone() -> str:
         return target.split("zoneinfo/", 1)[1]
     except (OSError, IndexError):
         return "UTC"
-
-
-if os.environ.get("PREPRESS_CONFIG") or find_config_path().exists():
-    configure(get_config())

@@ -21,7 +21,7 @@ from models import store
 from models.job import ERRORED, FAILED, REJECTED, SKIPPED, SUCCEEDED, Job
 from pipeline import files
 from pipeline.config import Config
-from pipeline.errors import RejectedFile, TransientError, mask_secrets
+from pipeline.errors import RejectedFile, TransientError, error_code, mask_secrets
 from tasks.app import get_config
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class StepTask(Task):
         try:
             store.end_step(config.database_url, args[0], step, ERRORED, error=message)
             store.fail_job(config.database_url, args[0], step, status=FAILED,
-                           code=type(exc).__name__, message=message + " The file stays in "
+                           code=error_code(exc), message=message + " The file stays in "
                            "spool/; fix the cause and run `prepress retry "
                            f"{args[0]}`.")
         except Exception:  # the database itself may be what failed

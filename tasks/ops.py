@@ -26,6 +26,6 @@ def backup_database() -> dict[str, object]:
 @app.task(name="tasks.retry_job")
 def retry_job(job_id: int | str) -> str:
     """Run a failed job again from its failed step (as ``prepress retry``); return the chain id."""
-    from pipeline.canvas import retry
+    from tasks.canvas import retry
 
     return str(retry(int(job_id), get_config()))

@@ -10,8 +10,10 @@ from typing import Any
 
 from models import store
 from models.job import Job
-from pipeline import analysis, delivery, files, naming
+from pipeline import delivery, files
 from pipeline.config import Config
+from pipeline.delivery import naming
+from pipeline.pdf import analysis
 from tasks.app import app
 from tasks.base import Skip, StepTask, run_step, spooled_file
 
@@ -73,7 +75,7 @@ def render_preview(job_id: int) -> str:
 
 
 def _render_preview(job: Job, config: Config) -> str:
-    from pipeline import preview
+    from pipeline.preview import render as preview
 
     path = spooled_file(job, config)
     sheets = analysis.read_sheets(path, config)

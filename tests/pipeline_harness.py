@@ -3,7 +3,7 @@
 ``running_pipeline`` gives a :class:`Pipeline`: a prepress.toml in tmp_path whose CTP bureaus
 and press send to local FTP servers and whose SMS go to a local smsc look-alike, a SQLite
 database in tmp_path, database 13 of the test run's own redis-server as broker (flushed
-first), and the cpu and io workers as subprocesses (``python -m pipeline worker``) logging
+first), and the cpu and io workers as subprocesses (``python -m commands worker``) logging
 into tmp_path. ``start_pipeline`` is the factory behind it, for tests that need another
 database, a bureau that is down, the watcher, or extra environment for the workers. Workers
 are stopped at teardown (SIGTERM, then kill) and their logs are printed when the test failed.
@@ -26,9 +26,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.demo import local_shop
-from pipeline.demo import write_config as demo_write_config
-from pipeline.sinks import FtpSink, SmsSink
+from pipeline.demo.shop import local_shop
+from pipeline.demo.shop import write_config as demo_write_config
+from pipeline.demo.sinks import FtpSink, SmsSink
 from tests.redis_server import RedisServer
 
 __all__ = ["CountingFtpSink", "Pipeline", "pytest_runtest_makereport",
@@ -42,7 +42,7 @@ READY_TIMEOUT = 40.0
 STOP_TIMEOUT = 10.0
 #: Seconds a test waits for a job to reach a final state by default.
 JOB_TIMEOUT = 60.0
-#: The project root: the workers run ``python -m pipeline`` from here.
+#: The project root: the workers run ``python -m commands`` from here.
 ROOT = Path(__file__).resolve().parents[1]
 #: Job statuses after which nothing more happens.
 FINAL = ("done", "rejected", "failed")
@@ -128,12 +128,12 @@ class Pipeline:
 
     def submit(self, pdf: Path) -> int:
         """Take ``pdf`` like the watcher does (rename into spool/, job row, chain queued)."""
-        from pipeline import canvas
+        from watcher import intake
 
         staged = self.folder / "incoming" / pdf.name
         staged.parent.mkdir(exist_ok=True)
         shutil.copy2(pdf, staged)  # keeps the mtime, which import mode records
-        job_id = canvas.submit(staged, self.config)
+        job_id = intake.submit(staged, self.config)
         assert job_id is not None, f"{staged} was not taken"
         return job_id
 
@@ -190,7 +190,7 @@ class Pipeline:
         """Run ``prepress --config <ours> ARGS`` in this process; return click's Result."""
         from click.testing import CliRunner
 
-        from pipeline.cli import main
+        from commands.cli import main
 
         return CliRunner().invoke(main, ["--config", str(self.config_path), *map(str, args)])
 
@@ -207,7 +207,7 @@ class Pipeline:
     def _spawn(self, name: str, *args: str) -> None:
         logs = self.folder / "logs"
         logs.mkdir(exist_ok=True)
-        argv = [sys.executable, "-m", "pipeline", "--config", str(self.config_path), *args]
+        argv = [sys.executable, "-m", "commands", "--config", str(self.config_path), *args]
         with open(logs / f"{name}.log", "ab") as output:
             self.processes[name] = subprocess.Popen(
                 argv, cwd=self.folder, env=self.env, stdout=output, stderr=subprocess.STDOUT,
@@ -383,7 +383,7 @@ def _child_env(config_path: Path, extra: dict[str, str]) -> dict[str, str]:
 def _prepare_this_process(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
     """Migrate, and point this process's Celery app and task config at the pipeline."""
     from models.db import migrate
-    from tasks.app import app, configure, get_config
+    from tasks.app import configure
 
     monkeypatch.setenv("PREPRESS_CONFIG", str(pipeline.config_path))
     for name in ("PREPRESS_DATABASE_URL", "PREPRESS_BROKER_URL", "PREPRESS_RESULT_BACKEND"):
@@ -391,14 +391,12 @@ def _prepare_this_process(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -
     config = pipeline.config
     config.paths.create()
     migrate(config.database_url)
-    get_config.cache_clear()
-    app.close()  # drop pooled broker connections made for an earlier configuration
     configure(config)
 
 
 def _release_this_process(pipeline: Pipeline) -> None:
     from models.db import engine_for
-    from tasks.app import app, get_config
+    from tasks.app import app, use_config
 
     # Results this process waited for hold a pub/sub subscription in Redis: let them go now,
     # while the interpreter is whole, rather than as a ResourceWarning in some later test.
@@ -415,6 +413,5 @@ def _release_this_process(pipeline: Pipeline) -> None:
     client = getattr(backend, "client", None)
     if client is not None:
         client.connection_pool.disconnect()
-    get_config.cache_clear()
-    app.close()
+    use_config(None)
     engine_for(pipeline.url).dispose()

@@ -1,4 +1,8 @@
-"""From a stable file in the hotfolder to a queued job: the watcher's one action."""
+"""Intake: a stable file in the hotfolder (or a file given to ``prepress process``, or a job's
+archived original for ``reprocess``) becomes a job row, then a file in spool/, then a queued
+chain, in that order: the row exists before the file moves, and the file is in spool/ before
+anything is queued.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from pathlib import Path
 
 from models import store
 from models.job import QUEUED, STARTED, utcnow
-from pipeline import canvas
+from pipeline import files
 from pipeline.config import Config
+from pipeline.errors import CannotRetry
+from tasks import canvas
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +25,7 @@ STRANDED_AFTER = timedelta(minutes=2)
 
 def take(path: Path, config: Config) -> int | None:
     """Submit one stable file; return its job id (None when another taker won)."""
-    job_id = canvas.submit(path, config)
+    job_id = submit(path, config)
     if job_id is not None:
         log.info("job %s: took %s", job_id, path.name)
     return job_id
@@ -39,3 +45,69 @@ def requeue_stranded(config: Config) -> list[int]:
         canvas.start(job.id)
         requeued.append(job.id)
     return requeued
+
+
+def submit(path: Path, config: Config) -> int | None:
+    """Take a file into spool/, record a queued job and queue its chain; return the job id.
+
+    The job row exists before the file moves and before anything is queued. None means
+    another taker renamed the file first (one file, one job).
+    """
+    url = config.database_url
+    mode = store.get_mode(url)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None  # taken already (another event for the same file)
+    job_date = None
+    if mode == "import":
+        from datetime import UTC, datetime
+
+        job_date = datetime.fromtimestamp(stat.st_mtime, UTC)
+    job = store.create_job(url, path.name, mode=mode, job_date=job_date)
+    assert job.id is not None
+    spooled = files.take_into_spool(path, config.paths.spool, job.id)
+    if spooled is None:
+        store.delete_job(url, job.id)
+        return None
+    _record_and_start(job.id, spooled, config)
+    return job.id
+
+
+def reprocess(job_id: int, config: Config) -> int:
+    """Run the whole chain again on a job's archived original, as a new job."""
+    job = store.get_job(config.database_url, job_id)
+    candidates = [job.archive_path, job.spool_path]
+    for relative in filter(None, candidates):
+        original = config.paths.work_dir / relative
+        if original.is_file():
+            return submit_copy(original, job.name, config, job_id)
+    raise CannotRetry(f"job {job_id}: no original found (archive {job.archive_path or '-'}); "
+                      f"it may have been removed by the retention period")
+
+
+def submit_copy(original: Path, name: str, config: Config,
+                reprocess_of: int | None = None) -> int:
+    """A new job on a copy of ``original`` named ``name``; the original stays where it is."""
+    url = config.database_url
+    job = store.create_job(url, name, mode=store.get_mode(url), reprocess_of=reprocess_of)
+    assert job.id is not None
+    spooled = files.copy_for_reprocess(original, config.paths.spool, job.id, name)
+    _record_and_start(job.id, spooled, config)
+    return job.id
+
+
+def _record_and_start(job_id: int, spooled: Path, config: Config) -> None:
+    """Record where the file is, then its size and hash, then queue the chain.
+
+    The path is stored first: whatever happens next, the job points at its file. A file that
+    cannot be read still gets its chain, and validate records why it fails.
+    """
+    url = config.database_url
+    store.update_job(url, job_id, spool_path=str(spooled.relative_to(config.paths.work_dir)))
+    try:
+        store.update_job(url, job_id, size=spooled.stat().st_size,
+                         sha256=files.sha256_of(spooled))
+    except OSError as exc:
+        store.add_warnings(url, job_id, [f"{spooled.name}: cannot read the file ({exc})"])
+    canvas.start(job_id)

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from commands.cli import main
 from pipeline import backup
-from pipeline.cli import main
 from pipeline.config import Config, config_from_dict
-from pipeline.sinks import SmsSink
+from pipeline.demo.sinks import SmsSink
+from tasks.app import BACKUP_ENTRY, beat_schedule
 from tests.fixtures import BASE_CONFIG
 from tests.services import port_open, require
 from tests.sshd import SshServer, make_ed25519_key
@@ -285,20 +286,20 @@ def test_failed_backup_is_logged_raised_and_sent_to_the_admin(
     config = backup_config(tmp_path, sshd, known_hosts=str(empty))
     make_jobs_db(backup.sqlite_path(config.database_url), 3)
     toml = tmp_path / "prepress.toml"
-    from tasks.app import get_config
+    from pipeline.config import load_config
+    from tasks.app import use_config
     from tasks.ops import backup_database
 
     with SmsSink("shop", "sms-pw") as sms:
         _write_toml(toml, config, f'[sms]\napi_url = "{sms.url}"\nlogin = "shop"\n'
                                   'password = "sms-pw"\nadmin = ["+380670000001"]\n')
-        monkeypatch.setenv("PREPRESS_CONFIG", str(toml))
-        get_config.cache_clear()
+        use_config(load_config(toml))
         try:
             # When the nightly task runs
             with pytest.raises(backup.BackupFailed, match="host key unknown"):
                 backup_database.run()
         finally:
-            get_config.cache_clear()
+            use_config(None)
     # Then the failure is in the log and the admin got an SMS, without the SMS password
     assert "nightly backup failed" in caplog.text
     assert [m.phones for m in sms.messages] == ["+380670000001"]
@@ -309,6 +310,6 @@ def test_failed_backup_is_logged_raised_and_sent_to_the_admin(
 def test_beat_runs_the_backup_at_the_configured_local_time(tmp_path: Path,
                                                            sshd: SshServer) -> None:
     config = backup_config(tmp_path, sshd, time="01:05")
-    entry = backup.beat_schedule(config)[backup.BEAT_ENTRY]
+    entry = beat_schedule(config)[BACKUP_ENTRY]
     assert entry["task"] == "tasks.backup_database"
     assert entry["schedule"].hour == {1} and entry["schedule"].minute == {5}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.analysis import analyze
+from pipeline.pdf.analysis import analyze
 from tests.services import require
 
 #: The stable rejection codes; anything else is a bug.

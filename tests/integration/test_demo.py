@@ -14,7 +14,7 @@ def test_demo_with_embedded_broker_processes_every_sample(tmp_path: Path) -> Non
     # Given no Redis in the picture (the embedded broker)
     # When the demo runs
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline", "demo", "--dir", str(tmp_path), "--broker",
+        [sys.executable, "-m", "commands", "demo", "--dir", str(tmp_path), "--broker",
          "embedded", "--timeout", "300"],
         capture_output=True, text=True, timeout=380,
     )

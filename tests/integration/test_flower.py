@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from commands.flower import flower_launch
 from pipeline.config import Config, config_from_dict
+from pipeline.demo.samples import signa_sheet, write_signa_pdf
 from pipeline.errors import ConfigError
-from pipeline.flower import flower_launch
-from pipeline.samples import signa_sheet, write_signa_pdf
 from tests.fixtures import BASE_CONFIG
 from tests.pipeline_harness import Pipeline
 from tests.redis_server import RedisServer
@@ -32,7 +32,7 @@ START_TIMEOUT = 30.0
 #: The repository root: the processes run from here.
 ROOT = Path(__file__).resolve().parents[2]
 #: `prepress` as the entry point runs it, from the repository.
-PREPRESS = [sys.executable, "-c", "from pipeline.cli import main; main(prog_name='prepress')"]
+PREPRESS = [sys.executable, "-c", "from commands.cli import main; main(prog_name='prepress')"]
 USER, PASSWORD = "operator", "s3cret-$(rm -rf)-`x`"
 
 
@@ -249,7 +249,7 @@ def test_flower_command_without_credentials_exits_with_the_fix(tmp_path: Path) -
     # Given a configuration without [flower] credentials
     from click.testing import CliRunner
 
-    from pipeline.cli import main
+    from commands.cli import main
 
     toml = tmp_path / "prepress.toml"
     toml.write_text('[presses.Speedmaster]\nplate_mm = [1030, 770]\ngripper_mm = 10\n'

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.inkcov import ink_coverage, read_ink
-from pipeline.preview import SheetGeometry, render_preview
-from pipeline.samples import Fill, Sheet, signa_sheet, write_signa_pdf
+from pipeline.demo.samples import Fill, Sheet, signa_sheet, write_signa_pdf
+from pipeline.preview.inkcov import ink_coverage, read_ink
+from pipeline.preview.render import SheetGeometry, render_preview
 from tests.services import require
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from models.job import SKIPPED
-from pipeline.demo import SPEEDMASTER_PHONE, STAFF_PHONE
+from pipeline.demo.samples import signa_sheet, write_signa_pdf
+from pipeline.demo.shop import SPEEDMASTER_PHONE, STAFF_PHONE
 from pipeline.files import sha256_of
-from pipeline.samples import signa_sheet, write_signa_pdf
 from tests.pipeline_harness import Pipeline, wait_until
 
 #: The shop's everyday job: Speedmaster, bureau Leonov, 4 + 3 plates.
@@ -114,8 +114,7 @@ def test_truncated_file_is_rejected_into_failed_with_its_reason(running_pipeline
 def test_a_step_run_again_after_done_does_not_upload_or_send_again(
         running_pipeline: Pipeline, tmp_path: Path) -> None:
     # Given a job that is done, and the FTP servers emptied (a second upload would show)
-    from pipeline import canvas
-    from tasks import stages
+    from tasks import canvas, stages
     from tasks.app import app
 
     job_id = running_pipeline.submit(good_pdf(tmp_path / "samples"))

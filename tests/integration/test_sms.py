@@ -8,8 +8,8 @@ import pytest
 import requests
 
 from pipeline.config import SmsSettings
+from pipeline.demo.sinks import SmsSink
 from pipeline.errors import ConfigError, SmsRefused, SmsUnavailable
-from pipeline.sinks import SmsSink
 from pipeline.sms import SmsClient
 from tests.services import free_port
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from models import store
 from models.job import ERRORED, STARTED
-from pipeline.demo import SPEEDMASTER_PHONE, STAFF_PHONE
+from pipeline.demo.samples import signa_sheet, write_signa_pdf
+from pipeline.demo.shop import SPEEDMASTER_PHONE, STAFF_PHONE
 from pipeline.files import sha256_of
-from pipeline.samples import signa_sheet, write_signa_pdf
 from tests.pipeline_harness import Pipeline, wait_until
 
 #: Retries of a transient fault the workers get here, so that a fault fails the job quickly.

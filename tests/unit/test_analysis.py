@@ -8,7 +8,20 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 
-from pipeline.analysis import (
+from pipeline.config import config_from_dict
+from pipeline.demo.samples import (
+    CMYK,
+    Mark,
+    Sheet,
+    machine_mark,
+    old_outputter_mark,
+    outputter_mark,
+    paper_mark,
+    signa_sheet,
+    write_signa_pdf,
+)
+from pipeline.errors import RejectedFile
+from pipeline.pdf.analysis import (
     Analysis,
     OutputterResult,
     PressResult,
@@ -19,19 +32,6 @@ from pipeline.analysis import (
     order_and_job,
     read_sheets,
     validate,
-)
-from pipeline.config import config_from_dict
-from pipeline.errors import RejectedFile
-from pipeline.samples import (
-    CMYK,
-    Mark,
-    Sheet,
-    machine_mark,
-    old_outputter_mark,
-    outputter_mark,
-    paper_mark,
-    signa_sheet,
-    write_signa_pdf,
 )
 from tests.fixtures import BASE_CONFIG
 

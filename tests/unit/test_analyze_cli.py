@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import main
-from pipeline.samples import signa_sheet, write_signa_pdf
+from commands.cli import main
+from pipeline.demo.samples import signa_sheet, write_signa_pdf
 
 #: The smallest configuration the command accepts.
 CONFIG_TOML = """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline import canvas
+from tasks import canvas
 
 
 def test_chain_order_matches_the_pipeline() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import pytest
 
-from pipeline.cli import COMMANDS, main
+from commands.cli import COMMANDS, main
 
 yaml = pytest.importorskip("yaml", reason="PyYAML comes with ansible-core (the test extra)")
 

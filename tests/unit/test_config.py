@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import main
+from commands.cli import main
 from pipeline.config import config_from_dict, load_config
 from pipeline.errors import ConfigError, mask_secrets
 from tests.fixtures import BASE_CONFIG

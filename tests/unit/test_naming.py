@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.config import Config, Outputter
-from pipeline.errors import ConfigError
-from pipeline.naming import (
+from pipeline.delivery.naming import (
     ink_string,
     placeholders,
     remote_dir,
@@ -14,6 +13,7 @@ from pipeline.naming import (
     sms_text,
     stem_without_outputter,
 )
+from pipeline.errors import ConfigError
 
 KOROL_INKS = ["Cyan", "Magenta", "PANTONE Reflex Blue C", "PANTONE 246 C"]
 

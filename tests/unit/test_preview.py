@@ -16,11 +16,12 @@ from click.testing import CliRunner
 from PIL import Image, ImageStat
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject
 
-from pipeline.cli import main
+from commands.cli import main
 from pipeline.config import Config
+from pipeline.demo.samples import Fill, Sheet, signa_sheet, write_signa_pdf
 from pipeline.errors import RejectedFile
-from pipeline.presspdf import image_needs
-from pipeline.preview import (
+from pipeline.preview.presspdf import image_needs
+from pipeline.preview.render import (
     MAX_PAGE_PIXELS,
     PROOF_PX,
     PT_PER_MM,
@@ -34,7 +35,6 @@ from pipeline.preview import (
     sheet_geometries,
     spot_names,
 )
-from pipeline.samples import Fill, Sheet, signa_sheet, write_signa_pdf
 
 SPEEDMASTER = SheetGeometry(plate_mm=(1030, 770), paper_mm=(900, 640), gripper_mm=10)
 PLATE_PT = (1030 * PT_PER_MM, 770 * PT_PER_MM)
@@ -586,7 +586,7 @@ def test_a_file_that_is_not_a_pdf_is_rejected(tmp_path: Path) -> None:
 def test_geometries_follow_each_page_press(tmp_path: Path, config: Config) -> None:
     # Given a Dominant sheet, a sheet without marks on a Speedmaster plate, and a sheet whose
     # press is not configured
-    from pipeline.analysis import read_sheets
+    from pipeline.pdf.analysis import read_sheets
 
     source = write_signa_pdf(tmp_path / "mixed.pdf", [
         signa_sheet(press="Dominant", plate_mm=(650, 550), paper_mm=(600, 450)),

@@ -18,7 +18,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.errors import RejectedFile
-from pipeline.pdfread import SIGNA_CREATOR, RawSheet, creator_of, open_pdf, page_count, read_page
+from pipeline.pdf.read import SIGNA_CREATOR, RawSheet, creator_of, open_pdf, page_count, read_page
 
 PathLike = str | os.PathLike[str]
 

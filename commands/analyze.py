@@ -9,9 +9,9 @@ import json
 
 import click
 
-from pipeline.analysis import Analysis
-from pipeline.analysis import analyze as analyze_file
-from pipeline.cli import load_config_or_exit
+from commands.cli import load_config_or_exit
+from pipeline.pdf.analysis import Analysis
+from pipeline.pdf.analysis import analyze as analyze_file
 
 
 @click.command()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import load_config_or_exit
+from commands.cli import load_config_or_exit
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ MIGRATE_ATTEMPTS = 5
 
 def _prepare(ctx: click.Context):  # noqa: ANN202
     """Load the config, export it for child processes, migrate, configure Celery."""
-    from pipeline.supervisor import export_config
+    from commands.supervisor import export_config
 
     config = load_config_or_exit(ctx)
     if config.source is not None:
@@ -52,7 +52,7 @@ def _migrate(url: str) -> None:
 @click.pass_context
 def up(ctx: click.Context, no_beat: bool) -> None:
     """Run workers, watcher and beat under one supervisor in the foreground (Ctrl-C stops)."""
-    from pipeline.supervisor import Supervisor
+    from commands.supervisor import Supervisor
 
     config = _prepare(ctx)
     assert config.source is not None
@@ -115,7 +115,7 @@ def beat(ctx: click.Context) -> None:
               show_default=True, help="auto: Redis when reachable, else embedded.")
 def demo(folder: Path | None, timeout: float, broker: str) -> None:
     """Run the whole pipeline on bundled samples with local FTP and SMS sinks, and show it."""
-    from pipeline.demo import run_demo
+    from commands.demo import run_demo
 
     raise SystemExit(run_demo(folder, timeout, broker))
 

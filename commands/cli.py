@@ -1,7 +1,7 @@
 """The ``prepress`` command: one entry point, one module per family of subcommands.
 
 Subcommands are imported only when called, so ``prepress analyze`` does not pay for Celery and
-``prepress --help`` stays fast. Each maps to ``module:function`` under ``pipeline.commands``.
+``prepress --help`` stays fast. Each maps to ``module:function`` under ``commands``.
 """
 
 from __future__ import annotations
@@ -13,22 +13,22 @@ import click
 
 #: Subcommand name -> "module:attribute" of its click command.
 COMMANDS = {
-    "analyze": "pipeline.commands.analyze:analyze",
-    "preview": "pipeline.commands.preview:preview",
-    "up": "pipeline.commands.run:up",
-    "worker": "pipeline.commands.run:worker",
-    "watch": "pipeline.commands.run:watch",
-    "beat": "pipeline.commands.run:beat",
-    "demo": "pipeline.commands.run:demo",
-    "process": "pipeline.commands.jobs:process",
-    "jobs": "pipeline.commands.jobs:jobs",
-    "show": "pipeline.commands.jobs:show",
-    "retry": "pipeline.commands.jobs:retry",
-    "reprocess": "pipeline.commands.jobs:reprocess",
-    "mode": "pipeline.commands.jobs:mode",
-    "flower": "pipeline.commands.ops:flower",
-    "backup": "pipeline.commands.ops:backup",
-    "restore": "pipeline.commands.ops:restore",
+    "analyze": "commands.analyze:analyze",
+    "preview": "commands.preview:preview",
+    "up": "commands.run:up",
+    "worker": "commands.run:worker",
+    "watch": "commands.run:watch",
+    "beat": "commands.run:beat",
+    "demo": "commands.run:demo",
+    "process": "commands.jobs:process",
+    "jobs": "commands.jobs:jobs",
+    "show": "commands.jobs:show",
+    "retry": "commands.jobs:retry",
+    "reprocess": "commands.jobs:reprocess",
+    "mode": "commands.jobs:mode",
+    "flower": "commands.ops:flower",
+    "backup": "commands.ops:backup",
+    "restore": "commands.ops:restore",
 }
 
 

@@ -4,7 +4,7 @@ Every page is cropped to its paper: the paper centred horizontally on the plate,
 ``gripper_mm`` above the plate's bottom edge (DOMAIN.md). Without a paper size, or when the paper
 does not fit the plate, the crop is the bounding box of what is drawn. The press PDF keeps the
 pages' own content with their boxes set to the crop and their images resampled to about
-150 dpi (``pipeline.presspdf``); the proof and thumbnail are rendered from its page 1 with
+150 dpi (``pipeline.preview.presspdf``); the proof and thumbnail are rendered from its page 1 with
 PDFium, straight at the pixel size wanted. A file whose pages cannot be copied gets a press PDF
 of one picture per page instead, with a warning.
 
@@ -36,8 +36,8 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps
 
 from pipeline.errors import RejectedFile
-from pipeline.inkcov import read_ink
-from pipeline.presspdf import (  # noqa: F401 (MAX_PAGE_PIXELS: part of this module's API)
+from pipeline.preview.inkcov import read_ink
+from pipeline.preview.presspdf import (  # noqa: F401 (MAX_PAGE_PIXELS: part of this module's API)
     MAX_PAGE_PIXELS,
     PREVIEW_DPI,
     Box,
@@ -438,12 +438,12 @@ class _atomic:  # lower case: used like open()
 
 
 def sheet_geometries(sheets: Sequence[Any], config: Any, name: str) -> list[SheetGeometry | None]:
-    """The crop geometry of each analysed sheet (``pipeline.analysis.SheetFacts``).
+    """The crop geometry of each analysed sheet (``pipeline.pdf.analysis.SheetFacts``).
 
     The press of a page is its own when it is configured, else the file's press (page 1's mark
     or plate size); a page whose press stays unknown is cropped to its content (None).
     """
-    from pipeline.analysis import decide_press
+    from pipeline.pdf.analysis import decide_press
 
     try:
         decision = decide_press(list(sheets), config, name)

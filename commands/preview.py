@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import load_config_or_exit
+from commands.cli import load_config_or_exit
 
 
 @click.command()
@@ -22,9 +22,9 @@ from pipeline.cli import load_config_or_exit
 @click.pass_context
 def preview(ctx: click.Context, file: str, out_dir: str | None, no_ink: bool) -> None:
     """Write the cropped proof, thumbnail and press preview PDF of FILE and say where."""
-    from pipeline.analysis import read_sheets
     from pipeline.errors import RejectedFile
-    from pipeline.preview import render_preview, sheet_geometries
+    from pipeline.pdf.analysis import read_sheets
+    from pipeline.preview.render import render_preview, sheet_geometries
 
     config = load_config_or_exit(ctx)
     path = Path(file)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import load_config_or_exit
+from commands.cli import load_config_or_exit
 from pipeline.errors import ConfigError, PrepressError
 
 
@@ -28,7 +28,7 @@ def _celery_program() -> str:
 def flower(ctx: click.Context, address: str | None, port: int | None,
            insecure_local: bool) -> None:
     """Start Flower on the prepress Celery app, behind authentication."""
-    from pipeline.flower import flower_launch
+    from commands.flower import flower_launch
 
     config = load_config_or_exit(ctx)
     try:

@@ -42,7 +42,7 @@ class Supervisor:
     @classmethod
     def for_up(cls, config_path: Path, beat: bool = True, log_dir: Path | None = None
                ) -> Supervisor:
-        base = [sys.executable, "-m", "pipeline", "--config", str(config_path)]
+        base = [sys.executable, "-m", "commands", "--config", str(config_path)]
         children = [
             Child("worker-cpu", [*base, "worker", "--queues", "cpu"]),
             Child("worker-io", [*base, "worker", "--queues", "io"]),

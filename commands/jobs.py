@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli import load_config_or_exit
+from commands.cli import load_config_or_exit
 
 #: Job statuses after which nothing more happens.
 FINAL = ("done", "rejected", "failed")
@@ -35,10 +35,10 @@ def _ready(ctx: click.Context):  # noqa: ANN202
 @click.pass_context
 def process(ctx: click.Context, file: Path, wait: bool, as_json: bool, timeout: float) -> None:
     """Submit FILE (a copy; the file stays where it is) as a new job."""
-    from pipeline import canvas
+    from watcher import intake
 
     config = _ready(ctx)
-    job_id = canvas.submit_copy(file, file.name, config)
+    job_id = intake.submit_copy(file, file.name, config)
     if not wait:
         click.echo(json.dumps({"job": job_id}) if as_json else f"job {job_id} queued")
         return
@@ -111,7 +111,7 @@ def _since(value: str | None) -> datetime | None:
 @click.pass_context
 def show(ctx: click.Context, job_id: int, as_json: bool) -> None:
     """Show one job: facts, steps, deliveries and SMS."""
-    from models.store import JobNotFound
+    from pipeline.errors import JobNotFound
 
     config = _ready(ctx)
     try:
@@ -126,9 +126,8 @@ def show(ctx: click.Context, job_id: int, as_json: bool) -> None:
 @click.pass_context
 def retry(ctx: click.Context, job_id: int) -> None:
     """Queue a failed job again from the step that failed (done uploads and SMS are kept)."""
-    from models.store import JobNotFound
-    from pipeline.canvas import CannotRetry
-    from pipeline.canvas import retry as retry_job
+    from pipeline.errors import CannotRetry, JobNotFound
+    from tasks.canvas import retry as retry_job
 
     config = _ready(ctx)
     try:
@@ -144,18 +143,18 @@ def retry(ctx: click.Context, job_id: int) -> None:
 @click.pass_context
 def reprocess(ctx: click.Context, target: str) -> None:
     """Run the whole chain again on a job's archived original (or on FILE) as a new job."""
-    from models.store import JobNotFound
-    from pipeline import canvas
+    from pipeline.errors import CannotRetry, JobNotFound
+    from watcher import intake
 
     config = _ready(ctx)
     try:
         if target.isdigit() and not Path(target).is_file():
-            new_id = canvas.reprocess(int(target), config)
+            new_id = intake.reprocess(int(target), config)
         elif Path(target).is_file():
-            new_id = canvas.submit_copy(Path(target), Path(target).name, config)
+            new_id = intake.submit_copy(Path(target), Path(target).name, config)
         else:
-            raise canvas.CannotRetry(f"{target}: neither a job id nor a file")
-    except (canvas.CannotRetry, JobNotFound) as exc:
+            raise CannotRetry(f"{target}: neither a job id nor a file")
+    except (CannotRetry, JobNotFound) as exc:
         click.echo(str(exc), err=True)
         ctx.exit(1)
     click.echo(f"job {new_id} queued")

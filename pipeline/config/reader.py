@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pipeline.errors import ConfigError
-from pipeline.settings import (  # noqa: F401  (re-exported: the configuration's types)
+from pipeline.config.settings import (
     CONFIG_ENV,
     DEFAULT_BACKUP_TIME,
     DEFAULT_BROKER_URL,
@@ -40,6 +39,7 @@ from pipeline.settings import (  # noqa: F401  (re-exported: the configuration's
     Press,
     SmsSettings,
 )
+from pipeline.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

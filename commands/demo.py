@@ -8,9 +8,7 @@ hotfolder, one of them broken on purpose.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import shutil
 import socket
 import tempfile
@@ -20,6 +18,8 @@ from typing import Any
 
 import click
 
+from pipeline.demo.shop import local_shop, write_config
+
 #: Redis database the demo owns (flushed at start so no earlier run's messages linger).
 DEMO_REDIS = "redis://127.0.0.1:6379/14"
 #: What the demo expects of the bundled samples.
@@ -28,7 +28,7 @@ EXPECTED = {"done": 3, "rejected": 1}
 
 def run_demo(folder: Path | None, timeout: float, broker: str = "auto") -> int:
     """Run the demo; return 0 when every sample ended as expected."""
-    from pipeline.sinks import FtpSink, SmsSink
+    from pipeline.demo.sinks import FtpSink, SmsSink
 
     logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
     base = Path(folder or tempfile.mkdtemp(prefix="prepress-demo-")).resolve()
@@ -41,10 +41,10 @@ def run_demo(folder: Path | None, timeout: float, broker: str = "auto") -> int:
 
 
 def _run(base: Path, config_path: Path, sms: Any, timeout: float) -> int:
+    from commands.supervisor import Supervisor, export_config
     from models.db import migrate
     from pipeline.config import load_config
-    from pipeline.samples import write_demo_samples
-    from pipeline.supervisor import Supervisor, export_config
+    from pipeline.demo.samples import write_demo_samples
 
     config = load_config(config_path)
     export_config(config_path)
@@ -127,60 +127,6 @@ def _write_config(base: Path, ctp: Any, press: Any, sms: Any, choice: str) -> Pa
         click.echo("broker: Redis not reachable at 127.0.0.1:6379; using the embedded broker "
                    "(files under work/var/broker)")
     return write_config(base / "prepress.toml", local_shop(base / "work", broker, ctp, press, sms))
-
-
-#: The SMS numbers of the local shop: the staff, and the Speedmaster's operator.
-STAFF_PHONE, SPEEDMASTER_PHONE = "+380670000000", "+380501112233"
-#: Leonov's folder per press (DOMAIN.md).
-LEONOV_DIRS = {"Speedmaster": "_1030x770", "Planeta": "_1010x820", "Dominant": "_ADAST"}
-
-
-def local_shop(work_dir: Path, broker: str, bureau: Any, press: Any, sms: Any,
-               stable_seconds: float = 1) -> dict[str, dict[str, Any]]:
-    """The shop's presses and bureaus with every target a local sink (demo, tests, benchmarks).
-
-    ``bureau`` and ``press`` are FtpSinks, ``sms`` an SmsSink (pipeline/sinks.py).
-    """
-    return {
-        "paths": {"work_dir": str(work_dir)},
-        "celery": {"broker_url": broker},
-        "watcher": {"stable_seconds": stable_seconds},
-        "presses.Speedmaster": {"plate_mm": [1030, 770], "gripper_mm": 10,
-                                "preview_url": press.url("speedmaster"),
-                                "sms": [SPEEDMASTER_PHONE]},
-        "presses.Planeta": {"plate_mm": [1010, 820], "gripper_mm": 10},
-        "presses.Dominant": {"plate_mm": [650, 550], "gripper_mm": 8,
-                             "preview_url": press.url("dominant")},
-        "outputters.Leonov": {"url": bureau.url("leonov"), "dir_by_press": LEONOV_DIRS},
-        "outputters.Korol": {"url": bureau.url("korol"),
-                             "filename": "{stem}_{plate_w}_{plates}Plates{inks_suffix}{ext}"},
-        "outputters.Admin": {"notify": False},
-        "sms": {"api_url": sms.url, "login": sms.login, "password": sms.password,
-                "sender": "Typography", "recipients": [STAFF_PHONE]},
-    }
-
-
-def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
-    """Write ``sections`` as prepress.toml at ``path``, readable by the owner only."""
-    path.write_text(_toml(sections), encoding="utf-8")
-    os.chmod(path, 0o600)
-    return path
-
-
-def _toml(sections: dict[str, dict[str, Any]]) -> str:
-    """A TOML document from flat tables of strings, numbers, lists and inline tables."""
-    def value(item: Any) -> str:
-        if isinstance(item, dict):
-            return "{ " + ", ".join(f"{json.dumps(k)} = {value(v)}"
-                                    for k, v in item.items()) + " }"
-        return json.dumps(item, ensure_ascii=False)
-
-    lines = []
-    for name, table in sections.items():
-        lines.append(f"[{name}]")
-        lines += [f"{key} = {value(item)}" for key, item in table.items()]
-        lines.append("")
-    return "\n".join(lines)
 
 
 def _redis_reachable() -> bool:

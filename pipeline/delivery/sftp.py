@@ -17,7 +17,7 @@ from typing import Any
 
 import paramiko  # type: ignore[import-untyped]
 
-from pipeline.delivery import (
+from pipeline.delivery.transfer import (
     Transfer,
     UploadResult,
     part_name,

@@ -1,0 +1,65 @@
+"""Delivery: upload a plate file or a preview to an FTP, FTPS or SFTP target, safely and resumably.
+
+The bureau's RIP exposes whatever appears in its folder, so a file is written under a
+temporary name (``.<name>.<fingerprint>.part``), its remote size is checked, and only then is
+it renamed to the final name: a half-uploaded file never carries the final name. A broken
+connection is resumed from the remote ``.part`` size (FTP ``REST``, SFTP offset) within the
+call, and again by the next call when the task is retried. A final file already there with
+the same size is not sent again, so a retried task does not upload twice.
+
+Targets are URLs: ``ftp://user:pw@host:21/dir``, ``ftps://...`` (explicit TLS, ``AUTH TLS``)
+and ``sftp://user[:pw]@host:22/dir``. An FTP path is relative to the login folder (as curl
+reads it); an SFTP path is absolute, ``/~/dir`` is relative to the home folder.
+
+Errors: :class:`DeliveryUnavailable` when a retry may help (refused, timeout, dropped, 4xx),
+:class:`DeliveryRefused` when it will not (login, permission, disk full). Messages name the
+target with its password masked, the file, what the server said and whether to retry.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+
+from pipeline.delivery.ftp import upload_ftp
+from pipeline.delivery.sftp import upload_sftp
+from pipeline.delivery.transfer import (
+    BLOCK_SIZE,
+    DEFAULT_TIMEOUT,
+    Progress,
+    Target,
+    Transfer,
+    UploadResult,
+    part_name,
+    with_resume,
+)
+from pipeline.errors import ConfigError
+
+__all__ = ["BLOCK_SIZE", "Target", "UploadResult", "part_name", "upload"]
+
+def upload(local_path: str | Path, url: str, remote_dir: str = "",
+           remote_name: str | None = None, *, active: bool = False,
+           timeout: float = DEFAULT_TIMEOUT, progress: Progress | None = None,
+           known_hosts: str | Path | None = None,
+           key_file: str | Path | None = None) -> UploadResult:
+    """Upload ``local_path`` to ``url``/``remote_dir``/``remote_name`` (default: its own name).
+
+    The remote folder is created when missing. ``active`` selects FTP active mode (passive is
+    the default). ``known_hosts`` (default ``~/.ssh/known_hosts``) and ``key_file`` are for
+    SFTP; an SFTP host whose key is not in ``known_hosts`` is refused.
+    """
+    local = Path(local_path)
+    if not local.is_file():
+        raise FileNotFoundError(f"{local}: file to upload does not exist (moved or deleted?).")
+    target = Target.parse(url)
+    name = remote_name or local.name
+    if "/" in name or name in (".", ".."):
+        raise ConfigError(f"remote name {name!r} for {local.name} is not a plain file name; "
+                          f"check the outputter's filename template.")
+    folder = target.folder(remote_dir)
+    transfer = Transfer(target, local, posixpath.join(folder or "/", name),
+                        local.stat().st_size, progress)
+    if target.scheme == "sftp":
+        return with_resume(transfer, lambda: upload_sftp(
+            transfer, folder, name, timeout=timeout, known_hosts=known_hosts, key_file=key_file))
+    return with_resume(transfer, lambda: upload_ftp(transfer, folder, name, active, timeout))

@@ -1,0 +1,64 @@
+"""The local shop: presses and bureaus whose every target is a local sink, as prepress.toml.
+
+Used by the demo, the pipeline tests and the benchmarks, so all three run the same shop.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+#: The SMS numbers of the local shop: the staff, and the Speedmaster's operator.
+STAFF_PHONE, SPEEDMASTER_PHONE = "+380670000000", "+380501112233"
+#: Leonov's folder per press (DOMAIN.md).
+LEONOV_DIRS = {"Speedmaster": "_1030x770", "Planeta": "_1010x820", "Dominant": "_ADAST"}
+
+
+def local_shop(work_dir: Path, broker: str, bureau: Any, press: Any, sms: Any,
+               stable_seconds: float = 1) -> dict[str, dict[str, Any]]:
+    """The shop's presses and bureaus with every target a local sink (demo, tests, benchmarks).
+
+    ``bureau`` and ``press`` are FtpSinks, ``sms`` an SmsSink (pipeline/sinks.py).
+    """
+    return {
+        "paths": {"work_dir": str(work_dir)},
+        "celery": {"broker_url": broker},
+        "watcher": {"stable_seconds": stable_seconds},
+        "presses.Speedmaster": {"plate_mm": [1030, 770], "gripper_mm": 10,
+                                "preview_url": press.url("speedmaster"),
+                                "sms": [SPEEDMASTER_PHONE]},
+        "presses.Planeta": {"plate_mm": [1010, 820], "gripper_mm": 10},
+        "presses.Dominant": {"plate_mm": [650, 550], "gripper_mm": 8,
+                             "preview_url": press.url("dominant")},
+        "outputters.Leonov": {"url": bureau.url("leonov"), "dir_by_press": LEONOV_DIRS},
+        "outputters.Korol": {"url": bureau.url("korol"),
+                             "filename": "{stem}_{plate_w}_{plates}Plates{inks_suffix}{ext}"},
+        "outputters.Admin": {"notify": False},
+        "sms": {"api_url": sms.url, "login": sms.login, "password": sms.password,
+                "sender": "Typography", "recipients": [STAFF_PHONE]},
+    }
+
+
+def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
+    """Write ``sections`` as prepress.toml at ``path``, readable by the owner only."""
+    path.write_text(_toml(sections), encoding="utf-8")
+    os.chmod(path, 0o600)
+    return path
+
+
+def _toml(sections: dict[str, dict[str, Any]]) -> str:
+    """A TOML document from flat tables of strings, numbers, lists and inline tables."""
+    def value(item: Any) -> str:
+        if isinstance(item, dict):
+            return "{ " + ", ".join(f"{json.dumps(k)} = {value(v)}"
+                                    for k, v in item.items()) + " }"
+        return json.dumps(item, ensure_ascii=False)
+
+    lines = []
+    for name, table in sections.items():
+        lines.append(f"[{name}]")
+        lines += [f"{key} = {value(item)}" for key, item in table.items()]
+        lines.append("")
+    return "\n".join(lines)

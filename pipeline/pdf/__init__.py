@@ -1,0 +1,6 @@
+"""Reading an imposed PDF the way the shop needs it.
+
+``read`` opens a file lazily and reads page dicts and Signa's ``pssMO*`` mark forms (never page
+content); ``analysis`` turns those into facts: validity, press, plates, outputter, paper, and
+the rejection codes. May import pipeline.config and pipeline.errors.
+"""

@@ -1,0 +1,5 @@
+"""Previews of a sheet: ``render`` crops to the paper and writes the proof and the thumbnail,
+``presspdf`` the light preview PDF for the press, ``inkcov`` ink coverage by Ghostscript.
+
+May import pipeline.config, pipeline.pdf and pipeline.errors.
+"""
