@@ -31,14 +31,21 @@ worker_send_task_events = True
 task_send_sent_event = True
 
 #: CPU steps on the cpu queue (prefork pool), network and database steps on io (threads).
-CPU_TASKS = ("tasks.validate", "tasks.detect_press", "tasks.count_plates",
-             "tasks.detect_outputter", "tasks.render_preview")
+CPU_TASKS = (
+    "tasks.validate",
+    "tasks.detect_press",
+    "tasks.count_plates",
+    "tasks.detect_outputter",
+    "tasks.render_preview",
+)
 task_routes = {name: {"queue": "cpu"} for name in CPU_TASKS}
 #: A CPU step that runs this long is stopped and the job failed at that step (seconds); the
 #: analysis bounds its own work, this is the backstop for a file that still ties a worker up.
 CPU_SOFT_LIMIT = 600
-task_annotations = {name: {"soft_time_limit": CPU_SOFT_LIMIT, "time_limit": CPU_SOFT_LIMIT + 60}
-                    for name in CPU_TASKS}
+task_annotations = {
+    name: {"soft_time_limit": CPU_SOFT_LIMIT, "time_limit": CPU_SOFT_LIMIT + 60}
+    for name in CPU_TASKS
+}
 task_default_queue = "io"
 
 enable_utc = True  # the beat schedule runs in the host's local zone (tasks/app.py)

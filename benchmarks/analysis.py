@@ -32,8 +32,10 @@ from pipeline.pdf.analysis import analyze  # noqa: E402
 
 #: The shop's presses and bureaus, as in tests/fixtures.py.
 CONFIG = {
-    "presses": {"Speedmaster": {"plate_mm": [1030, 770], "gripper_mm": 10},
-                "Dominant": {"plate_mm": [650, 550], "gripper_mm": 8}},
+    "presses": {
+        "Speedmaster": {"plate_mm": [1030, 770], "gripper_mm": 10},
+        "Dominant": {"plate_mm": [650, 550], "gripper_mm": 8},
+    },
     "outputters": {"Leonov": {}, "Korol": {}},
 }
 #: Pages and vector objects per page of the speed file.
@@ -49,7 +51,9 @@ def peak_rss():
         return next(line.split()[1] for line in status if line.startswith("VmHWM:"))
 """
 #: Run in a child: analyse argv[1] and print the peak RSS in KiB.
-CHILD_OURS = PEAK_RSS + """
+CHILD_OURS = (
+    PEAK_RSS
+    + """
 import sys
 sys.path.insert(0, sys.argv[2])
 from pipeline.pdf.analysis import analyze
@@ -58,21 +62,28 @@ result = analyze(sys.argv[1], config_from_dict({CONFIG!r}))
 assert result.ok and result.plates == {plates}, result.as_dict()
 print(peak_rss())
 """
+)
 #: Run in a child: only the imports, for the baseline RSS of the interpreter and libraries.
-CHILD_BASELINE = PEAK_RSS + """
+CHILD_BASELINE = (
+    PEAK_RSS
+    + """
 import sys
 sys.path.insert(0, sys.argv[2])
 import pipeline.pdf.analysis
 print(peak_rss())
 """
+)
 #: Run in a child: pypdf given the path string (reads the whole file into memory).
-CHILD_NAIVE = PEAK_RSS + """
+CHILD_NAIVE = (
+    PEAK_RSS
+    + """
 import sys
 from pypdf import PdfReader
 reader = PdfReader(sys.argv[1])
 len(reader.pages)
 print(peak_rss())
 """
+)
 
 
 def timed(function, runs: int) -> float:
@@ -93,8 +104,9 @@ def pdfminer_layout(path: Path) -> int:
 
 
 def speed(folder: Path, runs: int) -> None:
-    path = write_signa_pdf(folder / "0537_Busy_Leonov.pdf",
-                           [signa_sheet(vector_objects=VECTOR_OBJECTS)] * PAGES)
+    path = write_signa_pdf(
+        folder / "0537_Busy_Leonov.pdf", [signa_sheet(vector_objects=VECTOR_OBJECTS)] * PAGES
+    )
     config = config_from_dict(CONFIG)
     result = analyze(path, config)
     assert result.ok and result.plates == 4 * PAGES, result.as_dict()
@@ -115,6 +127,7 @@ def write_big_pdf(path: Path, megabytes: int, pages: int = 8) -> None:
     chunk = bytes(range(256)) * (CHUNK // 256)
     offsets: list[int] = []
     with open(path, "wb") as out:
+
         def obj(body: bytes) -> int:
             offsets.append(out.tell())
             out.write(f"{len(offsets)} 0 obj\n".encode() + body + b"\nendobj\n")
@@ -125,57 +138,92 @@ def write_big_pdf(path: Path, megabytes: int, pages: int = 8) -> None:
         kids = []
         tree_number = 1 + 5 * pages + 1  # font, then 5 objects per page, then the tree
         for number in range(1, pages + 1):
-            marks = [_mark(obj, font, "Machine", "Machine: Speedmaster"),
-                     _mark(obj, font, "Outputter", "Output: Leonov")]
+            marks = [
+                _mark(obj, font, "Machine", "Machine: Speedmaster"),
+                _mark(obj, font, "Outputter", "Output: Leonov"),
+            ]
             offsets.append(out.tell())
-            out.write(f"{len(offsets)} 0 obj\n<< /Type /XObject /Subtype /Image /Width {side} "
-                      f"/Height {side} /ColorSpace /DeviceCMYK /BitsPerComponent 8 /Length "
-                      f"{image_bytes} >>\nstream\n".encode())
+            out.write(
+                f"{len(offsets)} 0 obj\n<< /Type /XObject /Subtype /Image /Width {side} "
+                f"/Height {side} /ColorSpace /DeviceCMYK /BitsPerComponent 8 /Length "
+                f"{image_bytes} >>\nstream\n".encode()
+            )
             left = image_bytes
             while left:
-                out.write(chunk[:min(left, len(chunk))])
+                out.write(chunk[: min(left, len(chunk))])
                 left -= min(left, len(chunk))
             out.write(b"\nendstream\nendobj\n")
             image = len(offsets)
-            content = obj(_stream(f"q 2919 0 0 2182 0 0 cm /pssPO{number}_img Do Q "
-                                  f"q 1 0 0 1 20 8 cm /pssMO{number}_0 Do Q".encode()))
-            names = (b"[/Cyan /Magenta /Yellow /Black]")
-            kids.append(obj(
-                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 2919.685 2182.677] "
-                b"/Resources << /XObject << /pssPO%d_img %d 0 R /pssMO%d_0 %d 0 R "
-                b"/pssMO%d_1 %d 0 R >> >> /Contents %d 0 R /PieceInfo << /HDAG_COLORANT << "
-                b"/Private << /HDAG_ColorantNames %s >> >> >> >>"
-                % (tree_number, number, image, number, marks[0],
-                   number, marks[1], content, names)))
-        tree = obj(f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] "
-                   f"/Count {pages} >>".encode())
+            content = obj(
+                _stream(
+                    f"q 2919 0 0 2182 0 0 cm /pssPO{number}_img Do Q "
+                    f"q 1 0 0 1 20 8 cm /pssMO{number}_0 Do Q".encode()
+                )
+            )
+            names = b"[/Cyan /Magenta /Yellow /Black]"
+            kids.append(
+                obj(
+                    b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 2919.685 2182.677] "
+                    b"/Resources << /XObject << /pssPO%d_img %d 0 R /pssMO%d_0 %d 0 R "
+                    b"/pssMO%d_1 %d 0 R >> >> /Contents %d 0 R /PieceInfo << /HDAG_COLORANT << "
+                    b"/Private << /HDAG_ColorantNames %s >> >> >> >>"
+                    % (
+                        tree_number,
+                        number,
+                        image,
+                        number,
+                        marks[0],
+                        number,
+                        marks[1],
+                        content,
+                        names,
+                    )
+                )
+            )
+        tree = obj(
+            f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] "
+            f"/Count {pages} >>".encode()
+        )
         assert tree == tree_number, "the pages' /Parent number was computed wrongly"
         catalog = obj(f"<< /Type /Catalog /Pages {tree} 0 R >>".encode())
         info = obj(b"<< /Creator (PrinectSignaStation 2015.0) >>")
         xref = out.tell()
         out.write(f"xref\n0 {len(offsets) + 1}\n0000000000 65535 f \n".encode())
         out.write("".join(f"{o:010d} 00000 n \n" for o in offsets).encode())
-        out.write(f"trailer\n<< /Size {len(offsets) + 1} /Root {catalog} 0 R /Info {info} 0 R "
-                  f">>\nstartxref\n{xref}\n%%EOF\n".encode())
+        out.write(
+            f"trailer\n<< /Size {len(offsets) + 1} /Root {catalog} 0 R /Info {info} 0 R "
+            f">>\nstartxref\n{xref}\n%%EOF\n".encode()
+        )
 
 
 def _stream(data: bytes, head: bytes = b"") -> bytes:
     packed = zlib.compress(data)
-    return (b"<<" + head + b" /Filter /FlateDecode /Length %d >>\nstream\n" % len(packed)
-            + packed + b"\nendstream")
+    return (
+        b"<<"
+        + head
+        + b" /Filter /FlateDecode /Length %d >>\nstream\n" % len(packed)
+        + packed
+        + b"\nendstream"
+    )
 
 
 def _mark(obj, font: int, name: str, text: str) -> int:
-    info = (f" /Type /XObject /Subtype /Form /BBox [0 0 170 16] /Resources << /Font << /F1 "
-            f"{font} 0 R >> >> /PieceInfo << /HDAG_SignaMarkInfo << /Private << /CreationName "
-            f"({name}) /SubType /TextMark >> >> >>").encode()
+    info = (
+        f" /Type /XObject /Subtype /Form /BBox [0 0 170 16] /Resources << /Font << /F1 "
+        f"{font} 0 R >> >> /PieceInfo << /HDAG_SignaMarkInfo << /Private << /CreationName "
+        f"({name}) /SubType /TextMark >> >> >>"
+    ).encode()
     return obj(_stream(f"BT /F1 9 Tf 2 4 Td ({text}) Tj ET".encode(), info))
 
 
 def child_rss(code: str, path: Path) -> float:
     """Peak RSS in MB of a child running ``code`` on ``path``."""
-    done = subprocess.run([sys.executable, "-c", code, str(path), str(REPO)],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path), str(REPO)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(done.stdout.split()[-1]) / 1024
 
 
@@ -192,8 +240,10 @@ def memory(folder: Path, megabytes: int) -> None:
     naive = child_rss(CHILD_NAIVE, path)
     print(f"memory file: {size:.0f} MB, mostly raw image streams (written in {written:.1f} s)")
     print(f"  child baseline (interpreter + imports): {baseline:8.1f} MB peak RSS")
-    print(f"  ours (analyze, file object):            {ours:8.1f} MB peak RSS "
-          f"({elapsed:.2f} s incl. start-up)  (target < 200 MB)")
+    print(
+        f"  ours (analyze, file object):            {ours:8.1f} MB peak RSS "
+        f"({elapsed:.2f} s incl. start-up)  (target < 200 MB)"
+    )
     print(f"  pypdf PdfReader(path string):           {naive:8.1f} MB peak RSS")
 
 

@@ -48,32 +48,41 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=DEFAULT_SIZE_MB)
     parser.add_argument("--runs", type=int, default=5, help="rounds (each runs every method)")
     parser.add_argument("--skip-sftp", action="store_true")
-    parser.add_argument("--receive-dir", default="/dev/shm" if Path("/dev/shm").is_dir()
-                        else None, help="where receivers write (default /dev/shm)")
+    parser.add_argument(
+        "--receive-dir",
+        default="/dev/shm" if Path("/dev/shm").is_dir() else None,
+        help="where receivers write (default /dev/shm)",
+    )
     parser.add_argument("--serve", choices=["raw", "ftp"], help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, Path(args.root))
         return
-    with tempfile.TemporaryDirectory(prefix="bench-delivery-") as source_dir, \
-            tempfile.TemporaryDirectory(prefix="bench-delivery-", dir=args.receive_dir) as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-delivery-") as source_dir,
+        tempfile.TemporaryDirectory(prefix="bench-delivery-", dir=args.receive_dir) as tmp,
+    ):
         run(Path(source_dir) / "plates.pdf", Path(tmp), args.size_mb, args.runs, args.skip_sftp)
 
 
 def run(source: Path, tmp: Path, size_mb: int, runs: int, skip_sftp: bool) -> None:
     write_random(source, size_mb)
     size = source.stat().st_size
-    print(f"file: {size_mb} MB of random bytes; receivers write to {tmp}; {runs} rounds, "
-          f"methods interleaved (the machine may be shared)")
+    print(
+        f"file: {size_mb} MB of random bytes; receivers write to {tmp}; {runs} rounds, "
+        f"methods interleaved (the machine may be shared)"
+    )
     with ExitStack() as stack:
         raw_port = stack.enter_context(served("raw", tmp / "raw"))
         ftp_port = stack.enter_context(served("ftp", tmp / "ftp"))
         ftp_url = f"ftp://bench:bench@127.0.0.1:{ftp_port}/in"
         methods = {
             "raw TCP socket": (lambda: raw_copy(source, raw_port), tmp / "raw"),
-            "ours: FTP (pyftpdlib)": (lambda: checked(
-                upload(source, ftp_url, timeout=60), tmp / "ftp", size), tmp / "ftp"),
+            "ours: FTP (pyftpdlib)": (
+                lambda: checked(upload(source, ftp_url, timeout=60), tmp / "ftp", size),
+                tmp / "ftp",
+            ),
         }
         if skip_sftp:
             pass
@@ -82,17 +91,26 @@ def run(source: Path, tmp: Path, size_mb: int, runs: int, skip_sftp: bool) -> No
         else:
             port, key, known = stack.enter_context(sshd(tmp / "sshd"))
             sftp_url = f"sftp://{getpass.getuser()}@127.0.0.1:{port}{tmp / 'sftp'}"
-            methods["ours: SFTP (OpenSSH)"] = (lambda: checked(upload(
-                source, sftp_url, key_file=key, known_hosts=known, timeout=60),
-                tmp / "sftp", size), tmp / "sftp")
+            methods["ours: SFTP (OpenSSH)"] = (
+                lambda: checked(
+                    upload(source, sftp_url, key_file=key, known_hosts=known, timeout=60),
+                    tmp / "sftp",
+                    size,
+                ),
+                tmp / "sftp",
+            )
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in methods}
         for round_ in range(runs):
             for name, (action, received) in methods.items():
                 clear(received)
                 results[name].append(measure(action))
-            print(f"  round {round_ + 1}: " + ", ".join(
-                f"{name.split(': ')[-1]} {results[name][-1][0]:.2f} s" for name in methods),
-                flush=True)
+            print(
+                f"  round {round_ + 1}: "
+                + ", ".join(
+                    f"{name.split(': ')[-1]} {results[name][-1][0]:.2f} s" for name in methods
+                ),
+                flush=True,
+            )
     report(results, size)
 
 
@@ -111,20 +129,30 @@ def report(results: dict[str, list[tuple[float, float]]], size: int) -> None:
     best = {name: min(s for s, _ in runs) for name, runs in results.items()}
     median = {name: sorted(s for s, _ in runs)[len(runs) // 2] for name, runs in results.items()}
     raw = best["raw TCP socket"]
-    print(f"\n{'method':<24} {'best MB/s':>10} {'median MB/s':>12} {'best of raw':>12} "
-          f"{'peak RSS':>9}")
+    print(
+        f"\n{'method':<24} {'best MB/s':>10} {'median MB/s':>12} {'best of raw':>12} "
+        f"{'peak RSS':>9}"
+    )
     for name, runs in results.items():
-        print(f"{name:<24} {size / best[name] / 1e6:>10.0f} {size / median[name] / 1e6:>12.0f} "
-              f"{raw / best[name]:>12.0%} {max(r for _, r in runs):>6.0f} MB")
-    for name, target in (("ours: FTP (pyftpdlib)", FTP_TARGET),
-                         ("ours: SFTP (OpenSSH)", SFTP_TARGET)):
+        print(
+            f"{name:<24} {size / best[name] / 1e6:>10.0f} {size / median[name] / 1e6:>12.0f} "
+            f"{raw / best[name]:>12.0%} {max(r for _, r in runs):>6.0f} MB"
+        )
+    for name, target in (
+        ("ours: FTP (pyftpdlib)", FTP_TARGET),
+        ("ours: SFTP (OpenSSH)", SFTP_TARGET),
+    ):
         if name in best:
             ratio = raw / best[name]
-            print(f"{name}: {ratio:.0%} of raw (target >= {target:.0%}): "
-                  f"{'yes' if ratio >= target else 'NO'}")
+            print(
+                f"{name}: {ratio:.0%} of raw (target >= {target:.0%}): "
+                f"{'yes' if ratio >= target else 'NO'}"
+            )
     peak = max(r for runs in results.values() for _, r in runs)
-    print(f"peak RSS {peak:.0f} MB (target < {RSS_TARGET_MB} MB): "
-          f"{'yes' if peak < RSS_TARGET_MB else 'NO'}")
+    print(
+        f"peak RSS {peak:.0f} MB (target < {RSS_TARGET_MB} MB): "
+        f"{'yes' if peak < RSS_TARGET_MB else 'NO'}"
+    )
 
 
 def measure(action) -> tuple[float, float]:
@@ -186,7 +214,9 @@ class served:
         root.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--serve", kind, "--root", str(root)],
-            stdout=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE,
+            text=True,
+        )
 
     def __enter__(self) -> int:
         assert self.process.stdout is not None
@@ -228,8 +258,9 @@ class sshd:
     def __enter__(self) -> tuple[int, Path, Path]:
         base = self.base
         for name in ("host", "client"):
-            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
-                            str(base / name)], check=True)
+            subprocess.run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(base / name)], check=True
+            )
         (base / "authorized_keys").write_text((base / "client.pub").read_text())
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -237,16 +268,28 @@ class sshd:
         host_pub = (base / "host.pub").read_text().split()
         (base / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_pub[0]} {host_pub[1]}\n")
         config = base / "sshd_config"
-        config.write_text("\n".join([
-            "ListenAddress 127.0.0.1", f"Port {port}", f"HostKey {base / 'host'}",
-            f"PidFile {base / 'sshd.pid'}", f"AuthorizedKeysFile {base / 'authorized_keys'}",
-            "PasswordAuthentication no", "StrictModes no", "UsePAM no",
-            "PermitRootLogin prohibit-password", "Subsystem sftp internal-sftp", "",
-        ]))
+        config.write_text(
+            "\n".join(
+                [
+                    "ListenAddress 127.0.0.1",
+                    f"Port {port}",
+                    f"HostKey {base / 'host'}",
+                    f"PidFile {base / 'sshd.pid'}",
+                    f"AuthorizedKeysFile {base / 'authorized_keys'}",
+                    "PasswordAuthentication no",
+                    "StrictModes no",
+                    "UsePAM no",
+                    "PermitRootLogin prohibit-password",
+                    "Subsystem sftp internal-sftp",
+                    "",
+                ]
+            )
+        )
         if os.geteuid() == 0:
             Path("/run/sshd").mkdir(exist_ok=True)
-        self.process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)],
-                                        stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [SSHD, "-D", "-e", "-f", str(config)], stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

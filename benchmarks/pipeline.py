@@ -85,8 +85,12 @@ class Timing:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=200, help="files in the Redis burst")
-    parser.add_argument("--embedded-files", type=int, default=50,
-                        help="files in the embedded-broker burst (it is slower)")
+    parser.add_argument(
+        "--embedded-files",
+        type=int,
+        default=50,
+        help="files in the embedded-broker burst (it is slower)",
+    )
     parser.add_argument("--stable", type=float, default=2.0, help="watcher.stable_seconds")
     parser.add_argument("--broker", choices=["redis", "embedded", "both"], default="both")
     parser.add_argument("--idle-runs", type=int, default=5, help="single files, one at a time")
@@ -110,14 +114,30 @@ def run_child(broker: str, args: argparse.Namespace) -> dict[str, Any]:
     files = args.files if broker == "redis" else args.embedded_files
     with tempfile.TemporaryDirectory(prefix=f"bench-pipeline-{broker}-") as tmp:
         out = Path(tmp) / "result.json"
-        base = Path(tempfile.mkdtemp(prefix=f"bench-pipeline-{broker}-")) if args.keep \
-            else Path(tmp)
-        argv = [sys.executable, str(Path(__file__).resolve()), "--scenario", broker,
-                "--files", str(files), "--stable", str(args.stable),
-                "--idle-runs", str(args.idle_runs), "--timeout", str(args.timeout),
-                "--out", str(out)]
-        print(f"\n=== {broker} broker: {files} files, stable_seconds {args.stable:g}, "
-              f"work folder {base} ===", flush=True)
+        base = (
+            Path(tempfile.mkdtemp(prefix=f"bench-pipeline-{broker}-")) if args.keep else Path(tmp)
+        )
+        argv = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--scenario",
+            broker,
+            "--files",
+            str(files),
+            "--stable",
+            str(args.stable),
+            "--idle-runs",
+            str(args.idle_runs),
+            "--timeout",
+            str(args.timeout),
+            "--out",
+            str(out),
+        ]
+        print(
+            f"\n=== {broker} broker: {files} files, stable_seconds {args.stable:g}, "
+            f"work folder {base} ===",
+            flush=True,
+        )
         # The embedded transport keeps its exchange table in ./control: cwd is the work folder.
         child = subprocess.Popen(argv, cwd=base)
         try:
@@ -155,8 +175,9 @@ def scenario(broker: str, args: argparse.Namespace) -> dict[str, Any]:
         return result
 
 
-def measure(base: Path, config_path: Path, args: argparse.Namespace,
-            stack: ExitStack) -> dict[str, Any]:
+def measure(
+    base: Path, config_path: Path, args: argparse.Namespace, stack: ExitStack
+) -> dict[str, Any]:
     from commands.supervisor import Supervisor, export_config
     from models.db import migrate
     from pipeline.config import load_config
@@ -177,11 +198,15 @@ def measure(base: Path, config_path: Path, args: argparse.Namespace,
         idle = []
         for run in range(args.idle_runs):
             time.sleep(1.0)  # the pipeline is idle again
-            idle += drop_and_wait(config, supervisor, [f"{9000 + run}_Idle_Leonov.pdf"],
-                                  args.timeout)
-            print(f"idle file {run + 1}: {idle[-1].latency:.2f} s drop-to-done, overhead "
-                  f"{idle[-1].overhead * 1000:.0f} ms (path {idle[-1].path_overhead * 1000:.0f}"
-                  " ms)", flush=True)
+            idle += drop_and_wait(
+                config, supervisor, [f"{9000 + run}_Idle_Leonov.pdf"], args.timeout
+            )
+            print(
+                f"idle file {run + 1}: {idle[-1].latency:.2f} s drop-to-done, overhead "
+                f"{idle[-1].overhead * 1000:.0f} ms (path {idle[-1].path_overhead * 1000:.0f}"
+                " ms)",
+                flush=True,
+            )
         names = [f"{1000 + i}_Bench_Leonov.pdf" for i in range(args.files)]
         load_before = os.getloadavg()[0]
         burst = drop_and_wait(config, supervisor, names, args.timeout)
@@ -189,25 +214,40 @@ def measure(base: Path, config_path: Path, args: argparse.Namespace,
     except BaseException:
         print_log_tails(base / "logs")
         raise
-    return {"broker": config.broker_url, "files": args.files, "stable": args.stable,
-            "warmup": asdict(warm[0]), "idle": [asdict(t) for t in idle],
-            "burst": [asdict(t) for t in burst], "load": [load_before, load_after]}
+    return {
+        "broker": config.broker_url,
+        "files": args.files,
+        "stable": args.stable,
+        "warmup": asdict(warm[0]),
+        "idle": [asdict(t) for t in idle],
+        "burst": [asdict(t) for t in burst],
+        "load": [load_before, load_after],
+    }
 
 
-def write_config(base: Path, broker: str, stable: float, ctp: Any, press: Any,
-                 sms: Any) -> Path:
+def write_config(base: Path, broker: str, stable: float, ctp: Any, press: Any, sms: Any) -> Path:
     """The demo's shop (Speedmaster with preview FTP and SMS, Leonov bureau) on loopback."""
     sections: dict[str, dict[str, Any]] = {
         "paths": {"work_dir": str(base / "work")},
         "celery": {"broker_url": broker},
         "watcher": {"stable_seconds": stable},
-        "presses.Speedmaster": {"plate_mm": [1030, 770], "gripper_mm": 10,
-                                "preview_url": press.url("speedmaster"),
-                                "sms": ["+380501112233"]},
-        "outputters.Leonov": {"url": ctp.url("leonov"),
-                              "dir_by_press": {"Speedmaster": "_1030x770"}},
-        "sms": {"api_url": sms.url, "login": "bench", "password": "sms-bench-pw",
-                "sender": "Typography", "recipients": ["+380670000000"]},
+        "presses.Speedmaster": {
+            "plate_mm": [1030, 770],
+            "gripper_mm": 10,
+            "preview_url": press.url("speedmaster"),
+            "sms": ["+380501112233"],
+        },
+        "outputters.Leonov": {
+            "url": ctp.url("leonov"),
+            "dir_by_press": {"Speedmaster": "_1030x770"},
+        },
+        "sms": {
+            "api_url": sms.url,
+            "login": "bench",
+            "password": "sms-bench-pw",
+            "sender": "Typography",
+            "recipients": ["+380670000000"],
+        },
     }
     lines = []
     for table, values in sections.items():
@@ -239,8 +279,7 @@ def wait_for_workers(config: Any, timeout: float = 120.0) -> None:
     raise TimeoutError(f"workers did not answer ping within {timeout:.0f} s")
 
 
-def drop_and_wait(config: Any, supervisor: Any, names: list[str],
-                  timeout: float) -> list[Timing]:
+def drop_and_wait(config: Any, supervisor: Any, names: list[str], timeout: float) -> list[Timing]:
     """Drop the files into the hotfolder at once, wait until every job is final, time them."""
     from pipeline.demo.samples import signa_sheet, write_signa_pdf
 
@@ -268,8 +307,10 @@ def wait_final(url: str, supervisor: Any, names: set[str], timeout: float) -> li
             return jobs
         time.sleep(POLL)
     states = [j.status for j in jobs]
-    raise TimeoutError(f"after {timeout:.0f} s: {len(jobs)} of {len(names)} jobs recorded, "
-                       f"{sum(s in FINAL for s in states)} final")
+    raise TimeoutError(
+        f"after {timeout:.0f} s: {len(jobs)} of {len(names)} jobs recorded, "
+        f"{sum(s in FINAL for s in states)} final"
+    )
 
 
 def timing(url: str, job: Any, dropped: datetime) -> Timing:
@@ -281,10 +322,15 @@ def timing(url: str, job: Any, dropped: datetime) -> Timing:
     finished = _utc(job.finished_at)
     critical = sum(v for k, v in durations.items() if k not in GROUP)
     critical += max((durations.get(k, 0.0) for k in GROUP), default=0.0)
-    return Timing(name=job.name, status=job.status,
-                  latency=(finished - dropped).total_seconds(),
-                  wall=(finished - first).total_seconds(),
-                  in_steps=sum(durations.values()), critical=critical, steps=durations)
+    return Timing(
+        name=job.name,
+        status=job.status,
+        latency=(finished - dropped).total_seconds(),
+        wall=(finished - first).total_seconds(),
+        in_steps=sum(durations.values()),
+        critical=critical,
+        steps=durations,
+    )
 
 
 def _utc(moment: datetime) -> datetime:
@@ -331,8 +377,10 @@ def _exit_on_sigterm() -> None:
 
 
 def report(results: dict[str, dict[str, Any]], stable: float) -> None:
-    print(f"\n=== results ({os.cpu_count()} cores, {socket.gethostname()}, "
-          f"stable_seconds {stable:g}) ===")
+    print(
+        f"\n=== results ({os.cpu_count()} cores, {socket.gethostname()}, "
+        f"stable_seconds {stable:g}) ==="
+    )
     for broker, result in results.items():
         burst = [Timing(**t) for t in result["burst"]]
         idle = [Timing(**t) for t in result["idle"]]
@@ -343,32 +391,48 @@ def report(results: dict[str, dict[str, Any]], stable: float) -> None:
         target = OVERHEAD_TARGET[broker]
         idle_overhead = [t.overhead for t in idle]
         print(f"\n{broker} broker ({len(burst)} files burst, {len(idle)} idle runs)")
-        _row("files per minute (burst)", f"{len(burst) / span * 60:.0f}",
-             f"all done in {span:.1f} s")
-        _row("drop-to-done p50 / p95 (burst)",
-             f"{_pct(_lat(burst), 50):.1f} s / {_pct(_lat(burst), 95):.1f} s")
-        _row("overhead/file mean / p95 (burst, issue)",
-             f"{statistics.mean(overheads) * 1000:.0f} / {_pct(overheads, 95) * 1000:.0f} ms",
-             "includes queue wait behind other jobs")
-        _row("overhead/file mean (burst, path)",
-             f"{statistics.mean(t.path_overhead for t in burst) * 1000:.0f} ms")
-        _row("cpu-worker time outside steps per file (burst)",
-             f"{_cpu_slot_overhead(burst) * 1000:.0f} ms",
-             f"{os.cpu_count()} pool processes x busy span - cpu step time")
-        _row("time in steps per file, mean",
-             f"{statistics.mean(t.in_steps for t in burst) * 1000:.0f} ms")
-        _row("idle drop-to-done median / max",
-             f"{statistics.median(idle_latency):.2f} / {max(idle_latency):.2f} s",
-             _verdict(max(idle_latency) < stable + IDLE_MARGIN, f"< {stable + IDLE_MARGIN:g} s"))
-        _row("idle overhead/file mean / max (issue)",
-             f"{statistics.mean(idle_overhead) * 1000:.0f} / {max(idle_overhead) * 1000:.0f} ms",
-             _verdict(statistics.mean(idle_overhead) < target, f"< {target * 1000:.0f} ms"))
-        _row("idle overhead/file mean (path)",
-             f"{statistics.mean(t.path_overhead for t in idle) * 1000:.0f} ms")
+        _row(
+            "files per minute (burst)", f"{len(burst) / span * 60:.0f}", f"all done in {span:.1f} s"
+        )
+        _row(
+            "drop-to-done p50 / p95 (burst)",
+            f"{_pct(_lat(burst), 50):.1f} s / {_pct(_lat(burst), 95):.1f} s",
+        )
+        _row(
+            "overhead/file mean / p95 (burst, issue)",
+            f"{statistics.mean(overheads) * 1000:.0f} / {_pct(overheads, 95) * 1000:.0f} ms",
+            "includes queue wait behind other jobs",
+        )
+        _row(
+            "overhead/file mean (burst, path)",
+            f"{statistics.mean(t.path_overhead for t in burst) * 1000:.0f} ms",
+        )
+        _row(
+            "cpu-worker time outside steps per file (burst)",
+            f"{_cpu_slot_overhead(burst) * 1000:.0f} ms",
+            f"{os.cpu_count()} pool processes x busy span - cpu step time",
+        )
+        _row(
+            "time in steps per file, mean",
+            f"{statistics.mean(t.in_steps for t in burst) * 1000:.0f} ms",
+        )
+        _row(
+            "idle drop-to-done median / max",
+            f"{statistics.median(idle_latency):.2f} / {max(idle_latency):.2f} s",
+            _verdict(max(idle_latency) < stable + IDLE_MARGIN, f"< {stable + IDLE_MARGIN:g} s"),
+        )
+        _row(
+            "idle overhead/file mean / max (issue)",
+            f"{statistics.mean(idle_overhead) * 1000:.0f} / {max(idle_overhead) * 1000:.0f} ms",
+            _verdict(statistics.mean(idle_overhead) < target, f"< {target * 1000:.0f} ms"),
+        )
+        _row(
+            "idle overhead/file mean (path)",
+            f"{statistics.mean(t.path_overhead for t in idle) * 1000:.0f} ms",
+        )
         print(f"  step means, burst (ms): {_step_means(burst)}")
         print(f"  step means, idle (ms):  {_step_means(idle)}")
-        _row("load average 1 min before / after burst",
-             "{:.1f} / {:.1f}".format(*result["load"]))
+        _row("load average 1 min before / after burst", "{:.1f} / {:.1f}".format(*result["load"]))
         _row("warm-up (cold) drop-to-done", f"{result['warmup']['latency']:.2f} s")
         _row("SMS received / plate files on FTP", f"{result['sms']} / {result['plates_on_ftp']}")
         if not_done:
@@ -389,8 +453,9 @@ def _cpu_slot_overhead(burst: list[Timing]) -> float:
 
 def _step_means(timings: list[Timing]) -> str:
     names = list(timings[0].steps)
-    return ", ".join(f"{n} {statistics.mean(t.steps.get(n, 0.0) for t in timings) * 1000:.0f}"
-                     for n in names)
+    return ", ".join(
+        f"{n} {statistics.mean(t.steps.get(n, 0.0) for t in timings) * 1000:.0f}" for n in names
+    )
 
 
 def _lat(timings: list[Timing]) -> list[float]:

@@ -47,9 +47,11 @@ VECTORS = 20_000
 #: The RSS pages, a photo over the whole 1030 x 770 mm plate: (label, photo pixels, paper).
 #: At 200 dpi the photo is copied into the press PDF; at 300 dpi it is resampled. Without a
 #: paper the crop is the content box, found on a PDFium render of the job's page.
-RSS_CASES = [("200 dpi photo, no paper", (8100, 6060), None),
-             ("300 dpi photo, 900x640 paper", (12170, 9100), (900, 640)),
-             ("300 dpi photo, no paper", (12170, 9100), None)]
+RSS_CASES = [
+    ("200 dpi photo, no paper", (8100, 6060), None),
+    ("300 dpi photo, 900x640 paper", (12170, 9100), (900, 640)),
+    ("300 dpi photo, no paper", (12170, 9100), None),
+]
 
 
 def heavy_sheet(path: Path, pages: int) -> Path:
@@ -69,8 +71,9 @@ class Clock:
 
     @staticmethod
     def _cpu() -> float:
-        own, kids = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
-                                                         resource.RUSAGE_CHILDREN))
+        own, kids = (
+            resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        )
         return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
@@ -116,54 +119,93 @@ def ghostscript(source: Path, out: Path, raster: bool = False, press: bool = Tru
     box = crop_box(1030 * PT_PER_MM, 770 * PT_PER_MM, GEOMETRY)
     assert box is not None
     width, height = box[2] - box[0], box[3] - box[1]
-    crop = ["-dFIXEDMEDIA", f"-dDEVICEWIDTHPOINTS={width:.3f}",
-            f"-dDEVICEHEIGHTPOINTS={height:.3f}"]
+    crop = [
+        "-dFIXEDMEDIA",
+        f"-dDEVICEWIDTHPOINTS={width:.3f}",
+        f"-dDEVICEHEIGHTPOINTS={height:.3f}",
+    ]
     offset = ["-c", f"<</PageOffset [{-box[0]:.3f} {-box[1]:.3f}]>> setpagedevice", "-f"]
     base = ["gs", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-q"]
     with Clock() as clock:
-        _ghostscript_artefacts(source, out, raster, press, base, crop, offset, width,
-                               height)
+        _ghostscript_artefacts(source, out, raster, press, base, crop, offset, width, height)
     return clock
 
 
-def _ghostscript_artefacts(source: Path, out: Path, raster: bool, press_pdf: bool,
-                           base: list[str], crop: list[str], offset: list[str], width: float,
-                           height: float) -> None:
+def _ghostscript_artefacts(
+    source: Path,
+    out: Path,
+    raster: bool,
+    press_pdf: bool,
+    base: list[str],
+    crop: list[str],
+    offset: list[str],
+    width: float,
+    height: float,
+) -> None:
     for name, long_px in (("gs_proof.jpg", PROOF_PX), ("gs_thumb.jpg", THUMB_PX)):
         dpi = long_px / (max(width, height) / 72)
         size = f"-g{round(width * dpi / 72)}x{round(height * dpi / 72)}"
-        subprocess.run([*base, "-sDEVICE=jpeg", "-dJPEGQ=85", f"-r{dpi:.4f}", size,
-                        "-dFirstPage=1", "-dLastPage=1", "-dFIXEDMEDIA", "-o",
-                        str(out / name), *offset, str(source)], check=True)
+        subprocess.run(
+            [
+                *base,
+                "-sDEVICE=jpeg",
+                "-dJPEGQ=85",
+                f"-r{dpi:.4f}",
+                size,
+                "-dFirstPage=1",
+                "-dLastPage=1",
+                "-dFIXEDMEDIA",
+                "-o",
+                str(out / name),
+                *offset,
+                str(source),
+            ],
+            check=True,
+        )
     if not press_pdf:
         return
     if raster:
         press = ["-sDEVICE=pdfimage24", f"-r{PREVIEW_DPI}", "-sCompression=JPEG", "-dJPEGQ=70"]
     else:
-        press = ["-sDEVICE=pdfwrite", "-dDownsampleColorImages=true",
-                 f"-dColorImageResolution={PREVIEW_DPI}", "-dColorImageDownsampleType=/Average",
-                 "-dAutoFilterColorImages=false", "-sColorImageFilter=DCTEncode"]
-    subprocess.run([*base, *press, *crop, "-o", str(out / "gs_preview.pdf"), *offset,
-                    str(source)], check=True)
+        press = [
+            "-sDEVICE=pdfwrite",
+            "-dDownsampleColorImages=true",
+            f"-dColorImageResolution={PREVIEW_DPI}",
+            "-dColorImageDownsampleType=/Average",
+            "-dAutoFilterColorImages=false",
+            "-sColorImageFilter=DCTEncode",
+        ]
+    subprocess.run(
+        [*base, *press, *crop, "-o", str(out / "gs_preview.pdf"), *offset, str(source)], check=True
+    )
 
 
-def peak_rss_mb(folder: Path, image_px: tuple[int, int],
-                paper_mm: tuple[float, float] | None) -> float:
+def peak_rss_mb(
+    folder: Path, image_px: tuple[int, int], paper_mm: tuple[float, float] | None
+) -> float:
     """Peak RSS of a fresh interpreter rendering one 1030 x 770 mm page full of images."""
     page = folder / f"rss_{image_px[0]}.pdf"
     if not page.exists():
-        write_signa_pdf(page, [signa_sheet(image_px=image_px, image_mm=(0, 0, 1030, 770),
-                                           vector_objects=VECTORS)])
+        write_signa_pdf(
+            page,
+            [signa_sheet(image_px=image_px, image_mm=(0, 0, 1030, 770), vector_objects=VECTORS)],
+        )
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so the child would report
     # this (image-generating) parent's peak.
-    code = ("import sys, json; from pathlib import Path; "
-            "from pipeline.preview import render_preview, SheetGeometry; "
-            "g = SheetGeometry((1030, 770), json.loads(sys.argv[3]), 10); "
-            "render_preview(Path(sys.argv[1]), [g], Path(sys.argv[2]), 'rss', ink=False); "
-            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
-    done = subprocess.run([sys.executable, "-c", code, str(page), str(folder / "rss"),
-                           json.dumps(paper_mm)], check=True, capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parent.parent)
+    code = (
+        "import sys, json; from pathlib import Path; "
+        "from pipeline.preview import render_preview, SheetGeometry; "
+        "g = SheetGeometry((1030, 770), json.loads(sys.argv[3]), 10); "
+        "render_preview(Path(sys.argv[1]), [g], Path(sys.argv[2]), 'rss', ink=False); "
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(page), str(folder / "rss"), json.dumps(paper_mm)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     return int(done.stdout.strip()) / 1024
 
 
@@ -177,34 +219,51 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         source = heavy_sheet(folder / "heavy.pdf", args.pages)
-        print(f"sheet: {args.pages} pages, {source.stat().st_size / 1e6:.1f} MB, photo "
-              f"{IMAGE_PX[0]}x{IMAGE_PX[1]} px + {VECTORS} paths per page")
-        ours_s, ours_cpu = best([ours(source, folder / "ours", args.pages)
-                                 for _ in range(args.repeat)])
-        raster_s, raster_cpu = best([ghostscript(source, folder, raster=True)
-                                     for _ in range(args.repeat)])
+        print(
+            f"sheet: {args.pages} pages, {source.stat().st_size / 1e6:.1f} MB, photo "
+            f"{IMAGE_PX[0]}x{IMAGE_PX[1]} px + {VECTORS} paths per page"
+        )
+        ours_s, ours_cpu = best(
+            [ours(source, folder / "ours", args.pages) for _ in range(args.repeat)]
+        )
+        raster_s, raster_cpu = best(
+            [ghostscript(source, folder, raster=True) for _ in range(args.repeat)]
+        )
         raster_pdf = (folder / "gs_preview.pdf").stat().st_size
         gs_s, gs_cpu = best([ghostscript(source, folder) for _ in range(args.repeat)])
         ours_pdf = next((folder / "ours").rglob("*_preview.pdf")).stat().st_size
-        proof_s, proof_cpu = best([ours_proof(source, folder / "proof")
-                                   for _ in range(args.repeat)])
-        gs_proof_s, gs_proof_cpu = best([ghostscript(source, folder, press=False)
-                                         for _ in range(args.repeat)])
+        proof_s, proof_cpu = best(
+            [ours_proof(source, folder / "proof") for _ in range(args.repeat)]
+        )
+        gs_proof_s, gs_proof_cpu = best(
+            [ghostscript(source, folder, press=False) for _ in range(args.repeat)]
+        )
         gs_pdf = (folder / "gs_preview.pdf").stat().st_size
         rss = {label: peak_rss_mb(folder, size, paper) for label, size, paper in RSS_CASES}
-    figures = {"ours_s": ours_s, "ours_cpu_s": ours_cpu, "ours_pdf_mb": ours_pdf / 1e6,
-               "gs_pdfwrite_s": gs_s, "gs_pdfwrite_cpu_s": gs_cpu, "gs_pdfwrite_mb": gs_pdf / 1e6,
-               "gs_raster_s": raster_s, "gs_raster_cpu_s": raster_cpu,
-               "gs_raster_mb": raster_pdf / 1e6, "ratio_pdfwrite_cpu": gs_cpu / ours_cpu,
-               "ratio_raster_cpu": raster_cpu / ours_cpu, "ours_proof_cpu_s": proof_cpu,
-               "gs_proof_cpu_s": gs_proof_cpu, "ratio_proof_cpu": gs_proof_cpu / proof_cpu,
-               **{f"peak_rss_mb {label}": mb for label, mb in rss.items()}}
+    figures = {
+        "ours_s": ours_s,
+        "ours_cpu_s": ours_cpu,
+        "ours_pdf_mb": ours_pdf / 1e6,
+        "gs_pdfwrite_s": gs_s,
+        "gs_pdfwrite_cpu_s": gs_cpu,
+        "gs_pdfwrite_mb": gs_pdf / 1e6,
+        "gs_raster_s": raster_s,
+        "gs_raster_cpu_s": raster_cpu,
+        "gs_raster_mb": raster_pdf / 1e6,
+        "ratio_pdfwrite_cpu": gs_cpu / ours_cpu,
+        "ratio_raster_cpu": raster_cpu / ours_cpu,
+        "ours_proof_cpu_s": proof_cpu,
+        "gs_proof_cpu_s": gs_proof_cpu,
+        "ratio_proof_cpu": gs_proof_cpu / proof_cpu,
+        **{f"peak_rss_mb {label}": mb for label, mb in rss.items()},
+    }
     figures = {k: round(v, 2) for k, v in figures.items()}
     print("                                        wall s   CPU s   press PDF")
     for label, wall, cpu, size in (
-            ("ours (press PDF + proof + thumbnail)", ours_s, ours_cpu, ours_pdf),
-            ("Ghostscript (jpeg x2 + pdfwrite)", gs_s, gs_cpu, gs_pdf),
-            ("Ghostscript (jpeg x2 + pdfimage24)", raster_s, raster_cpu, raster_pdf)):
+        ("ours (press PDF + proof + thumbnail)", ours_s, ours_cpu, ours_pdf),
+        ("Ghostscript (jpeg x2 + pdfwrite)", gs_s, gs_cpu, gs_pdf),
+        ("Ghostscript (jpeg x2 + pdfimage24)", raster_s, raster_cpu, raster_pdf),
+    ):
         print(f"{label:<39} {wall:7.2f} {cpu:7.2f} {size / 1e6:8.2f} MB")
     print(f"{'ours proof + thumbnail from the job':<39} {proof_s:7.2f} {proof_cpu:7.2f}")
     print(f"{'Ghostscript proof + thumbnail only':<39} {gs_proof_s:7.2f} {gs_proof_cpu:7.2f}")
@@ -212,8 +271,10 @@ def main() -> None:
     print(f"ratio gs raster / ours (CPU):   {raster_cpu / ours_cpu:.2f}x (the same artefact)")
     print(f"ratio gs / ours, proof + thumbnail only (CPU): {gs_proof_cpu / proof_cpu:.2f}x")
     for label, (width, height), _ in RSS_CASES:
-        print(f"peak RSS of ours, 1030x770 mm page, {width}x{height} px {label}: "
-              f"{rss[label]:.0f} MB (target < 400 MB)")
+        print(
+            f"peak RSS of ours, 1030x770 mm page, {width}x{height} px {label}: "
+            f"{rss[label]:.0f} MB (target < 400 MB)"
+        )
     print(json.dumps(figures))
 
 

@@ -48,14 +48,21 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="prepress.toml to use (default: $PREPRESS_CONFIG, else ./prepress.toml).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="prepress.toml to use (default: $PREPRESS_CONFIG, else ./prepress.toml).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     """prepress: Signa PDFs from the hotfolder to the CTP bureau, the press and the books."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
 

@@ -33,9 +33,11 @@ def run_demo(folder: Path | None, timeout: float, broker: str = "auto") -> int:
     logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
     base = Path(folder or tempfile.mkdtemp(prefix="prepress-demo-")).resolve()
     click.secho(f"prepress demo in {base}", bold=True)
-    with FtpSink(base / "ftp-ctp", "ctp", "ctp-demo-pw") as ctp, \
-            FtpSink(base / "ftp-press", "press", "press-demo-pw") as press, \
-            SmsSink("demo", "sms-demo-pw") as sms:
+    with (
+        FtpSink(base / "ftp-ctp", "ctp", "ctp-demo-pw") as ctp,
+        FtpSink(base / "ftp-press", "press", "press-demo-pw") as press,
+        SmsSink("demo", "sms-demo-pw") as sms,
+    ):
         config_path = _write_config(base, ctp, press, sms, broker)
         return _run(base, config_path, sms, timeout)
 
@@ -63,8 +65,11 @@ def _run(base: Path, config_path: Path, sms: Any, timeout: float) -> int:
         supervisor.stop()
     _summary(base, config, sms)
     ok = all(statuses.count(s) == n for s, n in EXPECTED.items())
-    click.secho("demo finished as expected" if ok else f"demo ended with {statuses}",
-                fg="green" if ok else "red", bold=True)
+    click.secho(
+        "demo finished as expected" if ok else f"demo ended with {statuses}",
+        fg="green" if ok else "red",
+        bold=True,
+    )
     return 0 if ok else 1
 
 
@@ -84,8 +89,9 @@ def _follow(config: Any, sms: Any, count: int, timeout: float) -> list[str]:
                 if step.state != "pending" and seen.get(key) != step.state:
                     seen[key] = step.state
                     detail = (step.note or step.error).replace("\n", " ")[:110]
-                    click.echo(f"job {job.id} {job.name[:34]:<34} {step.name:<16} "
-                               f"{step.state:<7} {detail}")
+                    click.echo(
+                        f"job {job.id} {job.name[:34]:<34} {step.name:<16} {step.state:<7} {detail}"
+                    )
         for message in sms.messages[printed_sms:]:
             click.secho(f"SMS to {message.phones}: {message.mes}", fg="cyan")
         printed_sms = len(sms.messages)
@@ -103,14 +109,18 @@ def _summary(base: Path, config: Any, sms: Any) -> None:
     for job in reversed(store.list_jobs(config.database_url)):
         facts = f"{job.press or '-'} / {job.outputter or '-'} / {job.plates} plates"
         click.echo(f"  {job.id}  {job.status:<8} {job.name}  {facts}  {job.error[:120]}")
-    for title, root in (("CTP bureau FTP", base / "ftp-ctp"), ("press FTP", base / "ftp-press"),
-                        ("failed/", config.paths.failed)):
+    for title, root in (
+        ("CTP bureau FTP", base / "ftp-ctp"),
+        ("press FTP", base / "ftp-press"),
+        ("failed/", config.paths.failed),
+    ):
         click.secho(title, bold=True)
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             click.echo(f"  {path.relative_to(root)}  ({path.stat().st_size} bytes)")
     click.secho(f"SMS received by the sink: {len(sms.messages)}", bold=True)
-    click.echo(f"\nEverything is kept in {base}; try: prepress --config {base / 'prepress.toml'}"
-               f" jobs")
+    click.echo(
+        f"\nEverything is kept in {base}; try: prepress --config {base / 'prepress.toml'} jobs"
+    )
 
 
 def _write_config(base: Path, ctp: Any, press: Any, sms: Any, choice: str) -> Path:
@@ -124,8 +134,10 @@ def _write_config(base: Path, ctp: Any, press: Any, sms: Any, choice: str) -> Pa
         broker = DEMO_REDIS
         click.echo(f"broker: Redis at {DEMO_REDIS} (the demo's own database, flushed)")
     else:
-        click.echo("broker: Redis not reachable at 127.0.0.1:6379; using the embedded broker "
-                   "(files under work/var/broker)")
+        click.echo(
+            "broker: Redis not reachable at 127.0.0.1:6379; using the embedded broker "
+            "(files under work/var/broker)"
+        )
     return write_config(base / "prepress.toml", local_shop(base / "work", broker, ctp, press, sms))
 
 

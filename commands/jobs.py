@@ -63,8 +63,9 @@ def follow(config: Any, job_id: int, timeout: float, quiet: bool = False) -> str
         if status in FINAL:
             return status
         time.sleep(0.2)
-    click.echo(f"job {job_id}: still running after {timeout:.0f} s; `prepress show {job_id}`",
-               err=True)
+    click.echo(
+        f"job {job_id}: still running after {timeout:.0f} s; `prepress show {job_id}`", err=True
+    )
     return "running"
 
 
@@ -74,8 +75,9 @@ def follow(config: Any, job_id: int, timeout: float, quiet: bool = False) -> str
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--limit", default=50, show_default=True)
 @click.pass_context
-def jobs(ctx: click.Context, status: str | None, since: str | None, as_json: bool,
-         limit: int) -> None:
+def jobs(
+    ctx: click.Context, status: str | None, since: str | None, as_json: bool, limit: int
+) -> None:
     """List jobs, newest first."""
     from models import store
 
@@ -86,9 +88,11 @@ def jobs(ctx: click.Context, status: str | None, since: str | None, as_json: boo
         return
     for job in rows:
         plates = "?" if job.plates is None else job.plates
-        click.echo(f"{job.id:>6}  {job.received_at:%Y-%m-%d %H:%M}  {job.status:<8} "
-                   f"{job.step:<16} {job.press or '-':<12} {job.outputter or '-':<10} "
-                   f"{plates:>3}  {job.name}")
+        click.echo(
+            f"{job.id:>6}  {job.received_at:%Y-%m-%d %H:%M}  {job.status:<8} "
+            f"{job.step:<16} {job.press or '-':<12} {job.outputter or '-':<10} "
+            f"{plates:>3}  {job.name}"
+        )
     if not rows:
         click.echo("no jobs")
 
@@ -101,8 +105,9 @@ def _since(value: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
     except ValueError:
-        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD or a number of days like 7d",
-                                 param_hint="--since") from None
+        raise click.BadParameter(
+            f"{value!r}: use YYYY-MM-DD or a number of days like 7d", param_hint="--since"
+        ) from None
 
 
 @click.command()
@@ -178,28 +183,56 @@ def _print_job(config: Any, job_id: int, as_json: bool) -> None:
 
     url = config.database_url
     data = _job_dict(store.get_job(url, job_id))
-    data["steps"] = [{"name": s.name, "state": s.state, "attempts": s.attempts,
-                      "duration": s.duration, "error": s.error, "note": s.note}
-                     for s in store.steps_of(url, job_id)]
-    data["deliveries"] = [{"kind": d.kind, "target": d.target, "remote_path": d.remote_path,
-                           "bytes": d.bytes, "seconds": d.seconds, "speed_mbps": d.speed_mbps}
-                          for d in store.deliveries_of(url, job_id)]
-    data["sms"] = [{"recipient": s.recipient, "state": s.state, "provider_id": s.provider_id,
-                    "text": s.text} for s in store.sms_of(url, job_id)]
+    data["steps"] = [
+        {
+            "name": s.name,
+            "state": s.state,
+            "attempts": s.attempts,
+            "duration": s.duration,
+            "error": s.error,
+            "note": s.note,
+        }
+        for s in store.steps_of(url, job_id)
+    ]
+    data["deliveries"] = [
+        {
+            "kind": d.kind,
+            "target": d.target,
+            "remote_path": d.remote_path,
+            "bytes": d.bytes,
+            "seconds": d.seconds,
+            "speed_mbps": d.speed_mbps,
+        }
+        for d in store.deliveries_of(url, job_id)
+    ]
+    data["sms"] = [
+        {"recipient": s.recipient, "state": s.state, "provider_id": s.provider_id, "text": s.text}
+        for s in store.sms_of(url, job_id)
+    ]
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=1, default=str))
         return
     click.echo(f"job {data['id']}: {data['name']}  [{data['status']}]")
-    for key in ("order", "job_name", "press", "outputter", "plates", "mode", "error",
-                "archive_path"):
+    for key in (
+        "order",
+        "job_name",
+        "press",
+        "outputter",
+        "plates",
+        "mode",
+        "error",
+        "archive_path",
+    ):
         if data.get(key) not in (None, ""):
             click.echo(f"  {key:<12} {data[key]}")
     for warning in data["warnings"]:
         click.echo(f"  warning      {warning}")
     for step in data["steps"]:
         took = f"{step['duration']:.2f}s" if step["duration"] is not None else ""
-        click.echo(f"  - {step['name']:<17} {step['state']:<8} x{step['attempts']} {took:>7} "
-                   f"{step['note'] or step['error']}")
+        click.echo(
+            f"  - {step['name']:<17} {step['state']:<8} x{step['attempts']} {took:>7} "
+            f"{step['note'] or step['error']}"
+        )
     for d in data["deliveries"]:
         click.echo(f"  {d['kind']:<7} -> {d['target']} {d['remote_path']} ({d['bytes']} bytes)")
     for s in data["sms"]:

@@ -22,18 +22,23 @@ def _celery_program() -> str:
 @click.command()
 @click.option("--address", default=None, help="Address to listen on (default: [flower] address).")
 @click.option("--port", type=int, default=None, help="Port (default: [flower] port, 5555).")
-@click.option("--insecure-local", is_flag=True,
-              help="Allow starting without credentials, only on 127.0.0.1.")
+@click.option(
+    "--insecure-local", is_flag=True, help="Allow starting without credentials, only on 127.0.0.1."
+)
 @click.pass_context
-def flower(ctx: click.Context, address: str | None, port: int | None,
-           insecure_local: bool) -> None:
+def flower(ctx: click.Context, address: str | None, port: int | None, insecure_local: bool) -> None:
     """Start Flower on the prepress Celery app, behind authentication."""
     from commands.flower import flower_launch
 
     config = load_config_or_exit(ctx)
     try:
-        launch = flower_launch(config, address=address, port=port,
-                               insecure_local=insecure_local, celery=_celery_program())
+        launch = flower_launch(
+            config,
+            address=address,
+            port=port,
+            insecure_local=insecure_local,
+            celery=_celery_program(),
+        )
     except ConfigError as exc:
         click.echo(f"configuration error: {exc}", err=True)
         ctx.exit(2)
@@ -99,8 +104,10 @@ def restore(ctx: click.Context, name: str, yes: bool) -> None:
 
     def confirm() -> None:
         if not yes:
-            click.confirm(f"Replace the content of {mask_secrets(config.database_url)} with "
-                          f"{name}?", abort=True)
+            click.confirm(
+                f"Replace the content of {mask_secrets(config.database_url)} with {name}?",
+                abort=True,
+            )
 
     try:
         restore_backup(config, name, before_load=confirm)

@@ -16,8 +16,13 @@ from commands.cli import load_config_or_exit
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for the artefacts (default: the configured previews folder).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for the artefacts (default: the configured previews folder).",
+)
 @click.option("--no-ink", is_flag=True, help="Skip the Ghostscript ink coverage.")
 @click.pass_context
 def preview(ctx: click.Context, file: str, out_dir: str | None, no_ink: bool) -> None:
@@ -31,10 +36,13 @@ def preview(ctx: click.Context, file: str, out_dir: str | None, no_ink: bool) ->
     try:
         sheets = read_sheets(path, config)
         result = render_preview(
-            path, sheet_geometries(sheets, config, path.name),
+            path,
+            sheet_geometries(sheets, config, path.name),
             Path(out_dir) if out_dir else config.paths.previews,
             key=f"{time.strftime('%Y%m%d-%H%M%S')}_{path.stem}",
-            spots=[name for sheet in sheets for name in sheet.colorants], ink=not no_ink)
+            spots=[name for sheet in sheets for name in sheet.colorants],
+            ink=not no_ink,
+        )
     except RejectedFile as exc:
         click.echo(f"rejected: {exc.message}", err=True)
         ctx.exit(1)

@@ -56,8 +56,10 @@ def up(ctx: click.Context, no_beat: bool) -> None:
 
     config = _prepare(ctx)
     assert config.source is not None
-    click.echo(f"prepress up: hotfolder {config.paths.hotfolder}, broker "
-               f"{_broker_label(config.broker_url)}, database {_db_label(config.database_url)}")
+    click.echo(
+        f"prepress up: hotfolder {config.paths.hotfolder}, broker "
+        f"{_broker_label(config.broker_url)}, database {_db_label(config.database_url)}"
+    )
     Supervisor.for_up(config.source, beat=not no_beat).run_forever()
 
 
@@ -73,10 +75,24 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str |
 
     pool = pool or ("threads" if queues == "io" else "prefork")
     concurrency = concurrency or (IO_THREADS if pool == "threads" else os.cpu_count() or 1)
-    app.worker_main(["worker", "--queues", queues, "--pool", pool,
-                     "--concurrency", str(concurrency), "--hostname",
-                     f"{queues.replace(',', '-')}@%h", "--task-events", "--without-gossip",
-                     "--without-mingle", "--loglevel", "INFO"])
+    app.worker_main(
+        [
+            "worker",
+            "--queues",
+            queues,
+            "--pool",
+            pool,
+            "--concurrency",
+            str(concurrency),
+            "--hostname",
+            f"{queues.replace(',', '-')}@%h",
+            "--task-events",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
+        ]
+    )
 
 
 @click.command()
@@ -88,13 +104,20 @@ def watch(ctx: click.Context) -> None:
 
     config = _prepare(ctx)
     requeue_stranded(config)
-    click.echo(f"watching {config.paths.hotfolder} (stable after {config.stable_seconds:g} s"
-               f"{', polling' if config.polling else ''})")
+    click.echo(
+        f"watching {config.paths.hotfolder} (stable after {config.stable_seconds:g} s"
+        f"{', polling' if config.polling else ''})"
+    )
+
     def on_stable(path: Path) -> None:
         take(path, config)
 
-    Hotfolder(config.paths.hotfolder, on_stable,
-              stable_seconds=config.stable_seconds, polling=config.polling).run_forever()
+    Hotfolder(
+        config.paths.hotfolder,
+        on_stable,
+        stable_seconds=config.stable_seconds,
+        polling=config.polling,
+    ).run_forever()
 
 
 @click.command()
@@ -108,11 +131,20 @@ def beat(ctx: click.Context) -> None:
 
 
 @click.command()
-@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
-              help="Work here instead of a temporary folder (kept afterwards).")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Work here instead of a temporary folder (kept afterwards).",
+)
 @click.option("--timeout", default=240.0, show_default=True)
-@click.option("--broker", type=click.Choice(["auto", "redis", "embedded"]), default="auto",
-              show_default=True, help="auto: Redis when reachable, else embedded.")
+@click.option(
+    "--broker",
+    type=click.Choice(["auto", "redis", "embedded"]),
+    default="auto",
+    show_default=True,
+    help="auto: Redis when reachable, else embedded.",
+)
 def demo(folder: Path | None, timeout: float, broker: str) -> None:
     """Run the whole pipeline on bundled samples with local FTP and SMS sinks, and show it."""
     from commands.demo import run_demo

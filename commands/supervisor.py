@@ -40,8 +40,9 @@ class Supervisor:
     stopping: bool = False
 
     @classmethod
-    def for_up(cls, config_path: Path, beat: bool = True, log_dir: Path | None = None
-               ) -> Supervisor:
+    def for_up(
+        cls, config_path: Path, beat: bool = True, log_dir: Path | None = None
+    ) -> Supervisor:
         base = [sys.executable, "-m", "commands", "--config", str(config_path)]
         children = [
             Child("worker-cpu", [*base, "worker", "--queues", "cpu"]),
@@ -61,8 +62,9 @@ class Supervisor:
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             output = open(self.log_dir / f"{child.name}.log", "ab")  # noqa: SIM115
-        child.process = subprocess.Popen(child.argv, stdout=output, stderr=output,
-                                         start_new_session=self.log_dir is not None)
+        child.process = subprocess.Popen(
+            child.argv, stdout=output, stderr=output, start_new_session=self.log_dir is not None
+        )
         if output is not None:
             output.close()
         child.started = time.monotonic()
@@ -74,8 +76,11 @@ class Supervisor:
             if child.process and child.process.poll() is not None and not self.stopping:
                 if time.monotonic() - child.started < RESTART_PAUSE:
                     continue
-                log.error("%s exited with status %s; starting it again", child.name,
-                          child.process.returncode)
+                log.error(
+                    "%s exited with status %s; starting it again",
+                    child.name,
+                    child.process.returncode,
+                )
                 self._spawn(child)
 
     def run_forever(self) -> None:

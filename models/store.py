@@ -36,12 +36,27 @@ from models.job import (
 from pipeline.errors import JobNotFound
 
 #: Steps of the chain in order; the three detections run side by side.
-STEPS = ("validate", "detect_press", "count_plates", "detect_outputter", "render_preview",
-         "upload_plate", "upload_preview", "notify_sms", "persist")
+STEPS = (
+    "validate",
+    "detect_press",
+    "count_plates",
+    "detect_outputter",
+    "render_preview",
+    "upload_plate",
+    "upload_preview",
+    "notify_sms",
+    "persist",
+)
 
 
-def create_job(url: str, name: str, *, mode: str = "normal", job_date: datetime | None = None,
-               reprocess_of: int | None = None) -> Job:
+def create_job(
+    url: str,
+    name: str,
+    *,
+    mode: str = "normal",
+    job_date: datetime | None = None,
+    reprocess_of: int | None = None,
+) -> Job:
     """Insert a queued job with one pending row per step and return it."""
     with session(url) as db:
         job = Job(name=name, mode=mode, job_date=job_date or utcnow(), reprocess_of=reprocess_of)
@@ -93,8 +108,9 @@ def add_warnings(url: str, job_id: int, warnings: Sequence[str]) -> None:
             db.add(job)
 
 
-def list_jobs(url: str, status: str | None = None, since: datetime | None = None,
-              limit: int = 200) -> list[Job]:
+def list_jobs(
+    url: str, status: str | None = None, since: datetime | None = None, limit: int = 200
+) -> list[Job]:
     with session(url) as db:
         query = select(Job).order_by(col(Job.id).desc()).limit(limit)
         if status:
@@ -147,8 +163,7 @@ def start_step(url: str, job_id: int, name: str) -> tuple[str, Job]:
         return "started", job
 
 
-def save_facts(url: str, job_id: int, fields: dict[str, Any], warnings: Sequence[str] = ()
-               ) -> None:
+def save_facts(url: str, job_id: int, fields: dict[str, Any], warnings: Sequence[str] = ()) -> None:
     """Store what a step found and its warnings in one transaction."""
     with session(url) as db:
         job = db.get(Job, job_id)
@@ -178,8 +193,16 @@ def begin_step(url: str, job_id: int, name: str) -> Step:
         return step
 
 
-def end_step(url: str, job_id: int, name: str, state: str, *, duration: float | None = None,
-             error: str = "", note: str = "") -> None:
+def end_step(
+    url: str,
+    job_id: int,
+    name: str,
+    state: str,
+    *,
+    duration: float | None = None,
+    error: str = "",
+    note: str = "",
+) -> None:
     with session(url) as db:
         step = db.exec(select(Step).where(Step.job_id == job_id, Step.name == name)).one()
         step.state, step.duration, step.error = state, duration, error
@@ -236,8 +259,9 @@ def reset_failed_steps(url: str, job_id: int) -> None:
 
 def get_delivery(url: str, job_id: int, kind: str) -> Delivery | None:
     with session(url) as db:
-        return db.exec(select(Delivery).where(Delivery.job_id == job_id,
-                                              Delivery.kind == kind)).first()
+        return db.exec(
+            select(Delivery).where(Delivery.job_id == job_id, Delivery.kind == kind)
+        ).first()
 
 
 def deliveries_of(url: str, job_id: int) -> list[Delivery]:
@@ -247,9 +271,17 @@ def deliveries_of(url: str, job_id: int) -> list[Delivery]:
 
 def record_delivery(url: str, job_id: int, kind: str, result: dict[str, Any]) -> None:
     with session(url) as db:
-        db.add(Delivery(job_id=job_id, kind=kind, target=result["target"],
-                        remote_path=result["remote_path"], bytes=result["bytes"],
-                        seconds=result["seconds"], speed_mbps=result["speed_mbps"]))
+        db.add(
+            Delivery(
+                job_id=job_id,
+                kind=kind,
+                target=result["target"],
+                remote_path=result["remote_path"],
+                bytes=result["bytes"],
+                seconds=result["seconds"],
+                speed_mbps=result["speed_mbps"],
+            )
+        )
 
 
 def claim_sms(url: str, job_id: int, recipient: str, text: str) -> bool:
@@ -262,11 +294,13 @@ def claim_sms(url: str, job_id: int, recipient: str, text: str) -> bool:
         return False
 
 
-def complete_sms(url: str, job_id: int, recipient: str, provider_id: str, count: int,
-                 cost: str) -> None:
+def complete_sms(
+    url: str, job_id: int, recipient: str, provider_id: str, count: int, cost: str
+) -> None:
     with session(url) as db:
-        row = db.exec(select(SmsSend).where(SmsSend.job_id == job_id,
-                                            SmsSend.recipient == recipient)).one()
+        row = db.exec(
+            select(SmsSend).where(SmsSend.job_id == job_id, SmsSend.recipient == recipient)
+        ).one()
         row.state, row.provider_id, row.count, row.cost = "sent", provider_id, count, cost
         row.sent_at = utcnow()
         db.add(row)
@@ -275,8 +309,9 @@ def complete_sms(url: str, job_id: int, recipient: str, provider_id: str, count:
 def release_sms(url: str, job_id: int, recipient: str) -> None:
     """The provider said no (or could not be reached): the claim goes so a retry may send."""
     with session(url) as db:
-        row = db.exec(select(SmsSend).where(SmsSend.job_id == job_id,
-                                            SmsSend.recipient == recipient)).first()
+        row = db.exec(
+            select(SmsSend).where(SmsSend.job_id == job_id, SmsSend.recipient == recipient)
+        ).first()
         if row is not None and row.state == "sending":
             db.delete(row)
 
@@ -284,8 +319,9 @@ def release_sms(url: str, job_id: int, recipient: str) -> None:
 def mark_sms_unknown(url: str, job_id: int, recipient: str) -> bool:
     """Turn a claim still ``sending`` into ``unknown``; True when it was still sending."""
     with session(url) as db:
-        row = db.exec(select(SmsSend).where(SmsSend.job_id == job_id,
-                                            SmsSend.recipient == recipient)).first()
+        row = db.exec(
+            select(SmsSend).where(SmsSend.job_id == job_id, SmsSend.recipient == recipient)
+        ).first()
         if row is None or row.state != "sending":
             return False
         row.state = "unknown"

@@ -84,8 +84,9 @@ def parse_name(name: str) -> tuple[datetime, str] | None:
 def names_to_keep(names: Iterable[str], keep_daily: int, keep_monthly: int) -> set[str]:
     """The backup names retention keeps: newest per day for keep_daily days, per month for
     keep_monthly months. Names that are not backups are not considered."""
-    dated = sorted(((parsed[0], name) for name in names if (parsed := parse_name(name))),
-                   reverse=True)
+    dated = sorted(
+        ((parsed[0], name) for name in names if (parsed := parse_name(name))), reverse=True
+    )
     newest_by_day: dict[date, str] = {}
     newest_by_month: dict[tuple[int, int], str] = {}
     for taken, name in dated:
@@ -112,8 +113,10 @@ def database_kind(database_url: str) -> str:
         return "sqlite"
     if scheme in {"postgresql", "postgres"}:
         return "pgdump"
-    raise ConfigError(f"database.url: cannot back up a {scheme!r} database; "
-                      "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB.")
+    raise ConfigError(
+        f"database.url: cannot back up a {scheme!r} database; "
+        "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB."
+    )
 
 
 def sqlite_path(database_url: str) -> Path:
@@ -121,8 +124,10 @@ def sqlite_path(database_url: str) -> Path:
     path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
     path = path.split("?", 1)[0]
     if not path or path == ":memory:":
-        raise ConfigError(f"database.url = {database_url!r}: an in-memory database cannot be "
-                          "backed up; point it at a file: sqlite:////srv/prepress/var/prepress.db")
+        raise ConfigError(
+            f"database.url = {database_url!r}: an in-memory database cannot be "
+            "backed up; point it at a file: sqlite:////srv/prepress/var/prepress.db"
+        )
     return Path(path)
 
 
@@ -144,8 +149,10 @@ def _run(argv: list[str], env: dict[str, str], what: str, secrets: tuple[str, ..
     try:
         result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     except FileNotFoundError:
-        raise BackupFailed(f"{argv[0]} not found; install the PostgreSQL client "
-                           "(apt-get install postgresql-client)") from None
+        raise BackupFailed(
+            f"{argv[0]} not found; install the PostgreSQL client "
+            "(apt-get install postgresql-client)"
+        ) from None
     if result.returncode != 0:
         detail = mask_secrets(result.stderr.strip(), secrets)
         raise BackupFailed(f"{what} failed (status {result.returncode}): {detail}")
@@ -167,15 +174,21 @@ def snapshot(database_url: str, target: Path) -> None:
         return
     url, env = _pg_target(database_url)
     password = urlsplit(database_url).password or ""
-    _run(["pg_dump", "-Fc", "--no-owner", "-f", str(target), f"--dbname={url}"], env,
-         "pg_dump", (password,))
+    _run(
+        ["pg_dump", "-Fc", "--no-owner", "-f", str(target), f"--dbname={url}"],
+        env,
+        "pg_dump",
+        (password,),
+    )
 
 
 def load_snapshot(database_url: str, kind: str, source: Path) -> None:
     """Replace the database's content with the snapshot in ``source``."""
     if database_kind(database_url) != kind:
-        raise BackupFailed(f"a {kind} backup cannot be restored into {mask_secrets(database_url)};"
-                           " pick a backup of the configured database type.")
+        raise BackupFailed(
+            f"a {kind} backup cannot be restored into {mask_secrets(database_url)};"
+            " pick a backup of the configured database type."
+        )
     if kind == "sqlite":
         target_path = sqlite_path(database_url)
         target_path.parent.mkdir(parents=True, exist_ok=True)
@@ -192,8 +205,20 @@ def load_snapshot(database_url: str, kind: str, source: Path) -> None:
         return
     url, env = _pg_target(database_url)
     password = urlsplit(database_url).password or ""
-    _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-          f"--dbname={url}", str(source)], env, "pg_restore", (password,))
+    _run(
+        [
+            "pg_restore",
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            f"--dbname={url}",
+            str(source),
+        ],
+        env,
+        "pg_restore",
+        (password,),
+    )
 
 
 def compress(source: Path, target: Path) -> str:
@@ -239,35 +264,51 @@ def backup_host(settings: BackupSettings) -> Iterator[paramiko.SFTPClient]:
 
 def _check_settings(settings: BackupSettings) -> None:
     if not settings.enabled:
-        raise ConfigError("[backup] host and user are not set; add them to prepress.toml "
-                          "(see docs/operations.md).")
+        raise ConfigError(
+            "[backup] host and user are not set; add them to prepress.toml "
+            "(see docs/operations.md)."
+        )
     if settings.key_file and not Path(settings.key_file).is_file():
-        raise ConfigError(f"backup.key_file = {settings.key_file}: file not found; create the "
-                          "key with ssh-keygen -t ed25519 and authorize its .pub on the "
-                          "backup host.")
+        raise ConfigError(
+            f"backup.key_file = {settings.key_file}: file not found; create the "
+            "key with ssh-keygen -t ed25519 and authorize its .pub on the "
+            "backup host."
+        )
     if settings.known_hosts and not Path(settings.known_hosts).is_file():
-        raise ConfigError(f"backup.known_hosts = {settings.known_hosts}: file not found; "
-                          f"create it with ssh-keyscan -p {settings.port} {settings.host} and "
-                          "check the fingerprint.")
+        raise ConfigError(
+            f"backup.known_hosts = {settings.known_hosts}: file not found; "
+            f"create it with ssh-keyscan -p {settings.port} {settings.host} and "
+            "check the fingerprint."
+        )
 
 
 def _connect(client: paramiko.SSHClient, settings: BackupSettings) -> None:
     """Log in with the configured key; turn paramiko's errors into messages with the fix."""
     where = f"{settings.user}@{settings.host}:{settings.port}"
     try:
-        client.connect(settings.host, port=settings.port, username=settings.user,
-                       key_filename=settings.key_file or None, timeout=SSH_TIMEOUT,
-                       banner_timeout=SSH_TIMEOUT, auth_timeout=SSH_TIMEOUT,
-                       allow_agent=False, look_for_keys=not settings.key_file)
+        client.connect(
+            settings.host,
+            port=settings.port,
+            username=settings.user,
+            key_filename=settings.key_file or None,
+            timeout=SSH_TIMEOUT,
+            banner_timeout=SSH_TIMEOUT,
+            auth_timeout=SSH_TIMEOUT,
+            allow_agent=False,
+            look_for_keys=not settings.key_file,
+        )
     except paramiko.BadHostKeyException:
         raise BackupFailed(
             f"backup host {where}: its host key has CHANGED from the one in known_hosts; "
             "refusing to connect. Check the host; if the change is expected, replace the "
-            "line in backup.known_hosts.") from None
+            "line in backup.known_hosts."
+        ) from None
     except paramiko.AuthenticationException:
-        raise BackupFailed(f"backup host {where}: login refused for key "
-                           f"{settings.key_file or '(default keys)'}; install the public key "
-                           "in the backup user's authorized_keys.") from None
+        raise BackupFailed(
+            f"backup host {where}: login refused for key "
+            f"{settings.key_file or '(default keys)'}; install the public key "
+            "in the backup user's authorized_keys."
+        ) from None
     except paramiko.SSHException as exc:
         if "known_hosts" not in str(exc):
             raise BackupHostUnavailable(f"backup host {where}: {exc}") from None
@@ -275,7 +316,8 @@ def _connect(client: paramiko.SSHClient, settings: BackupSettings) -> None:
             f"backup host {where}: host key unknown; refusing to connect. Add it with "
             f"ssh-keyscan -p {settings.port} {settings.host} >> "
             f"{settings.known_hosts or '~/.ssh/known_hosts'} after checking the "
-            "fingerprint.") from None
+            "fingerprint."
+        ) from None
     except OSError as exc:
         raise BackupHostUnavailable(f"backup host {where} unreachable: {exc}") from None
 
@@ -306,9 +348,11 @@ def _upload(sftp: paramiko.SFTPClient, local: Path, remote: str, sha256: str) ->
     size = sftp.stat(partial).st_size
     if size != local.stat().st_size or _remote_sha256(sftp, partial) != sha256:
         sftp.remove(partial)
-        raise BackupFailed(f"{remote}: the uploaded copy differs from the local file "
-                           f"(size {size} vs {local.stat().st_size}); check the backup host's "
-                           "disk and retry.")
+        raise BackupFailed(
+            f"{remote}: the uploaded copy differs from the local file "
+            f"(size {size} vs {local.stat().st_size}); check the backup host's "
+            "disk and retry."
+        )
     sftp.posix_rename(partial, remote)
 
 
@@ -326,8 +370,9 @@ def list_remote(sftp: paramiko.SFTPClient, remote_dir: str) -> list[BackupInfo]:
     return sorted(found, key=lambda info: info.taken_at, reverse=True)
 
 
-def prune(sftp: paramiko.SFTPClient, settings: BackupSettings,
-          now: datetime | None = None) -> list[str]:
+def prune(
+    sftp: paramiko.SFTPClient, settings: BackupSettings, now: datetime | None = None
+) -> list[str]:
     """Delete the backups retention does not keep (and their checksums); return their names.
 
     Leftovers of interrupted runs (``.partial`` files, checksums without their backup) older
@@ -352,8 +397,11 @@ def _remove_stale_leftovers(sftp: paramiko.SFTPClient, remote_dir: str, now: dat
     names = {entry.filename for entry in entries}
     for entry in entries:
         name = entry.filename
-        orphan = (name.endswith(CHECKSUM_SUFFIX) and parse_name(name[:-len(CHECKSUM_SUFFIX)])
-                  and name[:-len(CHECKSUM_SUFFIX)] not in names)
+        orphan = (
+            name.endswith(CHECKSUM_SUFFIX)
+            and parse_name(name[: -len(CHECKSUM_SUFFIX)])
+            and name[: -len(CHECKSUM_SUFFIX)] not in names
+        )
         partial = name.endswith(PARTIAL_SUFFIX) and name.startswith("prepress-")
         age = now.timestamp() - (entry.st_mtime or 0)
         if (orphan or partial) and age > STALE_AFTER:
@@ -382,11 +430,17 @@ def run_backup(config: Config, now: datetime | None = None) -> BackupInfo:
             remote = posixpath.join(settings.remote_dir, name)
             _upload(sftp, checksum, remote + CHECKSUM_SUFFIX, file_sha256(checksum))
             _upload(sftp, packed, remote, sha256)
-            info = BackupInfo(name, packed.stat().st_size, taken_at.astimezone(UTC), kind,
-                              sha256)
+            info = BackupInfo(name, packed.stat().st_size, taken_at.astimezone(UTC), kind, sha256)
             removed = prune(sftp, settings, now)
-    log.info("backup %s uploaded to %s:%s (%d bytes, sha256 %s); pruned %d old backup(s)",
-             name, settings.host, settings.remote_dir, info.size, sha256, len(removed))
+    log.info(
+        "backup %s uploaded to %s:%s (%d bytes, sha256 %s); pruned %d old backup(s)",
+        name,
+        settings.host,
+        settings.remote_dir,
+        info.size,
+        sha256,
+        len(removed),
+    )
     return info
 
 
@@ -404,8 +458,10 @@ def restore(config: Config, name: str, before_load: Callable[[], None] | None = 
     """
     parsed = parse_name(name)
     if parsed is None:
-        raise BackupFailed(f"{name!r} is not a backup name; run `prepress backup list` and "
-                           "copy a name like prepress-20260101T023000Z.sqlite.gz.")
+        raise BackupFailed(
+            f"{name!r} is not a backup name; run `prepress backup list` and "
+            "copy a name like prepress-20260101T023000Z.sqlite.gz."
+        )
     settings = config.backup
     with tempfile.TemporaryDirectory(prefix="prepress-restore-") as work:
         packed, raw = Path(work) / name, Path(work) / "snapshot"
@@ -415,14 +471,18 @@ def restore(config: Config, name: str, before_load: Callable[[], None] | None = 
                 sftp.get(remote + CHECKSUM_SUFFIX, str(packed) + CHECKSUM_SUFFIX)
                 sftp.get(remote, str(packed))
             except FileNotFoundError:
-                raise BackupFailed(f"{settings.host}:{remote}: backup or its {CHECKSUM_SUFFIX} "
-                                   "not found; run `prepress backup list`.") from None
+                raise BackupFailed(
+                    f"{settings.host}:{remote}: backup or its {CHECKSUM_SUFFIX} "
+                    "not found; run `prepress backup list`."
+                ) from None
         expected = Path(str(packed) + CHECKSUM_SUFFIX).read_text(encoding="ascii").split()[:1]
         actual = file_sha256(packed)
         if expected != [actual]:
-            raise BackupFailed(f"{settings.host}:{remote}: checksum mismatch (expected "
-                               f"{expected[0] if expected else 'nothing'}, got {actual}); the "
-                               "file is damaged, restore an older backup.")
+            raise BackupFailed(
+                f"{settings.host}:{remote}: checksum mismatch (expected "
+                f"{expected[0] if expected else 'nothing'}, got {actual}); the "
+                "file is damaged, restore an older backup."
+            )
         try:
             with gzip.open(packed, "rb") as source, raw.open("wb") as target:
                 shutil.copyfileobj(source, target, CHUNK)

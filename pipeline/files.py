@@ -53,8 +53,9 @@ def archive_done(spool_path: Path, done: Path, job_id: int, when: datetime) -> P
         _rename(spool_path, target)
         _remove_empty(spool_path.parent)
     elif not target.exists():
-        raise FileNotFoundError(f"{spool_path}: the spooled file is gone and {target} "
-                                f"does not exist either")
+        raise FileNotFoundError(
+            f"{spool_path}: the spooled file is gone and {target} does not exist either"
+        )
     return target
 
 

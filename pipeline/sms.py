@@ -79,35 +79,51 @@ class SmsClient:
         try:
             response = self.session.post(url, data=params, timeout=self.settings.timeout)
         except requests.Timeout:
-            raise SmsUnavailable(self.mask(
-                f"SMS provider {url} did not answer within {self.settings.timeout:g} s; "
-                f"a retry later may help.")) from None
+            raise SmsUnavailable(
+                self.mask(
+                    f"SMS provider {url} did not answer within {self.settings.timeout:g} s; "
+                    f"a retry later may help."
+                )
+            ) from None
         except requests.RequestException as exc:
-            raise SmsUnavailable(self.mask(
-                f"SMS provider {url} cannot be reached ({type(exc).__name__}: {exc}); "
-                f"a retry later may help.")) from None
+            raise SmsUnavailable(
+                self.mask(
+                    f"SMS provider {url} cannot be reached ({type(exc).__name__}: {exc}); "
+                    f"a retry later may help."
+                )
+            ) from None
         with response:
             return self._decode(response)
 
     def _decode(self, response: requests.Response) -> dict[str, Any]:
         url = self.settings.api_url
         if response.status_code >= 500:
-            raise SmsUnavailable(self.mask(
-                f"SMS provider {url} answered HTTP {response.status_code}; "
-                f"a retry later may help."))
+            raise SmsUnavailable(
+                self.mask(
+                    f"SMS provider {url} answered HTTP {response.status_code}; "
+                    f"a retry later may help."
+                )
+            )
         if response.status_code >= 400:
-            raise SmsRefused(self.mask(
-                f"SMS provider {url} answered HTTP {response.status_code}; "
-                f"check [sms] api_url. Retrying will not help."))
+            raise SmsRefused(
+                self.mask(
+                    f"SMS provider {url} answered HTTP {response.status_code}; "
+                    f"check [sms] api_url. Retrying will not help."
+                )
+            )
         try:
             answer = response.json()
         except ValueError:
-            raise SmsUnavailable(self.mask(
-                f"SMS provider {url} answered something that is not JSON: "
-                f"{response.text[:200]!r}; a retry later may help.")) from None
+            raise SmsUnavailable(
+                self.mask(
+                    f"SMS provider {url} answered something that is not JSON: "
+                    f"{response.text[:200]!r}; a retry later may help."
+                )
+            ) from None
         if not isinstance(answer, dict):
-            raise SmsUnavailable(self.mask(f"SMS provider {url} answered {answer!r}; "
-                                           f"a retry later may help."))
+            raise SmsUnavailable(
+                self.mask(f"SMS provider {url} answered {answer!r}; a retry later may help.")
+            )
         return answer
 
 
@@ -135,12 +151,18 @@ class Messages:
         if "error_code" in answer or "error" in answer:
             raise self._error(to, answer)
         try:
-            sent = SentMessage(id=str(answer["id"]), count=int(answer.get("cnt", 1)),
-                               cost=_number(answer.get("cost")))
+            sent = SentMessage(
+                id=str(answer["id"]),
+                count=int(answer.get("cnt", 1)),
+                cost=_number(answer.get("cost")),
+            )
         except (KeyError, TypeError, ValueError):
-            raise SmsUnavailable(self.client.mask(
-                f"SMS to {to}: provider answer has no message id: {answer!r}; "
-                f"a retry later may help.")) from None
+            raise SmsUnavailable(
+                self.client.mask(
+                    f"SMS to {to}: provider answer has no message id: {answer!r}; "
+                    f"a retry later may help."
+                )
+            ) from None
         log.info("SMS to %s sent: id %s, %d part(s), cost %s", to, sent.id, sent.count, sent.cost)
         return sent
 
@@ -150,13 +172,19 @@ class Messages:
         meaning = ERROR_MEANINGS.get(code or 0, "unknown error")
         said = answer.get("error", "")
         if code in TRANSIENT_CODES:
-            return SmsUnavailable(self.client.mask(
+            return SmsUnavailable(
+                self.client.mask(
+                    f"SMS to {to} not sent: provider error {code} ({meaning}; said {said!r}); "
+                    f"a retry later may help."
+                )
+            )
+        return SmsRefused(
+            self.client.mask(
                 f"SMS to {to} not sent: provider error {code} ({meaning}; said {said!r}); "
-                f"a retry later may help."))
-        return SmsRefused(self.client.mask(
-            f"SMS to {to} not sent: provider error {code} ({meaning}; said {said!r}); "
-            f"retrying will not help until the [sms] settings, the balance or the number "
-            f"is fixed."))
+                f"retrying will not help until the [sms] settings, the balance or the number "
+                f"is fixed."
+            )
+        )
 
 
 def _number(value: Any) -> float | None:

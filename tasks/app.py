@@ -58,8 +58,10 @@ def configure(config: Config) -> None:
     """
     urls = (config.broker_url, config.result_backend)
     if _Process.urls is not None and _Process.urls != urls:
-        raise RuntimeError("this process already uses another broker or result backend; "
-                           "start a new process for the new one")
+        raise RuntimeError(
+            "this process already uses another broker or result backend; "
+            "start a new process for the new one"
+        )
     use_config(config)
     app.conf.update(celery_settings(config))
     _Process.urls = urls
@@ -76,9 +78,12 @@ def celery_settings(config: Config) -> dict[str, object]:
     if config.broker_url == EMBEDDED:
         settings.update(embedded_settings(config.paths.var))
     else:
-        settings.update(broker_url=config.broker_url, result_backend=config.result_backend,
-                        broker_transport_options=options,
-                        result_backend_transport_options=options)
+        settings.update(
+            broker_url=config.broker_url,
+            result_backend=config.result_backend,
+            broker_transport_options=options,
+            result_backend_transport_options=options,
+        )
     return settings
 
 
@@ -103,12 +108,14 @@ def embedded_settings(var: Path) -> dict[str, object]:
     return {
         "broker_url": "filesystem://",
         "broker_transport": "tasks.embedded:Transport",
-        "broker_transport_options": {"data_folder_in": str(queue / "out"),
-                                     "data_folder_out": str(queue / "out"),
-                                     "processed_folder": str(queue / "processed"),
-                                     "control_folder": str(queue / "control"),
-                                     "store_processed": False,
-                                     "polling_interval": 0.05},
+        "broker_transport_options": {
+            "data_folder_in": str(queue / "out"),
+            "data_folder_out": str(queue / "out"),
+            "processed_folder": str(queue / "processed"),
+            "control_folder": str(queue / "control"),
+            "store_processed": False,
+            "polling_interval": 0.05,
+        },
         "result_backend": f"tasks.embedded:ResultBackend+sqlite:///{var / 'results.db'}",
     }
 
@@ -127,9 +134,11 @@ def beat_schedule(config: Config) -> dict[str, dict[str, object]]:
     }
     if config.backup.enabled:
         hour, minute = backup_time(config.backup)
-        schedule[BACKUP_ENTRY] = {"task": "tasks.backup_database",
-                                  "schedule": crontab(hour=hour, minute=minute),
-                                  "options": {"expires": 6 * 3600}}
+        schedule[BACKUP_ENTRY] = {
+            "task": "tasks.backup_database",
+            "schedule": crontab(hour=hour, minute=minute),
+            "options": {"expires": 6 * 3600},
+        }
     return schedule
 
 

@@ -51,15 +51,22 @@ class StepTask(Task):
             return  # already recorded by run_step
         config = get_config()
         step = self.name.removeprefix("tasks.")
-        message = mask_secrets(f"{step} failed after {self.request.retries + 1} attempt(s): "
-                               f"{exc}", config.secrets())
+        message = mask_secrets(
+            f"{step} failed after {self.request.retries + 1} attempt(s): {exc}", config.secrets()
+        )
         log.error("job %s: %s", args[0], message)
         try:
             store.end_step(config.database_url, args[0], step, ERRORED, error=message)
-            store.fail_job(config.database_url, args[0], step, status=FAILED,
-                           code=error_code(exc), message=message + " The file stays in "
-                           "spool/; fix the cause and run `prepress retry "
-                           f"{args[0]}`.")
+            store.fail_job(
+                config.database_url,
+                args[0],
+                step,
+                status=FAILED,
+                code=error_code(exc),
+                message=message + " The file stays in "
+                "spool/; fix the cause and run `prepress retry "
+                f"{args[0]}`.",
+            )
         except Exception:  # the database itself may be what failed
             log.exception("job %s: could not record the failure of %s", args[0], step)
 
@@ -79,8 +86,9 @@ def run_step(job_id: int, step: str, work: Callable[[Job, Config], str | None]) 
     try:
         note = work(job, config) or ""
     except Skip as skip:
-        store.end_step(url, job_id, step, SKIPPED, duration=time.monotonic() - started,
-                       note=str(skip))
+        store.end_step(
+            url, job_id, step, SKIPPED, duration=time.monotonic() - started, note=str(skip)
+        )
         log.info("job %s: %s skipped: %s", job_id, step, skip)
         return SKIPPED
     except RejectedFile as exc:
@@ -88,13 +96,25 @@ def run_step(job_id: int, step: str, work: Callable[[Job, Config], str | None]) 
             # a detection running beside this one rejected the file and moved it away
             store.end_step(url, job_id, step, SKIPPED, note="job rejected meanwhile")
             return SKIPPED
-        store.end_step(url, job_id, step, ERRORED, duration=time.monotonic() - started,
-                       error=f"{exc.code}: {exc.message}")
+        store.end_step(
+            url,
+            job_id,
+            step,
+            ERRORED,
+            duration=time.monotonic() - started,
+            error=f"{exc.code}: {exc.message}",
+        )
         reject(job, config, step, exc)
         raise
     except Exception as exc:
-        store.end_step(url, job_id, step, ERRORED, duration=time.monotonic() - started,
-                       error=mask_secrets(str(exc), config.secrets()))
+        store.end_step(
+            url,
+            job_id,
+            step,
+            ERRORED,
+            duration=time.monotonic() - started,
+            error=mask_secrets(str(exc), config.secrets()),
+        )
         raise
     store.end_step(url, job_id, step, SUCCEEDED, duration=time.monotonic() - started, note=note)
     return SUCCEEDED
@@ -110,8 +130,7 @@ def reject(job: Job, config: Config, step: str, exc: RejectedFile) -> None:
     reason = store.get_job(url, job.id).error
     if job.spool_path:
         spooled = config.paths.work_dir / job.spool_path
-        target = files.move_failed(spooled, config.paths.failed, job.id,
-                                   f"{exc.code}: {reason}")
+        target = files.move_failed(spooled, config.paths.failed, job.id, f"{exc.code}: {reason}")
         store.update_job(url, job.id, archive_path=str(target.relative_to(config.paths.work_dir)))
 
 

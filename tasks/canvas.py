@@ -44,8 +44,9 @@ def build(job_id: int, start_at: str = "validate") -> Signature:
     parts = []
     for stage in stages_from(start_at):
         if isinstance(stage, tuple):
-            parts.append(group(app.signature(f"tasks.{s}", args=(job_id,), immutable=True)
-                               for s in stage))
+            parts.append(
+                group(app.signature(f"tasks.{s}", args=(job_id,), immutable=True) for s in stage)
+            )
         else:
             parts.append(app.signature(f"tasks.{stage}", args=(job_id,), immutable=True))
     return chain(*parts)
@@ -76,12 +77,16 @@ def retry(job_id: int, config: Config) -> str:
     url = config.database_url
     job = store.get_job(url, job_id)
     if job.status == DONE:
-        raise CannotRetry(f"job {job_id} is done; use `prepress reprocess {job_id}` to run the "
-                          f"whole chain again as a new job")
+        raise CannotRetry(
+            f"job {job_id} is done; use `prepress reprocess {job_id}` to run the "
+            f"whole chain again as a new job"
+        )
     if job.status == REJECTED:
-        raise CannotRetry(f"job {job_id} was rejected ({job.error_code}): the file itself is "
-                          f"wrong. Fix it and drop it into the hotfolder again, or "
-                          f"`prepress reprocess {job_id}` after changing the configuration")
+        raise CannotRetry(
+            f"job {job_id} was rejected ({job.error_code}): the file itself is "
+            f"wrong. Fix it and drop it into the hotfolder again, or "
+            f"`prepress reprocess {job_id}` after changing the configuration"
+        )
     if not job.spool_path or not (config.paths.work_dir / job.spool_path).exists():
         raise CannotRetry(f"job {job_id}: the spooled file is gone; use `prepress reprocess`")
     step = store.first_unfinished_step(url, job_id) or "persist"

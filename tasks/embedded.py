@@ -45,9 +45,10 @@ class ResultBackend(DatabaseBackend):
     delay was a whole second of every job's latency.
     """
 
-    def fallback_chord_unlock(self, header_result: Any, body: Any, countdown: float = 1,
-                              **kwargs: Any) -> Any:
+    def fallback_chord_unlock(
+        self, header_result: Any, body: Any, countdown: float = 1, **kwargs: Any
+    ) -> Any:
         # Celery's chord passes countdown=1 explicitly; the header is usually done sooner
-        return super().fallback_chord_unlock(header_result, body,
-                                             countdown=min(countdown, CHORD_FIRST_CHECK),
-                                             **kwargs)
+        return super().fallback_chord_unlock(
+            header_result, body, countdown=min(countdown, CHORD_FIRST_CHECK), **kwargs
+        )

@@ -29,8 +29,16 @@ def validate(job_id: int) -> str:
 def _validate(job: Job, config: Config) -> None:
     facts = analysis.validate(spooled_file(job, config), config)
     order, job_name = analysis.order_and_job(job.name, config)
-    _save(job, config, creator=facts.creator or "", signa=facts.signa, pages=facts.pages,
-          order=order or "", job_name=job_name, warnings=facts.warnings)
+    _save(
+        job,
+        config,
+        creator=facts.creator or "",
+        signa=facts.signa,
+        pages=facts.pages,
+        order=order or "",
+        job_name=job_name,
+        warnings=facts.warnings,
+    )
 
 
 @app.task(name="tasks.detect_press", base=StepTask)
@@ -40,8 +48,7 @@ def detect_press(job_id: int) -> str:
 
 def _detect_press(job: Job, config: Config) -> str:
     result = analysis.detect_press(spooled_file(job, config), config)
-    _save(job, config, press=result.press, press_source=result.source,
-          warnings=result.warnings)
+    _save(job, config, press=result.press, press_source=result.source, warnings=result.warnings)
     return f"{result.press} (from {result.source})"
 
 
@@ -64,8 +71,13 @@ def detect_outputter(job_id: int) -> str:
 
 def _detect_outputter(job: Job, config: Config) -> str:
     result = analysis.detect_outputter(spooled_file(job, config), config)
-    _save(job, config, outputter=result.outputter, outputter_source=result.source,
-          warnings=getattr(result, "warnings", []))
+    _save(
+        job,
+        config,
+        outputter=result.outputter,
+        outputter_source=result.source,
+        warnings=getattr(result, "warnings", []),
+    )
     return f"{result.outputter} (from {result.source})"
 
 
@@ -81,13 +93,23 @@ def _render_preview(job: Job, config: Config) -> str:
     sheets = analysis.read_sheets(path, config)
     key = f"{job.id}_{_UNSAFE.sub('_', path.stem)[:80]}"
     spots = [name for names in job.separations.values() for name in names]
-    result = preview.render_preview(path, preview.sheet_geometries(sheets, config, job.name),
-                                    config.paths.previews, key, spots=spots)
+    result = preview.render_preview(
+        path,
+        preview.sheet_geometries(sheets, config, job.name),
+        config.paths.previews,
+        key,
+        spots=spots,
+    )
     stored = result.as_dict()
     for name in ("proof", "thumbnail", "preview_pdf"):
         stored[name] = str(getattr(result, name).relative_to(config.paths.work_dir))
-    _save(job, config, preview=stored, sheets=[sheet.as_dict() for sheet in sheets],
-          warnings=result.warnings)
+    _save(
+        job,
+        config,
+        preview=stored,
+        sheets=[sheet.as_dict() for sheet in sheets],
+        warnings=result.warnings,
+    )
     return stored["proof"]
 
 
@@ -102,9 +124,16 @@ def _upload_plate(job: Job, config: Config) -> str:
     if not outputter.url:
         raise Skip(f"no url configured for outputter {outputter.name}; nothing uploaded")
     values = _placeholders(job)
-    return _upload(job, config, "plate", spooled_file(job, config), outputter.url,
-                   naming.remote_dir(outputter, job.press), naming.remote_name(outputter, values),
-                   outputter.active)
+    return _upload(
+        job,
+        config,
+        "plate",
+        spooled_file(job, config),
+        outputter.url,
+        naming.remote_dir(outputter, job.press),
+        naming.remote_name(outputter, values),
+        outputter.active,
+    )
 
 
 @app.task(name="tasks.upload_preview", base=StepTask)
@@ -152,8 +181,14 @@ def _notify_sms(job: Job, config: Config) -> str:
         except Exception:
             store.release_sms(url, job.id, recipient)
             raise
-        store.complete_sms(url, job.id, recipient, str(message.id), int(message.count or 0),
-                           str(getattr(message, "cost", "") or ""))
+        store.complete_sms(
+            url,
+            job.id,
+            recipient,
+            str(message.id),
+            int(message.count or 0),
+            str(getattr(message, "cost", "") or ""),
+        )
         sent += 1
     return f"{sent} SMS sent to {len(recipients)} recipient(s)"
 
@@ -162,9 +197,14 @@ def _note_interrupted_send(url: str, job: Job, recipient: str) -> None:
     """A claim left ``sending`` by a worker that died: the SMS may or may not have gone."""
     assert job.id is not None
     if store.mark_sms_unknown(url, job.id, recipient):
-        store.add_warnings(url, job.id, [
-            f"SMS to {recipient}: a worker stopped while sending it; it may or may not have "
-            f"arrived and is not sent again"])
+        store.add_warnings(
+            url,
+            job.id,
+            [
+                f"SMS to {recipient}: a worker stopped while sending it; it may or may not have "
+                f"arrived and is not sent again"
+            ],
+        )
 
 
 @app.task(name="tasks.persist", base=StepTask)
@@ -200,13 +240,28 @@ def _placeholders(job: Job) -> dict[str, Any]:
     first = job.sheets[0] if job.sheets else {}
     plate_mm = first.get("plate_mm") or (0, 0)
     colorants = job.separations.get("1") or []
-    return naming.placeholders(filename=job.name, order=job.order, job=job.job_name,
-                               press=job.press, outputter=job.outputter, plates=job.plates,
-                               plate_mm=plate_mm, colorants=colorants)
+    return naming.placeholders(
+        filename=job.name,
+        order=job.order,
+        job=job.job_name,
+        press=job.press,
+        outputter=job.outputter,
+        plates=job.plates,
+        plate_mm=plate_mm,
+        colorants=colorants,
+    )
 
 
-def _upload(job: Job, config: Config, kind: str, local: Any, url: str, remote_dir: str,
-            remote_name: str, active: bool) -> str:
+def _upload(
+    job: Job,
+    config: Config,
+    kind: str,
+    local: Any,
+    url: str,
+    remote_dir: str,
+    remote_name: str,
+    active: bool,
+) -> str:
     assert job.id is not None
     done = store.get_delivery(config.database_url, job.id, kind)
     if done is not None:
@@ -216,4 +271,3 @@ def _upload(job: Job, config: Config, kind: str, local: Any, url: str, remote_di
     if result.skipped:
         return f"{result.remote_path}: already on the server with the same size, not sent again"
     return f"{result.remote_path}: {result.bytes} bytes at {result.speed_mbps:.1f} MB/s"
-

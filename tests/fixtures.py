@@ -21,8 +21,13 @@ BASE_CONFIG = {
         "Dominant": {"plate_mm": [650, 550], "gripper_mm": 8},
     },
     "outputters": {
-        "Leonov": {"dir_by_press": {"Speedmaster": "_1030x770", "Planeta": "_1010x820",
-                                    "Dominant": "_ADAST"}},
+        "Leonov": {
+            "dir_by_press": {
+                "Speedmaster": "_1030x770",
+                "Planeta": "_1010x820",
+                "Dominant": "_ADAST",
+            }
+        },
         "Korol": {"filename": "{stem}_{plate_w}_{plates}Plates{inks_suffix}{ext}"},
         "Admin": {"notify": False},
         "Vonoel": {},
@@ -38,8 +43,9 @@ def config(tmp_path: Path) -> Config:
 
 
 #: Maintenance database on the test PostgreSQL server; fresh databases are made from it.
-PG_ADMIN_URL = os.environ.get("PREPRESS_TEST_PG_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "PREPRESS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @pytest.fixture

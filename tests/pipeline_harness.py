@@ -31,8 +31,14 @@ from pipeline.demo.shop import write_config as demo_write_config
 from pipeline.demo.sinks import FtpSink, SmsSink
 from tests.redis_server import RedisServer
 
-__all__ = ["CountingFtpSink", "Pipeline", "pytest_runtest_makereport",
-           "redis_broker", "running_pipeline", "start_pipeline"]
+__all__ = [
+    "CountingFtpSink",
+    "Pipeline",
+    "pytest_runtest_makereport",
+    "redis_broker",
+    "running_pipeline",
+    "start_pipeline",
+]
 
 #: Database of the test run's own redis-server the pipeline tests use; flushed before each.
 REDIS_DB = 13
@@ -76,8 +82,9 @@ class CountingFtpSink(FtpSink):
         self._server = FTPServer((self.host, self.port), handler, ioloop=IOLoop())
         self.port = self._server.address[1]
         self._stop.clear()
-        self._thread = threading.Thread(target=self._serve, name=f"ftp-sink-{self.port}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve, name=f"ftp-sink-{self.port}", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -93,8 +100,11 @@ class CountingFtpSink(FtpSink):
 
     def files(self) -> list[str]:
         """Final files on the server (no hidden ``.part`` files), relative to ``root``."""
-        return sorted(str(p.relative_to(self.root)) for p in self.root.rglob("*")
-                      if p.is_file() and not p.name.startswith("."))
+        return sorted(
+            str(p.relative_to(self.root))
+            for p in self.root.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        )
 
 
 @dataclass
@@ -167,22 +177,30 @@ class Pipeline:
         job = wait_until(lambda: _if(self.job(job_id), lambda j: j.status in wanted), timeout)
         if job is None:
             job = self.job(job_id)
-            pytest.fail(f"job {job_id} is {job.status} at {job.step!r} after {timeout:.0f} s, "
-                        f"not {'/'.join(wanted)}; steps: {self.step_summary(job_id)}")
+            pytest.fail(
+                f"job {job_id} is {job.status} at {job.step!r} after {timeout:.0f} s, "
+                f"not {'/'.join(wanted)}; steps: {self.step_summary(job_id)}"
+            )
         return job
 
     def wait_for_jobs(self, count: int, timeout: float = JOB_TIMEOUT) -> list[Any]:
         """Wait until there are ``count`` jobs, all final; return them oldest first."""
-        jobs = wait_until(lambda: _if(self.jobs(), lambda js: len(js) >= count
-                                      and all(j.status in FINAL for j in js)), timeout)
+        jobs = wait_until(
+            lambda: _if(
+                self.jobs(), lambda js: len(js) >= count and all(j.status in FINAL for j in js)
+            ),
+            timeout,
+        )
         if jobs is None:
             found = [(j.id, j.name, j.status) for j in self.jobs()]
             pytest.fail(f"expected {count} final jobs within {timeout:.0f} s, found {found}")
         return list(reversed(jobs))
 
     def step_summary(self, job_id: int) -> str:
-        return ", ".join(f"{s.name}={s.state}x{s.attempts}{' ' + s.error if s.error else ''}"
-                         for s in self.steps(job_id).values())
+        return ", ".join(
+            f"{s.name}={s.state}x{s.attempts}{' ' + s.error if s.error else ''}"
+            for s in self.steps(job_id).values()
+        )
 
     # --- commands and processes -------------------------------------------------------------
 
@@ -210,8 +228,13 @@ class Pipeline:
         argv = [sys.executable, "-m", "commands", "--config", str(self.config_path), *args]
         with open(logs / f"{name}.log", "ab") as output:
             self.processes[name] = subprocess.Popen(
-                argv, cwd=self.folder, env=self.env, stdout=output, stderr=subprocess.STDOUT,
-                start_new_session=True)
+                argv,
+                cwd=self.folder,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def kill(self, name: str) -> None:
         """SIGKILL a process and everything it started: a crash, not a shutdown."""
@@ -233,8 +256,10 @@ class Pipeline:
                 answered.update(h.split("@")[0] for h in reply)
             if set(hostnames) <= answered:
                 return
-        pytest.fail(f"workers {hostnames} did not answer a ping within {READY_TIMEOUT:.0f} s "
-                    f"(answered: {sorted(answered)})\n{self.logs()}")
+        pytest.fail(
+            f"workers {hostnames} did not answer a ping within {READY_TIMEOUT:.0f} s "
+            f"(answered: {sorted(answered)})\n{self.logs()}"
+        )
 
     def stop(self) -> None:
         """SIGTERM every process, then kill (its process group) what is still running."""
@@ -300,8 +325,12 @@ def redis_broker(redis_server: RedisServer) -> Iterator[str]:
 
 
 @pytest.fixture
-def start_pipeline(tmp_path: Path, redis_broker: str, request: pytest.FixtureRequest,
-                   monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Pipeline]]:
+def start_pipeline(
+    tmp_path: Path,
+    redis_broker: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Callable[..., Pipeline]]:
     """A factory: ``start_pipeline(database_url=None, *, bureau_down=False, workers=True,
     watcher=False, env=None, stable_seconds=1.0, visibility_timeout=600)``.
 
@@ -313,23 +342,40 @@ def start_pipeline(tmp_path: Path, redis_broker: str, request: pytest.FixtureReq
     started: list[Pipeline] = []
     sinks: list[Any] = []
 
-    def start(database_url: str | None = None, *, bureau_down: bool = False,
-              workers: bool = True, watcher: bool = False, env: dict[str, str] | None = None,
-              stable_seconds: float = 1.0, visibility_timeout: int = 600) -> Pipeline:
+    def start(
+        database_url: str | None = None,
+        *,
+        bureau_down: bool = False,
+        workers: bool = True,
+        watcher: bool = False,
+        env: dict[str, str] | None = None,
+        stable_seconds: float = 1.0,
+        visibility_timeout: int = 600,
+    ) -> Pipeline:
         from tests.services import free_port
 
-        bureau = CountingFtpSink(tmp_path / "ftp-bureau", "ctp", "ctp-pw$1",
-                                 port=free_port() if bureau_down else 0)
+        bureau = CountingFtpSink(
+            tmp_path / "ftp-bureau", "ctp", "ctp-pw$1", port=free_port() if bureau_down else 0
+        )
         press = CountingFtpSink(tmp_path / "ftp-press", "press", "press-pw")
         sms = SmsSink("shop", "sms-pw")
         for sink in (sms, press) if bureau_down else (sms, press, bureau):
             sink.start()
             sinks.append(sink)
         sinks.append(bureau)  # stopped at the end whether the test started it or not
-        config_path = write_config(tmp_path, bureau, press, sms, database_url, stable_seconds,
-                                   visibility_timeout, redis_broker)
-        pipeline = Pipeline(tmp_path, config_path, bureau, press, sms,
-                            env=_child_env(config_path, env or {}))
+        config_path = write_config(
+            tmp_path,
+            bureau,
+            press,
+            sms,
+            database_url,
+            stable_seconds,
+            visibility_timeout,
+            redis_broker,
+        )
+        pipeline = Pipeline(
+            tmp_path, config_path, bureau, press, sms, env=_child_env(config_path, env or {})
+        )
         started.append(pipeline)
         _prepare_this_process(pipeline, monkeypatch)
         if workers:
@@ -345,8 +391,10 @@ def start_pipeline(tmp_path: Path, redis_broker: str, request: pytest.FixtureReq
     finally:
         for pipeline in started:
             pipeline.stop()
-            failed = any(getattr(getattr(request.node, f"report_{when}", None), "failed", False)
-                         for when in ("setup", "call"))
+            failed = any(
+                getattr(getattr(request.node, f"report_{when}", None), "failed", False)
+                for when in ("setup", "call")
+            )
             if failed:
                 print(f"\n---- pipeline logs of {request.node.name} ----\n{pipeline.logs()}")
             _release_this_process(pipeline)
@@ -360,22 +408,32 @@ def running_pipeline(start_pipeline: Callable[..., Pipeline]) -> Pipeline:
     return start_pipeline()
 
 
-def write_config(folder: Path, bureau: FtpSink, press: FtpSink, sms: SmsSink,
-                 database_url: str | None, stable_seconds: float,
-                 visibility_timeout: int, broker_url: str) -> Path:
+def write_config(
+    folder: Path,
+    bureau: FtpSink,
+    press: FtpSink,
+    sms: SmsSink,
+    database_url: str | None,
+    stable_seconds: float,
+    visibility_timeout: int,
+    broker_url: str,
+) -> Path:
     """prepress.toml for the shop's presses and bureaus, every target a local sink."""
     sections = local_shop(folder / "work", broker_url, bureau, press, sms, stable_seconds)
     sections["database"] = {
-        "url": database_url or f"sqlite:///{folder / 'work' / 'var' / 'prepress.db'}"}
+        "url": database_url or f"sqlite:///{folder / 'work' / 'var' / 'prepress.db'}"
+    }
     sections["celery"]["visibility_timeout"] = visibility_timeout
     return demo_write_config(folder / "prepress.toml", sections)
 
 
 def _child_env(config_path: Path, extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PREPRESS_", "CELERY_"))}
-    env.update(PREPRESS_CONFIG=str(config_path), PYTHONUNBUFFERED="1",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREPRESS_", "CELERY_"))}
+    env.update(
+        PREPRESS_CONFIG=str(config_path),
+        PYTHONUNBUFFERED="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+    )
     env.update(extra)
     return env
 

@@ -38,17 +38,33 @@ class RedisServer:
     def start(self) -> RedisServer:
         self.port = self.port or free_port()
         self.folder.mkdir(parents=True, exist_ok=True)
-        command = [shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1",
-                   "--port", str(self.port), "--dir", str(self.folder), "--save", "",
-                   "--appendonly", "yes" if self.appendonly else "no",
-                   "--appendfsync", "everysec", "--logfile", str(self.folder / "redis.log")]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        command = [
+            shutil.which("redis-server") or "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.folder),
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--appendfsync",
+            "everysec",
+            "--logfile",
+            str(self.folder / "redis.log"),
+        ]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + START_TIMEOUT
         while not port_open("127.0.0.1", self.port, timeout=0.2):
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server on port {self.port} did not start; see "
-                                   f"{self.folder / 'redis.log'}")
+                raise RuntimeError(
+                    f"redis-server on port {self.port} did not start; see "
+                    f"{self.folder / 'redis.log'}"
+                )
             time.sleep(0.05)
         return self
 

@@ -48,7 +48,8 @@ def make_ed25519_key(path: Path, comment: str = "prepress-test") -> str:
     """Write a passphrase-less ed25519 key pair at ``path``; return the public key line."""
     subprocess.run(
         ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     return path.with_name(path.name + ".pub").read_text(encoding="ascii").strip()
 
@@ -71,8 +72,10 @@ def _wait_for_banner(host: str, port: int, process: subprocess.Popen[bytes]) -> 
 @pytest.fixture
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
     """A running OpenSSH server on 127.0.0.1 that accepts the client key in ``key_file``."""
-    require(os.access(SSHD, os.X_OK) and shutil.which("ssh-keygen") is not None,
-            f"{SSHD} and ssh-keygen are needed (apt-get install openssh-server)")
+    require(
+        os.access(SSHD, os.X_OK) and shutil.which("ssh-keygen") is not None,
+        f"{SSHD} and ssh-keygen are needed (apt-get install openssh-server)",
+    )
     if os.geteuid() == 0 and not PRIVSEP_DIR.is_dir():
         PRIVSEP_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
     base = tmp_path_factory.mktemp("sshd")
@@ -93,33 +96,43 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
     known_hosts.write_text(host_key_line + "\n", encoding="ascii")
     config = etc / "sshd_config"
     config.write_text(
-        "\n".join([
-            f"ListenAddress {host}",
-            f"Port {port}",
-            f"HostKey {host_key}",
-            f"PidFile {etc / 'sshd.pid'}",
-            f"AuthorizedKeysFile {authorized}",
-            f"AllowUsers {user}",
-            "PermitRootLogin prohibit-password",
-            "PubkeyAuthentication yes",
-            "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no",
-            "StrictModes no",
-            "UsePAM no",
-            "X11Forwarding no",
-            "AllowTcpForwarding no",
-            "LogLevel ERROR",
-            "Subsystem sftp internal-sftp",
-            "",
-        ]),
+        "\n".join(
+            [
+                f"ListenAddress {host}",
+                f"Port {port}",
+                f"HostKey {host_key}",
+                f"PidFile {etc / 'sshd.pid'}",
+                f"AuthorizedKeysFile {authorized}",
+                f"AllowUsers {user}",
+                "PermitRootLogin prohibit-password",
+                "PubkeyAuthentication yes",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                "StrictModes no",
+                "UsePAM no",
+                "X11Forwarding no",
+                "AllowTcpForwarding no",
+                "LogLevel ERROR",
+                "Subsystem sftp internal-sftp",
+                "",
+            ]
+        ),
         encoding="ascii",
     )
-    process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [SSHD, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         _wait_for_banner(host, port, process)
-        yield SshServer(host=host, port=port, user=user, key_file=client_key,
-                        known_hosts=known_hosts, root=root, host_key_line=host_key_line)
+        yield SshServer(
+            host=host,
+            port=port,
+            user=user,
+            key_file=client_key,
+            known_hosts=known_hosts,
+            root=root,
+            host_key_line=host_key_line,
+        )
     finally:
         process.terminate()
         try:

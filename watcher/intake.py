@@ -82,12 +82,13 @@ def reprocess(job_id: int, config: Config) -> int:
         original = config.paths.work_dir / relative
         if original.is_file():
             return submit_copy(original, job.name, config, job_id)
-    raise CannotRetry(f"job {job_id}: no original found (archive {job.archive_path or '-'}); "
-                      f"it may have been removed by the retention period")
+    raise CannotRetry(
+        f"job {job_id}: no original found (archive {job.archive_path or '-'}); "
+        f"it may have been removed by the retention period"
+    )
 
 
-def submit_copy(original: Path, name: str, config: Config,
-                reprocess_of: int | None = None) -> int:
+def submit_copy(original: Path, name: str, config: Config, reprocess_of: int | None = None) -> int:
     """A new job on a copy of ``original`` named ``name``; the original stays where it is."""
     url = config.database_url
     job = store.create_job(url, name, mode=store.get_mode(url), reprocess_of=reprocess_of)
@@ -106,8 +107,7 @@ def _record_and_start(job_id: int, spooled: Path, config: Config) -> None:
     url = config.database_url
     store.update_job(url, job_id, spool_path=str(spooled.relative_to(config.paths.work_dir)))
     try:
-        store.update_job(url, job_id, size=spooled.stat().st_size,
-                         sha256=files.sha256_of(spooled))
+        store.update_job(url, job_id, size=spooled.stat().st_size, sha256=files.sha256_of(spooled))
     except OSError as exc:
         store.add_warnings(url, job_id, [f"{spooled.name}: cannot read the file ({exc})"])
     canvas.start(job_id)

@@ -12,8 +12,11 @@ if engine is None:
     engine = engine_for(context.config.get_main_option("sqlalchemy.url"))
 
 with engine.connect() as connection:
-    context.configure(connection=connection, target_metadata=SQLModel.metadata,
-                      render_as_batch=connection.dialect.name == "sqlite")
+    context.configure(
+        connection=connection,
+        target_metadata=SQLModel.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()

@@ -73,8 +73,23 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Config:
     """Build a Config from already parsed TOML (tests and the demo use this directly)."""
     reader = _Reader(source)
-    reader.only(raw, "", {"paths", "database", "celery", "watcher", "presses", "outputters",
-                          "marks", "sms", "backup", "flower", "analysis"})
+    reader.only(
+        raw,
+        "",
+        {
+            "paths",
+            "database",
+            "celery",
+            "watcher",
+            "presses",
+            "outputters",
+            "marks",
+            "sms",
+            "backup",
+            "flower",
+            "analysis",
+        },
+    )
     base = source.parent if source else Path.cwd()
     paths_raw = reader.table(raw, "paths")
     reader.only(paths_raw, "paths", {"work_dir"})
@@ -85,7 +100,8 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
     celery = reader.table(raw, "celery")
     reader.only(celery, "celery", {"broker_url", "result_backend", "visibility_timeout"})
     broker = os.environ.get("PREPRESS_BROKER_URL") or reader.text(
-        celery, "celery.broker_url", DEFAULT_BROKER_URL)
+        celery, "celery.broker_url", DEFAULT_BROKER_URL
+    )
     watcher = reader.table(raw, "watcher")
     reader.only(watcher, "watcher", {"stable_seconds", "polling", "retention_days"})
     analysis = reader.table(raw, "analysis")
@@ -98,17 +114,19 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
         outputters=outputters,
         marks=_marks(reader, reader.table(raw, "marks")),
         paths=paths,
-        database_url=os.environ.get("PREPRESS_DATABASE_URL") or reader.text(
-            database, "database.url", f"sqlite:///{paths.var / 'prepress.db'}"),
+        database_url=os.environ.get("PREPRESS_DATABASE_URL")
+        or reader.text(database, "database.url", f"sqlite:///{paths.var / 'prepress.db'}"),
         broker_url=broker,
-        result_backend=os.environ.get("PREPRESS_RESULT_BACKEND") or reader.text(
-            celery, "celery.result_backend", broker),
-        visibility_timeout=int(reader.number(
-            celery, "celery.visibility_timeout", DEFAULT_VISIBILITY_TIMEOUT)),
+        result_backend=os.environ.get("PREPRESS_RESULT_BACKEND")
+        or reader.text(celery, "celery.result_backend", broker),
+        visibility_timeout=int(
+            reader.number(celery, "celery.visibility_timeout", DEFAULT_VISIBILITY_TIMEOUT)
+        ),
         stable_seconds=reader.number(watcher, "watcher.stable_seconds", DEFAULT_STABLE_SECONDS),
         polling=reader.boolean(watcher, "watcher.polling", False),
-        retention_days=int(reader.number(
-            watcher, "watcher.retention_days", DEFAULT_RETENTION_DAYS)),
+        retention_days=int(
+            reader.number(watcher, "watcher.retention_days", DEFAULT_RETENTION_DAYS)
+        ),
         max_pages=int(reader.number(analysis, "analysis.max_pages", 2000)),
         sms=_sms(reader, reader.table(raw, "sms")),
         backup=_backup(reader, reader.table(raw, "backup")),
@@ -190,8 +208,10 @@ class _Reader:
 
 def _presses(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, Press]:
     if not raw:
-        raise reader.fail("presses", "no press configured; add a [presses.NAME] table "
-                                     "with plate_mm and gripper_mm")
+        raise reader.fail(
+            "presses",
+            "no press configured; add a [presses.NAME] table with plate_mm and gripper_mm",
+        )
     presses = {}
     for name, table in raw.items():
         key = f"presses.{name}"
@@ -199,12 +219,16 @@ def _presses(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, Press]:
             raise reader.fail(key, "must be a table")
         reader.only(table, key, {"plate_mm", "gripper_mm", "preview_url", "sms"})
         plate = table.get("plate_mm")
-        if (not isinstance(plate, list) or len(plate) != 2
-                or not all(isinstance(v, int | float) and v > 0 for v in plate)):
+        if (
+            not isinstance(plate, list)
+            or len(plate) != 2
+            or not all(isinstance(v, int | float) and v > 0 for v in plate)
+        ):
             raise reader.fail(f"{key}.plate_mm", f"must be [width, height] in mm, got {plate!r}")
         if "gripper_mm" not in table:
-            raise reader.fail(f"{key}.gripper_mm", "missing; the paper edge above the plate's "
-                                                   "bottom edge, in mm")
+            raise reader.fail(
+                f"{key}.gripper_mm", "missing; the paper edge above the plate's bottom edge, in mm"
+            )
         presses[name] = Press(
             name=name,
             plate_mm=(float(plate[0]), float(plate[1])),
@@ -215,8 +239,9 @@ def _presses(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, Press]:
     return presses
 
 
-def _outputters(reader: _Reader, raw: Mapping[str, Any],
-                presses: Mapping[str, Press]) -> dict[str, Outputter]:
+def _outputters(
+    reader: _Reader, raw: Mapping[str, Any], presses: Mapping[str, Press]
+) -> dict[str, Outputter]:
     if not raw:
         raise reader.fail("outputters", "no CTP bureau configured; add an [outputters.NAME] table")
     outputters = {}
@@ -224,13 +249,16 @@ def _outputters(reader: _Reader, raw: Mapping[str, Any],
         key = f"outputters.{name}"
         if not isinstance(table, Mapping):
             raise reader.fail(key, "must be a table")
-        reader.only(table, key, {"url", "password_env", "dir_by_press", "filename", "notify",
-                                 "active"})
+        reader.only(
+            table, key, {"url", "password_env", "dir_by_press", "filename", "notify", "active"}
+        )
         dirs = reader.table(table, f"{key}.dir_by_press")
         for press, folder in dirs.items():
             if press not in presses:
-                raise reader.fail(f"{key}.dir_by_press.{press}",
-                                  f"press not configured; known: {', '.join(presses)}")
+                raise reader.fail(
+                    f"{key}.dir_by_press.{press}",
+                    f"press not configured; known: {', '.join(presses)}",
+                )
             if not isinstance(folder, str):
                 raise reader.fail(f"{key}.dir_by_press.{press}", "must be a string")
         filename = reader.text(table, f"{key}.filename") or None
@@ -238,8 +266,12 @@ def _outputters(reader: _Reader, raw: Mapping[str, Any],
             check_placeholders(filename, f"{key}.filename", reader.source)
         outputters[name] = Outputter(
             name=name,
-            url=_with_password(reader.text(table, f"{key}.url") or None,
-                               table.get("password_env"), f"{key}.password_env", reader),
+            url=_with_password(
+                reader.text(table, f"{key}.url") or None,
+                table.get("password_env"),
+                f"{key}.password_env",
+                reader,
+            ),
             dir_by_press=dict(dirs),
             filename=filename,
             notify=reader.boolean(table, f"{key}.notify", True),
@@ -280,15 +312,30 @@ def _marks(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, str]:
         except re.error as exc:
             raise reader.fail(f"{key}.pattern", f"not a valid regular expression ({exc})") from None
         if not groups & {"press", "outputter", "paper_w"}:
-            raise reader.fail(f"{key}.pattern", "needs a named group press, outputter or "
-                                                "paper_w and paper_h")
+            raise reader.fail(
+                f"{key}.pattern", "needs a named group press, outputter or paper_w and paper_h"
+            )
         marks[name] = pattern
     return marks
 
 
 def _sms(reader: _Reader, raw: Mapping[str, Any]) -> SmsSettings:
-    reader.only(raw, "sms", {"provider", "api_url", "login", "password", "password_env",
-                             "sender", "recipients", "admin", "template", "timeout"})
+    reader.only(
+        raw,
+        "sms",
+        {
+            "provider",
+            "api_url",
+            "login",
+            "password",
+            "password_env",
+            "sender",
+            "recipients",
+            "admin",
+            "template",
+            "timeout",
+        },
+    )
     template = reader.text(raw, "sms.template", DEFAULT_SMS_TEMPLATE)
     check_placeholders(template, "sms.template", reader.source)
     provider = reader.text(raw, "sms.provider", "smsc")
@@ -308,8 +355,21 @@ def _sms(reader: _Reader, raw: Mapping[str, Any]) -> SmsSettings:
 
 
 def _backup(reader: _Reader, raw: Mapping[str, Any]) -> BackupSettings:
-    reader.only(raw, "backup", {"host", "port", "user", "key_file", "known_hosts", "remote_dir",
-                                "keep_daily", "keep_monthly", "time"})
+    reader.only(
+        raw,
+        "backup",
+        {
+            "host",
+            "port",
+            "user",
+            "key_file",
+            "known_hosts",
+            "remote_dir",
+            "keep_daily",
+            "keep_monthly",
+            "time",
+        },
+    )
     time = reader.text(raw, "backup.time", DEFAULT_BACKUP_TIME)
     hour, _, minute = time.partition(":")
     if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
@@ -334,8 +394,8 @@ def _flower(reader: _Reader, raw: Mapping[str, Any]) -> FlowerSettings:
         address=reader.text(raw, "flower.address", "127.0.0.1"),
         port=int(reader.number(raw, "flower.port", 5555)),
         user=os.environ.get("PREPRESS_FLOWER_USER") or reader.text(raw, "flower.user"),
-        password=os.environ.get("PREPRESS_FLOWER_PASSWORD") or reader.secret(
-            raw, "flower.password"),
+        password=os.environ.get("PREPRESS_FLOWER_PASSWORD")
+        or reader.secret(raw, "flower.password"),
         oauth={str(k): str(v) for k, v in oauth.items()},
     )
 
@@ -343,5 +403,9 @@ def _flower(reader: _Reader, raw: Mapping[str, Any]) -> FlowerSettings:
 def _warn_if_world_readable(source: Path, config: Config) -> None:
     mode = source.stat().st_mode
     if config.secrets() and mode & (stat.S_IRGRP | stat.S_IROTH):
-        log.warning("%s holds passwords and is readable by group or others; "
-                    "run: chmod 600 %s (or move them to environment variables)", source, source)
+        log.warning(
+            "%s holds passwords and is readable by group or others; "
+            "run: chmod 600 %s (or move them to environment variables)",
+            source,
+            source,
+        )

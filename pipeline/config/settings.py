@@ -33,8 +33,19 @@ DEFAULT_BACKUP_TIME = "02:30"
 
 #: Placeholders allowed in ``filename`` and ``template``.
 PLACEHOLDERS = frozenset(
-    {"stem", "order", "job", "press", "outputter", "plates", "plate_w", "plate_h",
-     "inks", "inks_suffix", "ext"}
+    {
+        "stem",
+        "order",
+        "job",
+        "press",
+        "outputter",
+        "plates",
+        "plate_w",
+        "plate_h",
+        "inks",
+        "inks_suffix",
+        "ext",
+    }
 )
 
 #: A number in a mark: decimal comma or point.
@@ -151,8 +162,7 @@ class Paths:
         return self.work_dir / "var"
 
     def create(self) -> None:
-        for folder in (self.hotfolder, self.spool, self.done, self.failed, self.previews,
-                       self.var):
+        for folder in (self.hotfolder, self.spool, self.done, self.failed, self.previews, self.var):
             folder.mkdir(parents=True, exist_ok=True)
 
 

@@ -37,11 +37,19 @@ from pipeline.errors import ConfigError
 
 __all__ = ["BLOCK_SIZE", "Target", "UploadResult", "part_name", "upload"]
 
-def upload(local_path: str | Path, url: str, remote_dir: str = "",
-           remote_name: str | None = None, *, active: bool = False,
-           timeout: float = DEFAULT_TIMEOUT, progress: Progress | None = None,
-           known_hosts: str | Path | None = None,
-           key_file: str | Path | None = None) -> UploadResult:
+
+def upload(
+    local_path: str | Path,
+    url: str,
+    remote_dir: str = "",
+    remote_name: str | None = None,
+    *,
+    active: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: Progress | None = None,
+    known_hosts: str | Path | None = None,
+    key_file: str | Path | None = None,
+) -> UploadResult:
     """Upload ``local_path`` to ``url``/``remote_dir``/``remote_name`` (default: its own name).
 
     The remote folder is created when missing. ``active`` selects FTP active mode (passive is
@@ -54,12 +62,19 @@ def upload(local_path: str | Path, url: str, remote_dir: str = "",
     target = Target.parse(url)
     name = remote_name or local.name
     if "/" in name or name in (".", ".."):
-        raise ConfigError(f"remote name {name!r} for {local.name} is not a plain file name; "
-                          f"check the outputter's filename template.")
+        raise ConfigError(
+            f"remote name {name!r} for {local.name} is not a plain file name; "
+            f"check the outputter's filename template."
+        )
     folder = target.folder(remote_dir)
-    transfer = Transfer(target, local, posixpath.join(folder or "/", name),
-                        local.stat().st_size, progress)
+    transfer = Transfer(
+        target, local, posixpath.join(folder or "/", name), local.stat().st_size, progress
+    )
     if target.scheme == "sftp":
-        return with_resume(transfer, lambda: upload_sftp(
-            transfer, folder, name, timeout=timeout, known_hosts=known_hosts, key_file=key_file))
+        return with_resume(
+            transfer,
+            lambda: upload_sftp(
+                transfer, folder, name, timeout=timeout, known_hosts=known_hosts, key_file=key_file
+            ),
+        )
     return with_resume(transfer, lambda: upload_ftp(transfer, folder, name, active, timeout))

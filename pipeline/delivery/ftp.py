@@ -18,14 +18,19 @@ log = logging.getLogger(__name__)
 _NOT_IMPLEMENTED = ("500", "501", "502", "504")
 
 
-def upload_ftp(transfer: Transfer, folder: str, name: str, active: bool,
-                timeout: float) -> UploadResult:
+def upload_ftp(
+    transfer: Transfer, folder: str, name: str, active: bool, timeout: float
+) -> UploadResult:
     part = part_name(name, transfer.local)
     with _ftp_errors(transfer), _ftp_session(transfer.target, active, timeout) as ftp:
         _ftp_enter(ftp, folder)
         if _ftp_size(ftp, name) == transfer.total:
-            log.info("%s already at %s %s with the same size; not sent again",
-                     transfer.local.name, transfer.target.masked, transfer.remote_path)
+            log.info(
+                "%s already at %s %s with the same size; not sent again",
+                transfer.local.name,
+                transfer.target.masked,
+                transfer.remote_path,
+            )
             return transfer.result(skipped=True)
         offset = _ftp_size(ftp, part) or 0
         if offset > transfer.total:
@@ -34,16 +39,20 @@ def upload_ftp(transfer: Transfer, folder: str, name: str, active: bool,
         _ftp_store(ftp, transfer, part, offset)
         remote_size = _ftp_size(ftp, part)
         if remote_size is not None and remote_size != transfer.total:
-            raise transfer.failure(DeliveryUnavailable, "the uploaded size does not match",
-                                   f"{remote_size} bytes instead of {transfer.total}")
+            raise transfer.failure(
+                DeliveryUnavailable,
+                "the uploaded size does not match",
+                f"{remote_size} bytes instead of {transfer.total}",
+            )
         _ftp_rename(ftp, part, name)
         return transfer.result()
 
 
 @contextmanager
 def _ftp_session(target: Target, active: bool, timeout: float) -> Iterator[ftplib.FTP]:
-    ftp: ftplib.FTP = ftplib.FTP_TLS(timeout=timeout) if target.scheme == "ftps" \
-        else ftplib.FTP(timeout=timeout)
+    ftp: ftplib.FTP = (
+        ftplib.FTP_TLS(timeout=timeout) if target.scheme == "ftps" else ftplib.FTP(timeout=timeout)
+    )
     ftp.encoding = "utf-8"
     try:
         ftp.connect(target.host, target.port)
@@ -89,8 +98,11 @@ def _ftp_store(ftp: ftplib.FTP, transfer: Transfer, part: str, offset: int) -> N
     except (ftplib.error_perm, ftplib.error_reply) as exc:
         if not offset or not str(exc).startswith((*_NOT_IMPLEMENTED, "554", "350")):
             raise
-        log.info("%s: server cannot resume (%s); sending the whole file again",
-                 transfer.target.masked, exc)
+        log.info(
+            "%s: server cannot resume (%s); sending the whole file again",
+            transfer.target.masked,
+            exc,
+        )
         offset = 0
         conn = ftp.transfercmd(f"STOR {part}")
     transfer.restart_at(offset)
@@ -122,14 +134,15 @@ def _ftp_errors(transfer: Transfer) -> Iterator[None]:
     except ftplib.error_perm as exc:
         raise transfer.failure(DeliveryRefused, _ftp_refusal(str(exc)), exc) from None
     except (ftplib.error_temp, ftplib.error_reply, ftplib.error_proto) as exc:
-        raise transfer.failure(DeliveryUnavailable, "the server is busy or answered oddly",
-                               exc) from None
+        raise transfer.failure(
+            DeliveryUnavailable, "the server is busy or answered oddly", exc
+        ) from None
     except socket.gaierror as exc:
-        raise transfer.failure(DeliveryUnavailable, "host name not found (check the URL "
-                               "if this persists)", exc) from None
+        raise transfer.failure(
+            DeliveryUnavailable, "host name not found (check the URL if this persists)", exc
+        ) from None
     except TimeoutError as exc:
-        raise transfer.failure(DeliveryUnavailable, "no answer within the timeout",
-                               exc) from None
+        raise transfer.failure(DeliveryUnavailable, "no answer within the timeout", exc) from None
     except ConnectionRefusedError as exc:
         raise transfer.failure(DeliveryUnavailable, "connection refused", exc) from None
     except (OSError, EOFError) as exc:
@@ -140,8 +153,7 @@ def _ftp_refusal(reply: str) -> str:
     code = reply[:3]
     return {
         "530": "login refused (check user and password in the target URL)",
-        "550": "permission denied or no such folder (check the folder and the account's "
-               "rights)",
+        "550": "permission denied or no such folder (check the folder and the account's rights)",
         "552": "the server's disk or quota is full (the bureau must make room)",
         "553": "file name not allowed by the server (check the filename template)",
     }.get(code, "the server refused the request")

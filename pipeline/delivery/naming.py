@@ -34,8 +34,11 @@ def ink_string(colorants: Sequence[str]) -> str:
     ``"CM-ReflexBlueC-246C"``. A pure CMYK job (all four process colours, no spot) gives ``""``:
     the bureau assumes CMYK when no inks are named.
     """
-    initials = {PROCESS_INITIALS[c.strip().lower()] for c in colorants
-                if c.strip().lower() in PROCESS_INITIALS}
+    initials = {
+        PROCESS_INITIALS[c.strip().lower()]
+        for c in colorants
+        if c.strip().lower() in PROCESS_INITIALS
+    }
     spots: list[str] = []
     for name in colorants:
         if name.strip().lower() in PROCESS_INITIALS:
@@ -56,9 +59,17 @@ def stem_without_outputter(filename: str, outputter: str) -> str:
     return "_".join(kept) or PurePath(filename).stem
 
 
-def placeholders(*, filename: str, order: str, job: str, press: str, outputter: str,
-                 plates: int | None, plate_mm: Sequence[float],
-                 colorants: Sequence[str]) -> dict[str, Any]:
+def placeholders(
+    *,
+    filename: str,
+    order: str,
+    job: str,
+    press: str,
+    outputter: str,
+    plates: int | None,
+    plate_mm: Sequence[float],
+    colorants: Sequence[str],
+) -> dict[str, Any]:
     """Every value a ``filename`` or SMS ``template`` may use, for one job.
 
     ``colorants`` are the colorant names of page 1; ``plates`` is None when unknown.

@@ -46,17 +46,27 @@ FAST_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
 OPENSSH_WRITE_SIZE = 128 * 1024
 
 
-def upload_sftp(transfer: Transfer, folder: str, name: str, *, timeout: float,
-                known_hosts: str | Path | None, key_file: str | Path | None) -> UploadResult:
+def upload_sftp(
+    transfer: Transfer,
+    folder: str,
+    name: str,
+    *,
+    timeout: float,
+    known_hosts: str | Path | None,
+    key_file: str | Path | None,
+) -> UploadResult:
     """One attempt to upload ``transfer.local`` into ``folder``/``name`` over SFTP."""
     part = posix_join(folder, part_name(name, transfer.local))
     final = posix_join(folder, name)
-    with _sftp_errors(transfer), _sftp_session(transfer, timeout, known_hosts,
-                                               key_file) as sftp:
+    with _sftp_errors(transfer), _sftp_session(transfer, timeout, known_hosts, key_file) as sftp:
         _makedirs(sftp, folder)
         if _size(sftp, final) == transfer.total:
-            log.info("%s already at %s %s with the same size; not sent again",
-                     transfer.local.name, transfer.target.masked, final)
+            log.info(
+                "%s already at %s %s with the same size; not sent again",
+                transfer.local.name,
+                transfer.target.masked,
+                final,
+            )
             return transfer.result(skipped=True)
         offset = _size(sftp, part) or 0
         if offset > transfer.total:
@@ -64,8 +74,11 @@ def upload_sftp(transfer: Transfer, folder: str, name: str, *, timeout: float,
         _store(sftp, transfer, part, offset)
         remote_size = _size(sftp, part)
         if remote_size != transfer.total:
-            raise transfer.failure(DeliveryUnavailable, "the uploaded size does not match",
-                                   f"{remote_size} bytes instead of {transfer.total}")
+            raise transfer.failure(
+                DeliveryUnavailable,
+                "the uploaded size does not match",
+                f"{remote_size} bytes instead of {transfer.total}",
+            )
         _rename(sftp, part, final)
         return transfer.result()
 
@@ -79,31 +92,42 @@ def posix_join(folder: str, name: str) -> str:
 
 
 @contextmanager
-def _sftp_session(transfer: Transfer, timeout: float, known_hosts: str | Path | None,
-                  key_file: str | Path | None) -> Iterator[paramiko.SFTPClient]:
+def _sftp_session(
+    transfer: Transfer, timeout: float, known_hosts: str | Path | None, key_file: str | Path | None
+) -> Iterator[paramiko.SFTPClient]:
     target = transfer.target
     hosts_file = Path(known_hosts or DEFAULT_KNOWN_HOSTS).expanduser()
     if not hosts_file.is_file():
-        raise transfer.failure(DeliveryRefused, "no known_hosts file to check the server's "
-                               f"host key; add the host with: ssh-keyscan -p {target.port} "
-                               f"{target.host} >> {hosts_file}", f"{hosts_file} not found")
+        raise transfer.failure(
+            DeliveryRefused,
+            "no known_hosts file to check the server's "
+            f"host key; add the host with: ssh-keyscan -p {target.port} "
+            f"{target.host} >> {hosts_file}",
+            f"{hosts_file} not found",
+        )
     client = paramiko.SSHClient()
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
     client.load_system_host_keys(str(hosts_file))
     try:
         client.connect(
-            target.host, port=target.port, username=target.user or None,
+            target.host,
+            port=target.port,
+            username=target.user or None,
             password=target.password or None,
             key_filename=str(key_file) if key_file else None,
-            timeout=timeout, banner_timeout=timeout, auth_timeout=timeout,
-            channel_timeout=timeout, allow_agent=False,
+            timeout=timeout,
+            banner_timeout=timeout,
+            auth_timeout=timeout,
+            channel_timeout=timeout,
+            allow_agent=False,
             look_for_keys=not (key_file or target.password),
             transport_factory=_fast_transport,
         )
         transport = client.get_transport()
         assert transport is not None
         sftp = paramiko.SFTPClient.from_transport(
-            transport, window_size=WINDOW_SIZE, max_packet_size=MAX_PACKET_SIZE)
+            transport, window_size=WINDOW_SIZE, max_packet_size=MAX_PACKET_SIZE
+        )
         assert sftp is not None
         try:
             sftp.get_channel().settimeout(timeout)
@@ -179,32 +203,43 @@ def _sftp_errors(transfer: Transfer) -> Iterator[None]:
     except (TransientError, PermanentError):
         raise
     except paramiko.BadHostKeyException as exc:
-        raise transfer.failure(DeliveryRefused, "the server's host key differs from "
-                               "known_hosts (a different machine answers: check before "
-                               "trusting it)", exc) from None
+        raise transfer.failure(
+            DeliveryRefused,
+            "the server's host key differs from "
+            "known_hosts (a different machine answers: check before "
+            "trusting it)",
+            exc,
+        ) from None
     except paramiko.AuthenticationException as exc:
-        raise transfer.failure(DeliveryRefused, "login refused (check the user, key file "
-                               "or password)", exc) from None
+        raise transfer.failure(
+            DeliveryRefused, "login refused (check the user, key file or password)", exc
+        ) from None
     except PermissionError as exc:
-        raise transfer.failure(DeliveryRefused, "permission denied (check the folder and "
-                               "the account's rights)", exc) from None
+        raise transfer.failure(
+            DeliveryRefused, "permission denied (check the folder and the account's rights)", exc
+        ) from None
     except paramiko.SSHException as exc:
         if "known_hosts" in str(exc):
-            raise transfer.failure(DeliveryRefused, "the server's host key is not in "
-                                   "known_hosts (add it after checking its fingerprint)",
-                                   exc) from None
+            raise transfer.failure(
+                DeliveryRefused,
+                "the server's host key is not in "
+                "known_hosts (add it after checking its fingerprint)",
+                exc,
+            ) from None
         raise transfer.failure(DeliveryUnavailable, "the SSH connection failed", exc) from None
     except socket.gaierror as exc:
-        raise transfer.failure(DeliveryUnavailable, "host name not found (check the URL "
-                               "if this persists)", exc) from None
+        raise transfer.failure(
+            DeliveryUnavailable, "host name not found (check the URL if this persists)", exc
+        ) from None
     except TimeoutError as exc:
-        raise transfer.failure(DeliveryUnavailable, "no answer within the timeout",
-                               exc) from None
+        raise transfer.failure(DeliveryUnavailable, "no answer within the timeout", exc) from None
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise transfer.failure(DeliveryRefused, "the server's disk or quota is full",
-                                   exc) from None
-        raise transfer.failure(DeliveryUnavailable, "the connection broke or the server "
-                               "failed", exc) from None
+            raise transfer.failure(
+                DeliveryRefused, "the server's disk or quota is full", exc
+            ) from None
+        raise transfer.failure(
+            DeliveryUnavailable, "the connection broke or the server failed", exc
+        ) from None
     except EOFError as exc:
         raise transfer.failure(DeliveryUnavailable, "the connection broke", exc) from None

@@ -1,7 +1,6 @@
 """What every protocol shares: the target URL, one transfer's progress, results and the
 temporary ``.part`` name; the protocols themselves are in ftp.py and sftp.py."""
 
-
 from __future__ import annotations
 
 import hashlib
@@ -103,8 +102,11 @@ class Target:
 
     def folder(self, remote_dir: str = "") -> str:
         """The remote folder: URL path joined with ``remote_dir``, normalised."""
-        joined = posixpath.join(self.path or "/", remote_dir.strip("/")) if remote_dir \
+        joined = (
+            posixpath.join(self.path or "/", remote_dir.strip("/"))
+            if remote_dir
             else (self.path or "/")
+        )
         folder = posixpath.normpath(joined)
         return "" if folder in ("/", ".") else folder
 
@@ -115,8 +117,9 @@ class Target:
 class Transfer:
     """Progress of one upload: counts bytes, logs 20/40/60/80 %, calls the callback."""
 
-    def __init__(self, target: Target, local: Path, remote_path: str, total: int,
-                 callback: Progress | None) -> None:
+    def __init__(
+        self, target: Target, local: Path, remote_path: str, total: int, callback: Progress | None
+    ) -> None:
         self.target = target
         self.local = local
         self.remote_path = remote_path
@@ -132,8 +135,9 @@ class Transfer:
         """The data phase of an attempt begins at ``offset`` (0, or the remote .part size)."""
         self.position = offset
         self.sending = True
-        while (self._next_step < len(PROGRESS_STEPS)
-               and offset * 100 >= PROGRESS_STEPS[self._next_step] * max(self.total, 1)):
+        while self._next_step < len(PROGRESS_STEPS) and offset * 100 >= PROGRESS_STEPS[
+            self._next_step
+        ] * max(self.total, 1):
             self._next_step += 1
 
     def advance(self, count: int) -> None:
@@ -142,32 +146,60 @@ class Transfer:
         if self.callback:
             self.callback(self.position, self.total)
         reached = None
-        while (self._next_step < len(PROGRESS_STEPS)
-               and self.position * 100 >= PROGRESS_STEPS[self._next_step] * self.total):
+        while (
+            self._next_step < len(PROGRESS_STEPS)
+            and self.position * 100 >= PROGRESS_STEPS[self._next_step] * self.total
+        ):
             reached = PROGRESS_STEPS[self._next_step]
             self._next_step += 1
         if reached is not None:  # one line for a block that passed several steps
-            log.info("upload %s -> %s %s: %d%% (%d of %d bytes)", self.local.name,
-                     self.target.masked, self.remote_path, reached, self.position, self.total)
+            log.info(
+                "upload %s -> %s %s: %d%% (%d of %d bytes)",
+                self.local.name,
+                self.target.masked,
+                self.remote_path,
+                reached,
+                self.position,
+                self.total,
+            )
 
     def result(self, skipped: bool = False) -> UploadResult:
         seconds = time.monotonic() - self.started
         speed = self.sent / seconds / 1e6 if seconds > 0 else 0.0
         if not skipped:
-            log.info("uploaded %s -> %s %s: %d bytes in %.1f s (%.1f MB/s)", self.local.name,
-                     self.target.masked, self.remote_path, self.total, seconds, speed)
-        return UploadResult(target=self.target.masked, remote_path=self.remote_path,
-                            bytes=self.total, seconds=round(seconds, 3),
-                            speed_mbps=round(speed, 2), skipped=skipped)
+            log.info(
+                "uploaded %s -> %s %s: %d bytes in %.1f s (%.1f MB/s)",
+                self.local.name,
+                self.target.masked,
+                self.remote_path,
+                self.total,
+                seconds,
+                speed,
+            )
+        return UploadResult(
+            target=self.target.masked,
+            remote_path=self.remote_path,
+            bytes=self.total,
+            seconds=round(seconds, 3),
+            speed_mbps=round(speed, 2),
+            skipped=skipped,
+        )
 
-    def failure(self, cls: type[TransientError | PermanentError], what: str,
-                said: object) -> TransientError | PermanentError:
+    def failure(
+        self, cls: type[TransientError | PermanentError], what: str, said: object
+    ) -> TransientError | PermanentError:
         """An error naming target, file, what the server said and whether a retry helps."""
-        hint = ("A retry later may help." if issubclass(cls, TransientError)
-                else "Retrying will not help until this is fixed.")
-        return cls(self.target.mask(
-            f"upload of {self.local.name} to {self.target.masked} ({self.remote_path}): "
-            f"{what}; server said: {said or type(said).__name__}. {hint}"))
+        hint = (
+            "A retry later may help."
+            if issubclass(cls, TransientError)
+            else "Retrying will not help until this is fixed."
+        )
+        return cls(
+            self.target.mask(
+                f"upload of {self.local.name} to {self.target.masked} ({self.remote_path}): "
+                f"{what}; server said: {said or type(said).__name__}. {hint}"
+            )
+        )
 
 
 def with_resume(transfer: Transfer, attempt: Callable[[], UploadResult]) -> UploadResult:

@@ -96,19 +96,22 @@ def signa_sheet(
         marks.append(paper_mark(*paper_mm))
         x = (plate_mm[0] - paper_mm[0]) / 2
         fills.append(Fill(x, gripper_mm, paper_mm[0], paper_mm[1], (0.2, 0.4, 0.1, 0.05)))
-        fills.append(Fill(x + 20, gripper_mm + 20, paper_mm[0] / 3, paper_mm[1] / 3,
-                          (0.0, 0.9, 0.8, 0.0)))
-    return Sheet(plate_mm=plate_mm, colorants=colorants, marks=marks, fills=fills,
-                 **extra)  # type: ignore[arg-type]
+        fills.append(
+            Fill(x + 20, gripper_mm + 20, paper_mm[0] / 3, paper_mm[1] / 3, (0.0, 0.9, 0.8, 0.0))
+        )
+    return Sheet(plate_mm=plate_mm, colorants=colorants, marks=marks, fills=fills, **extra)  # type: ignore[arg-type]
 
 
-def write_signa_pdf(path: str | Path, sheets: Iterable[Sheet],
-                    creator: str | None = SIGNA_CREATOR, seed: int = 1) -> Path:
+def write_signa_pdf(
+    path: str | Path, sheets: Iterable[Sheet], creator: str | None = SIGNA_CREATOR, seed: int = 1
+) -> Path:
     """Write the sheets as one PDF at ``path`` and return the path."""
     writer = _PdfWriter()
     font = writer.add_font()
-    pages = [_add_sheet(writer, sheet, font, number, random.Random(seed + number))
-             for number, sheet in enumerate(sheets, start=1)]
+    pages = [
+        _add_sheet(writer, sheet, font, number, random.Random(seed + number))
+        for number, sheet in enumerate(sheets, start=1)
+    ]
     Path(path).write_bytes(writer.finish(pages, creator))
     return Path(path)
 
@@ -119,14 +122,22 @@ def write_demo_samples(folder: str | Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     spot = (*CMYK[:2], "PANTONE Warm Red C")
     samples = [
-        write_signa_pdf(folder / "0537_Technoyug_Flier_Leonov.pdf",
-                        [signa_sheet(), signa_sheet(colorants=spot)]),
-        write_signa_pdf(folder / "0601_Flier_Korol.pdf",
-                        [signa_sheet(outputter="Korol", colorants=("Cyan", "Magenta",
-                                                                   "PANTONE Reflex Blue C"))]),
-        write_signa_pdf(folder / "0602_Каталог (весна) $1;2_Leonov.pdf",
-                        [signa_sheet(press="Dominant", plate_mm=(650, 550), paper_mm=(600, 450),
-                                     gripper_mm=8)] * 2),
+        write_signa_pdf(
+            folder / "0537_Technoyug_Flier_Leonov.pdf", [signa_sheet(), signa_sheet(colorants=spot)]
+        ),
+        write_signa_pdf(
+            folder / "0601_Flier_Korol.pdf",
+            [
+                signa_sheet(
+                    outputter="Korol", colorants=("Cyan", "Magenta", "PANTONE Reflex Blue C")
+                )
+            ],
+        ),
+        write_signa_pdf(
+            folder / "0602_Каталог (весна) $1;2_Leonov.pdf",
+            [signa_sheet(press="Dominant", plate_mm=(650, 550), paper_mm=(600, 450), gripper_mm=8)]
+            * 2,
+        ),
     ]
     broken = folder / "0603_Broken_Leonov.pdf"
     broken.write_bytes(samples[0].read_bytes()[:-400])  # a half-copied file
@@ -175,8 +186,9 @@ class _PdfWriter:
         if compress:
             data = zlib.compress(data, 6)
             head += " /Filter /FlateDecode"
-        return self.add(f"<<{head} /Length {len(data)} >>\nstream\n".encode("latin-1")
-                        + data + b"\nendstream")
+        return self.add(
+            f"<<{head} /Length {len(data)} >>\nstream\n".encode("latin-1") + data + b"\nendstream"
+        )
 
     def add_font(self) -> int:
         self.font = self.reserve()
@@ -198,11 +210,16 @@ class _PdfWriter:
         kids = " ".join(f"{p} 0 R" for p in pages)
         tree = self.add(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>")
         for page in pages:
-            self.set(page, self.objects[page - 1].replace(b"/Parent 0 0 R",
-                                                          f"/Parent {tree} 0 R".encode()))
+            self.set(
+                page,
+                self.objects[page - 1].replace(b"/Parent 0 0 R", f"/Parent {tree} 0 R".encode()),
+            )
         catalog = self.add(f"<< /Type /Catalog /Pages {tree} 0 R >>")
-        info = self.add(f"<< /Creator {_literal(creator)} /Producer (prepress samples) >>"
-                        if creator else "<< /Producer (prepress samples) >>")
+        info = self.add(
+            f"<< /Creator {_literal(creator)} /Producer (prepress samples) >>"
+            if creator
+            else "<< /Producer (prepress samples) >>"
+        )
         out = io.BytesIO()
         out.write(b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n")
         offsets = []
@@ -212,8 +229,10 @@ class _PdfWriter:
         xref = out.tell()
         out.write(f"xref\n0 {len(self.objects) + 1}\n0000000000 65535 f \n".encode())
         out.write("".join(f"{o:010d} 00000 n \n" for o in offsets).encode())
-        out.write(f"trailer\n<< /Size {len(self.objects) + 1} /Root {catalog} 0 R "
-                  f"/Info {info} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+        out.write(
+            f"trailer\n<< /Size {len(self.objects) + 1} /Root {catalog} 0 R "
+            f"/Info {info} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+        )
         return out.getvalue()
 
     def _write_font(self) -> None:
@@ -221,21 +240,24 @@ class _PdfWriter:
         chars = [(ord(c), ord(c)) for c in map(chr, range(32, 127))]
         chars += [(code, ord(ch)) for ch, code in self.codes.items()]
         lines = [f"<{code:02X}> <{uni:04X}>" for code, uni in chars]
-        blocks = [lines[i:i + 100] for i in range(0, len(lines), 100)]
-        cmap = ("/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
-                "/CMapName /prepress-marks def /CMapType 2 def\n"
-                "1 begincodespacerange <00> <FF> endcodespacerange\n"
-                + "".join(f"{len(b)} beginbfchar\n" + "\n".join(b) + "\nendbfchar\n"
-                          for b in blocks)
-                + "endcmap CMapName currentdict /CMap defineresource pop end end\n")
+        blocks = [lines[i : i + 100] for i in range(0, len(lines), 100)]
+        cmap = (
+            "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+            "/CMapName /prepress-marks def /CMapType 2 def\n"
+            "1 begincodespacerange <00> <FF> endcodespacerange\n"
+            + "".join(f"{len(b)} beginbfchar\n" + "\n".join(b) + "\nendbfchar\n" for b in blocks)
+            + "endcmap CMapName currentdict /CMap defineresource pop end end\n"
+        )
         to_unicode = self.stream(cmap.encode("ascii"))
-        self.set(self.font, f"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
-                            f"/Encoding << /Type /Encoding /Differences [{diffs}] >> "
-                            f"/ToUnicode {to_unicode} 0 R >>")
+        self.set(
+            self.font,
+            f"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+            f"/Encoding << /Type /Encoding /Differences [{diffs}] >> "
+            f"/ToUnicode {to_unicode} 0 R >>",
+        )
 
 
-def _add_sheet(writer: _PdfWriter, sheet: Sheet, font: int, number: int,
-               rng: random.Random) -> int:
+def _add_sheet(writer: _PdfWriter, sheet: Sheet, font: int, number: int, rng: random.Random) -> int:
     width, height = _mm(sheet.plate_mm[0]), _mm(sheet.plate_mm[1])
     xobjects: dict[str, int] = {}
     content = [_fill_ops(fill) for fill in sheet.fills]
@@ -254,9 +276,11 @@ def _add_sheet(writer: _PdfWriter, sheet: Sheet, font: int, number: int,
     piece = ""
     if sheet.signa:
         names = " ".join(_name(c) for c in sheet.colorants)
-        piece = (f"/PieceInfo << /HDAG_COLORANT << /LastModified (D:20260101120000+02'00') "
-                 f"/Private << /HDAG_ColorantNames [{names}] /HDAG_ColorantOrder [{names}] >> "
-                 f">> >>")
+        piece = (
+            f"/PieceInfo << /HDAG_COLORANT << /LastModified (D:20260101120000+02'00') "
+            f"/Private << /HDAG_ColorantNames [{names}] /HDAG_ColorantOrder [{names}] >> "
+            f">> >>"
+        )
     return writer.add(
         f"<< /Type /Page /Parent 0 0 R /MediaBox [0 0 {width} {height}] "
         f"/Resources << /XObject << {xobject_dict} >> >> /Contents {stream} 0 R {piece} >>"
@@ -265,9 +289,11 @@ def _add_sheet(writer: _PdfWriter, sheet: Sheet, font: int, number: int,
 
 def _add_mark(writer: _PdfWriter, mark: Mark, font: int) -> int:
     ops = f"BT /F1 9 Tf 2 4 Td {writer.encode(mark.text)} Tj ET" if mark.text else ""
-    info = (f"/PieceInfo << /HDAG_SignaMarkInfo << /LastModified (D:20260101120000+02'00') "
-            f"/Private << /CreationName {_literal(mark.name)} /CreationType /Text "
-            f"/SubType /{mark.subtype} >> >> >>")
+    info = (
+        f"/PieceInfo << /HDAG_SignaMarkInfo << /LastModified (D:20260101120000+02'00') "
+        f"/Private << /CreationName {_literal(mark.name)} /CreationType /Text "
+        f"/SubType /{mark.subtype} >> >> >>"
+    )
     return writer.stream(
         ops.encode("latin-1"),
         f" /Type /XObject /Subtype /Form /BBox [0 0 170 16] "
@@ -277,7 +303,7 @@ def _add_mark(writer: _PdfWriter, mark: Mark, font: int) -> int:
 
 def _fill_ops(fill: Fill) -> str:
     c, m, y, k = fill.cmyk
-    return (f"{c} {m} {y} {k} k {_mm(fill.x)} {_mm(fill.y)} {_mm(fill.w)} {_mm(fill.h)} re f")
+    return f"{c} {m} {y} {k} k {_mm(fill.x)} {_mm(fill.y)} {_mm(fill.w)} {_mm(fill.h)} re f"
 
 
 def _vector_ops(count: int, width: float, height: float, rng: random.Random) -> str:
@@ -286,11 +312,15 @@ def _vector_ops(count: int, width: float, height: float, rng: random.Random) -> 
     for i in range(count):
         x, y = rng.uniform(0, width - 20), rng.uniform(0, height - 20)
         if i % 3:
-            ops.append(f"{rng.random():.2f} 0 0 {rng.random():.2f} k "
-                       f"{x:.1f} {y:.1f} {rng.uniform(1, 20):.1f} {rng.uniform(1, 20):.1f} re f")
+            ops.append(
+                f"{rng.random():.2f} 0 0 {rng.random():.2f} k "
+                f"{x:.1f} {y:.1f} {rng.uniform(1, 20):.1f} {rng.uniform(1, 20):.1f} re f"
+            )
         else:
-            ops.append(f"0.3 w {x:.1f} {y:.1f} m {x + rng.uniform(-30, 30):.1f} "
-                       f"{y + rng.uniform(-30, 30):.1f} l S")
+            ops.append(
+                f"0.3 w {x:.1f} {y:.1f} m {x + rng.uniform(-30, 30):.1f} "
+                f"{y + rng.uniform(-30, 30):.1f} l S"
+            )
     return "\n".join(ops)
 
 

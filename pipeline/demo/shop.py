@@ -16,8 +16,9 @@ STAFF_PHONE, SPEEDMASTER_PHONE = "+380670000000", "+380501112233"
 LEONOV_DIRS = {"Speedmaster": "_1030x770", "Planeta": "_1010x820", "Dominant": "_ADAST"}
 
 
-def local_shop(work_dir: Path, broker: str, bureau: Any, press: Any, sms: Any,
-               stable_seconds: float = 1) -> dict[str, dict[str, Any]]:
+def local_shop(
+    work_dir: Path, broker: str, bureau: Any, press: Any, sms: Any, stable_seconds: float = 1
+) -> dict[str, dict[str, Any]]:
     """The shop's presses and bureaus with every target a local sink (demo, tests, benchmarks).
 
     ``bureau`` and ``press`` are FtpSinks, ``sms`` an SmsSink (pipeline/sinks.py).
@@ -26,18 +27,31 @@ def local_shop(work_dir: Path, broker: str, bureau: Any, press: Any, sms: Any,
         "paths": {"work_dir": str(work_dir)},
         "celery": {"broker_url": broker},
         "watcher": {"stable_seconds": stable_seconds},
-        "presses.Speedmaster": {"plate_mm": [1030, 770], "gripper_mm": 10,
-                                "preview_url": press.url("speedmaster"),
-                                "sms": [SPEEDMASTER_PHONE]},
+        "presses.Speedmaster": {
+            "plate_mm": [1030, 770],
+            "gripper_mm": 10,
+            "preview_url": press.url("speedmaster"),
+            "sms": [SPEEDMASTER_PHONE],
+        },
         "presses.Planeta": {"plate_mm": [1010, 820], "gripper_mm": 10},
-        "presses.Dominant": {"plate_mm": [650, 550], "gripper_mm": 8,
-                             "preview_url": press.url("dominant")},
+        "presses.Dominant": {
+            "plate_mm": [650, 550],
+            "gripper_mm": 8,
+            "preview_url": press.url("dominant"),
+        },
         "outputters.Leonov": {"url": bureau.url("leonov"), "dir_by_press": LEONOV_DIRS},
-        "outputters.Korol": {"url": bureau.url("korol"),
-                             "filename": "{stem}_{plate_w}_{plates}Plates{inks_suffix}{ext}"},
+        "outputters.Korol": {
+            "url": bureau.url("korol"),
+            "filename": "{stem}_{plate_w}_{plates}Plates{inks_suffix}{ext}",
+        },
         "outputters.Admin": {"notify": False},
-        "sms": {"api_url": sms.url, "login": sms.login, "password": sms.password,
-                "sender": "Typography", "recipients": [STAFF_PHONE]},
+        "sms": {
+            "api_url": sms.url,
+            "login": sms.login,
+            "password": sms.password,
+            "sender": "Typography",
+            "recipients": [STAFF_PHONE],
+        },
     }
 
 
@@ -50,10 +64,10 @@ def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
 
 def _toml(sections: dict[str, dict[str, Any]]) -> str:
     """A TOML document from flat tables of strings, numbers, lists and inline tables."""
+
     def value(item: Any) -> str:
         if isinstance(item, dict):
-            return "{ " + ", ".join(f"{json.dumps(k)} = {value(v)}"
-                                    for k, v in item.items()) + " }"
+            return "{ " + ", ".join(f"{json.dumps(k)} = {value(v)}" for k, v in item.items()) + " }"
         return json.dumps(item, ensure_ascii=False)
 
     lines = []

@@ -28,8 +28,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 with warnings.catch_warnings():
     # pyftpdlib is built on asyncore/asynchat, deprecated since Python 3.11 (not removed).
-    warnings.filterwarnings("ignore", category=DeprecationWarning,
-                            message=".*(asyncore|asynchat).*")
+    warnings.filterwarnings(
+        "ignore", category=DeprecationWarning, message=".*(asyncore|asynchat).*"
+    )
     from pyftpdlib.authorizers import DummyAuthorizer  # type: ignore[import-untyped]
     from pyftpdlib.handlers import DTPHandler, FTPHandler  # type: ignore[import-untyped]
     from pyftpdlib.ioloop import IOLoop  # type: ignore[import-untyped]
@@ -58,9 +59,18 @@ class FtpSink:
     connections are cut (control connection too) after that many bytes.
     """
 
-    def __init__(self, root: str | Path, user: str = "prepress", password: str = "secret", *,
-                 permissions: str = FULL_PERMISSIONS, tls_cert: str | Path | None = None,
-                 full_disk: bool = False, cut_after: int | None = None, cuts: int = 1) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        user: str = "prepress",
+        password: str = "secret",
+        *,
+        permissions: str = FULL_PERMISSIONS,
+        tls_cert: str | Path | None = None,
+        full_disk: bool = False,
+        cut_after: int | None = None,
+        cuts: int = 1,
+    ) -> None:
         self.root = Path(root)
         self.user = user
         self.password = password
@@ -79,8 +89,10 @@ class FtpSink:
         """``ftp[s]://user:password@127.0.0.1:port/path`` (another password to test refusal)."""
         scheme = "ftps" if self.tls_cert else "ftp"
         secret = quote(self.password if password is None else password, safe="")
-        return f"{scheme}://{quote(self.user, safe='')}:{secret}@{self.host}:{self.port}/" \
-               f"{path.lstrip('/')}"
+        return (
+            f"{scheme}://{quote(self.user, safe='')}:{secret}@{self.host}:{self.port}/"
+            f"{path.lstrip('/')}"
+        )
 
     def start(self) -> FtpSink:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -90,8 +102,9 @@ class FtpSink:
         handler.authorizer = authorizer
         self._server = FTPServer((LOOPBACK, 0), handler, ioloop=IOLoop())
         self.port = self._server.address[1]
-        self._thread = threading.Thread(target=self._serve, name=f"ftp-sink-{self.port}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve, name=f"ftp-sink-{self.port}", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -245,7 +258,7 @@ class CuttingProxy:
         try:
             while data := source.recv(65536):
                 if limit is not None and passed + len(data) >= limit:
-                    sink.sendall(data[:max(limit - passed, 0)])
+                    sink.sendall(data[: max(limit - passed, 0)])
                     break
                 sink.sendall(data)
                 passed += len(data)
@@ -301,8 +314,12 @@ class SmsSink:
         self._thread: threading.Thread | None = None
 
     def start(self) -> SmsSink:
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(_POLL,),
-                                        name=f"sms-sink-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            args=(_POLL,),
+            name=f"sms-sink-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -340,8 +357,9 @@ class SmsSink:
             if self.status:
                 return self.status, None
             code = self.error_code
-            if code is None and (params.get("login") != self.login
-                                 or params.get("psw") != self.password):
+            if code is None and (
+                params.get("login") != self.login or params.get("psw") != self.password
+            ):
                 code = 2
             if code is None and not params.get("phones"):
                 code = 1
@@ -350,17 +368,26 @@ class SmsSink:
             mes = params.get("mes", "")
             parts = max(1, -(-len(mes) // (160 if mes.isascii() else 70)))
             count = parts * len(params["phones"].split(","))
-            self.messages.append(SmsRecord(params["phones"], mes, params.get("sender", ""),
-                                           params))
-            return 200, {"id": next(self._ids), "cnt": count, "cost": f"{0.5 * count:.2f}",
-                         "balance": "100.00"}
+            self.messages.append(SmsRecord(params["phones"], mes, params.get("sender", ""), params))
+            return 200, {
+                "id": next(self._ids),
+                "cnt": count,
+                "cost": f"{0.5 * count:.2f}",
+                "balance": "100.00",
+            }
 
 
 #: The short texts smsc answers with, by error code.
 SMS_ERRORS = {
-    1: "parameters error", 2: "authorise error", 3: "no money", 4: "IP is blocked",
-    5: "invalid date format", 6: "message is denied", 7: "invalid number",
-    8: "can't deliver the message", 9: "duplicate request, wait a minute",
+    1: "parameters error",
+    2: "authorise error",
+    3: "no money",
+    4: "IP is blocked",
+    5: "invalid date format",
+    6: "message is denied",
+    7: "invalid number",
+    8: "can't deliver the message",
+    9: "duplicate request, wait a minute",
 }
 
 
@@ -380,8 +407,9 @@ def _sms_handler(sink: SmsSink) -> type[BaseHTTPRequestHandler]:
             status, body = sink.answer(params)
             payload = json.dumps(body).encode() if body is not None else b"server error"
             self.send_response(status)
-            self.send_header("Content-Type", "application/json" if body is not None
-                             else "text/plain")
+            self.send_header(
+                "Content-Type", "application/json" if body is not None else "text/plain"
+            )
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             try:
@@ -409,17 +437,25 @@ def self_signed_cert(folder: str | Path, host: str = LOOPBACK) -> Path:
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
-                       critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
+            critical=False,
+        )
         .sign(key, hashes.SHA256())
     )
     path = Path(folder) / "ftp-sink.pem"
     path.write_bytes(
         cert.public_bytes(serialization.Encoding.PEM)
-        + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()))
+        + key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return path

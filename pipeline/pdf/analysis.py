@@ -81,8 +81,9 @@ class SheetFacts(_Stored):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SheetFacts:
-        return cls(**{**data, "plate_mm": _pair(data["plate_mm"]),
-                      "paper_mm": _pair(data.get("paper_mm"))})
+        return cls(
+            **{**data, "plate_mm": _pair(data["plate_mm"]), "paper_mm": _pair(data.get("paper_mm"))}
+        )
 
 
 @dataclass
@@ -161,10 +162,14 @@ class Analysis(_Stored):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Analysis:
-        return cls(**{**data,
-                      "separations": _int_keys(data.get("separations"), list),
-                      "plate_mm": _int_keys(data.get("plate_mm"), _pair),
-                      "paper_mm": _int_keys(data.get("paper_mm"), _pair)})
+        return cls(
+            **{
+                **data,
+                "separations": _int_keys(data.get("separations"), list),
+                "plate_mm": _int_keys(data.get("plate_mm"), _pair),
+                "paper_mm": _int_keys(data.get("paper_mm"), _pair),
+            }
+        )
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -190,14 +195,24 @@ def _read(path: PathLike, config: Config) -> tuple[DocumentFacts, list[SheetFact
     except (RejectedFile, OSError):
         raise
     except Exception as exc:  # noqa: BLE001 - pypdf fails in many ways on broken files
-        raise RejectedFile("damaged_pdf", f"{name}: the PDF is damaged ({type(exc).__name__}: "
-                                          f"{exc}); export it again from Signa.", name) from None
+        raise RejectedFile(
+            "damaged_pdf",
+            f"{name}: the PDF is damaged ({type(exc).__name__}: "
+            f"{exc}); export it again from Signa.",
+            name,
+        ) from None
     signa = SIGNA_CREATOR in (creator or "")
-    warnings = [] if signa else [
-        f"{name}: not made by Prinect Signa Station (creator {creator!r}); accepted, but "
-        f"check press, plates and bureau by hand."]
+    warnings = (
+        []
+        if signa
+        else [
+            f"{name}: not made by Prinect Signa Station (creator {creator!r}); accepted, but "
+            f"check press, plates and bureau by hand."
+        ]
+    )
     return DocumentFacts(name, creator, signa, pages, warnings), [
-        _sheet_facts(sheet, config) for sheet in raw]
+        _sheet_facts(sheet, config) for sheet in raw
+    ]
 
 
 def _sheet_facts(raw: RawSheet, config: Config) -> SheetFacts:
@@ -213,8 +228,15 @@ def _sheet_facts(raw: RawSheet, config: Config) -> SheetFacts:
     paper = None
     if "paper_w" in found and "paper_h" in found:
         paper = (_number(found["paper_w"]), _number(found["paper_h"]))
-    return SheetFacts(raw.number, raw.plate_mm, paper, found.get("press"),
-                      found.get("outputter"), raw.colorants or [], dict(raw.marks))
+    return SheetFacts(
+        raw.number,
+        raw.plate_mm,
+        paper,
+        found.get("press"),
+        found.get("outputter"),
+        raw.colorants or [],
+        dict(raw.marks),
+    )
 
 
 def _number(text: str) -> float:
@@ -251,8 +273,10 @@ def decide_press(sheets: list[SheetFacts], config: Config, name: str) -> PressRe
             other_press = sheet.press or f"no press ({_size(sheet.plate_mm)} mm plate)"
         if other_press != press:
             other[sheet.number] = other_press
-    warnings = [f"{name}: page {number} is for {other_press}, page 1 for {press}; check the "
-                f"imposition." for number, other_press in other.items()]
+    warnings = [
+        f"{name}: page {number} is for {other_press}, page 1 for {press}; check the imposition."
+        for number, other_press in other.items()
+    ]
     return PressResult(press, source, other, warnings)
 
 
@@ -261,21 +285,33 @@ def _sheet_press(sheet: SheetFacts, config: Config, name: str) -> tuple[str, str
     if sheet.press is not None:
         if sheet.press in config.presses:
             return sheet.press, "mark"
-        raise RejectedFile("unknown_press", f"{name}: page {sheet.number} has a mark naming press "
-                                            f"{sheet.press!r}, which is not configured "
-                                            f"(configured: {configured}). Fix the mark in Signa "
-                                            f"or add [presses.{sheet.press}] to the "
-                                            f"configuration.", name)
+        raise RejectedFile(
+            "unknown_press",
+            f"{name}: page {sheet.number} has a mark naming press "
+            f"{sheet.press!r}, which is not configured "
+            f"(configured: {configured}). Fix the mark in Signa "
+            f"or add [presses.{sheet.press}] to the "
+            f"configuration.",
+            name,
+        )
     plate = sorted(sheet.plate_mm)
-    fits = [p.name for p in config.presses.values()
-            if sorted(round(v) for v in p.plate_mm) == plate]
+    fits = [
+        p.name for p in config.presses.values() if sorted(round(v) for v in p.plate_mm) == plate
+    ]
     if len(fits) == 1:
         return fits[0], "plate_size"
-    problem = (f"fits several presses ({', '.join(fits)})" if fits
-               else f"fits no configured press ({configured})")
-    raise RejectedFile("press_undetected", f"{name}: page {sheet.number} has no press mark and "
-                                           f"its {_size(sheet.plate_mm)} mm plate {problem}. Add "
-                                           f"the Machine mark in Signa.", name)
+    problem = (
+        f"fits several presses ({', '.join(fits)})"
+        if fits
+        else f"fits no configured press ({configured})"
+    )
+    raise RejectedFile(
+        "press_undetected",
+        f"{name}: page {sheet.number} has no press mark and "
+        f"its {_size(sheet.plate_mm)} mm plate {problem}. Add "
+        f"the Machine mark in Signa.",
+        name,
+    )
 
 
 def _size(mm: tuple[float, float]) -> str:
@@ -288,12 +324,22 @@ def decide_plates(document: DocumentFacts, sheets: list[SheetFacts]) -> PlateRes
     missing = [s.number for s in sheets if not s.colorants]
     if missing:
         pages = ", ".join(map(str, missing))
-        return PlateResult(None, separations, [
-            f"{document.file}: plate count unknown: page(s) {pages} carry no Signa colorant "
-            f"list (/PieceInfo/HDAG_COLORANT); count the plates by hand."])
-    warnings = [] if document.signa else [
-        f"{document.file}: plates counted from Signa colorant lists although the creator is "
-        f"{document.creator!r} (a re-saved Signa file?)."]
+        return PlateResult(
+            None,
+            separations,
+            [
+                f"{document.file}: plate count unknown: page(s) {pages} carry no Signa colorant "
+                f"list (/PieceInfo/HDAG_COLORANT); count the plates by hand."
+            ],
+        )
+    warnings = (
+        []
+        if document.signa
+        else [
+            f"{document.file}: plates counted from Signa colorant lists although the creator is "
+            f"{document.creator!r} (a re-saved Signa file?)."
+        ]
+    )
     return PlateResult(sum(map(len, separations.values())), separations, warnings)
 
 
@@ -304,17 +350,27 @@ def decide_outputter(sheets: list[SheetFacts], filename: str, config: Config) ->
     for value in in_marks:
         if value.lower() in configured:
             return OutputterResult(configured[value.lower()], "mark")
-    warnings = [f"{filename}: the outputter mark names {in_marks[0]!r}, which is not a "
-                f"configured outputter; the filename decides."] if in_marks else []
+    warnings = (
+        [
+            f"{filename}: the outputter mark names {in_marks[0]!r}, which is not a "
+            f"configured outputter; the filename decides."
+        ]
+        if in_marks
+        else []
+    )
     from_name = _outputter_part(filename, config)
     if from_name:
         return OutputterResult(configured[from_name.lower()], "filename", warnings)
     found = f"the mark names {in_marks[0]!r}" if in_marks else "there is no outputter mark"
-    raise RejectedFile("outputter_undetected", f"{filename}: no CTP bureau found: {found} and no "
-                                               f"part of the name (split on _) is a configured "
-                                               f"outputter ({', '.join(config.outputters)}). "
-                                               f"Add the Outputter mark or put the bureau in "
-                                               f"the name, e.g. 0537_Job_Leonov.pdf.", filename)
+    raise RejectedFile(
+        "outputter_undetected",
+        f"{filename}: no CTP bureau found: {found} and no "
+        f"part of the name (split on _) is a configured "
+        f"outputter ({', '.join(config.outputters)}). "
+        f"Add the Outputter mark or put the bureau in "
+        f"the name, e.g. 0537_Job_Leonov.pdf.",
+        filename,
+    )
 
 
 def _stem(filename: str) -> str:
@@ -334,7 +390,7 @@ def order_and_job(filename: str, config: Config) -> tuple[str | None, str]:
     stem = _stem(filename)
     match = re.match(r"(\d+)[_\s-]*", stem)
     order = match.group(1) if match else None
-    parts = (stem[match.end():] if match else stem).split("_")
+    parts = (stem[match.end() :] if match else stem).split("_")
     bureau = _outputter_part(filename, config)
     if bureau is not None and bureau in parts:
         del parts[len(parts) - 1 - parts[::-1].index(bureau)]
@@ -356,9 +412,13 @@ def analyze(path: PathLike, config: Config) -> Analysis:
         result.reject(exc)
         return result
     except Exception as exc:  # noqa: BLE001 - whatever the input, analysis answers
-        result.reject(RejectedFile("damaged_pdf", f"{name}: the file cannot be read "
-                                                  f"({type(exc).__name__}: {exc}); copy it "
-                                                  f"again.", name))
+        result.reject(
+            RejectedFile(
+                "damaged_pdf",
+                f"{name}: the file cannot be read ({type(exc).__name__}: {exc}); copy it again.",
+                name,
+            )
+        )
         return result
     _fill_document(result, document, sheets)
     _fill_decisions(result, document, sheets, config)
@@ -372,8 +432,9 @@ def _fill_document(result: Analysis, document: DocumentFacts, sheets: list[Sheet
     result.paper_mm = {s.number: s.paper_mm for s in sheets}
 
 
-def _fill_decisions(result: Analysis, document: DocumentFacts, sheets: list[SheetFacts],
-                    config: Config) -> None:
+def _fill_decisions(
+    result: Analysis, document: DocumentFacts, sheets: list[SheetFacts], config: Config
+) -> None:
     try:
         press = decide_press(sheets, config, result.file)
         result.press, result.press_source = press.press, press.source
@@ -389,4 +450,3 @@ def _fill_decisions(result: Analysis, document: DocumentFacts, sheets: list[Shee
         result.warnings += outputter.warnings
     except RejectedFile as exc:
         result.reject(exc)
-

@@ -51,24 +51,35 @@ def check_file(path: Path) -> None:
     """Reject what is not a complete PDF by name, size, header and tail."""
     name = path.name
     if path.suffix.lower() != ".pdf":
-        raise RejectedFile("not_pdf", f"{name}: the name does not end in .pdf; only PDF "
-                                      f"files are processed. Export the job from Signa as PDF.",
-                           name)
+        raise RejectedFile(
+            "not_pdf",
+            f"{name}: the name does not end in .pdf; only PDF "
+            f"files are processed. Export the job from Signa as PDF.",
+            name,
+        )
     size = os.stat(path).st_size
     if size == 0:
-        raise RejectedFile("empty_file", f"{name}: the file is empty (0 bytes); copy it "
-                                         f"again from Signa.", name)
+        raise RejectedFile(
+            "empty_file", f"{name}: the file is empty (0 bytes); copy it again from Signa.", name
+        )
     with open(path, "rb") as stream:
         head = stream.read(HEADER_WINDOW)
         stream.seek(max(0, size - TAIL_WINDOW))
         tail = stream.read(TAIL_WINDOW)
     if b"%PDF-" not in head:
-        raise RejectedFile("not_pdf", f"{name}: the content is not PDF (starts with "
-                                      f"{head[:8]!r}); export the job from Signa as PDF.", name)
+        raise RejectedFile(
+            "not_pdf",
+            f"{name}: the content is not PDF (starts with "
+            f"{head[:8]!r}); export the job from Signa as PDF.",
+            name,
+        )
     if b"%%EOF" not in tail or b"startxref" not in tail:
-        raise RejectedFile("damaged_pdf", f"{name}: the file is truncated (no startxref/%%EOF "
-                                          f"at its end), probably half copied; copy it again.",
-                           name)
+        raise RejectedFile(
+            "damaged_pdf",
+            f"{name}: the file is truncated (no startxref/%%EOF "
+            f"at its end), probably half copied; copy it again.",
+            name,
+        )
 
 
 @contextmanager
@@ -97,9 +108,13 @@ def page_count(reader: PdfReader, max_pages: int, name: str) -> int:
     """The number of pages, rejecting page trees that are broken or larger than ``max_pages``."""
     count = _declared_count(reader)
     if count is not None and count > max_pages:
-        raise RejectedFile("damaged_pdf", f"{name}: the file declares {count} pages, more than "
-                                          f"analysis.max_pages = {max_pages}; an imposed job "
-                                          f"never has that many. Check the file.", name)
+        raise RejectedFile(
+            "damaged_pdf",
+            f"{name}: the file declares {count} pages, more than "
+            f"analysis.max_pages = {max_pages}; an imposed job "
+            f"never has that many. Check the file.",
+            name,
+        )
     try:
         pages = len(reader.pages)
     except RecursionError:
@@ -125,8 +140,9 @@ def read_page(reader: PdfReader, index: int, name: str) -> RawSheet:
     except RejectedFile:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable part is a damaged file
-        raise _damaged(name, f"page {index + 1} cannot be read ({type(exc).__name__}: {exc})"
-                       ) from None
+        raise _damaged(
+            name, f"page {index + 1} cannot be read ({type(exc).__name__}: {exc})"
+        ) from None
     return sheet
 
 
@@ -136,8 +152,9 @@ def _reader(stream: BinaryIO, name: str) -> PdfReader:
     except RecursionError:
         raise _damaged(name, "its objects refer to each other in a loop") from None
     except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on broken files
-        raise _damaged(name, f"its structure cannot be read ({type(exc).__name__}: {exc})"
-                       ) from None
+        raise _damaged(
+            name, f"its structure cannot be read ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def _decrypt(reader: PdfReader, name: str) -> None:
@@ -149,8 +166,12 @@ def _decrypt(reader: PdfReader, name: str) -> None:
     except Exception:  # noqa: BLE001 - unsupported or broken encryption
         opened = False
     if not opened:
-        raise RejectedFile("encrypted", f"{name}: the file is protected by a password; save "
-                                        f"it again from Signa without a password.", name)
+        raise RejectedFile(
+            "encrypted",
+            f"{name}: the file is protected by a password; save "
+            f"it again from Signa without a password.",
+            name,
+        )
 
 
 def _declared_count(reader: PdfReader) -> int | None:
@@ -192,8 +213,9 @@ def _form_text(page: PageObject, form: StreamObject) -> str:
     """The text a mark form draws, spaces collapsed; "" when its text cannot be decoded (an
     unreadable mark counts as an empty one, it does not make the whole file damaged)."""
     try:
-        text = page.extract_xform_text(cast(Any, form), orientations=(0, 90, 180, 270),
-                                       space_width=200.0)
+        text = page.extract_xform_text(
+            cast(Any, form), orientations=(0, 90, 180, 270), space_width=200.0
+        )
     except Exception:  # noqa: BLE001 - odd fonts and operators in one mark
         return ""
     return " ".join(text.split())
@@ -226,5 +248,8 @@ def _path(obj: Any, *keys: str) -> Any:
 
 
 def _damaged(name: str, problem: str) -> RejectedFile:
-    return RejectedFile("damaged_pdf", f"{name}: the PDF is damaged: {problem}. Export it "
-                                       f"again from Signa and copy it anew.", name)
+    return RejectedFile(
+        "damaged_pdf",
+        f"{name}: the PDF is damaged: {problem}. Export it again from Signa and copy it anew.",
+        name,
+    )

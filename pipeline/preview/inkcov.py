@@ -39,8 +39,9 @@ class InkReading:
     problem: str | None = None
 
 
-def ink_coverage(path: str | os.PathLike[str],
-                 timeout: float = GS_TIMEOUT) -> dict[int, dict[str, float]] | None:
+def ink_coverage(
+    path: str | os.PathLike[str], timeout: float = GS_TIMEOUT
+) -> dict[int, dict[str, float]] | None:
     """C, M, Y, K coverage in percent per page (numbered from 1); None when unavailable."""
     return read_ink(path, timeout).coverage
 
@@ -54,11 +55,14 @@ def read_ink(path: str | os.PathLike[str], timeout: float = GS_TIMEOUT) -> InkRe
     problem = "no output"
     for device, factor in DEVICES:
         try:
-            done = subprocess.run(_command(gs, device, target), capture_output=True,
-                                  timeout=timeout, check=False)
+            done = subprocess.run(
+                _command(gs, device, target), capture_output=True, timeout=timeout, check=False
+            )
         except subprocess.TimeoutExpired:
-            return InkReading(None, f"Ghostscript took over {timeout:.0f} s on "
-                                    f"{Path(path).name}: ink coverage skipped")
+            return InkReading(
+                None,
+                f"Ghostscript took over {timeout:.0f} s on {Path(path).name}: ink coverage skipped",
+            )
         except OSError as exc:
             return InkReading(None, f"Ghostscript could not be started ({exc})")
         text = done.stdout.decode("utf-8", "replace")
@@ -69,20 +73,37 @@ def read_ink(path: str | os.PathLike[str], timeout: float = GS_TIMEOUT) -> InkRe
         if "Unknown device" not in problem:
             break
     log.warning("ink coverage of %s failed: %s", path, problem)
-    return InkReading(None, f"Ghostscript could not measure ink coverage of "
-                            f"{Path(path).name}: {problem or 'no output'}")
+    return InkReading(
+        None,
+        f"Ghostscript could not measure ink coverage of "
+        f"{Path(path).name}: {problem or 'no output'}",
+    )
 
 
 def _command(gs: str, device: str, target: str) -> list[str]:
-    return [gs, "-dSAFER", "-dBATCH", "-dNOPAUSE", "-dQUIET", "-q", f"-r{INK_RESOLUTION}",
-            f"-sDEVICE={device}", "-o", "-", "-f", target]
+    return [
+        gs,
+        "-dSAFER",
+        "-dBATCH",
+        "-dNOPAUSE",
+        "-dQUIET",
+        "-q",
+        f"-r{INK_RESOLUTION}",
+        f"-sDEVICE={device}",
+        "-o",
+        "-",
+        "-f",
+        target,
+    ]
 
 
 def _parse(text: str, factor: float) -> dict[int, dict[str, float]]:
     """The coverage lines of Ghostscript's output, one per page in page order."""
     return {
-        number: {ink: round(float(value) * factor, 3) for ink, value in zip(INKS, match.groups(),
-                                                                            strict=True)}
+        number: {
+            ink: round(float(value) * factor, 3)
+            for ink, value in zip(INKS, match.groups(), strict=True)
+        }
         for number, match in enumerate(_LINE.finditer(text), start=1)
     }
 

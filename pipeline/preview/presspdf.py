@@ -107,8 +107,9 @@ def image_needs(page: pdfium.PdfPage) -> dict[tuple[int, int], float]:
 def _placed_images(page: pdfium.PdfPage) -> Iterator[tuple[object, Matrix]]:
     """Every image object of the page with its matrix in page space, looking into forms."""
     count = pdfium_c.FPDFPage_CountObjects(page)
-    yield from _walk([pdfium_c.FPDFPage_GetObject(page, i) for i in range(count)],
-                     (1, 0, 0, 1, 0, 0), depth=0)
+    yield from _walk(
+        [pdfium_c.FPDFPage_GetObject(page, i) for i in range(count)], (1, 0, 0, 1, 0, 0), depth=0
+    )
 
 
 def _walk(objects: Sequence[object], outer: Matrix, depth: int) -> Iterator[tuple[object, Matrix]]:
@@ -131,8 +132,14 @@ def _walk(objects: Sequence[object], outer: Matrix, depth: int) -> Iterator[tupl
 def _multiply(first: Matrix, then: Matrix) -> Matrix:
     a, b, c, d, e, f = first
     p, q, r, s, t, u = then
-    return (a * p + b * r, a * q + b * s, c * p + d * r, c * q + d * s,
-            e * p + f * r + t, e * q + f * s + u)
+    return (
+        a * p + b * r,
+        a * q + b * s,
+        c * p + d * r,
+        c * q + d * s,
+        e * p + f * r + t,
+        e * q + f * s + u,
+    )
 
 
 # --- the vector press PDF -------------------------------------------------------------------
@@ -145,8 +152,7 @@ def write_press_pdf(source: BinaryIO, pages: Sequence[PressPage], out: BinaryIO)
     """
     writer = PdfWriter(clone_from=PdfReader(source))
     if len(writer.pages) != len(pages):
-        raise ValueError(f"pypdf reads {len(writer.pages)} pages where PDFium reads "
-                         f"{len(pages)}")
+        raise ValueError(f"pypdf reads {len(writer.pages)} pages where PDFium reads {len(pages)}")
     placed: dict[int, float] = {}
     unplaced: dict[int, float] = {}
     images: dict[int, StreamObject] = {}
@@ -163,8 +169,10 @@ def write_press_pdf(source: BinaryIO, pages: Sequence[PressPage], out: BinaryIO)
                 placed[key] = max(placed.get(key, 0.0), plan.needs[size])
             else:  # not drawn on this page, or drawn where PDFium does not say: the crop
                 unplaced[key] = max(unplaced.get(key, 0.0), _crop_need(size, plan.box))
-    resampled = sum(_resample_or_keep(image, placed.get(key, unplaced.get(key, 1.0)))
-                    for key, image in images.items())
+    resampled = sum(
+        _resample_or_keep(image, placed.get(key, unplaced.get(key, 1.0)))
+        for key, image in images.items()
+    )
     writer.write(out)
     return resampled
 
@@ -210,8 +218,10 @@ def _page_images(page: DictionaryObject) -> Iterator[tuple[int, StreamObject]]:
 
 def _pixels(image: StreamObject) -> tuple[int, int]:
     """An image's width and height in pixels (0 when missing)."""
-    return (int(cast(int, _resolved(image.get("/Width", 0)))),
-            int(cast(int, _resolved(image.get("/Height", 0)))))
+    return (
+        int(cast(int, _resolved(image.get("/Width", 0)))),
+        int(cast(int, _resolved(image.get("/Height", 0)))),
+    )
 
 
 def _crop_need(size: tuple[int, int], box: Box) -> float:
@@ -260,10 +270,13 @@ def _resamplable(image: StreamObject) -> bool:
     filters = filters.get_object() if filters is not None else None
     if isinstance(filters, ArrayObject):
         filters = filters[0] if len(filters) == 1 else None
-    return (filters in ("/DCTDecode", "/FlateDecode") and not image.get("/ImageMask", False)
-            and int(image.get("/BitsPerComponent", 8)) == 8
-            and not isinstance(_resolved(image.get("/Mask")), ArrayObject)
-            and _components(image) > 0)
+    return (
+        filters in ("/DCTDecode", "/FlateDecode")
+        and not image.get("/ImageMask", False)
+        and int(image.get("/BitsPerComponent", 8)) == 8
+        and not isinstance(_resolved(image.get("/Mask")), ArrayObject)
+        and _components(image) > 0
+    )
 
 
 def _resolved(value: object) -> object:
@@ -286,8 +299,9 @@ def _components(image: StreamObject) -> int:
     return 0
 
 
-def _decode(image: StreamObject, size: tuple[int, int], components: int,
-            target: tuple[int, int]) -> tuple[Image.Image | None, bool]:
+def _decode(
+    image: StreamObject, size: tuple[int, int], components: int, target: tuple[int, int]
+) -> tuple[Image.Image | None, bool]:
     """The samples as a Pillow image, and whether CMYK values came inverted (Adobe); None
     when they do not match the image's dictionary or would take more than MAX_DECODED_BYTES.
     """
@@ -304,8 +318,7 @@ def _decode(image: StreamObject, size: tuple[int, int], components: int,
     picture = JpegImagePlugin.JpegImageFile(io.BytesIO(image._data))
     if picture.mode != mode or picture.size != size:
         return None, False
-    least = (math.ceil(target[0] * JPEG_SCALE_SLACK[0]),
-             math.ceil(target[1] * JPEG_SCALE_SLACK[0]))
+    least = (math.ceil(target[0] * JPEG_SCALE_SLACK[0]), math.ceil(target[1] * JPEG_SCALE_SLACK[0]))
     picture.draft(mode, least)  # decode at 1/2, 1/4 or 1/8 scale when that is enough
     if picture.width * picture.height * components > MAX_DECODED_BYTES:
         return None, False
@@ -333,8 +346,9 @@ def preview_scale(box: Box) -> float:
     return min(PREVIEW_DPI / 72, math.sqrt(MAX_PAGE_PIXELS / max(area, 1.0)))
 
 
-def render_box(page: pdfium.PdfPage, box: Box, scale: float | None = None,
-            long_px: int | None = None) -> Image.Image:
+def render_box(
+    page: pdfium.PdfPage, box: Box, scale: float | None = None, long_px: int | None = None
+) -> Image.Image:
     """The ``box`` of the page as an RGB image, rendered at its final size.
 
     The pixel size is exact: ``long_px`` on the long side, or the box times ``scale``.
@@ -350,8 +364,9 @@ def render_box(page: pdfium.PdfPage, box: Box, scale: float | None = None,
     return bitmap.to_pil()
 
 
-def _pixel_crop(page_size: tuple[float, float], box: Box, scale: float,
-                target: tuple[int, int]) -> Box:
+def _pixel_crop(
+    page_size: tuple[float, float], box: Box, scale: float, target: tuple[int, int]
+) -> Box:
     """Crop amounts (left, bottom, right, top) in points that PDFium turns into ``target``.
 
     PDFium rounds each crop amount up to whole pixels; amounts half a pixel short of the wanted
@@ -364,8 +379,13 @@ def _pixel_crop(page_size: tuple[float, float], box: Box, scale: float,
     return tuple(max(0.0, (p - 0.5) / scale) for p in pixels)  # type: ignore[return-value]
 
 
-def render_page(document: pdfium.PdfDocument, index: int, box: Box | None,
-                scale: float | None = None, long_px: int | None = None) -> Image.Image:
+def render_page(
+    document: pdfium.PdfDocument,
+    index: int,
+    box: Box | None,
+    scale: float | None = None,
+    long_px: int | None = None,
+) -> Image.Image:
     """``box`` of page ``index`` (None: all of it) as :func:`render_box` renders it."""
     page = document[index]
     try:
@@ -376,8 +396,9 @@ def render_page(document: pdfium.PdfDocument, index: int, box: Box | None,
         page.close()
 
 
-def write_raster_pdf(document: pdfium.PdfDocument, pages: Sequence[tuple[Box, bool]],
-                     out: BinaryIO) -> list[tuple[int, str]]:
+def write_raster_pdf(
+    document: pdfium.PdfDocument, pages: Sequence[tuple[Box, bool]], out: BinaryIO
+) -> list[tuple[int, str]]:
     """The press PDF as one JPEG per page at PREVIEW_DPI (the fallback), from (box as shown,
     blank) per page; returns the pages that failed to render (number, why), left white."""
     failed: list[tuple[int, str]] = []
@@ -417,19 +438,30 @@ class JpegPdfWriter:
         """A white page the size of ``box``."""
         self.add(Image.new("RGB", (8, 8), "white"), box)
 
-    def _add_jpeg(self, jpeg: bytes, pixels: tuple[int, int], width: float,
-                  height: float) -> None:
+    def _add_jpeg(self, jpeg: bytes, pixels: tuple[int, int], width: float, height: float) -> None:
         image = 3 * (len(self.pages) + 1)
-        self._object(image, (f"<< /Type /XObject /Subtype /Image /Width {pixels[0]} "
-                             f"/Height {pixels[1]} /ColorSpace /DeviceRGB /BitsPerComponent 8 "
-                             f"/Filter /DCTDecode /Length {len(jpeg)} >>\nstream\n").encode()
-                     + jpeg + b"\nendstream")
+        self._object(
+            image,
+            (
+                f"<< /Type /XObject /Subtype /Image /Width {pixels[0]} "
+                f"/Height {pixels[1]} /ColorSpace /DeviceRGB /BitsPerComponent 8 "
+                f"/Filter /DCTDecode /Length {len(jpeg)} >>\nstream\n"
+            ).encode()
+            + jpeg
+            + b"\nendstream",
+        )
         content = f"q {width:.3f} 0 0 {height:.3f} 0 0 cm /Im0 Do Q".encode()
-        self._object(image + 1, f"<< /Length {len(content)} >>\nstream\n".encode() + content
-                     + b"\nendstream")
-        self._object(image + 2, (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width:.3f} "
-                                 f"{height:.3f}] /Resources << /XObject << /Im0 {image} 0 R >> "
-                                 f">> /Contents {image + 1} 0 R >>").encode())
+        self._object(
+            image + 1, f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream"
+        )
+        self._object(
+            image + 2,
+            (
+                f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width:.3f} "
+                f"{height:.3f}] /Resources << /XObject << /Im0 {image} 0 R >> "
+                f">> /Contents {image + 1} 0 R >>"
+            ).encode(),
+        )
         self.pages.append(image + 2)
 
     def close(self) -> None:
@@ -438,11 +470,14 @@ class JpegPdfWriter:
         self._object(2, f"<< /Type /Pages /Kids [{kids}] /Count {len(self.pages)} >>".encode())
         size = max(self.offsets) + 1
         xref = self.out.tell()
-        rows = "".join(f"{self.offsets[n]:010d} 00000 n \n" if n in self.offsets
-                       else "0000000000 65535 f \n" for n in range(1, size))
-        self.out.write(f"xref\n0 {size}\n0000000000 65535 f \n{rows}"
-                       f"trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-                       .encode())
+        rows = "".join(
+            f"{self.offsets[n]:010d} 00000 n \n" if n in self.offsets else "0000000000 65535 f \n"
+            for n in range(1, size)
+        )
+        self.out.write(
+            f"xref\n0 {size}\n0000000000 65535 f \n{rows}"
+            f"trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+        )
 
     def _object(self, number: int, body: bytes) -> None:
         self.offsets[number] = self.out.tell()

@@ -74,7 +74,6 @@ MAX_KEY_BYTES = 180
 PROCESS_COLORANTS = frozenset({"Cyan", "Magenta", "Yellow", "Black"})
 
 
-
 @dataclass(frozen=True)
 class SheetGeometry:
     """What the crop of one page needs: its plate, its paper (None: unknown), the gripper."""
@@ -107,11 +106,16 @@ class PreviewResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PreviewResult:
         coverage = data.get("ink_coverage")
-        return cls(proof=Path(data["proof"]), thumbnail=Path(data["thumbnail"]),
-                   preview_pdf=Path(data["preview_pdf"]),
-                   ink_coverage=None if coverage is None else {
-                       int(k): dict(v) for k, v in coverage.items()},
-                   spots=list(data.get("spots", [])), warnings=list(data.get("warnings", [])))
+        return cls(
+            proof=Path(data["proof"]),
+            thumbnail=Path(data["thumbnail"]),
+            preview_pdf=Path(data["preview_pdf"]),
+            ink_coverage=None
+            if coverage is None
+            else {int(k): dict(v) for k, v in coverage.items()},
+            spots=list(data.get("spots", [])),
+            warnings=list(data.get("warnings", [])),
+        )
 
 
 # --- geometry ------------------------------------------------------------------------------
@@ -173,9 +177,16 @@ def safe_key(key: str) -> str:
 # --- rendering -----------------------------------------------------------------------------
 
 
-def render_preview(path: str | os.PathLike[str], geometries: Sequence[SheetGeometry | None] | None,
-                   out_dir: Path, key: str, *, spots: Iterable[str] = (),
-                   year: int | None = None, ink: bool = True) -> PreviewResult:
+def render_preview(
+    path: str | os.PathLike[str],
+    geometries: Sequence[SheetGeometry | None] | None,
+    out_dir: Path,
+    key: str,
+    *,
+    spots: Iterable[str] = (),
+    year: int | None = None,
+    ink: bool = True,
+) -> PreviewResult:
     """Write ``<out_dir>/<year>/<key>_proof.jpg``, ``_thumb.jpg`` and ``_preview.pdf``.
 
     ``geometries[i]`` is page i+1's geometry (None, or a short list: crop to the content).
@@ -185,10 +196,13 @@ def render_preview(path: str | os.PathLike[str], geometries: Sequence[SheetGeome
     folder = Path(out_dir) / str(year or datetime.now().year)
     folder.mkdir(parents=True, exist_ok=True)
     stem = safe_key(key)
-    result = PreviewResult(proof=folder / f"{stem}_proof.jpg",
-                           thumbnail=folder / f"{stem}_thumb.jpg",
-                           preview_pdf=folder / f"{stem}_preview.pdf", ink_coverage=None,
-                           spots=spot_names(spots))
+    result = PreviewResult(
+        proof=folder / f"{stem}_proof.jpg",
+        thumbnail=folder / f"{stem}_thumb.jpg",
+        preview_pdf=folder / f"{stem}_preview.pdf",
+        ink_coverage=None,
+        spots=spot_names(spots),
+    )
     document = _open(path)
     try:
         _write_pages(path, document, list(geometries or []), result)
@@ -212,25 +226,40 @@ def _open(path: str | os.PathLike[str]) -> pdfium.PdfDocument:
         return pdfium.PdfDocument(os.fspath(path))
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
-            raise RejectedFile("encrypted", f"{Path(path).name}: protected by a password; "
-                                            f"export it again without one", str(path)) from exc
-        raise RejectedFile("damaged_pdf", f"{Path(path).name}: cannot be opened for the "
-                                          f"preview ({exc}); export it again from Signa",
-                           str(path)) from exc
+            raise RejectedFile(
+                "encrypted",
+                f"{Path(path).name}: protected by a password; export it again without one",
+                str(path),
+            ) from exc
+        raise RejectedFile(
+            "damaged_pdf",
+            f"{Path(path).name}: cannot be opened for the "
+            f"preview ({exc}); export it again from Signa",
+            str(path),
+        ) from exc
 
 
-def _write_pages(path: str | os.PathLike[str], document: pdfium.PdfDocument,
-                 geometries: list[SheetGeometry | None], result: PreviewResult) -> None:
+def _write_pages(
+    path: str | os.PathLike[str],
+    document: pdfium.PdfDocument,
+    geometries: list[SheetGeometry | None],
+    result: PreviewResult,
+) -> None:
     """The press PDF of every page, then the proof and thumbnail of page 1."""
-    plans = [_plan_page(document, index, geometries[index] if index < len(geometries) else None,
-                        result)
-             for index in range(max(1, len(document)))]  # an empty file still gets a proof
+    plans = [
+        _plan_page(document, index, geometries[index] if index < len(geometries) else None, result)
+        for index in range(max(1, len(document)))
+    ]  # an empty file still gets a proof
     copied = _write_press_pdf(path, document, plans, result)
     _write_proof(document, plans[0], result, from_press_pdf=copied)
 
 
-def _write_press_pdf(path: str | os.PathLike[str], document: pdfium.PdfDocument,
-                     plans: list[_PagePlan], result: PreviewResult) -> bool:
+def _write_press_pdf(
+    path: str | os.PathLike[str],
+    document: pdfium.PdfDocument,
+    plans: list[_PagePlan],
+    result: PreviewResult,
+) -> bool:
     """The press PDF keeping the pages' own content (True) or, when that fails for this file,
     one picture per page and a warning (False)."""
     try:
@@ -241,10 +270,12 @@ def _write_press_pdf(path: str | os.PathLike[str], document: pdfium.PdfDocument,
         return True
     except Exception as exc:  # any file pypdf or Pillow cannot rewrite: the raster route
         log.warning("press PDF of %s: pages kept as pictures", result.preview_pdf, exc_info=True)
-        result.warnings.append(f"{Path(path).name}: the press preview PDF shows the pages as "
-                               f"pictures at {PREVIEW_DPI} dpi, as their content could not be "
-                               f"copied ({exc}); it is fine to send, but the file may be "
-                               f"damaged: export it again from Signa")
+        result.warnings.append(
+            f"{Path(path).name}: the press preview PDF shows the pages as "
+            f"pictures at {PREVIEW_DPI} dpi, as their content could not be "
+            f"copied ({exc}); it is fine to send, but the file may be "
+            f"damaged: export it again from Signa"
+        )
         for index, plan in enumerate(plans):
             if plan.to_content:
                 _crop_job_page_to_content(document, index, plan, result)
@@ -255,24 +286,30 @@ def _write_press_pdf(path: str | os.PathLike[str], document: pdfium.PdfDocument,
         return False
 
 
-def _write_proof(document: pdfium.PdfDocument, first: _PagePlan, result: PreviewResult,
-                 from_press_pdf: bool) -> None:
+def _write_proof(
+    document: pdfium.PdfDocument, first: _PagePlan, result: PreviewResult, from_press_pdf: bool
+) -> None:
     """The proof and thumbnail of page 1, from the press PDF when it keeps the page (its
     images are already down to PREVIEW_DPI: far less to decode), else from the job."""
     proof = None
     if not first.press.blank:
         try:
-            proof = (_render_press_page_1(result.preview_pdf) if from_press_pdf
-                     else render_page(document, 0, first.shown, long_px=PROOF_PX))
+            proof = (
+                _render_press_page_1(result.preview_pdf)
+                if from_press_pdf
+                else render_page(document, 0, first.shown, long_px=PROOF_PX)
+            )
         except Exception as exc:  # warn, stand in, go on
             log.warning("proof of %s failed", result.proof, exc_info=True)
-            result.warnings.append(f"page 1 failed to render ({exc}): the proof shows a white "
-                                   f"page instead")
+            result.warnings.append(
+                f"page 1 failed to render ({exc}): the proof shows a white page instead"
+            )
     if proof is None:
         width, height = first.shown[2] - first.shown[0], first.shown[3] - first.shown[1]
         scale = PROOF_PX / max(width, height)
-        proof = Image.new("RGB", (max(1, round(width * scale)), max(1, round(height * scale))),
-                          "white")
+        proof = Image.new(
+            "RGB", (max(1, round(width * scale)), max(1, round(height * scale))), "white"
+        )
     _save_proof(proof, result)
 
 
@@ -308,8 +345,9 @@ def _crop_to_content(press_pdf: Path, plans: list[_PagePlan]) -> None:
         plan.to_content = False
 
 
-def _crop_job_page_to_content(document: pdfium.PdfDocument, index: int, plan: _PagePlan,
-                              result: PreviewResult) -> None:
+def _crop_job_page_to_content(
+    document: pdfium.PdfDocument, index: int, plan: _PagePlan, result: PreviewResult
+) -> None:
     try:
         page = document[index]
         try:
@@ -331,8 +369,9 @@ class _PagePlan:
     to_content: bool = False
 
 
-def _plan_page(document: pdfium.PdfDocument, index: int, geometry: SheetGeometry | None,
-               result: PreviewResult) -> _PagePlan:
+def _plan_page(
+    document: pdfium.PdfDocument, index: int, geometry: SheetGeometry | None, result: PreviewResult
+) -> _PagePlan:
     """One page's crop; a failure of this page alone becomes a white page and a warning."""
     number = index + 1
     box: Box = (0.0, 0.0, *BLANK_PAGE_PT)
@@ -345,12 +384,16 @@ def _plan_page(document: pdfium.PdfDocument, index: int, geometry: SheetGeometry
         paper = _paper_box(page, geometry, number, result.warnings)
         empty = pdfium_c.FPDFPage_CountObjects(page) == 0
         if empty:
-            result.warnings.append(f"page {number} draws nothing: its content is damaged or "
-                                   f"empty; check the page in the original file")
+            result.warnings.append(
+                f"page {number} draws nothing: its content is damaged or "
+                f"empty; check the page in the original file"
+            )
         box = paper or (0.0, 0.0, *page.get_size())
-        return _PagePlan(box, PressPage(_user_box(page, box), blank=empty,
-                                        needs=image_needs(page)),
-                         to_content=paper is None and not empty)
+        return _PagePlan(
+            box,
+            PressPage(_user_box(page, box), blank=empty, needs=image_needs(page)),
+            to_content=paper is None and not empty,
+        )
     except Exception as exc:  # same: warn, stand in, go on
         log.warning("page %d of %s failed", number, result.preview_pdf, exc_info=True)
         _stand_in(number, f"failed to render ({exc})", result)
@@ -371,8 +414,9 @@ def _stand_in(number: int, problem: str, result: PreviewResult) -> None:
     result.warnings.append(f"page {number} {problem}: the preview shows a white page instead")
 
 
-def _paper_box(page: pdfium.PdfPage, geometry: SheetGeometry | None, number: int,
-               warnings: list[str]) -> Box | None:
+def _paper_box(
+    page: pdfium.PdfPage, geometry: SheetGeometry | None, number: int, warnings: list[str]
+) -> Box | None:
     """The paper of one page in its displayed frame (after ``/Rotate``); None: crop to the
     content (with a warning when the paper does not fit)."""
     rotation = page.get_rotation()
@@ -384,10 +428,12 @@ def _paper_box(page: pdfium.PdfPage, geometry: SheetGeometry | None, number: int
         return turn_box(box, width, height, rotation)
     if geometry and geometry.paper_mm:
         paper = " x ".join(f"{v:g}" for v in geometry.paper_mm)
-        warnings.append(f"page {number}: paper {paper} mm plus the {geometry.gripper_mm:g} mm "
-                        f"gripper does not fit the {width / PT_PER_MM:.0f} x "
-                        f"{height / PT_PER_MM:.0f} mm plate; the preview shows the drawn "
-                        f"content instead. Check the Paper mark in Signa")
+        warnings.append(
+            f"page {number}: paper {paper} mm plus the {geometry.gripper_mm:g} mm "
+            f"gripper does not fit the {width / PT_PER_MM:.0f} x "
+            f"{height / PT_PER_MM:.0f} mm plate; the preview shows the drawn "
+            f"content instead. Check the Paper mark in Signa"
+        )
     return None
 
 
@@ -396,14 +442,19 @@ def content_box(page: pdfium.PdfPage) -> Box:
     width, height = page.get_size()
     scale = PROBE_PX / max(width, height)
     probe = page.render(scale=scale, grayscale=True).to_pil()
-    drawn = ImageOps.invert(probe.convert("L")).point(lambda v: 255 if v > 255 - INK_THRESHOLD
-                                                      else 0)
+    drawn = ImageOps.invert(probe.convert("L")).point(
+        lambda v: 255 if v > 255 - INK_THRESHOLD else 0
+    )
     found = drawn.getbbox()
     if found is None:
         return (0.0, 0.0, width, height)
     left, top, right, bottom = found  # pixels, y down; anti-aliased edges are included
-    return (left / scale, height - bottom / scale, min(width, right / scale),
-            min(height, height - top / scale))
+    return (
+        left / scale,
+        height - bottom / scale,
+        min(width, right / scale),
+        min(height, height - top / scale),
+    )
 
 
 def _save_proof(proof: Image.Image, result: PreviewResult) -> None:
@@ -447,14 +498,19 @@ def sheet_geometries(sheets: Sequence[Any], config: Any, name: str) -> list[Shee
 
     try:
         decision = decide_press(list(sheets), config, name)
-        presses = {sheet.number: decision.other_pages.get(sheet.number, decision.press)
-                   for sheet in sheets}
+        presses = {
+            sheet.number: decision.other_pages.get(sheet.number, decision.press) for sheet in sheets
+        }
     except RejectedFile:
         presses = {sheet.number: sheet.press for sheet in sheets}
     geometries: list[SheetGeometry | None] = []
     for sheet in sheets:
         press = config.presses.get(presses.get(sheet.number))
-        geometries.append(None if press is None else SheetGeometry(
-            plate_mm=tuple(sheet.plate_mm), paper_mm=sheet.paper_mm,
-            gripper_mm=press.gripper_mm))
+        geometries.append(
+            None
+            if press is None
+            else SheetGeometry(
+                plate_mm=tuple(sheet.plate_mm), paper_mm=sheet.paper_mm, gripper_mm=press.gripper_mm
+            )
+        )
     return geometries

@@ -30,17 +30,22 @@ TRICKY_PASSWORD = 'p@ss/wo:rd "$(x)" `y` \\z'
 
 def _tool(name: str) -> str:
     path = VENV_BIN / name
-    require(path.exists(), f"{name} is missing: pip install -e '.[test]' (ansible-core, "
-                           "ansible-lint)")
+    require(
+        path.exists(), f"{name} is missing: pip install -e '.[test]' (ansible-core, ansible-lint)"
+    )
     return str(path)
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ANSIBLE / "ansible.cfg"),
-               PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-               ANSIBLE_LOCAL_TEMP=str(Path(os.environ.get("TMPDIR", "/tmp")) / "ansible-local"))
-    return subprocess.run(argv, cwd=ANSIBLE, env=env, capture_output=True, text=True,
-                          check=False, timeout=240)
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(ANSIBLE / "ansible.cfg"),
+        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        ANSIBLE_LOCAL_TEMP=str(Path(os.environ.get("TMPDIR", "/tmp")) / "ansible-local"),
+    )
+    return subprocess.run(
+        argv, cwd=ANSIBLE, env=env, capture_output=True, text=True, check=False, timeout=240
+    )
 
 
 def test_playbook_syntax_check_passes() -> None:
@@ -69,9 +74,12 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROLE / "templates"),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=True)  # as Ansible's template module
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(ROLE / "templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+    )  # as Ansible's template module
     # The Ansible filters the templates use.
     env.filters["to_json"] = json.dumps
     env.filters["bool"] = lambda value: str(value).lower() in {"1", "true", "yes", "on"}
@@ -85,13 +93,17 @@ def role_vars(group: str, **overrides: Any) -> dict[str, Any]:
     raw.update(_load(ANSIBLE / "inventory" / "group_vars" / "all" / "main.yml"))
     raw.update(_load(ANSIBLE / "inventory" / "group_vars" / "all" / "vault.example.yml"))
     raw.update(_load(ANSIBLE / "inventory" / "group_vars" / group / "main.yml"))
-    raw.update(ansible_managed="Ansible managed", inventory_hostname=f"{group}.example.lan",
-               **overrides)
+    raw.update(
+        ansible_managed="Ansible managed", inventory_hostname=f"{group}.example.lan", **overrides
+    )
     env = jinja2.nativetypes.NativeEnvironment(undefined=jinja2.StrictUndefined)
     for _ in range(5):  # resolve "{{ other_var }}" references, as Ansible does lazily
-        raw = {key: env.from_string(value).render(raw)
-               if isinstance(value, str) and "{{" in value else value
-               for key, value in raw.items()}
+        raw = {
+            key: env.from_string(value).render(raw)
+            if isinstance(value, str) and "{{" in value
+            else value
+            for key, value in raw.items()
+        }
     return raw
 
 
@@ -112,24 +124,37 @@ def test_generated_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     units = []
     for service in variables["prepress_services"]:
         unit = tmp_path / f"prepress-{service['name']}.service"
-        unit.write_text(render("prepress.service.j2", dict(variables, item=service)),
-                        encoding="utf-8")
+        unit.write_text(
+            render("prepress.service.j2", dict(variables, item=service)), encoding="utf-8"
+        )
         units.append(unit)
     # When systemd verifies them
-    result = subprocess.run([systemd_analyze, "verify", *map(str, units)],
-                            capture_output=True, text=True, check=False, timeout=60)
+    result = subprocess.run(
+        [systemd_analyze, "verify", *map(str, units)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     # Then it finds nothing wrong, and each unit runs its prepress subcommand
     assert result.returncode == 0 and not result.stderr.strip(), result.stderr
-    assert [u.name for u in units] == ["prepress-worker-cpu.service",
-                                       "prepress-worker-io.service", "prepress-watcher.service",
-                                       "prepress-beat.service", "prepress-flower.service"]
+    assert [u.name for u in units] == [
+        "prepress-worker-cpu.service",
+        "prepress-worker-io.service",
+        "prepress-watcher.service",
+        "prepress-beat.service",
+        "prepress-flower.service",
+    ]
     assert f"ExecStart={venv}/bin/prepress worker --queues cpu\n" in units[0].read_text()
 
 
 def test_rendered_config_is_valid_and_secret_free(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given production's variables with a backup host and a tricky database password
-    variables = role_vars("production", vault_postgres_password=TRICKY_PASSWORD,
-                          prepress_backup_known_hosts="backup ssh-ed25519 AAAA")
+    variables = role_vars(
+        "production",
+        vault_postgres_password=TRICKY_PASSWORD,
+        prepress_backup_known_hosts="backup ssh-ed25519 AAAA",
+    )
     # When prepress.toml and prepress.env are rendered and read the way systemd passes them
     toml = render("prepress.toml.j2", variables)
     env_file = render("prepress.env.j2", variables)

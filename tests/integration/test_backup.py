@@ -22,13 +22,23 @@ from tests.services import port_open, require
 from tests.sshd import SshServer, make_ed25519_key
 
 
-def backup_config(tmp_path: Path, sshd: SshServer, database_url: str | None = None,
-                  **backup_keys: object) -> Config:
-    raw = dict(BASE_CONFIG, paths={"work_dir": str(tmp_path / "work")},
-               database={"url": database_url or f"sqlite:///{tmp_path / 'prepress.db'}"},
-               backup={"host": sshd.host, "port": sshd.port, "user": sshd.user,
-                       "key_file": str(sshd.key_file), "known_hosts": str(sshd.known_hosts),
-                       "remote_dir": str(sshd.root / "backups"), **backup_keys})
+def backup_config(
+    tmp_path: Path, sshd: SshServer, database_url: str | None = None, **backup_keys: object
+) -> Config:
+    raw = dict(
+        BASE_CONFIG,
+        paths={"work_dir": str(tmp_path / "work")},
+        database={"url": database_url or f"sqlite:///{tmp_path / 'prepress.db'}"},
+        backup={
+            "host": sshd.host,
+            "port": sshd.port,
+            "user": sshd.user,
+            "key_file": str(sshd.key_file),
+            "known_hosts": str(sshd.known_hosts),
+            "remote_dir": str(sshd.root / "backups"),
+            **backup_keys,
+        },
+    )
     return config_from_dict(raw, source=tmp_path / "prepress.toml")
 
 
@@ -36,8 +46,10 @@ def make_jobs_db(path: Path, rows: int) -> None:
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE job (id INTEGER PRIMARY KEY, name TEXT, state TEXT)")
-        db.executemany("INSERT INTO job (name, state) VALUES (?, ?)",
-                       [(f"Заказ {i} $(rm) `x`", "done") for i in range(rows)])
+        db.executemany(
+            "INSERT INTO job (name, state) VALUES (?, ?)",
+            [(f"Заказ {i} $(rm) `x`", "done") for i in range(rows)],
+        )
     db.close()
 
 
@@ -120,8 +132,9 @@ def test_restore_round_trip_gives_identical_rows(sqlite_config: Config) -> None:
     assert read_rows(db_path) == before
 
 
-def test_restore_command_asks_first_and_restores_with_yes(sqlite_config: Config,
-                                                          tmp_path: Path) -> None:
+def test_restore_command_asks_first_and_restores_with_yes(
+    sqlite_config: Config, tmp_path: Path
+) -> None:
     # Given a backup listed by `prepress backup list`
     toml = tmp_path / "prepress.toml"
     _write_toml(toml, sqlite_config)
@@ -148,8 +161,10 @@ def test_restore_command_asks_first_and_restores_with_yes(sqlite_config: Config,
 def _write_toml(path: Path, config: Config, extra: str = "") -> None:
     settings = config.backup
     presses = "\n".join(
-        f'[presses.{p.name}]\nplate_mm = [{p.plate_mm[0]}, {p.plate_mm[1]}]\n'
-        f"gripper_mm = {p.gripper_mm}\n" for p in config.presses.values())
+        f"[presses.{p.name}]\nplate_mm = [{p.plate_mm[0]}, {p.plate_mm[1]}]\n"
+        f"gripper_mm = {p.gripper_mm}\n"
+        for p in config.presses.values()
+    )
     path.write_text(
         f'[paths]\nwork_dir = "{config.paths.work_dir}"\n'
         f'[database]\nurl = "{config.database_url}"\n{presses}'
@@ -157,12 +172,14 @@ def _write_toml(path: Path, config: Config, extra: str = "") -> None:
         f'[backup]\nhost = "{settings.host}"\nport = {settings.port}\nuser = "{settings.user}"\n'
         f'key_file = "{settings.key_file}"\nknown_hosts = "{settings.known_hosts}"\n'
         f'remote_dir = "{settings.remote_dir}"\n' + extra,
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     path.chmod(0o600)
 
 
-def test_corrupted_remote_file_is_refused_on_restore(sqlite_config: Config,
-                                                     sshd: SshServer) -> None:
+def test_corrupted_remote_file_is_refused_on_restore(
+    sqlite_config: Config, sshd: SshServer
+) -> None:
     # Given a backup whose remote file had one byte flipped afterwards
     info = backup.run_backup(sqlite_config)
     remote = sshd.root / "backups" / info.name
@@ -219,8 +236,10 @@ def test_retention_keeps_exactly_what_it_should(tmp_path: Path, sshd: SshServer)
         (folder / name).write_bytes(b"x")
         (folder / (name + ".sha256")).write_text("x", encoding="ascii")
     (folder / "notes.txt").write_text("not a backup", encoding="utf-8")
-    stale = [folder / "prepress-20260301T023000Z.sqlite.gz.partial",
-             folder / "prepress-20260302T023000Z.sqlite.gz.sha256"]
+    stale = [
+        folder / "prepress-20260301T023000Z.sqlite.gz.partial",
+        folder / "prepress-20260302T023000Z.sqlite.gz.sha256",
+    ]
     fresh = folder / "prepress-20260310T020000Z.sqlite.gz.partial"  # a run still uploading
     for leftover, age in ((stale[0], 2), (stale[1], 2), (fresh, 0.5)):
         leftover.write_bytes(b"x")
@@ -231,20 +250,23 @@ def test_retention_keeps_exactly_what_it_should(tmp_path: Path, sshd: SshServer)
     # Then kept: tonight, the newest of the two previous days, the newest of February, and
     # an upload younger than a day; an old .partial and a checksum without backup are gone
     names = sorted(p.name for p in folder.iterdir())
-    expected = sorted([
-        info.name,
-        backup.backup_name(datetime(2026, 3, 9, 2, 30, tzinfo=UTC), "sqlite"),
-        backup.backup_name(datetime(2026, 3, 8, 2, 30, tzinfo=UTC), "sqlite"),
-        backup.backup_name(datetime(2026, 2, 28, 2, 30, tzinfo=UTC), "sqlite"),
-    ])
-    assert names == sorted(expected + [n + ".sha256" for n in expected]
-                           + ["notes.txt", fresh.name])
+    expected = sorted(
+        [
+            info.name,
+            backup.backup_name(datetime(2026, 3, 9, 2, 30, tzinfo=UTC), "sqlite"),
+            backup.backup_name(datetime(2026, 3, 8, 2, 30, tzinfo=UTC), "sqlite"),
+            backup.backup_name(datetime(2026, 2, 28, 2, 30, tzinfo=UTC), "sqlite"),
+        ]
+    )
+    assert names == sorted(expected + [n + ".sha256" for n in expected] + ["notes.txt", fresh.name])
 
 
 def test_postgresql_round_trip(tmp_path: Path, sshd: SshServer) -> None:
     # Given a PostgreSQL database with a jobs table (skipped where no server runs)
-    require(port_open("127.0.0.1", 5432) and shutil.which("pg_dump") is not None,
-            "PostgreSQL on 127.0.0.1:5432 and pg_dump are needed")
+    require(
+        port_open("127.0.0.1", 5432) and shutil.which("pg_dump") is not None,
+        "PostgreSQL on 127.0.0.1:5432 and pg_dump are needed",
+    )
     psycopg = pytest.importorskip("psycopg")
     admin_url = "postgresql://postgres@127.0.0.1:5432/postgres"
     name = f"prepress_backup_{tmp_path.name[-12:].replace('-', '_').lower()}"
@@ -278,8 +300,11 @@ def test_postgresql_round_trip(tmp_path: Path, sshd: SshServer) -> None:
 
 
 def test_failed_backup_is_logged_raised_and_sent_to_the_admin(
-        tmp_path: Path, sshd: SshServer, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path,
+    sshd: SshServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     # Given a backup host whose key is not in known_hosts, and an SMS provider for the admin
     empty = tmp_path / "known_hosts_empty"
     empty.write_text("", encoding="ascii")
@@ -291,8 +316,12 @@ def test_failed_backup_is_logged_raised_and_sent_to_the_admin(
     from tasks.ops import backup_database
 
     with SmsSink("shop", "sms-pw") as sms:
-        _write_toml(toml, config, f'[sms]\napi_url = "{sms.url}"\nlogin = "shop"\n'
-                                  'password = "sms-pw"\nadmin = ["+380670000001"]\n')
+        _write_toml(
+            toml,
+            config,
+            f'[sms]\napi_url = "{sms.url}"\nlogin = "shop"\n'
+            'password = "sms-pw"\nadmin = ["+380670000001"]\n',
+        )
         use_config(load_config(toml))
         try:
             # When the nightly task runs
@@ -307,8 +336,7 @@ def test_failed_backup_is_logged_raised_and_sent_to_the_admin(
     assert "sms-pw" not in sms.messages[0].mes
 
 
-def test_beat_runs_the_backup_at_the_configured_local_time(tmp_path: Path,
-                                                           sshd: SshServer) -> None:
+def test_beat_runs_the_backup_at_the_configured_local_time(tmp_path: Path, sshd: SshServer) -> None:
     config = backup_config(tmp_path, sshd, time="01:05")
     entry = beat_schedule(config)[BACKUP_ENTRY]
     assert entry["task"] == "tasks.backup_database"

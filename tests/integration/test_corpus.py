@@ -11,8 +11,15 @@ from pipeline.pdf.analysis import analyze
 from tests.services import require
 
 #: The stable rejection codes; anything else is a bug.
-CODES = {"empty_file", "not_pdf", "damaged_pdf", "encrypted", "unknown_press",
-         "press_undetected", "outputter_undetected"}
+CODES = {
+    "empty_file",
+    "not_pdf",
+    "damaged_pdf",
+    "encrypted",
+    "unknown_press",
+    "press_undetected",
+    "outputter_undetected",
+}
 #: Seconds one corpus file may take (the largest takes well under 0.1 s).
 SECONDS_PER_FILE = 5.0
 

@@ -86,8 +86,12 @@ def test_active_mode(ftp_server: FtpSink, plate_file):
 def test_progress_is_reported_and_logged(ftp_server: FtpSink, plate_file, caplog):
     seen: list[tuple[int, int]] = []
     with caplog.at_level(logging.INFO, logger="pipeline.delivery"):
-        upload(plate_file, ftp_server.url(), timeout=5,
-               progress=lambda done, total: seen.append((done, total)))
+        upload(
+            plate_file,
+            ftp_server.url(),
+            timeout=5,
+            progress=lambda done, total: seen.append((done, total)),
+        )
     total = plate_file.stat().st_size
     assert seen[-1] == (total, total)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
@@ -110,8 +114,9 @@ def test_ftps_explicit_tls(ftps_server: FtpSink, plate_file):
     assert not result.skipped and leftovers(ftps_server.root) == []
 
 
-def test_cut_connection_is_resumed_to_the_right_bytes(cutting_ftp_server: FtpSink,
-                                                      plate_file, caplog):
+def test_cut_connection_is_resumed_to_the_right_bytes(
+    cutting_ftp_server: FtpSink, plate_file, caplog
+):
     # Given a server that drops the connection after CUT_AFTER bytes of the first upload
     assert CUT_AFTER < plate_file.stat().st_size
     # When the file is uploaded
@@ -150,16 +155,18 @@ def test_a_leftover_part_file_is_resumed_by_the_next_call(ftp_server: FtpSink, p
     (folder / part_name(HOSTILE_NAME, plate_file)).write_bytes(data[:400_000])
     sent: list[int] = []
     # When the task runs again
-    upload(plate_file, ftp_server.url("in"), timeout=5,
-           progress=lambda done, total: sent.append(done))
+    upload(
+        plate_file, ftp_server.url("in"), timeout=5, progress=lambda done, total: sent.append(done)
+    )
     # Then only the rest was sent and the file is whole
     assert sent[0] > 400_000
     assert (folder / HOSTILE_NAME).read_bytes() == data
     assert leftovers(ftp_server.root) == []
 
 
-def test_a_part_file_of_an_older_version_is_not_resumed(ftp_server: FtpSink, plate_file,
-                                                        tmp_path: Path):
+def test_a_part_file_of_an_older_version_is_not_resumed(
+    ftp_server: FtpSink, plate_file, tmp_path: Path
+):
     # Given a .part left by a broken upload of an older version of the job (same size)
     older = tmp_path / "older" / HOSTILE_NAME
     older.parent.mkdir()
@@ -240,8 +247,7 @@ def test_missing_local_file(ftp_server: FtpSink, tmp_path: Path):
         upload(tmp_path / "gone.pdf", ftp_server.url(), timeout=5)
 
 
-def test_uploads_racing_to_create_the_same_folder_all_land(ftp_server: FtpSink,
-                                                           tmp_path: Path):
+def test_uploads_racing_to_create_the_same_folder_all_land(ftp_server: FtpSink, tmp_path: Path):
     # Given six jobs whose files go to the same folder that does not exist yet
     from concurrent.futures import ThreadPoolExecutor
 
@@ -252,10 +258,12 @@ def test_uploads_racing_to_create_the_same_folder_all_land(ftp_server: FtpSink,
         files.append(path)
     # When they are uploaded at the same moment
     with ThreadPoolExecutor(len(files)) as pool:
-        results = list(pool.map(lambda p: upload(p, ftp_server.url("press"), "_1030x770",
-                                                 timeout=10), files))
+        results = list(
+            pool.map(lambda p: upload(p, ftp_server.url("press"), "_1030x770", timeout=10), files)
+        )
     # Then every upload succeeds (a folder made by another upload is not an error)
     assert len(results) == 6
     for path in files:
-        assert (ftp_server.root / "press" / "_1030x770" / path.name).read_bytes() == \
-            path.read_bytes()
+        assert (
+            ftp_server.root / "press" / "_1030x770" / path.name
+        ).read_bytes() == path.read_bytes()

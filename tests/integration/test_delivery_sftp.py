@@ -27,8 +27,9 @@ def plate_file(tmp_path: Path) -> Path:
     return path
 
 
-def sftp_url(server: SshServer, folder: Path | str, port: int | None = None,
-             password: str = "") -> str:
+def sftp_url(
+    server: SshServer, folder: Path | str, port: int | None = None, password: str = ""
+) -> str:
     secret = f":{password}" if password else ""
     return f"sftp://{server.user}{secret}@{server.host}:{port or server.port}{folder}"
 
@@ -45,8 +46,9 @@ def leftovers(root: Path) -> list[str]:
 def test_upload_with_key_creates_folders(sshd: SshServer, plate_file: Path):
     # Given an sshd whose host key is in known_hosts and a missing target folder
     # When the file is uploaded into a press sub-folder under a template name
-    result = send(sshd, plate_file, remote_dir="_1030x770",
-                  remote_name="0601_Flier_1030_10Plates.pdf")
+    result = send(
+        sshd, plate_file, remote_dir="_1030x770", remote_name="0601_Flier_1030_10Plates.pdf"
+    )
     # Then it lands complete under the final name, no .part left
     landed = sshd.root / "in" / "_1030x770" / "0601_Flier_1030_10Plates.pdf"
     assert landed.read_bytes() == plate_file.read_bytes()
@@ -88,8 +90,7 @@ def test_leftover_part_is_resumed(sshd: SshServer, plate_file: Path):
     assert leftovers(sshd.root) == []
 
 
-def test_connection_cut_mid_file_resumes(sshd: SshServer, plate_file: Path, tmp_path: Path,
-                                         caplog):
+def test_connection_cut_mid_file_resumes(sshd: SshServer, plate_file: Path, tmp_path: Path, caplog):
     # Given a line to sshd that drops after 600 kB from the client, once
     with CuttingProxy((sshd.host, sshd.port), cut_after=600_000) as proxy:
         known = tmp_path / "known_hosts_proxy"
@@ -124,8 +125,7 @@ def test_changed_host_key_is_refused(sshd: SshServer, plate_file: Path, tmp_path
         send(sshd, plate_file, known_hosts=forged)
 
 
-def test_missing_known_hosts_file_is_refused(sshd: SshServer, plate_file: Path,
-                                             tmp_path: Path):
+def test_missing_known_hosts_file_is_refused(sshd: SshServer, plate_file: Path, tmp_path: Path):
     with pytest.raises(DeliveryRefused, match="ssh-keyscan"):
         send(sshd, plate_file, known_hosts=tmp_path / "nowhere")
 

@@ -52,17 +52,30 @@ def test_credentials_go_to_the_environment_not_the_command_line(tmp_path: Path) 
     # Then the password is only in FLOWER_BASIC_AUTH, state persists under var/
     assert PASSWORD not in " ".join(launch.argv)
     assert launch.env == {"FLOWER_BASIC_AUTH": f"{USER}:{PASSWORD}"}
-    assert launch.argv == ["/venv/bin/celery", "-A", "tasks.app", "flower", "--persistent=True",
-                           f"--db={config.paths.var / 'flower.db'}", "--address=0.0.0.0",
-                           "--port=5601"]
+    assert launch.argv == [
+        "/venv/bin/celery",
+        "-A",
+        "tasks.app",
+        "flower",
+        "--persistent=True",
+        f"--db={config.paths.var / 'flower.db'}",
+        "--address=0.0.0.0",
+        "--port=5601",
+    ]
 
 
 def test_oauth_options_are_passed_through(tmp_path: Path) -> None:
     # Given OAuth settings and no password
-    config = flower_config(tmp_path, oauth={
-        "auth": ".*@example\\.com", "auth_provider": "flower.views.auth.GithubLoginHandler",
-        "oauth2_key": "key", "oauth2_secret": "oauth-secret",
-        "oauth2_redirect_uri": "https://flower.example.com/login"})
+    config = flower_config(
+        tmp_path,
+        oauth={
+            "auth": ".*@example\\.com",
+            "auth_provider": "flower.views.auth.GithubLoginHandler",
+            "oauth2_key": "key",
+            "oauth2_secret": "oauth-secret",
+            "oauth2_redirect_uri": "https://flower.example.com/login",
+        },
+    )
     # When the launch is built, then each option is a FLOWER_ variable
     launch = flower_launch(config)
     assert launch.env["FLOWER_OAUTH2_SECRET"] == "oauth-secret"
@@ -123,8 +136,10 @@ def _wait_until(check: object, what: str, log: Path) -> None:
         if check():  # type: ignore[operator]
             return
         time.sleep(0.2)
-    pytest.fail(f"{what} did not start in {START_TIMEOUT} s:\n"
-                f"{log.read_text(encoding='utf-8', errors='replace')[-3000:]}")
+    pytest.fail(
+        f"{what} did not start in {START_TIMEOUT} s:\n"
+        f"{log.read_text(encoding='utf-8', errors='replace')[-3000:]}"
+    )
 
 
 @contextlib.contextmanager
@@ -139,8 +154,9 @@ def flower_process(env: dict[str, str], port: int, log: Path) -> Iterator[Runnin
 
 
 @pytest.fixture(scope="module")
-def flower(tmp_path_factory: pytest.TempPathFactory,
-           redis_server: RedisServer) -> Iterator[RunningFlower]:
+def flower(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
+) -> Iterator[RunningFlower]:
     """`prepress flower` and `prepress worker --queues io` on Redis db 7, password-protected."""
     missing = _include_modules_importable()
     require(not missing, f"the Celery app's task modules are not written yet: {missing}")
@@ -149,10 +165,12 @@ def flower(tmp_path_factory: pytest.TempPathFactory,
     config_file.write_text(
         f'[paths]\nwork_dir = "{tmp_path / "work"}"\n'
         f'[celery]\nbroker_url = "{redis_server.url(REDIS_DB)}"\n'
-        '[presses.Speedmaster]\nplate_mm = [1030, 770]\ngripper_mm = 10\n'
+        "[presses.Speedmaster]\nplate_mm = [1030, 770]\ngripper_mm = 10\n"
         "[outputters.Leonov]\n"
         f'[flower]\naddress = "127.0.0.1"\nuser = "{USER}"\n'
-        'password_env = "TEST_FLOWER_PASSWORD"\n', encoding="utf-8")
+        'password_env = "TEST_FLOWER_PASSWORD"\n',
+        encoding="utf-8",
+    )
     config_file.chmod(0o600)
     env = _child_env(PREPRESS_CONFIG=str(config_file), TEST_FLOWER_PASSWORD=PASSWORD)
     worker_log = tmp_path / "worker.log"
@@ -166,8 +184,9 @@ def flower(tmp_path_factory: pytest.TempPathFactory,
 
 
 def _child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("FLOWER_", "PREPRESS_", "CELERY_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("FLOWER_", "PREPRESS_", "CELERY_"))
+    }
     env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **extra)
     return env
 
@@ -178,8 +197,9 @@ def test_unauthenticated_requests_are_refused(flower: RunningFlower) -> None:
     anonymous = requests.get(f"{flower.url}/api/workers", timeout=10)
     wrong = requests.get(f"{flower.url}/api/workers", auth=(USER, "guess"), timeout=10)
     right = requests.get(f"{flower.url}/api/workers", auth=(USER, PASSWORD), timeout=10)
-    refused_apply = requests.post(f"{flower.url}/api/task/async-apply/tasks.retry_job",
-                                  json={"args": [1]}, timeout=10)
+    refused_apply = requests.post(
+        f"{flower.url}/api/task/async-apply/tasks.retry_job", json={"args": [1]}, timeout=10
+    )
     # Then only the right one gets through
     assert anonymous.status_code == 401
     assert wrong.status_code == 401
@@ -198,8 +218,9 @@ def test_password_is_not_on_flowers_command_line(flower: RunningFlower) -> None:
 def _result(flower: RunningFlower, task_id: str) -> dict[str, object]:
     deadline = time.monotonic() + START_TIMEOUT
     while True:
-        response = requests.get(f"{flower.url}/api/task/result/{task_id}",
-                                auth=(USER, PASSWORD), timeout=10)
+        response = requests.get(
+            f"{flower.url}/api/task/result/{task_id}", auth=(USER, PASSWORD), timeout=10
+        )
         assert response.status_code == 200, response.text
         body: dict[str, object] = response.json()
         if body.get("state") in {"SUCCESS", "FAILURE"} or time.monotonic() > deadline:
@@ -210,8 +231,12 @@ def _result(flower: RunningFlower, task_id: str) -> dict[str, object]:
 def test_retry_job_is_accepted_and_executed_by_a_worker(flower: RunningFlower) -> None:
     # Given no job 987654
     # When an operator applies tasks.retry_job through Flower's API (the documented curl call)
-    applied = requests.post(f"{flower.url}/api/task/async-apply/tasks.retry_job",
-                            auth=(USER, PASSWORD), json={"args": [987654]}, timeout=10)
+    applied = requests.post(
+        f"{flower.url}/api/task/async-apply/tasks.retry_job",
+        auth=(USER, PASSWORD),
+        json={"args": [987654]},
+        timeout=10,
+    )
     # Then Flower accepts it and the worker runs it to a clear failure naming the job
     assert applied.status_code == 200, applied.text
     body = _result(flower, applied.json()["task-id"])
@@ -219,22 +244,29 @@ def test_retry_job_is_accepted_and_executed_by_a_worker(flower: RunningFlower) -
     assert "987654" in json.dumps(body["result"]), body
 
 
-def test_retry_job_completes_a_failed_job(start_pipeline: Callable[..., Pipeline],
-                                          tmp_path: Path) -> None:
+def test_retry_job_completes_a_failed_job(
+    start_pipeline: Callable[..., Pipeline], tmp_path: Path
+) -> None:
     # Given a job that failed at upload_plate because the CTP bureau's FTP was down
     pipeline = start_pipeline(bureau_down=True, env={"PREPRESS_MAX_RETRIES": "0"})
-    job_id = pipeline.submit(write_signa_pdf(tmp_path / "0537_Flier_Leonov.pdf",
-                                             [signa_sheet()]))
+    job_id = pipeline.submit(write_signa_pdf(tmp_path / "0537_Flier_Leonov.pdf", [signa_sheet()]))
     failed = pipeline.wait_for(job_id)
     assert (failed.status, failed.step) == ("failed", "upload_plate")
     pipeline.bureau.start()
     # When an operator retries it through Flower's API
     env = dict(pipeline.env, PREPRESS_FLOWER_USER=USER, PREPRESS_FLOWER_PASSWORD=PASSWORD)
     with flower_process(env, free_port(), tmp_path / "flower.log") as running:
-        refused = requests.post(f"{running.url}/api/task/async-apply/tasks.retry_job",
-                                json={"args": [job_id]}, timeout=10)
-        applied = requests.post(f"{running.url}/api/task/async-apply/tasks.retry_job",
-                                auth=(USER, PASSWORD), json={"args": [job_id]}, timeout=10)
+        refused = requests.post(
+            f"{running.url}/api/task/async-apply/tasks.retry_job",
+            json={"args": [job_id]},
+            timeout=10,
+        )
+        applied = requests.post(
+            f"{running.url}/api/task/async-apply/tasks.retry_job",
+            auth=(USER, PASSWORD),
+            json={"args": [job_id]},
+            timeout=10,
+        )
         assert refused.status_code == 401
         assert applied.status_code == 200, applied.text
         result = _result(running, applied.json()["task-id"])
@@ -252,11 +284,14 @@ def test_flower_command_without_credentials_exits_with_the_fix(tmp_path: Path) -
     from commands.cli import main
 
     toml = tmp_path / "prepress.toml"
-    toml.write_text('[presses.Speedmaster]\nplate_mm = [1030, 770]\ngripper_mm = 10\n'
-                    "[outputters.Leonov]\n", encoding="utf-8")
+    toml.write_text(
+        "[presses.Speedmaster]\nplate_mm = [1030, 770]\ngripper_mm = 10\n[outputters.Leonov]\n",
+        encoding="utf-8",
+    )
     # When `prepress flower` is started on all addresses
-    result = CliRunner().invoke(main, ["--config", str(toml), "flower", "--address", "0.0.0.0",
-                                       "--insecure-local"])
+    result = CliRunner().invoke(
+        main, ["--config", str(toml), "flower", "--address", "0.0.0.0", "--insecure-local"]
+    )
     # Then it refuses with status 2 and says what to set
     assert result.exit_code == 2
     assert "needs credentials" in result.output and "PREPRESS_FLOWER_PASSWORD" in result.output

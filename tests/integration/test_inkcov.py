@@ -25,10 +25,13 @@ def gs() -> str:
 @pytest.fixture
 def half_cyan_pdf(tmp_path: Path) -> Path:
     """Page 1: left half in 100 % cyan. Page 2: all in 100 % black. No marks."""
-    return write_signa_pdf(tmp_path / "half.pdf", [
-        Sheet(plate_mm=(200, 100), fills=[Fill(0, 0, 100, 100, (1, 0, 0, 0))]),
-        Sheet(plate_mm=(200, 100), fills=[Fill(0, 0, 200, 100, (0, 0, 0, 1))]),
-    ])
+    return write_signa_pdf(
+        tmp_path / "half.pdf",
+        [
+            Sheet(plate_mm=(200, 100), fills=[Fill(0, 0, 100, 100, (1, 0, 0, 0))]),
+            Sheet(plate_mm=(200, 100), fills=[Fill(0, 0, 200, 100, (0, 0, 0, 1))]),
+        ],
+    )
 
 
 def test_half_cyan_page_reads_half_cyan(gs: str, half_cyan_pdf: Path) -> None:
@@ -42,11 +45,20 @@ def test_half_cyan_page_reads_half_cyan(gs: str, half_cyan_pdf: Path) -> None:
     assert coverage[2]["K"] == pytest.approx(100, abs=1)
 
 
-@pytest.mark.parametrize("name", ["-dNOSAFER.pdf", "$(touch pwned).pdf", "`touch pwned`.pdf",
-                                  "a;b&c |d.pdf", "Каталог (весна) 'x'.pdf", "%d %s.pdf"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "-dNOSAFER.pdf",
+        "$(touch pwned).pdf",
+        "`touch pwned`.pdf",
+        "a;b&c |d.pdf",
+        "Каталог (весна) 'x'.pdf",
+        "%d %s.pdf",
+    ],
+)
 def test_hostile_file_names_reach_ghostscript_as_files(
-        gs: str, half_cyan_pdf: Path, tmp_path: Path, name: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    gs: str, half_cyan_pdf: Path, tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given the file under a hostile name, from a clean working folder
     folder = tmp_path / "in"
     folder.mkdir()
@@ -61,7 +73,8 @@ def test_hostile_file_names_reach_ghostscript_as_files(
 
 
 def test_without_ghostscript_coverage_is_unavailable(
-        half_cyan_pdf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    half_cyan_pdf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a PATH on which there is no gs
     monkeypatch.setenv("PATH", str(tmp_path))
     # When the ink is measured
@@ -82,12 +95,18 @@ def test_not_a_pdf_is_unavailable_not_an_error(gs: str, tmp_path: Path) -> None:
 
 def test_preview_records_ink_coverage_and_spots(gs: str, tmp_path: Path) -> None:
     # Given a Signa sheet with a spot colour
-    source = write_signa_pdf(tmp_path / "0601_Flier_Korol.pdf", [
-        signa_sheet(colorants=("Cyan", "Magenta", "PANTONE Reflex Blue C"))])
+    source = write_signa_pdf(
+        tmp_path / "0601_Flier_Korol.pdf",
+        [signa_sheet(colorants=("Cyan", "Magenta", "PANTONE Reflex Blue C"))],
+    )
     # When the preview is rendered with ink coverage
-    result = render_preview(source, [SheetGeometry((1030, 770), (900, 640), 10)], tmp_path,
-                            "3_0601_Flier_Korol", spots=["Cyan", "Magenta",
-                                                         "PANTONE Reflex Blue C"])
+    result = render_preview(
+        source,
+        [SheetGeometry((1030, 770), (900, 640), 10)],
+        tmp_path,
+        "3_0601_Flier_Korol",
+        spots=["Cyan", "Magenta", "PANTONE Reflex Blue C"],
+    )
     # Then the coverage of page 1 is recorded (the sample's paper is inked in M above all)
     assert result.ink_coverage is not None
     assert result.ink_coverage[1]["M"] > result.ink_coverage[1]["K"] > 0

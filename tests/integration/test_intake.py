@@ -56,8 +56,12 @@ def test_stranded_job_is_queued_again(config: Config, redis_broker: str) -> None
     # Given a job recorded and spooled long ago whose chain never reached the broker
     config = pipeline_config(config, redis_broker)
     job = store.create_job(config.database_url, "a.pdf")
-    store.update_job(config.database_url, job.id, spool_path="spool/1/a.pdf",
-                     received_at=utcnow() - timedelta(minutes=10))
+    store.update_job(
+        config.database_url,
+        job.id,
+        spool_path="spool/1/a.pdf",
+        received_at=utcnow() - timedelta(minutes=10),
+    )
     fresh = store.create_job(config.database_url, "b.pdf")
     store.update_job(config.database_url, fresh.id, spool_path="spool/2/b.pdf")
     # When the watcher starts

@@ -33,8 +33,10 @@ HOSTILE_NAME = "0602_Каталог $(touch x); a&b `id` it's_Leonov.pdf"
 def good_pdf(folder: Path, name: str = GOOD_NAME) -> Path:
     """A two-sheet Signa file: CMYK, then Cyan, Magenta and a spot colour (7 plates)."""
     folder.mkdir(parents=True, exist_ok=True)
-    return write_signa_pdf(folder / name, [
-        signa_sheet(), signa_sheet(colorants=("Cyan", "Magenta", "PANTONE Warm Red C"))])
+    return write_signa_pdf(
+        folder / name,
+        [signa_sheet(), signa_sheet(colorants=("Cyan", "Magenta", "PANTONE Warm Red C"))],
+    )
 
 
 def truncated_pdf(folder: Path, name: str = "0603_Broken_Leonov.pdf") -> Path:
@@ -45,8 +47,9 @@ def truncated_pdf(folder: Path, name: str = "0603_Broken_Leonov.pdf") -> Path:
     return broken
 
 
-def test_good_file_ends_done_with_plate_preview_sms_and_one_row(running_pipeline: Pipeline,
-                                                                tmp_path: Path) -> None:
+def test_good_file_ends_done_with_plate_preview_sms_and_one_row(
+    running_pipeline: Pipeline, tmp_path: Path
+) -> None:
     # Given a good Signa file for Speedmaster and bureau Leonov
     pdf = good_pdf(tmp_path / "samples")
 
@@ -59,12 +62,13 @@ def test_good_file_ends_done_with_plate_preview_sms_and_one_row(running_pipeline
     assert_sms_and_uploads(running_pipeline, job_id)
     # And the job is one row with its facts, every step done, the original archived
     assert [j.id for j in running_pipeline.jobs()] == [job_id]
-    assert (job.press, job.outputter, job.plates, job.order) == ("Speedmaster", "Leonov", 7,
-                                                                 "0537")
+    assert (job.press, job.outputter, job.plates, job.order) == ("Speedmaster", "Leonov", 7, "0537")
     assert {s.state for s in running_pipeline.steps(job_id).values()} == {"done"}
     archived = running_pipeline.work / job.archive_path
-    assert archived.name == f"{job_id}_{GOOD_NAME}" and archived.parent.parent.parent.parent \
-        == running_pipeline.work / "done"
+    assert (
+        archived.name == f"{job_id}_{GOOD_NAME}"
+        and archived.parent.parent.parent.parent == running_pipeline.work / "done"
+    )
     assert sha256_of(archived) == job.sha256
     assert not any((running_pipeline.work / "spool").iterdir())
     # And no password reached the workers' logs
@@ -89,8 +93,9 @@ def assert_sms_and_uploads(pipeline: Pipeline, job_id: int) -> None:
     assert all("0537" in m.mes and "Speedmaster" in m.mes for m in pipeline.sms.messages)
 
 
-def test_truncated_file_is_rejected_into_failed_with_its_reason(running_pipeline: Pipeline,
-                                                                tmp_path: Path) -> None:
+def test_truncated_file_is_rejected_into_failed_with_its_reason(
+    running_pipeline: Pipeline, tmp_path: Path
+) -> None:
     # Given a half-copied file
     pdf = truncated_pdf(tmp_path / "samples")
 
@@ -112,7 +117,8 @@ def test_truncated_file_is_rejected_into_failed_with_its_reason(running_pipeline
 
 
 def test_a_step_run_again_after_done_does_not_upload_or_send_again(
-        running_pipeline: Pipeline, tmp_path: Path) -> None:
+    running_pipeline: Pipeline, tmp_path: Path
+) -> None:
     # Given a job that is done, and the FTP servers emptied (a second upload would show)
     from tasks import canvas, stages
     from tasks.app import app
@@ -125,8 +131,10 @@ def test_a_step_run_again_after_done_does_not_upload_or_send_again(
     attempts = {name: s.attempts for name, s in running_pipeline.steps(job_id).items()}
 
     # When its side-effect steps run again here, and its whole chain is queued again
-    results = [task.run(job_id) for task in (stages.upload_plate, stages.upload_preview,
-                                             stages.notify_sms, stages.persist)]
+    results = [
+        task.run(job_id)
+        for task in (stages.upload_plate, stages.upload_preview, stages.notify_sms, stages.persist)
+    ]
     last = canvas.start(job_id)
     app.AsyncResult(last).get(timeout=30, disable_sync_subtasks=False)
 
@@ -141,8 +149,9 @@ def test_a_step_run_again_after_done_does_not_upload_or_send_again(
 
 
 @pytest.mark.parametrize("mode", ["dry-run", "import"])
-def test_dry_run_and_import_modes_upload_and_send_nothing(start_pipeline, tmp_path: Path,
-                                                          mode: str) -> None:
+def test_dry_run_and_import_modes_upload_and_send_nothing(
+    start_pipeline, tmp_path: Path, mode: str
+) -> None:
     # Given a running pipeline switched to the mode by the operator
     pipeline = start_pipeline()
     switched = pipeline.cli("mode", mode)
@@ -170,8 +179,9 @@ def test_dry_run_and_import_modes_upload_and_send_nothing(start_pipeline, tmp_pa
     assert shown.exit_code == 0 and f"mode         {mode}" in shown.output
 
 
-def test_hostile_file_name_goes_through_end_to_end(running_pipeline: Pipeline,
-                                                   tmp_path: Path) -> None:
+def test_hostile_file_name_goes_through_end_to_end(
+    running_pipeline: Pipeline, tmp_path: Path
+) -> None:
     # Given a good file whose name has Cyrillic, $( ), ;, &, backquotes and a quote
     pdf = good_pdf(tmp_path / "samples", HOSTILE_NAME)
 
@@ -183,8 +193,7 @@ def test_hostile_file_name_goes_through_end_to_end(running_pipeline: Pipeline,
     assert job.status == "done", running_pipeline.step_summary(job_id)
     assert job.name == HOSTILE_NAME and job.job_name
     assert running_pipeline.bureau.files() == [f"leonov/_1030x770/{HOSTILE_NAME}"]
-    assert running_pipeline.press.files() == [
-        f"speedmaster/{Path(HOSTILE_NAME).stem}_preview.pdf"]
+    assert running_pipeline.press.files() == [f"speedmaster/{Path(HOSTILE_NAME).stem}_preview.pdf"]
     assert sms_per_phone(running_pipeline) == {STAFF_PHONE: 1, SPEEDMASTER_PHONE: 1}
     assert (running_pipeline.work / job.archive_path).name == f"{job_id}_{HOSTILE_NAME}"
     assert not list(tmp_path.rglob("x")) and not list(Path.cwd().glob("x"))
@@ -207,7 +216,8 @@ def test_good_file_on_postgresql(start_pipeline, postgres_url: str, tmp_path: Pa
 
 
 def test_prepress_process_wait_shows_the_steps_and_prints_the_done_job(
-        running_pipeline: Pipeline, tmp_path: Path) -> None:
+    running_pipeline: Pipeline, tmp_path: Path
+) -> None:
     # Given a good file outside the hotfolder
     pdf = good_pdf(tmp_path / "samples")
 
@@ -220,14 +230,16 @@ def test_prepress_process_wait_shows_the_steps_and_prints_the_done_job(
     assert (job["status"], job["name"], job["plates"]) == ("done", GOOD_NAME, 7)
     assert [s["state"] for s in job["steps"]] == ["done"] * 9
     assert {d["kind"]: d["remote_path"] for d in job["deliveries"]}["plate"].endswith(
-        "_1030x770/0537_Technoyug_Flier_Leonov.pdf")
+        "_1030x770/0537_Technoyug_Flier_Leonov.pdf"
+    )
     assert "ctp-pw" not in result.output and "sms-pw" not in result.output
     # And the file itself stays where it was: process takes a copy
     assert pdf.is_file() and running_pipeline.bureau.files() == [GOOD_REMOTE]
 
 
-def test_reprocess_runs_a_done_job_again_as_a_new_job(running_pipeline: Pipeline,
-                                                      tmp_path: Path) -> None:
+def test_reprocess_runs_a_done_job_again_as_a_new_job(
+    running_pipeline: Pipeline, tmp_path: Path
+) -> None:
     # Given a job that is done and archived
     first = running_pipeline.wait_for(running_pipeline.submit(good_pdf(tmp_path / "samples")))
     assert first.status == "done"
@@ -246,50 +258,75 @@ def test_reprocess_runs_a_done_job_again_as_a_new_job(running_pipeline: Pipeline
     assert sms_per_phone(running_pipeline) == {STAFF_PHONE: 2, SPEEDMASTER_PHONE: 2}
 
 
-def test_several_files_at_once_each_reach_their_bureau_and_press(running_pipeline: Pipeline,
-                                                                 tmp_path: Path) -> None:
+def test_several_files_at_once_each_reach_their_bureau_and_press(
+    running_pipeline: Pipeline, tmp_path: Path
+) -> None:
     # Given four jobs for different presses and bureaus, taken at the same moment
     samples = tmp_path / "samples"
     good_pdf(samples)
-    write_signa_pdf(samples / "0601_Flier_Korol.pdf", [signa_sheet(
-        outputter="Korol", colorants=("Cyan", "Magenta", "PANTONE Reflex Blue C"))])
-    write_signa_pdf(samples / "0602_Каталог (весна)_Leonov.pdf", [signa_sheet(
-        press="Dominant", plate_mm=(650, 550), paper_mm=(600, 450), gripper_mm=8)] * 2)
-    write_signa_pdf(samples / "0700_Remake_Admin.pdf", [signa_sheet(
-        press="Planeta", outputter="Admin", plate_mm=(1010, 820), paper_mm=(900, 700))])
+    write_signa_pdf(
+        samples / "0601_Flier_Korol.pdf",
+        [signa_sheet(outputter="Korol", colorants=("Cyan", "Magenta", "PANTONE Reflex Blue C"))],
+    )
+    write_signa_pdf(
+        samples / "0602_Каталог (весна)_Leonov.pdf",
+        [signa_sheet(press="Dominant", plate_mm=(650, 550), paper_mm=(600, 450), gripper_mm=8)] * 2,
+    )
+    write_signa_pdf(
+        samples / "0700_Remake_Admin.pdf",
+        [
+            signa_sheet(
+                press="Planeta", outputter="Admin", plate_mm=(1010, 820), paper_mm=(900, 700)
+            )
+        ],
+    )
 
     # When they are all submitted at once
     ids = [running_pipeline.submit(pdf) for pdf in sorted(samples.glob("*.pdf"))]
     jobs = [running_pipeline.wait_for(job_id) for job_id in ids]
 
     # Then every job is done with its own facts
-    assert [j.status for j in jobs] == ["done"] * 4, [running_pipeline.step_summary(i)
-                                                       for i in ids]
+    assert [j.status for j in jobs] == ["done"] * 4, [running_pipeline.step_summary(i) for i in ids]
     facts = {j.order: (j.press, j.outputter, j.plates) for j in jobs}
-    assert facts == {"0537": ("Speedmaster", "Leonov", 7), "0601": ("Speedmaster", "Korol", 3),
-                     "0602": ("Dominant", "Leonov", 8), "0700": ("Planeta", "Admin", 4)}
+    assert facts == {
+        "0537": ("Speedmaster", "Leonov", 7),
+        "0601": ("Speedmaster", "Korol", 3),
+        "0602": ("Dominant", "Leonov", 8),
+        "0700": ("Planeta", "Admin", 4),
+    }
     # And each plate file is in its bureau's folder under its bureau's name, once;
     # Admin (the shop itself) has no server
     assert running_pipeline.bureau.files() == [
         "korol/0601_Flier_1030_3Plates_CM-ReflexBlueC.pdf",
         "leonov/_1030x770/0537_Technoyug_Flier_Leonov.pdf",
-        "leonov/_ADAST/0602_Каталог (весна)_Leonov.pdf"]
+        "leonov/_ADAST/0602_Каталог (весна)_Leonov.pdf",
+    ]
     assert len(running_pipeline.bureau.received) == 3
     # And the previews went to the presses that have a server (Planeta has none)
     assert running_pipeline.press.files() == [
         "dominant/0602_Каталог (весна)_Leonov_preview.pdf",
         "speedmaster/0537_Technoyug_Flier_Leonov_preview.pdf",
-        "speedmaster/0601_Flier_Korol_preview.pdf"]
+        "speedmaster/0601_Flier_Korol_preview.pdf",
+    ]
     # And the staff got one SMS per job, the Speedmaster's crew one per Speedmaster job,
     # nobody one for the Admin job
-    sent = sorted((phone, m.mes.split()[0]) for m in running_pipeline.sms.messages
-                  for phone in m.phones.split(","))
-    assert sent == sorted([(STAFF_PHONE, "0537"), (STAFF_PHONE, "0601"), (STAFF_PHONE, "0602"),
-                           (SPEEDMASTER_PHONE, "0537"), (SPEEDMASTER_PHONE, "0601")])
+    sent = sorted(
+        (phone, m.mes.split()[0])
+        for m in running_pipeline.sms.messages
+        for phone in m.phones.split(",")
+    )
+    assert sent == sorted(
+        [
+            (STAFF_PHONE, "0537"),
+            (STAFF_PHONE, "0601"),
+            (STAFF_PHONE, "0602"),
+            (SPEEDMASTER_PHONE, "0537"),
+            (SPEEDMASTER_PHONE, "0601"),
+        ]
+    )
 
 
-def test_prepress_up_runs_the_pipeline_and_stops_cleanly(start_pipeline,
-                                                         tmp_path: Path) -> None:
+def test_prepress_up_runs_the_pipeline_and_stops_cleanly(start_pipeline, tmp_path: Path) -> None:
     # Given `prepress up` (workers, watcher and beat under one supervisor)
     pipeline = start_pipeline(workers=False)
     pipeline._spawn("up", "up")
@@ -309,8 +346,9 @@ def test_prepress_up_runs_the_pipeline_and_stops_cleanly(start_pipeline,
 
     # Then it and every process it started are gone within its grace period
     assert up.wait(timeout=30) is not None
-    assert wait_until(lambda: not processes_using(pipeline.config_path), 25), \
-        processes_using(pipeline.config_path)
+    assert wait_until(lambda: not processes_using(pipeline.config_path), 25), processes_using(
+        pipeline.config_path
+    )
 
 
 def processes_using(config_path: Path) -> list[str]:

@@ -17,8 +17,9 @@ PHONE = "+380501112233"
 
 
 def settings_for(sink: SmsSink, **overrides) -> SmsSettings:
-    values = dict(api_url=sink.url, login=sink.login, password=sink.password,
-                  sender="Typography", timeout=2.0)
+    values = dict(
+        api_url=sink.url, login=sink.login, password=sink.password, sender="Typography", timeout=2.0
+    )
     return SmsSettings(**(values | overrides))
 
 
@@ -99,8 +100,12 @@ def test_slow_answer_times_out(sms_server: SmsSink):
 
 
 def test_unreachable_provider_is_transient_and_masked():
-    settings = SmsSettings(api_url=f"http://127.0.0.1:{free_port()}/sys/send.php",
-                           login="shop", password="hunter2", timeout=1)
+    settings = SmsSettings(
+        api_url=f"http://127.0.0.1:{free_port()}/sys/send.php",
+        login="shop",
+        password="hunter2",
+        timeout=1,
+    )
     with SmsClient(settings) as sms:
         with pytest.raises(SmsUnavailable, match="cannot be reached") as caught:
             sms.messages.create(to=PHONE, body="x")

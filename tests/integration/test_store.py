@@ -57,10 +57,22 @@ def test_failed_job_is_reset_for_retry(database_url: str) -> None:
 
 def test_two_rejections_keep_both_reasons(database_url: str) -> None:
     job = store.create_job(database_url, "a.pdf")
-    store.fail_job(database_url, job.id, "detect_press", status=REJECTED,
-                   code="press_undetected", message="no press")
-    store.fail_job(database_url, job.id, "detect_outputter", status=REJECTED,
-                   code="outputter_undetected", message="no outputter")
+    store.fail_job(
+        database_url,
+        job.id,
+        "detect_press",
+        status=REJECTED,
+        code="press_undetected",
+        message="no press",
+    )
+    store.fail_job(
+        database_url,
+        job.id,
+        "detect_outputter",
+        status=REJECTED,
+        code="outputter_undetected",
+        message="no outputter",
+    )
     row = store.get_job(database_url, job.id)
     assert row.error_code == "press_undetected"
     assert "no press" in row.error and "no outputter" in row.error
@@ -91,13 +103,19 @@ def test_released_sms_claim_can_be_taken_again(database_url: str) -> None:
     store.complete_sms(database_url, job.id, "+1", "42", 1, "0.5")
     store.release_sms(database_url, job.id, "+1")  # a sent SMS is never released
     assert [(s.state, s.provider_id) for s in store.sms_of(database_url, job.id)] == [
-        ("sent", "42")]
+        ("sent", "42")
+    ]
 
 
 def test_delivery_is_recorded_once_per_kind(database_url: str) -> None:
     job = store.create_job(database_url, "a.pdf")
-    result = {"target": "ftp://u:***@h/x", "remote_path": "/x/a.pdf", "bytes": 10,
-              "seconds": 0.1, "speed_mbps": 0.1}
+    result = {
+        "target": "ftp://u:***@h/x",
+        "remote_path": "/x/a.pdf",
+        "bytes": 10,
+        "seconds": 0.1,
+        "speed_mbps": 0.1,
+    }
     store.record_delivery(database_url, job.id, "plate", result)
     assert store.get_delivery(database_url, job.id, "plate").remote_path == "/x/a.pdf"
     with pytest.raises(Exception):  # noqa: B017  (IntegrityError, dialect-specific)

@@ -33,8 +33,10 @@ REMOTE = "leonov/_1030x770/0537_Technoyug_Flier_Leonov.pdf"
 
 def good_pdf(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    return write_signa_pdf(folder / "0537_Technoyug_Flier_Leonov.pdf",
-                           [signa_sheet(), signa_sheet(colorants=("Cyan", "Magenta"))])
+    return write_signa_pdf(
+        folder / "0537_Technoyug_Flier_Leonov.pdf",
+        [signa_sheet(), signa_sheet(colorants=("Cyan", "Magenta"))],
+    )
 
 
 def sms_per_phone(pipeline: Pipeline) -> dict[str, int]:
@@ -42,8 +44,9 @@ def sms_per_phone(pipeline: Pipeline) -> dict[str, int]:
     return {phone: phones.count(phone) for phone in phones}
 
 
-def test_bureau_down_fails_at_upload_plate_then_retry_delivers_once(start_pipeline,
-                                                                    tmp_path: Path) -> None:
+def test_bureau_down_fails_at_upload_plate_then_retry_delivers_once(
+    start_pipeline, tmp_path: Path
+) -> None:
     # Given a pipeline whose CTP bureau's FTP server is not running, and few retries
     pipeline = start_pipeline(bureau_down=True, env=FEW_RETRIES)
 
@@ -80,8 +83,7 @@ def test_bureau_down_fails_at_upload_plate_then_retry_delivers_once(start_pipeli
     assert again.exit_code == 1 and f"prepress reprocess {job_id}" in again.output
 
 
-def test_upload_redelivered_after_a_crash_is_not_repeated(start_pipeline,
-                                                          tmp_path: Path) -> None:
+def test_upload_redelivered_after_a_crash_is_not_repeated(start_pipeline, tmp_path: Path) -> None:
     # Given a job whose files were delivered but whose SMS provider failed until it gave up
     pipeline = start_pipeline(env=FEW_RETRIES)
     pipeline.sms.fail_status(500)
@@ -108,8 +110,9 @@ def test_upload_redelivered_after_a_crash_is_not_repeated(start_pipeline,
     assert sms_per_phone(pipeline) == {STAFF_PHONE: 1, SPEEDMASTER_PHONE: 1}
 
 
-def test_file_copied_slowly_is_taken_once_after_it_is_complete(start_pipeline,
-                                                               tmp_path: Path) -> None:
+def test_file_copied_slowly_is_taken_once_after_it_is_complete(
+    start_pipeline, tmp_path: Path
+) -> None:
     # Given a running pipeline with its watcher (stable after 1 s)
     pipeline = start_pipeline(watcher=True)
     content = good_pdf(tmp_path / "samples").read_bytes()
@@ -120,7 +123,7 @@ def test_file_copied_slowly_is_taken_once_after_it_is_complete(start_pipeline,
     chunk = -(-len(content) // 10)
     for start in range(0, len(content), chunk):
         with open(target, "ab") as handle:
-            handle.write(content[start:start + chunk])
+            handle.write(content[start : start + chunk])
         time.sleep(0.5)
     complete_at = datetime.now(UTC)
     jobs = pipeline.wait_for_jobs(1)
@@ -137,8 +140,9 @@ def test_file_copied_slowly_is_taken_once_after_it_is_complete(start_pipeline,
     assert not target.exists()
 
 
-def test_watcher_takes_files_present_at_start_and_leaves_temporary_ones(start_pipeline,
-                                                                       tmp_path: Path) -> None:
+def test_watcher_takes_files_present_at_start_and_leaves_temporary_ones(
+    start_pipeline, tmp_path: Path
+) -> None:
     # Given a hotfolder that already holds a good file, a broken one and temporary files
     good = good_pdf(tmp_path / "samples")
     broken = tmp_path / "samples" / "0603_Broken_Leonov.pdf"
@@ -157,15 +161,18 @@ def test_watcher_takes_files_present_at_start_and_leaves_temporary_ones(start_pi
 
     # Then both files were taken, the good one done and the broken one rejected into failed/
     assert sorted((j.name, j.status) for j in jobs) == [
-        ("0537_Technoyug_Flier_Leonov.pdf", "done"), ("0603_Broken_Leonov.pdf", "rejected")]
+        ("0537_Technoyug_Flier_Leonov.pdf", "done"),
+        ("0603_Broken_Leonov.pdf", "rejected"),
+    ]
     rejected = next(j for j in jobs if j.status == "rejected")
     assert (pipeline.work / "failed" / f"{rejected.id}_{broken.name}.error.txt").is_file()
     # And the temporary files are still there, untouched
     assert sorted(p.name for p in hotfolder.iterdir()) == sorted(ignored)
 
 
-def test_worker_killed_while_sending_sms_does_not_send_twice(start_pipeline, database_url: str,
-                                                             tmp_path: Path) -> None:
+def test_worker_killed_while_sending_sms_does_not_send_twice(
+    start_pipeline, database_url: str, tmp_path: Path
+) -> None:
     # Given a pipeline (on SQLite, then PostgreSQL) whose broker gives an unacknowledged task
     # to another worker after 3 s, and an SMS provider that takes 4 s to answer
     pipeline = start_pipeline(database_url, visibility_timeout=VISIBILITY)
@@ -192,8 +199,9 @@ def test_worker_killed_while_sending_sms_does_not_send_twice(start_pipeline, dat
     assert len(pipeline.bureau.received) == 1 and len(pipeline.press.received) == 1
 
 
-def test_busy_sms_provider_is_retried_by_itself_and_sends_once(start_pipeline,
-                                                               tmp_path: Path) -> None:
+def test_busy_sms_provider_is_retried_by_itself_and_sends_once(
+    start_pipeline, tmp_path: Path
+) -> None:
     # Given an SMS provider answering "too many concurrent requests, wait" (smsc code 9)
     pipeline = start_pipeline()
     pipeline.sms.fail_with(9)
@@ -212,17 +220,18 @@ def test_busy_sms_provider_is_retried_by_itself_and_sends_once(start_pipeline,
     assert len(pipeline.bureau.received) == 1
 
 
-def test_cpu_pool_process_killed_mid_step_is_redone_once(start_pipeline,
-                                                         tmp_path: Path) -> None:
+def test_cpu_pool_process_killed_mid_step_is_redone_once(start_pipeline, tmp_path: Path) -> None:
     # Given a job whose preview takes a few seconds to render
     pipeline = start_pipeline()
     folder = tmp_path / "samples"
     folder.mkdir()
-    heavy = write_signa_pdf(folder / "0537_Technoyug_Flier_Leonov.pdf",
-                            [signa_sheet(vector_objects=HEAVY_OBJECTS)] * 4)
+    heavy = write_signa_pdf(
+        folder / "0537_Technoyug_Flier_Leonov.pdf", [signa_sheet(vector_objects=HEAVY_OBJECTS)] * 4
+    )
     job_id = pipeline.submit(heavy)
     rendering = wait_until(
-        lambda: pipeline.steps(job_id)["render_preview"].state == STARTED, 30, every=0.05)
+        lambda: pipeline.steps(job_id)["render_preview"].state == STARTED, 30, every=0.05
+    )
     assert rendering, pipeline.step_summary(job_id)
 
     # When the pool processes of the cpu worker die under it (out of memory, kill -9)

@@ -60,15 +60,19 @@ def raw_pdf(path: Path, objects: list[str]) -> Path:
     xref = len(out)
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
-    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\n"
-            f"startxref\n{xref}\n%%EOF\n").encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    ).encode()
     path.write_bytes(bytes(out))
     return path
 
 
 def page_tree(kids: str, count: int, *pages: str) -> list[str]:
-    return ["<< /Type /Catalog /Pages 2 0 R >>",
-            f"<< /Type /Pages /Kids [{kids}] /Count {count} >>", *pages]
+    return [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {count} >>",
+        *pages,
+    ]
 
 
 def plain_page(box: str = SPEEDMASTER_BOX) -> str:
@@ -93,14 +97,24 @@ def test_the_issue_example_gives_the_issue_json(signa_pdf, config):
 
     # Then the JSON is exactly the issue's
     assert result == {
-        "file": "0537_Technoyug_Flier_Leonov.pdf", "ok": True, "errors": [], "warnings": [],
-        "creator": "PrinectSignaStation 2015.0", "signa": True, "pages": 2,
-        "order": "0537", "job_name": "Technoyug_Flier",
-        "press": "Speedmaster", "press_source": "mark",
-        "outputter": "Leonov", "outputter_source": "mark",
+        "file": "0537_Technoyug_Flier_Leonov.pdf",
+        "ok": True,
+        "errors": [],
+        "warnings": [],
+        "creator": "PrinectSignaStation 2015.0",
+        "signa": True,
+        "pages": 2,
+        "order": "0537",
+        "job_name": "Technoyug_Flier",
+        "press": "Speedmaster",
+        "press_source": "mark",
+        "outputter": "Leonov",
+        "outputter_source": "mark",
         "plates": 8,
-        "separations": {"1": ["Cyan", "Magenta", "Yellow", "Black"],
-                        "2": ["Cyan", "Magenta", "Yellow", "PANTONE Warm Red C"]},
+        "separations": {
+            "1": ["Cyan", "Magenta", "Yellow", "Black"],
+            "2": ["Cyan", "Magenta", "Yellow", "PANTONE Warm Red C"],
+        },
         "plate_mm": {"1": [1030, 770], "2": [1030, 770]},
         "paper_mm": {"1": [900, 640], "2": [900, 640]},
     }
@@ -115,7 +129,11 @@ def test_signa_creator_is_recognised(signa_pdf, config):
     facts = validate(signa_pdf(), config)
     # Then creator, Signa flag and page count are read, with no warning
     assert (facts.creator, facts.signa, facts.pages, facts.warnings) == (
-        "PrinectSignaStation 2015.0", True, 1, [])
+        "PrinectSignaStation 2015.0",
+        True,
+        1,
+        [],
+    )
 
 
 def test_non_signa_pdf_is_accepted_with_a_warning(signa_pdf, config):
@@ -177,7 +195,7 @@ def test_cut_file_with_a_tail_glued_on_is_damaged(signa_pdf, config):
     path = signa_pdf(sheets=[signa_sheet()] * 2)
     data = path.read_bytes()
     xref = data.rindex(b"\nxref\n")
-    path.write_bytes(data[:xref // 2] + data[xref:])
+    path.write_bytes(data[: xref // 2] + data[xref:])
     # Then objects point past the end or cannot be found: damaged_pdf
     assert rejection(path, config).code == "damaged_pdf"
 
@@ -216,8 +234,9 @@ def test_page_tree_loop_is_damaged(tmp_path, config):
 
 def test_reference_loop_is_damaged(tmp_path, config):
     # Given a MediaBox that is a reference to a reference to itself
-    objects = page_tree("3 0 R", 1, "<< /Type /Page /Parent 2 0 R /MediaBox 4 0 R >>",
-                        "5 0 R", "4 0 R")
+    objects = page_tree(
+        "3 0 R", 1, "<< /Type /Page /Parent 2 0 R /MediaBox 4 0 R >>", "5 0 R", "4 0 R"
+    )
     path = raw_pdf(tmp_path / "refloop_Leonov.pdf", objects)
     # Then the code is damaged_pdf
     assert rejection(path, config).code == "damaged_pdf"
@@ -252,8 +271,12 @@ def test_broken_xref_offsets_are_repaired_to_a_correct_result(tmp_path, config):
     # Given a file whose xref offsets are all wrong (the objects themselves are intact)
     good = raw_pdf(tmp_path / "good.pdf", page_tree("3 0 R", 1, plain_page())).read_bytes()
     start = good.index(b"xref\n")
-    broken = (good[:start] + b"xref\n0 4\n0000000000 65535 f \n" + b"0000000001 00000 n \n" * 3
-              + f"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n{start}\n%%EOF\n".encode())
+    broken = (
+        good[:start]
+        + b"xref\n0 4\n0000000000 65535 f \n"
+        + b"0000000001 00000 n \n" * 3
+        + f"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n{start}\n%%EOF\n".encode()
+    )
     path = tmp_path / "0537_Xref_Leonov.pdf"
     path.write_bytes(broken)
     # When it is analysed
@@ -263,8 +286,9 @@ def test_broken_xref_offsets_are_repaired_to_a_correct_result(tmp_path, config):
 
 
 def test_page_without_mediabox_is_damaged(tmp_path, config):
-    path = raw_pdf(tmp_path / "nobox_Leonov.pdf",
-                   page_tree("3 0 R", 1, "<< /Type /Page /Parent 2 0 R >>"))
+    path = raw_pdf(
+        tmp_path / "nobox_Leonov.pdf", page_tree("3 0 R", 1, "<< /Type /Page /Parent 2 0 R >>")
+    )
     assert rejection(path, config).code == "damaged_pdf"
 
 
@@ -350,8 +374,11 @@ def test_page_one_decides_even_when_later_marks_are_missing(signa_pdf, config):
 
 def test_plates_are_the_sum_of_colorant_names(signa_pdf, config):
     # Given CMYK, CMYK + spot with spaces, and a one-colour sheet
-    sheets = [signa_sheet(), signa_sheet(colorants=(*CMYK, "PANTONE 246 C")),
-              signa_sheet(colorants=("Black",))]
+    sheets = [
+        signa_sheet(),
+        signa_sheet(colorants=(*CMYK, "PANTONE 246 C")),
+        signa_sheet(colorants=("Black",)),
+    ]
     # When the plates are counted
     plates = count_plates(signa_pdf(sheets=sheets), config)
     # Then one plate per colorant name, spaces decoded from #20
@@ -427,8 +454,7 @@ def test_no_outputter_anywhere_is_outputter_undetected(signa_pdf, config):
 
 def test_old_tes_outputter_mark_gives_press_outputter_and_paper(signa_pdf, config):
     # Given the single mark of older Signa versions
-    sheet = Sheet(marks=[old_outputter_mark("Vonoel", "Dominant", 600, 450)],
-                  plate_mm=(650, 550))
+    sheet = Sheet(marks=[old_outputter_mark("Vonoel", "Dominant", 600, 450)], plate_mm=(650, 550))
     # When analysed
     result = analyze(signa_pdf("0700_Old.pdf", sheets=[sheet]), config)
     # Then all three facts come from it
@@ -452,10 +478,12 @@ def test_paper_unknown_without_mark(signa_pdf, config):
 
 def test_sheet_facts_keep_every_mark_text(signa_pdf, config):
     [facts] = read_sheets(signa_pdf(), config)
-    assert facts.marks == {"Machine": "Машина: Speedmaster", "Outputter": "Выведено: Leonov",
-                           "Paper": "Бумага: 900,0 x 640,0"}
-    assert (facts.press, facts.outputter, facts.plate_mm) == ("Speedmaster", "Leonov",
-                                                             (1030, 770))
+    assert facts.marks == {
+        "Machine": "Машина: Speedmaster",
+        "Outputter": "Выведено: Leonov",
+        "Paper": "Бумага: 900,0 x 640,0",
+    }
+    assert (facts.press, facts.outputter, facts.plate_mm) == ("Speedmaster", "Leonov", (1030, 770))
 
 
 def test_configured_mark_table_reads_new_mark_names(signa_pdf, tmp_path):
@@ -479,21 +507,29 @@ def test_mark_pages_are_read_without_touching_page_content(signa_pdf, config):
 # --- order, job name, hostile names ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("0537_Technoyug_Flier_Leonov.pdf", ("0537", "Technoyug_Flier")),
-    ("0601_Flier_korol.PDF", ("0601", "Flier")),
-    ("Flier_Leonov.pdf", (None, "Flier")),
-    ("0602_Каталог (весна) $1;2_Leonov.pdf", ("0602", "Каталог (весна) $1;2")),
-    ("0700_Leonov_Poster.pdf", ("0700", "Poster")),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("0537_Technoyug_Flier_Leonov.pdf", ("0537", "Technoyug_Flier")),
+        ("0601_Flier_korol.PDF", ("0601", "Flier")),
+        ("Flier_Leonov.pdf", (None, "Flier")),
+        ("0602_Каталог (весна) $1;2_Leonov.pdf", ("0602", "Каталог (весна) $1;2")),
+        ("0700_Leonov_Poster.pdf", ("0700", "Poster")),
+    ],
+)
 def test_order_and_job(config, name, expected):
     assert order_and_job(name, config) == expected
 
 
-@pytest.mark.parametrize("name", [
-    "0800_Каталог весна_Leonov.pdf", "0801_$(rm -rf ~)_Leonov.pdf", "0802_a;b&c_Leonov.pdf",
-    "0803_it's_`id`_Leonov.pdf",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "0800_Каталог весна_Leonov.pdf",
+        "0801_$(rm -rf ~)_Leonov.pdf",
+        "0802_a;b&c_Leonov.pdf",
+        "0803_it's_`id`_Leonov.pdf",
+    ],
+)
 def test_hostile_names_are_plain_data(signa_pdf, config, name):
     # Given a good file with a hostile name
     result = analyze(signa_pdf(name), config)
@@ -506,11 +542,17 @@ def test_hostile_names_are_plain_data(signa_pdf, config, name):
 
 def test_every_result_survives_a_round_trip_through_json(signa_pdf, config):
     # Given every result of a two-press, two-page job
-    path = signa_pdf(sheets=[signa_sheet(), signa_sheet(press="Dominant", plate_mm=(650, 550),
-                                                        colorants=SPOT)])
-    results = [validate(path, config), detect_press(path, config), count_plates(path, config),
-               detect_outputter(path, config), analyze(path, config),
-               *read_sheets(path, config)]
+    path = signa_pdf(
+        sheets=[signa_sheet(), signa_sheet(press="Dominant", plate_mm=(650, 550), colorants=SPOT)]
+    )
+    results = [
+        validate(path, config),
+        detect_press(path, config),
+        count_plates(path, config),
+        detect_outputter(path, config),
+        analyze(path, config),
+        *read_sheets(path, config),
+    ]
     for result in results:
         # When stored as JSON and loaded back
         stored = json.loads(json.dumps(result.as_dict()))
@@ -521,5 +563,3 @@ def test_every_result_survives_a_round_trip_through_json(signa_pdf, config):
 def test_analysis_from_dict_keeps_int_page_keys(signa_pdf, config):
     result = Analysis.from_dict(analyze(signa_pdf(), config).as_dict())
     assert result.plate_mm == {1: (1030, 770)} and result.separations[1] == list(CMYK)
-
-

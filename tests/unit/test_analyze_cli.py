@@ -58,7 +58,8 @@ def test_json_for_one_file_is_one_object(config_file, good_pdf):
 
 
 def test_json_for_several_files_is_an_array_and_exit_1_when_any_rejected(
-        config_file, good_pdf, broken_pdf):
+    config_file, good_pdf, broken_pdf
+):
     # When a good and a half-copied file are analysed
     status, output = run("analyze", "--config", config_file, "--json", good_pdf, broken_pdf)
     # Then an array in order, the second with damaged_pdf, exit status 1

@@ -40,8 +40,9 @@ def _parse(argv: list[str]) -> click.Context:
 
 
 @pytest.mark.parametrize("service", sorted(PREPRESS_SERVICES))
-def test_each_service_runs_a_real_prepress_subcommand(compose: dict[str, Any],
-                                                      service: str) -> None:
+def test_each_service_runs_a_real_prepress_subcommand(
+    compose: dict[str, Any], service: str
+) -> None:
     # Given the service's command; when click parses it, then name and options are valid
     command = compose["services"][service]["command"]
     context = _parse(command)
@@ -50,8 +51,10 @@ def test_each_service_runs_a_real_prepress_subcommand(compose: dict[str, Any],
 
 def test_workers_split_the_queues_and_beat_runs_once(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    queues = {name: _parse(services[name]["command"]).params["queues"]
-              for name in ("worker-cpu", "worker-io")}
+    queues = {
+        name: _parse(services[name]["command"]).params["queues"]
+        for name in ("worker-cpu", "worker-io")
+    }
     assert queues == {"worker-cpu": "cpu", "worker-io": "io"}
     beats = [s for s in services.values() if s.get("command", [None])[:2] == ["prepress", "beat"]]
     assert len(beats) == 1
@@ -75,14 +78,34 @@ def test_docker_compose_config_validates(tmp_path: Path) -> None:
     # `docker compose` is optional tooling: where the plugin is missing this skips, even under
     # CI (the file is still checked by the tests above).
     docker = shutil.which("docker")
-    if docker is None or subprocess.run([docker, "compose", "version"], capture_output=True,
-                                        check=False).returncode != 0:
+    if (
+        docker is None
+        or subprocess.run(
+            [docker, "compose", "version"], capture_output=True, check=False
+        ).returncode
+        != 0
+    ):
         pytest.skip("the docker compose plugin is not installed")
     (tmp_path / "prepress.toml").write_text("", encoding="utf-8")
     result = subprocess.run(
-        [docker, "compose", "-f", str(COMPOSE_FILE), "--project-directory", str(tmp_path),
-         "config", "--quiet"],
-        capture_output=True, text=True, check=False,
-        env={"PATH": "/usr/bin:/bin", "POSTGRES_PASSWORD": "x", "FLOWER_USER": "u",
-             "FLOWER_PASSWORD": "p"})
+        [
+            docker,
+            "compose",
+            "-f",
+            str(COMPOSE_FILE),
+            "--project-directory",
+            str(tmp_path),
+            "config",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "POSTGRES_PASSWORD": "x",
+            "FLOWER_USER": "u",
+            "FLOWER_PASSWORD": "p",
+        },
+    )
     assert result.returncode == 0, result.stderr

@@ -28,21 +28,36 @@ def test_example_config_loads() -> None:
     assert config.outputters["Admin"].notify is False
 
 
-@pytest.mark.parametrize(("toml", "key"), [
-    ("[presses.S]\ngripper_mm = 1\n[outputters.L]\n", "presses.S.plate_mm"),
-    ("[presses.S]\nplate_mm = [1, 2]\n[outputters.L]\n", "presses.S.gripper_mm"),
-    ("[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 'x'\n[outputters.L]\n",
-     "presses.S.gripper_mm"),
-    ("[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\n", "outputters"),
-    ("[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\ngriper = 2\n[outputters.L]\n",
-     "presses.S.griper"),
-    ("[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\n[outputters.L]\nfilename = '{nope}'\n",
-     "outputters.L.filename"),
-    ("[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\n[outputters.L]\n[sms]\ntemplate = '{x}'\n",
-     "sms.template"),
-    ("[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\n[outputters.L]\n"
-     "dir_by_press = { Nope = 'x' }\n", "outputters.L.dir_by_press.Nope"),
-])
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ("[presses.S]\ngripper_mm = 1\n[outputters.L]\n", "presses.S.plate_mm"),
+        ("[presses.S]\nplate_mm = [1, 2]\n[outputters.L]\n", "presses.S.gripper_mm"),
+        (
+            "[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 'x'\n[outputters.L]\n",
+            "presses.S.gripper_mm",
+        ),
+        ("[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\n", "outputters"),
+        (
+            "[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\ngriper = 2\n[outputters.L]\n",
+            "presses.S.griper",
+        ),
+        (
+            "[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\n[outputters.L]\nfilename = '{nope}'\n",
+            "outputters.L.filename",
+        ),
+        (
+            "[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\n[outputters.L]\n"
+            "[sms]\ntemplate = '{x}'\n",
+            "sms.template",
+        ),
+        (
+            "[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\n[outputters.L]\n"
+            "dir_by_press = { Nope = 'x' }\n",
+            "outputters.L.dir_by_press.Nope",
+        ),
+    ],
+)
 def test_wrong_or_missing_key_is_named(tmp_path: Path, toml: str, key: str) -> None:
     path = write(tmp_path, toml)
     with pytest.raises(ConfigError) as error:
@@ -65,19 +80,29 @@ def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
 
 def test_password_from_environment_goes_into_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEONOV_PW", "s3cr/et")
-    raw = dict(BASE_CONFIG, outputters={"Leonov": {"url": "ftp://leonov@ctp.example:21/in",
-                                                   "password_env": "LEONOV_PW"}})
+    raw = dict(
+        BASE_CONFIG,
+        outputters={
+            "Leonov": {"url": "ftp://leonov@ctp.example:21/in", "password_env": "LEONOV_PW"}
+        },
+    )
     config = config_from_dict(raw)
     url = config.outputters["Leonov"].url
     assert url == "ftp://leonov:s3cr%2Fet@ctp.example:21/in"
     assert "s3cr/et" in config.secrets()
-    assert mask_secrets(f"failed {url}", config.secrets()) == "failed ftp://leonov:***@ctp.example:21/in"
+    assert (
+        mask_secrets(f"failed {url}", config.secrets())
+        == "failed ftp://leonov:***@ctp.example:21/in"
+    )
 
 
-def test_readable_config_with_password_warns(tmp_path: Path,
-                                             caplog: pytest.LogCaptureFixture) -> None:
-    path = write(tmp_path, "[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\n[outputters.L]\n"
-                           "url = 'ftp://u:pw@h/'\n")
+def test_readable_config_with_password_warns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write(
+        tmp_path,
+        "[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\n[outputters.L]\nurl = 'ftp://u:pw@h/'\n",
+    )
     os.chmod(path, 0o644)
     load_config(path)
     assert "chmod 600" in caplog.text

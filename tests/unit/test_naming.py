@@ -19,21 +19,31 @@ KOROL_INKS = ["Cyan", "Magenta", "PANTONE Reflex Blue C", "PANTONE 246 C"]
 
 
 def korol_values(colorants: list[str] = KOROL_INKS, plates: int | None = 10) -> dict:
-    return placeholders(filename="0601_Flier_Korol.pdf", order="0601", job="Flier",
-                        press="Speedmaster", outputter="Korol", plates=plates,
-                        plate_mm=(1030.0, 770.0), colorants=colorants)
+    return placeholders(
+        filename="0601_Flier_Korol.pdf",
+        order="0601",
+        job="Flier",
+        press="Speedmaster",
+        outputter="Korol",
+        plates=plates,
+        plate_mm=(1030.0, 770.0),
+        colorants=colorants,
+    )
 
 
-@pytest.mark.parametrize(("colorants", "expected"), [
-    (KOROL_INKS, "CM-ReflexBlueC-246C"),
-    (["Cyan", "Magenta", "Yellow", "Black"], ""),
-    (["Black", "Yellow", "Magenta", "Cyan"], ""),
-    (["Black", "Cyan"], "CK"),
-    (["Cyan", "Magenta", "Yellow", "Black", "PANTONE Warm Red C"], "CMYK-WarmRedC"),
-    (["PANTONE 246 C", "Black"], "K-246C"),
-    (["pantone Reflex Blue C", "PANTONE Reflex Blue C"], "ReflexBlueC"),
-    (["Varnish"], "Varnish"),
-])
+@pytest.mark.parametrize(
+    ("colorants", "expected"),
+    [
+        (KOROL_INKS, "CM-ReflexBlueC-246C"),
+        (["Cyan", "Magenta", "Yellow", "Black"], ""),
+        (["Black", "Yellow", "Magenta", "Cyan"], ""),
+        (["Black", "Cyan"], "CK"),
+        (["Cyan", "Magenta", "Yellow", "Black", "PANTONE Warm Red C"], "CMYK-WarmRedC"),
+        (["PANTONE 246 C", "Black"], "K-246C"),
+        (["pantone Reflex Blue C", "PANTONE Reflex Blue C"], "ReflexBlueC"),
+        (["Varnish"], "Varnish"),
+    ],
+)
 def test_ink_string(colorants, expected):
     # Given the colorant names of page 1
     # When the ink string is made
@@ -62,9 +72,16 @@ def test_korol_pure_cmyk_has_no_ink_part(config: Config):
 
 
 def test_without_template_the_original_name_is_kept(config: Config):
-    values = placeholders(filename="0537_Technoyug Flier_Leonov.pdf", order="0537",
-                          job="Technoyug Flier", press="Speedmaster", outputter="Leonov",
-                          plates=4, plate_mm=(1030, 770), colorants=[])
+    values = placeholders(
+        filename="0537_Technoyug Flier_Leonov.pdf",
+        order="0537",
+        job="Technoyug Flier",
+        press="Speedmaster",
+        outputter="Leonov",
+        plates=4,
+        plate_mm=(1030, 770),
+        colorants=[],
+    )
     assert remote_name(config.outputters["Leonov"], values) == "0537_Technoyug Flier_Leonov.pdf"
 
 

@@ -53,8 +53,10 @@ def page_sizes(path: Path) -> list[tuple[float, float]]:
 @pytest.fixture
 def signa_pdf(tmp_path: Path) -> Path:
     """Two Speedmaster sheets with a 900 x 640 mm paper, the second with a spot colour."""
-    return write_signa_pdf(tmp_path / "0537_Flier_Leonov.pdf", [
-        signa_sheet(), signa_sheet(colorants=("Cyan", "Magenta", "PANTONE Warm Red C"))])
+    return write_signa_pdf(
+        tmp_path / "0537_Flier_Leonov.pdf",
+        [signa_sheet(), signa_sheet(colorants=("Cyan", "Magenta", "PANTONE Warm Red C"))],
+    )
 
 
 # --- crop geometry -------------------------------------------------------------------------
@@ -88,11 +90,14 @@ def test_portrait_page_of_a_landscape_plate_keeps_the_gripper_on_the_turned_edge
     assert mm(box) == pytest.approx((10, 65, 650, 965), abs=1e-6)
 
 
-@pytest.mark.parametrize("geometry", [
-    SheetGeometry((1030, 770), None, 10),
-    SheetGeometry((1030, 770), (1100, 700), 10),
-    SheetGeometry((1030, 770), (900, 765), 10),  # fits the plate, not above the gripper
-])
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        SheetGeometry((1030, 770), None, 10),
+        SheetGeometry((1030, 770), (1100, 700), 10),
+        SheetGeometry((1030, 770), (900, 765), 10),  # fits the plate, not above the gripper
+    ],
+)
 def test_no_paper_or_a_paper_that_does_not_fit_gives_no_crop(geometry: SheetGeometry) -> None:
     # Given a geometry without paper or with a paper the plate cannot hold
     # When the crop box is computed
@@ -106,8 +111,14 @@ def test_no_paper_or_a_paper_that_does_not_fit_gives_no_crop(geometry: SheetGeom
 def test_proof_thumbnail_and_press_pdf_show_the_paper(signa_pdf: Path, tmp_path: Path) -> None:
     # Given a two-sheet Signa file and its geometries
     # When the preview is rendered
-    result = render_preview(signa_pdf, [SPEEDMASTER, SPEEDMASTER], tmp_path / "previews",
-                            "17_0537_Flier_Leonov", year=2026, ink=False)
+    result = render_preview(
+        signa_pdf,
+        [SPEEDMASTER, SPEEDMASTER],
+        tmp_path / "previews",
+        "17_0537_Flier_Leonov",
+        year=2026,
+        ink=False,
+    )
     # Then the artefacts are stored by year under the job's key
     folder = tmp_path / "previews" / "2026"
     assert result.proof == folder / "17_0537_Flier_Leonov_proof.jpg"
@@ -121,8 +132,10 @@ def test_proof_thumbnail_and_press_pdf_show_the_paper(signa_pdf: Path, tmp_path:
         # the paper is filled (the sample inks it), so the proof is not white at its corners
         assert proof.getpixel((2, 2)) != (255, 255, 255)
     # and the press PDF reopens with one paper-sized page per sheet
-    assert page_sizes(result.preview_pdf) == [pytest.approx((900 * PT_PER_MM, 640 * PT_PER_MM),
-                                                            abs=0.01)] * 2
+    assert (
+        page_sizes(result.preview_pdf)
+        == [pytest.approx((900 * PT_PER_MM, 640 * PT_PER_MM), abs=0.01)] * 2
+    )
     assert result.warnings == [] and result.ink_coverage is None
     assert not list(folder.glob("*.part"))
 
@@ -163,8 +176,7 @@ def press_image(path: Path) -> tuple[int, int, str]:
         return int(image["/Width"]), int(image["/Height"]), str(image["/Filter"])
 
 
-def test_press_pdf_images_are_resampled_to_150_dpi_at_their_placed_size(
-        tmp_path: Path) -> None:
+def test_press_pdf_images_are_resampled_to_150_dpi_at_their_placed_size(tmp_path: Path) -> None:
     # Given a 3000 x 2200 px photo placed on 250 x 180 mm (about 305 dpi)
     source = photo_pdf(tmp_path / "photo.pdf", (3000, 2200))
     # When the preview is rendered
@@ -220,7 +232,8 @@ def recode_photo(source: Path, target: Path, kind: str) -> Path:
         else:
             data = rgb.convert("L").tobytes()
         image[NameObject("/ColorSpace")] = NameObject(
-            "/DeviceRGB" if kind == "rgb_jpeg" else "/DeviceGray")
+            "/DeviceRGB" if kind == "rgb_jpeg" else "/DeviceGray"
+        )
     if kind != "rgb_jpeg":
         data = zlib.compress(data)
         image[NameObject("/Filter")] = NameObject("/FlateDecode")
@@ -252,8 +265,10 @@ def test_press_pdf_images_keep_their_colours(tmp_path: Path, kind: str) -> None:
 
 def test_an_image_shared_by_pages_is_resampled_once(tmp_path: Path) -> None:
     # Given two sheets drawing one and the same photo object
-    source = write_signa_pdf(tmp_path / "two.pdf", [
-        signa_sheet(image_px=(3000, 2200), image_mm=(100, 100, 250, 180)), signa_sheet()])
+    source = write_signa_pdf(
+        tmp_path / "two.pdf",
+        [signa_sheet(image_px=(3000, 2200), image_mm=(100, 100, 250, 180)), signa_sheet()],
+    )
     writer = pypdf.PdfWriter(clone_from=source)
     first = writer.pages[0]["/Resources"]["/XObject"]
     second = writer.pages[1]["/Resources"]["/XObject"]
@@ -294,19 +309,38 @@ def form_page_pdf(path: Path) -> Path:
     page = writer.add_blank_page(200, 200)
     image = StreamObject()
     image._data = bytes(600 * 300)
-    image.update({NameObject(k): v for k, v in {
-        "/Type": NameObject("/XObject"), "/Subtype": NameObject("/Image"),
-        "/Width": NumberObject(600), "/Height": NumberObject(300),
-        "/ColorSpace": NameObject("/DeviceGray"), "/BitsPerComponent": NumberObject(8)}.items()})
+    image.update(
+        {
+            NameObject(k): v
+            for k, v in {
+                "/Type": NameObject("/XObject"),
+                "/Subtype": NameObject("/Image"),
+                "/Width": NumberObject(600),
+                "/Height": NumberObject(300),
+                "/ColorSpace": NameObject("/DeviceGray"),
+                "/BitsPerComponent": NumberObject(8),
+            }.items()
+        }
+    )
     form = StreamObject()
     form._data = b"q 144 0 0 72 10 10 cm /Im Do Q"
-    form.update({NameObject("/Type"): NameObject("/XObject"),
-                 NameObject("/Subtype"): NameObject("/Form"),
-                 NameObject("/BBox"): ArrayObject([NumberObject(v) for v in (0, 0, 200, 200)]),
-                 NameObject("/Resources"): DictionaryObject({NameObject("/XObject"):
-                     DictionaryObject({NameObject("/Im"): writer._add_object(image)})})})
-    page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject(
-        {NameObject("/Fm"): writer._add_object(form)})})
+    form.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): ArrayObject([NumberObject(v) for v in (0, 0, 200, 200)]),
+            NameObject("/Resources"): DictionaryObject(
+                {
+                    NameObject("/XObject"): DictionaryObject(
+                        {NameObject("/Im"): writer._add_object(image)}
+                    )
+                }
+            ),
+        }
+    )
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/XObject"): DictionaryObject({NameObject("/Fm"): writer._add_object(form)})}
+    )
     content = StreamObject()
     content._data = b"q 0.5 0 0 0.5 20 20 cm /Fm Do Q"
     page[NameObject("/Contents")] = writer._add_object(content)
@@ -329,34 +363,40 @@ def test_image_needs_follow_forms_and_their_placement(tmp_path: Path) -> None:
 
 def test_without_paper_the_crop_is_the_drawn_content(tmp_path: Path) -> None:
     # Given a non-Signa sheet drawing one 400 x 300 mm rectangle at (100, 200) mm
-    source = write_signa_pdf(tmp_path / "plain.pdf", [Sheet(
-        fills=[Fill(100, 200, 400, 300, (0, 0, 0, 1))], signa=False)], creator=None)
+    source = write_signa_pdf(
+        tmp_path / "plain.pdf",
+        [Sheet(fills=[Fill(100, 200, 400, 300, (0, 0, 0, 1))], signa=False)],
+        creator=None,
+    )
     # When the preview is rendered without geometry
     result = render_preview(source, None, tmp_path, "2_plain", ink=False)
     # Then the page is the rectangle, give or take a pixel of the probe render (~1 mm)
-    (width, height), = page_sizes(result.preview_pdf)
+    ((width, height),) = page_sizes(result.preview_pdf)
     assert (width / PT_PER_MM, height / PT_PER_MM) == pytest.approx((400, 300), abs=2.5)
     with Image.open(result.proof) as proof:
         assert proof.size[0] == PROOF_PX
         assert proof.size[0] / proof.size[1] == pytest.approx(400 / 300, rel=0.02)
 
 
-def test_without_paper_a_photo_page_is_cropped_to_the_photo_and_resampled(
-        tmp_path: Path) -> None:
+def test_without_paper_a_photo_page_is_cropped_to_the_photo_and_resampled(tmp_path: Path) -> None:
     # Given a non-Signa sheet with only a 305 dpi photo of 250 x 180 mm at (100, 100) mm
-    source = write_signa_pdf(tmp_path / "photo.pdf", [Sheet(
-        image_px=(3000, 2200), image_mm=(100, 100, 250, 180), signa=False)], creator=None)
+    source = write_signa_pdf(
+        tmp_path / "photo.pdf",
+        [Sheet(image_px=(3000, 2200), image_mm=(100, 100, 250, 180), signa=False)],
+        creator=None,
+    )
     # When the preview is rendered without geometry
     result = render_preview(source, None, tmp_path, "2_photo", ink=False)
     # Then the press PDF page is the photo (found after resampling), at about 150 dpi
-    (width, height), = page_sizes(result.preview_pdf)
+    ((width, height),) = page_sizes(result.preview_pdf)
     assert (width / PT_PER_MM, height / PT_PER_MM) == pytest.approx((250, 180), abs=2.5)
     assert 142 <= placed_dpi(press_image(result.preview_pdf)[0], 250) <= 150 * 1.25
     assert result.warnings == []
 
 
 def test_a_paper_larger_than_the_plate_is_a_warning_and_the_content_box(
-        signa_pdf: Path, tmp_path: Path) -> None:
+    signa_pdf: Path, tmp_path: Path
+) -> None:
     # Given a paper size the plate cannot hold
     too_big = SheetGeometry((1030, 770), (1200, 800), 10)
     # When the preview is rendered
@@ -365,8 +405,7 @@ def test_a_paper_larger_than_the_plate_is_a_warning_and_the_content_box(
     assert len(result.warnings) == 1
     assert "page 1" in result.warnings[0] and "1200 x 800" in result.warnings[0]
     first, second = page_sizes(result.preview_pdf)
-    assert first != second and second == pytest.approx((900 * PT_PER_MM, 640 * PT_PER_MM),
-                                                       abs=0.01)
+    assert first != second and second == pytest.approx((900 * PT_PER_MM, 640 * PT_PER_MM), abs=0.01)
 
 
 def test_rotated_page_stays_as_shown(signa_pdf: Path, tmp_path: Path) -> None:
@@ -385,8 +424,9 @@ def test_rotated_page_stays_as_shown(signa_pdf: Path, tmp_path: Path) -> None:
     with open(result.preview_pdf, "rb") as stream:
         page = pypdf.PdfReader(stream).pages[0]
         assert page.rotation == 90
-        assert mm(tuple(float(v) for v in page.mediabox)) == pytest.approx((65, 10, 965, 650),
-                                                                           abs=1e-3)
+        assert mm(tuple(float(v) for v in page.mediabox)) == pytest.approx(
+            (65, 10, 965, 650), abs=1e-3
+        )
 
 
 def damage_page_stream(source: Path, target: Path, page_object: int) -> Path:
@@ -395,7 +435,7 @@ def damage_page_stream(source: Path, target: Path, page_object: int) -> Path:
     head = re.search(rb"\n%d 0 obj\n<<[^>]*/Length (\d+)[^>]*>>\nstream\n" % page_object, data)
     assert head is not None
     start, length = head.end(), int(head.group(1))
-    data[start:start + length] = b"\x13" * length
+    data[start : start + length] = b"\x13" * length
     target.write_bytes(bytes(data))
     return target
 
@@ -412,8 +452,9 @@ def test_a_damaged_page_stream_is_a_warning_not_a_crash(signa_pdf: Path, tmp_pat
 
 
 @pytest.mark.parametrize("geometries", [[SPEEDMASTER, SPEEDMASTER], None])
-def test_an_unloadable_page_gets_a_white_stand_in(signa_pdf: Path, tmp_path: Path,
-                                                 geometries: list[SheetGeometry] | None) -> None:
+def test_an_unloadable_page_gets_a_white_stand_in(
+    signa_pdf: Path, tmp_path: Path, geometries: list[SheetGeometry] | None
+) -> None:
     # Given a file whose first page object is replaced by a number (with the paper known, or
     # to be cropped to the content)
     data = signa_pdf.read_bytes()
@@ -436,21 +477,30 @@ def test_an_unloadable_page_gets_a_white_stand_in(signa_pdf: Path, tmp_path: Pat
         assert 900 <= round(width) < 1030 and 640 <= round(height) < 770
 
 
-HOSTILE = ["Каталог (весна).pdf", "$(touch pwned).pdf", "`touch pwned`.pdf", "a;b&c.pdf",
-           "-rf --help.pdf", "quote's \"x\".pdf", "..\\..\\evil.pdf"]
+HOSTILE = [
+    "Каталог (весна).pdf",
+    "$(touch pwned).pdf",
+    "`touch pwned`.pdf",
+    "a;b&c.pdf",
+    "-rf --help.pdf",
+    'quote\'s "x".pdf',
+    "..\\..\\evil.pdf",
+]
 
 
 @pytest.mark.parametrize("name", HOSTILE)
-def test_hostile_file_names_are_data(signa_pdf: Path, tmp_path: Path, name: str,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hostile_file_names_are_data(
+    signa_pdf: Path, tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given the job's file under a hostile name, rendered from a clean working folder
     source = tmp_path / "in" / name
     source.parent.mkdir()
     shutil.copy(signa_pdf, source)
     monkeypatch.chdir(tmp_path / "in")
     # When the preview is rendered with a key made from the name
-    result = render_preview(source, [SPEEDMASTER], tmp_path / "out", f"9_{Path(name).stem}",
-                            ink=False)
+    result = render_preview(
+        source, [SPEEDMASTER], tmp_path / "out", f"9_{Path(name).stem}", ink=False
+    )
     # Then the artefacts carry safe names inside the year folder and nothing ran
     for artefact in (result.proof, result.thumbnail, result.preview_pdf):
         assert artefact.exists() and artefact.parent.parent == tmp_path / "out"
@@ -458,13 +508,16 @@ def test_hostile_file_names_are_data(signa_pdf: Path, tmp_path: Path, name: str,
     assert sorted(p.name for p in (tmp_path / "in").iterdir()) == [name]
 
 
-@pytest.mark.parametrize("key, expected", [
-    ("12_Каталог (весна) $1;2", "12_Каталог_весна_1_2"),
-    ("-rf", "rf"),
-    ("a/b\\c:d*e?f\"g<h>i|j", "a_b_c_d_e_f_g_h_i_j"),
-    ("...", "preview"),
-    ("name. ", "name"),
-])
+@pytest.mark.parametrize(
+    "key, expected",
+    [
+        ("12_Каталог (весна) $1;2", "12_Каталог_весна_1_2"),
+        ("-rf", "rf"),
+        ('a/b\\c:d*e?f"g<h>i|j', "a_b_c_d_e_f_g_h_i_j"),
+        ("...", "preview"),
+        ("name. ", "name"),
+    ],
+)
 def test_safe_key(key: str, expected: str) -> None:
     # Given a key with characters some file systems refuse
     # When it is made safe
@@ -481,8 +534,16 @@ def test_safe_key_is_short_enough_for_any_file_system() -> None:
 
 def test_spots_are_the_colorants_other_than_process(signa_pdf: Path, tmp_path: Path) -> None:
     # Given the colorants of every page, process inks included
-    colorants = ["Cyan", "Magenta", "Yellow", "Black", "Cyan", "PANTONE Warm Red C",
-                 "PANTONE 246 C", "PANTONE Warm Red C"]
+    colorants = [
+        "Cyan",
+        "Magenta",
+        "Yellow",
+        "Black",
+        "Cyan",
+        "PANTONE Warm Red C",
+        "PANTONE 246 C",
+        "PANTONE Warm Red C",
+    ]
     # When the spots are named
     # Then each spot appears once, in order
     assert spot_names(colorants) == ["PANTONE Warm Red C", "PANTONE 246 C"]
@@ -492,9 +553,14 @@ def test_spots_are_the_colorants_other_than_process(signa_pdf: Path, tmp_path: P
 
 def test_result_survives_json(tmp_path: Path) -> None:
     # Given a result with ink coverage keyed by page number
-    result = PreviewResult(tmp_path / "p.jpg", tmp_path / "t.jpg", tmp_path / "p.pdf",
-                           {1: {"C": 50.0, "M": 0.0, "Y": 0.0, "K": 0.0}}, ["PANTONE 246 C"],
-                           ["page 2 draws nothing"])
+    result = PreviewResult(
+        tmp_path / "p.jpg",
+        tmp_path / "t.jpg",
+        tmp_path / "p.pdf",
+        {1: {"C": 50.0, "M": 0.0, "Y": 0.0, "K": 0.0}},
+        ["PANTONE 246 C"],
+        ["page 2 draws nothing"],
+    )
     # When it goes through JSON (as a Celery result does)
     back = PreviewResult.from_dict(json.loads(json.dumps(result.as_dict())))
     # Then it comes back equal
@@ -521,8 +587,18 @@ def test_preview_command_writes_and_says_where(signa_pdf: Path, tmp_path: Path) 
     config = tmp_path / "prepress.toml"
     config.write_text(CONFIG_TOML, encoding="utf-8")
     # When an operator runs `prepress preview FILE --out DIR`
-    run = CliRunner().invoke(main, ["--config", str(config), "preview", str(signa_pdf),
-                                    "--out", str(tmp_path / "here"), "--no-ink"])
+    run = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(config),
+            "preview",
+            str(signa_pdf),
+            "--out",
+            str(tmp_path / "here"),
+            "--no-ink",
+        ],
+    )
     # Then it prints the three artefacts, cropped to the paper with the press's gripper
     assert run.exit_code == 0, run.output
     lines = dict(line.split(":", 1) for line in run.output.splitlines() if ":" in line)
@@ -530,8 +606,7 @@ def test_preview_command_writes_and_says_where(signa_pdf: Path, tmp_path: Path) 
     assert preview_pdf.is_relative_to(tmp_path / "here") and preview_pdf.exists()
     assert Path(lines["proof"].strip()).exists() and Path(lines["thumbnail"].strip()).exists()
     assert lines["spots"].strip() == "PANTONE Warm Red C"
-    assert page_sizes(preview_pdf)[0] == pytest.approx((900 * PT_PER_MM, 640 * PT_PER_MM),
-                                                       abs=0.01)
+    assert page_sizes(preview_pdf)[0] == pytest.approx((900 * PT_PER_MM, 640 * PT_PER_MM), abs=0.01)
 
 
 def test_preview_command_rejects_a_damaged_file(tmp_path: Path) -> None:
@@ -542,8 +617,10 @@ def test_preview_command_rejects_a_damaged_file(tmp_path: Path) -> None:
     cut = tmp_path / "cut.pdf"
     cut.write_bytes(good.read_bytes()[:-400])
     # When the command runs on it
-    run = CliRunner().invoke(main, ["--config", str(config), "preview", str(cut),
-                                    "--out", str(tmp_path / "here"), "--no-ink"])
+    run = CliRunner().invoke(
+        main,
+        ["--config", str(config), "preview", str(cut), "--out", str(tmp_path / "here"), "--no-ink"],
+    )
     # Then it exits 1 naming the problem
     assert run.exit_code == 1 and "cut.pdf" in run.output
 
@@ -588,12 +665,19 @@ def test_geometries_follow_each_page_press(tmp_path: Path, config: Config) -> No
     # press is not configured
     from pipeline.pdf.analysis import read_sheets
 
-    source = write_signa_pdf(tmp_path / "mixed.pdf", [
-        signa_sheet(press="Dominant", plate_mm=(650, 550), paper_mm=(600, 450)),
-        signa_sheet(press=None, outputter=None, paper_mm=None),
-        signa_sheet(press="Heidelberg")])
+    source = write_signa_pdf(
+        tmp_path / "mixed.pdf",
+        [
+            signa_sheet(press="Dominant", plate_mm=(650, 550), paper_mm=(600, 450)),
+            signa_sheet(press=None, outputter=None, paper_mm=None),
+            signa_sheet(press="Heidelberg"),
+        ],
+    )
     # When the crop geometries are built from the analysed sheets
     geometries = sheet_geometries(read_sheets(source, config), config, source.name)
     # Then each page has its own press's gripper, or no geometry when its press is unknown
-    assert geometries == [SheetGeometry((650, 550), (600, 450), 8),
-                          SheetGeometry((1030, 770), None, 10), None]
+    assert geometries == [
+        SheetGeometry((650, 550), (600, 450), 8),
+        SheetGeometry((1030, 770), None, 10),
+        None,
+    ]
