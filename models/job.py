@@ -18,6 +18,8 @@ from sqlmodel import Field, SQLModel
 QUEUED, RUNNING, DONE, REJECTED, FAILED = "queued", "running", "done", "rejected", "failed"
 #: Step states.
 PENDING, STARTED, SUCCEEDED, SKIPPED, ERRORED = "pending", "running", "done", "skipped", "failed"
+#: Step state of a transient fault being retried automatically (until give_up_after).
+WAITING = "waiting"
 #: Run-time modes the operator switches between (DOMAIN.md).
 MODES = ("normal", "import", "dry-run")
 
@@ -71,6 +73,12 @@ class Step(SQLModel, table=True):
     duration: float | None = None
     error: str = ""
     note: str = ""
+    #: When the current run of transient faults began (None when the step is not waiting).
+    waiting_since: datetime | None = None
+    #: When the next automatic attempt is due (None when none is scheduled).
+    next_attempt_at: datetime | None = None
+    #: Celery id of the task that last ran or was queued for this step.
+    task_id: str = ""
 
 
 class Delivery(SQLModel, table=True):
