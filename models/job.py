@@ -52,6 +52,8 @@ class Job(SQLModel, table=True):
     job_name: str = ""
     press: str = ""
     press_source: str = ""
+    #: Pages meant for another press than page 1's: page number -> press (detect_press).
+    press_pages: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
     outputter: str = ""
     outputter_source: str = ""
     plates: int | None = None

@@ -87,13 +87,16 @@ def get_job(url: str, job_id: int) -> Job:
         return job
 
 
-def update_job(url: str, job_id: int, **fields: Any) -> Job:
+def update_job(url: str, job_id: int, *, warnings: Sequence[str] = (), **fields: Any) -> Job:
+    """Set ``fields`` on the job and add new ``warnings`` to its list, in one transaction."""
     with session(url) as db:
         job = db.get(Job, job_id)
         if job is None:
             raise JobNotFound(f"job {job_id} does not exist")
         for key, value in fields.items():
             setattr(job, key, value)
+        if warnings:
+            job.warnings = [*job.warnings, *(w for w in warnings if w not in job.warnings)]
         db.add(job)
         return job
 
@@ -161,36 +164,6 @@ def start_step(url: str, job_id: int, name: str) -> tuple[str, Job]:
             job.error_code, job.error = "", ""
             db.add(job)
         return "started", job
-
-
-def save_facts(url: str, job_id: int, fields: dict[str, Any], warnings: Sequence[str] = ()) -> None:
-    """Store what a step found and its warnings in one transaction."""
-    with session(url) as db:
-        job = db.get(Job, job_id)
-        if job is None:
-            raise JobNotFound(f"job {job_id} does not exist")
-        for key, value in fields.items():
-            setattr(job, key, value)
-        if warnings:
-            job.warnings = [*job.warnings, *(w for w in warnings if w not in job.warnings)]
-        db.add(job)
-
-
-def begin_step(url: str, job_id: int, name: str) -> Step:
-    """Mark the step running, count the attempt, and move the job to running."""
-    with session(url) as db:
-        step = db.exec(select(Step).where(Step.job_id == job_id, Step.name == name)).first()
-        if step is None:
-            step = Step(job_id=job_id, name=name)
-        step.state, step.attempts, step.started_at = STARTED, step.attempts + 1, utcnow()
-        step.error = ""
-        db.add(step)
-        job = db.get(Job, job_id)
-        if job is not None and job.status in (QUEUED, RUNNING, FAILED):
-            job.status, job.step = RUNNING, name
-            job.error_code, job.error = "", ""
-            db.add(job)
-        return step
 
 
 def end_step(

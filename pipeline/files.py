@@ -15,16 +15,10 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-#: Read size for hashing.
-_BLOCK = 1024 * 1024
-
-
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+    """The hex sha256 of a file, read in blocks (the one file hash of the project)."""
     with open(path, "rb") as handle:
-        while block := handle.read(_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def take_into_spool(path: Path, spool: Path, job_id: int) -> Path | None:

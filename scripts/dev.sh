@@ -3,6 +3,7 @@
 #   bash scripts/dev.sh demo    run the whole pipeline on bundled samples (embedded defaults)
 #   bash scripts/dev.sh test    run the test suite (installs and starts what the tests need)
 #   bash scripts/dev.sh setup   only create .venv and install prepress with its test tools
+#   bash scripts/dev.sh lint    ruff check, ruff format --check and mypy (the test command runs them too)
 # Works on a fresh Debian machine with Python 3.11; system packages are installed with apt
 # when missing (as root, or through sudo).
 set -euo pipefail
@@ -80,9 +81,19 @@ ensure_postgres() {
   export PREPRESS_TEST_PG_URL="postgresql+psycopg://postgres:prepress-test@127.0.0.1:5432/postgres"
 }
 
+lint() {  # the linter, the formatter check and the type checker; any failure fails the run
+  log "ruff check, ruff format --check, mypy"
+  "$VENV/bin/ruff" check --quiet .
+  "$VENV/bin/ruff" format --check --quiet .
+  "$VENV/bin/mypy" --no-error-summary pipeline models tasks watcher commands
+}
+
 case "${1:-help}" in
   setup)
     setup ;;
+  lint)
+    setup
+    lint ;;
   demo)
     setup
     shift; exec "$VENV/bin/prepress" demo "$@" ;;
@@ -92,7 +103,8 @@ case "${1:-help}" in
     ensure_redis
     ensure_postgres
     shift
+    lint
     exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@" ;;
   *)
-    sed -n '2,7p' "$0"; exit 2 ;;
+    sed -n '2,8p' "$0"; exit 2 ;;
 esac

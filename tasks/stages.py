@@ -1,6 +1,8 @@
 """The pipeline steps as Celery tasks: load the job, call one domain function, record.
 
-Every task takes a job id and nothing else. The chain is built in pipeline/canvas.py.
+Every task takes a job id and nothing else. The chain is built in tasks/canvas.py. The file is
+parsed once: validate stores the sheets it read, the detections decide from them, and
+render_preview uses the press detect_press stored.
 """
 
 from __future__ import annotations
@@ -27,17 +29,18 @@ def validate(job_id: int) -> str:
 
 
 def _validate(job: Job, config: Config) -> None:
-    facts = analysis.validate(spooled_file(job, config), config)
+    document, sheets = analysis.read_document(spooled_file(job, config), config)
     order, job_name = analysis.order_and_job(job.name, config)
     _save(
         job,
         config,
-        creator=facts.creator or "",
-        signa=facts.signa,
-        pages=facts.pages,
+        creator=document.creator or "",
+        signa=document.signa,
+        pages=document.pages,
         order=order or "",
         job_name=job_name,
-        warnings=facts.warnings,
+        sheets=[sheet.as_dict() for sheet in sheets],
+        warnings=document.warnings,
     )
 
 
@@ -47,8 +50,16 @@ def detect_press(job_id: int) -> str:
 
 
 def _detect_press(job: Job, config: Config) -> str:
-    result = analysis.detect_press(spooled_file(job, config), config)
-    _save(job, config, press=result.press, press_source=result.source, warnings=result.warnings)
+    result = analysis.decide_press(_sheets(job, config), config, job.name)
+    press_pages = {str(page): press for page, press in result.other_pages.items()}
+    _save(
+        job,
+        config,
+        press=result.press,
+        press_source=result.source,
+        press_pages=press_pages,
+        warnings=result.warnings,
+    )
     return f"{result.press} (from {result.source})"
 
 
@@ -58,7 +69,10 @@ def count_plates(job_id: int) -> str:
 
 
 def _count_plates(job: Job, config: Config) -> str:
-    result = analysis.count_plates(spooled_file(job, config), config)
+    document = analysis.DocumentFacts(
+        job.name, job.creator or None, bool(job.signa), job.pages or 0
+    )
+    result = analysis.decide_plates(document, _sheets(job, config))
     separations = {str(page): names for page, names in result.separations.items()}
     _save(job, config, plates=result.plates, separations=separations, warnings=result.warnings)
     return f"{result.plates} plates" if result.plates is not None else "plate count unknown"
@@ -70,13 +84,13 @@ def detect_outputter(job_id: int) -> str:
 
 
 def _detect_outputter(job: Job, config: Config) -> str:
-    result = analysis.detect_outputter(spooled_file(job, config), config)
+    result = analysis.decide_outputter(_sheets(job, config), job.name, config)
     _save(
         job,
         config,
         outputter=result.outputter,
         outputter_source=result.source,
-        warnings=getattr(result, "warnings", []),
+        warnings=result.warnings,
     )
     return f"{result.outputter} (from {result.source})"
 
@@ -90,12 +104,15 @@ def _render_preview(job: Job, config: Config) -> str:
     from pipeline.preview import render as preview
 
     path = spooled_file(job, config)
-    sheets = analysis.read_sheets(path, config)
+    sheets = _sheets(job, config)
+    presses = {
+        sheet.number: (job.press_pages or {}).get(str(sheet.number), job.press) for sheet in sheets
+    }
     key = f"{job.id}_{_UNSAFE.sub('_', path.stem)[:80]}"
     spots = [name for names in job.separations.values() for name in names]
     result = preview.render_preview(
         path,
-        preview.sheet_geometries(sheets, config, job.name),
+        preview.sheet_geometries(sheets, config, job.name, presses),
         config.paths.previews,
         key,
         spots=spots,
@@ -103,14 +120,16 @@ def _render_preview(job: Job, config: Config) -> str:
     stored = result.as_dict()
     for name in ("proof", "thumbnail", "preview_pdf"):
         stored[name] = str(getattr(result, name).relative_to(config.paths.work_dir))
-    _save(
-        job,
-        config,
-        preview=stored,
-        sheets=[sheet.as_dict() for sheet in sheets],
-        warnings=result.warnings,
-    )
+    _save(job, config, preview=stored, warnings=result.warnings)
     return stored["proof"]
+
+
+def _sheets(job: Job, config: Config) -> list[analysis.SheetFacts]:
+    """The sheets validate read and stored; read from the file only for a job stored without
+    them (validate of an earlier version)."""
+    if job.sheets:
+        return [analysis.SheetFacts.from_dict(sheet) for sheet in job.sheets]
+    return analysis.read_sheets(spooled_file(job, config), config)
 
 
 @app.task(name="tasks.upload_plate", base=StepTask)
@@ -228,7 +247,7 @@ def _persist(job: Job, config: Config) -> str:
 
 def _save(job: Job, config: Config, warnings: list[str] | None = None, **fields: Any) -> None:
     assert job.id is not None
-    store.save_facts(config.database_url, job.id, fields, warnings or [])
+    store.update_job(config.database_url, job.id, warnings=warnings or [], **fields)
 
 
 def _require_normal_mode(job: Job) -> None:

@@ -180,6 +180,12 @@ def validate(path: PathLike, config: Config) -> DocumentFacts:
     return _read(path, config)[0]
 
 
+def read_document(path: PathLike, config: Config) -> tuple[DocumentFacts, list[SheetFacts]]:
+    """Validate the file and read every page's facts in one pass (the validate step stores
+    both, so the detections and the preview decide without parsing the file again)."""
+    return _read(path, config)
+
+
 def read_sheets(path: PathLike, config: Config) -> list[SheetFacts]:
     """The facts of every page: plate size, colorants and what the marks say."""
     return _read(path, config)[1]

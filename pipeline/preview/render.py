@@ -25,7 +25,7 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -488,21 +488,18 @@ class _atomic:  # lower case: used like open()
 # --- from the analysis to the crop ---------------------------------------------------------
 
 
-def sheet_geometries(sheets: Sequence[Any], config: Any, name: str) -> list[SheetGeometry | None]:
+def sheet_geometries(
+    sheets: Sequence[Any], config: Any, name: str, presses: Mapping[int, str] | None = None
+) -> list[SheetGeometry | None]:
     """The crop geometry of each analysed sheet (``pipeline.pdf.analysis.SheetFacts``).
 
-    The press of a page is its own when it is configured, else the file's press (page 1's mark
-    or plate size); a page whose press stays unknown is cropped to its content (None).
+    ``presses`` maps page numbers to the press decided for them (the pipeline passes what
+    detect_press stored); without it the press is decided here: a page's own when configured,
+    else the file's (page 1's mark or plate size). A page whose press stays unknown is cropped
+    to its content (None).
     """
-    from pipeline.pdf.analysis import decide_press
-
-    try:
-        decision = decide_press(list(sheets), config, name)
-        presses = {
-            sheet.number: decision.other_pages.get(sheet.number, decision.press) for sheet in sheets
-        }
-    except RejectedFile:
-        presses = {sheet.number: sheet.press for sheet in sheets}
+    if presses is None:
+        presses = _decide_presses(sheets, config, name)
     geometries: list[SheetGeometry | None] = []
     for sheet in sheets:
         press = config.presses.get(presses.get(sheet.number))
@@ -514,3 +511,15 @@ def sheet_geometries(sheets: Sequence[Any], config: Any, name: str) -> list[Shee
             )
         )
     return geometries
+
+
+def _decide_presses(sheets: Sequence[Any], config: Any, name: str) -> dict[int, str]:
+    from pipeline.pdf.analysis import decide_press
+
+    try:
+        decision = decide_press(list(sheets), config, name)
+    except RejectedFile:
+        return {sheet.number: sheet.press for sheet in sheets}
+    return {
+        sheet.number: decision.other_pages.get(sheet.number, decision.press) for sheet in sheets
+    }

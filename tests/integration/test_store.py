@@ -31,9 +31,9 @@ def test_new_job_has_a_pending_row_per_step(database_url: str) -> None:
 def test_step_lifecycle_counts_attempts_and_moves_the_job(database_url: str) -> None:
     job = store.create_job(database_url, "a.pdf")
     # When a step starts twice (a retry) and then succeeds
-    store.begin_step(database_url, job.id, "validate")
+    store.start_step(database_url, job.id, "validate")
     store.end_step(database_url, job.id, "validate", "failed", error="boom")
-    store.begin_step(database_url, job.id, "validate")
+    store.start_step(database_url, job.id, "validate")
     store.end_step(database_url, job.id, "validate", "done", duration=0.5, note="ok")
     # Then the attempts are counted and the job is running at that step
     step = store.get_step(database_url, job.id, "validate")
@@ -42,9 +42,40 @@ def test_step_lifecycle_counts_attempts_and_moves_the_job(database_url: str) -> 
     assert store.first_unfinished_step(database_url, job.id) == "detect_press"
 
 
+def test_start_step_does_not_repeat_a_done_step(database_url: str) -> None:
+    # Given a job whose validate step is done
+    job = store.create_job(database_url, "a.pdf")
+    store.start_step(database_url, job.id, "validate")
+    store.end_step(database_url, job.id, "validate", "done")
+    # When the same step's message is delivered again
+    decision, _ = store.start_step(database_url, job.id, "validate")
+    # Then it is not started a second time and its attempts stay one
+    assert decision == "done"
+    assert store.get_step(database_url, job.id, "validate").attempts == 1
+
+
+def test_start_step_on_a_closed_job_does_nothing(database_url: str) -> None:
+    # Given a rejected job
+    job = store.create_job(database_url, "a.pdf")
+    store.fail_job(database_url, job.id, "validate", status=REJECTED, code="not_pdf", message="m")
+    # When a later step of it starts
+    decision, loaded = store.start_step(database_url, job.id, "render_preview")
+    # Then it is told the job is closed and the step stays pending
+    assert (decision, loaded.status) == ("closed", REJECTED)
+    assert store.get_step(database_url, job.id, "render_preview").state == "pending"
+
+
+def test_update_job_adds_only_new_warnings(database_url: str) -> None:
+    job = store.create_job(database_url, "a.pdf")
+    store.update_job(database_url, job.id, press="Planeta", warnings=["w1"])
+    store.update_job(database_url, job.id, plates=8, warnings=["w1", "w2"])
+    stored = store.get_job(database_url, job.id)
+    assert (stored.press, stored.plates, stored.warnings) == ("Planeta", 8, ["w1", "w2"])
+
+
 def test_failed_job_is_reset_for_retry(database_url: str) -> None:
     job = store.create_job(database_url, "a.pdf")
-    store.begin_step(database_url, job.id, "upload_plate")
+    store.start_step(database_url, job.id, "upload_plate")
     store.end_step(database_url, job.id, "upload_plate", "failed", error="ftp down")
     store.fail_job(database_url, job.id, "upload_plate", status=FAILED, code="X", message="m")
     assert store.get_job(database_url, job.id).status == FAILED
