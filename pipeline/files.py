@@ -15,6 +15,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+
 def sha256_of(path: Path) -> str:
     """The hex sha256 of a file, read in blocks (the one file hash of the project)."""
     with open(path, "rb") as handle:
