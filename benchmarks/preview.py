@@ -28,15 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline.demo.samples import signa_sheet, write_signa_pdf  # noqa: E402
-from pipeline.preview.render import (  # noqa: E402
-    PREVIEW_DPI,
-    PROOF_PX,
-    PT_PER_MM,
-    THUMB_PX,
-    SheetGeometry,
-    crop_box,
-    render_preview,
-)
+from pipeline.preview.geometry import PT_PER_MM, SheetGeometry, crop_box  # noqa: E402
+from pipeline.preview.presspdf import PREVIEW_DPI  # noqa: E402
+from pipeline.preview.render import PROOF_PX, THUMB_PX, render_preview  # noqa: E402
 
 #: The sheet of the benchmark: a Speedmaster plate and its usual paper.
 GEOMETRY = SheetGeometry(plate_mm=(1030, 770), paper_mm=(900, 640), gripper_mm=10)
@@ -92,7 +86,7 @@ def ours_proof(source: Path, out: Path) -> Clock:
     """Only the proof and thumbnail, rendered from the job's page 1 (as the raster fallback)."""
     import pypdfium2 as pdfium
 
-    from pipeline.preview.presspdf import render_box
+    from pipeline.preview.raster import render_box
     from pipeline.preview.render import PreviewResult, _save_proof
 
     out.mkdir(exist_ok=True)
@@ -194,7 +188,8 @@ def peak_rss_mb(
     # this (image-generating) parent's peak.
     code = (
         "import sys, json; from pathlib import Path; "
-        "from pipeline.preview import render_preview, SheetGeometry; "
+        "from pipeline.preview.render import render_preview; "
+        "from pipeline.preview.geometry import SheetGeometry; "
         "g = SheetGeometry((1030, 770), json.loads(sys.argv[3]), 10); "
         "render_preview(Path(sys.argv[1]), [g], Path(sys.argv[2]), 'rss', ink=False); "
         "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"

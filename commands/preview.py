@@ -29,7 +29,8 @@ def preview(ctx: click.Context, file: str, out_dir: str | None, no_ink: bool) ->
     """Write the cropped proof, thumbnail and press preview PDF of FILE and say where."""
     from pipeline.errors import RejectedFile
     from pipeline.pdf.analysis import read_sheets
-    from pipeline.preview.render import render_preview, sheet_geometries
+    from pipeline.preview.geometry import sheet_geometries
+    from pipeline.preview.render import render_preview
 
     config = load_config_or_exit(ctx)
     path = Path(file)

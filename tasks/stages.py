@@ -101,7 +101,7 @@ def render_preview(job_id: int) -> str:
 
 
 def _render_preview(job: Job, config: Config) -> str:
-    from pipeline.preview import render as preview
+    from pipeline.preview import geometry, render
 
     path = spooled_file(job, config)
     sheets = _sheets(job, config)
@@ -110,9 +110,9 @@ def _render_preview(job: Job, config: Config) -> str:
     }
     key = f"{job.id}_{_UNSAFE.sub('_', path.stem)[:80]}"
     spots = [name for names in job.separations.values() for name in names]
-    result = preview.render_preview(
+    result = render.render_preview(
         path,
-        preview.sheet_geometries(sheets, config, job.name, presses),
+        geometry.sheet_geometries(sheets, config, job.name, presses),
         config.paths.previews,
         key,
         spots=spots,

@@ -9,167 +9,44 @@ Results are plain dataclasses with ``as_dict``/``from_dict`` so tasks can store 
 
 from __future__ import annotations
 
-import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
-from typing import Any
 
 from pipeline.config import Config
 from pipeline.errors import RejectedFile
+from pipeline.pdf.facts import (
+    Analysis,
+    DocumentFacts,
+    OutputterResult,
+    PlateResult,
+    PressResult,
+    SheetFacts,
+    jsonable,
+)
 from pipeline.pdf.read import SIGNA_CREATOR, RawSheet, creator_of, open_pdf, page_count, read_page
 
+__all__ = [
+    "Analysis",
+    "DocumentFacts",
+    "OutputterResult",
+    "PlateResult",
+    "PressResult",
+    "SheetFacts",
+    "analyze",
+    "count_plates",
+    "decide_outputter",
+    "decide_plates",
+    "decide_press",
+    "detect_outputter",
+    "detect_press",
+    "order_and_job",
+    "read_document",
+    "read_sheets",
+    "validate",
+]
+
 PathLike = str | os.PathLike[str]
-
-
-# --- results --------------------------------------------------------------------------------
-
-
-def _jsonable(value: Any) -> Any:
-    """Dicts with str keys, lists for tuples, whole floats as ints (900.0 -> 900)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _int_keys(mapping: dict[str, Any] | None, convert: Any = lambda v: v) -> dict[int, Any]:
-    return {int(k): convert(v) for k, v in (mapping or {}).items()}
-
-
-def _pair(value: Any) -> Any:
-    return tuple(value) if value is not None else None
-
-
-class _Stored:
-    """``as_dict`` for dataclasses stored between tasks."""
-
-    def as_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))  # type: ignore[call-overload, no-any-return]
-
-
-@dataclass
-class DocumentFacts(_Stored):
-    """The file as a whole: who made it, whether Signa did, how many pages."""
-
-    file: str
-    creator: str | None
-    signa: bool
-    pages: int
-    warnings: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DocumentFacts:
-        return cls(**{**data, "warnings": list(data.get("warnings", []))})
-
-
-@dataclass
-class SheetFacts(_Stored):
-    """One page (one sheet side on one plate) and what its marks say."""
-
-    number: int
-    plate_mm: tuple[int, int]
-    paper_mm: tuple[float, float] | None
-    press: str | None
-    outputter: str | None
-    colorants: list[str]
-    marks: dict[str, str]  # CreationName -> text
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SheetFacts:
-        return cls(
-            **{**data, "plate_mm": _pair(data["plate_mm"]), "paper_mm": _pair(data.get("paper_mm"))}
-        )
-
-
-@dataclass
-class PressResult(_Stored):
-    """The press of page 1, how it was found, and pages meant for another press."""
-
-    press: str
-    source: str  # "mark" or "plate_size"
-    other_pages: dict[int, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PressResult:
-        return cls(**{**data, "other_pages": _int_keys(data.get("other_pages"))})
-
-
-@dataclass
-class PlateResult(_Stored):
-    """Plates to buy (None when unknown) and the separations of each page."""
-
-    plates: int | None
-    separations: dict[int, list[str]] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PlateResult:
-        return cls(**{**data, "separations": _int_keys(data.get("separations"), list)})
-
-
-@dataclass
-class OutputterResult(_Stored):
-    """The CTP bureau, in its configured spelling, and how it was found."""
-
-    outputter: str
-    source: str  # "mark" or "filename"
-    warnings: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> OutputterResult:
-        return cls(**data)
-
-
-@dataclass
-class Analysis(_Stored):
-    """Everything ``prepress analyze`` reports for one file; ``ok`` when nothing rejected it."""
-
-    file: str
-    ok: bool = True
-    errors: list[dict[str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    creator: str | None = None
-    signa: bool | None = None
-    pages: int | None = None
-    order: str | None = None
-    job_name: str | None = None
-    press: str | None = None
-    press_source: str | None = None
-    outputter: str | None = None
-    outputter_source: str | None = None
-    plates: int | None = None
-    separations: dict[int, list[str]] = field(default_factory=dict)
-    plate_mm: dict[int, tuple[int, int]] = field(default_factory=dict)
-    paper_mm: dict[int, tuple[float, float] | None] = field(default_factory=dict)
-
-    @property
-    def error_codes(self) -> list[str]:
-        return [error["code"] for error in self.errors]
-
-    def reject(self, error: RejectedFile) -> None:
-        self.ok = False
-        self.errors.append(error.as_dict())
-
-    def to_json(self) -> str:
-        """The JSON object of the issue, as text (``as_dict`` gives the same as a dict)."""
-        return json.dumps(self.as_dict(), ensure_ascii=False)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Analysis:
-        return cls(
-            **{
-                **data,
-                "separations": _int_keys(data.get("separations"), list),
-                "plate_mm": _int_keys(data.get("plate_mm"), _pair),
-                "paper_mm": _int_keys(data.get("paper_mm"), _pair),
-            }
-        )
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -321,7 +198,7 @@ def _sheet_press(sheet: SheetFacts, config: Config, name: str) -> tuple[str, str
 
 
 def _size(mm: tuple[float, float]) -> str:
-    return "x".join(str(_jsonable(round(v, 1))) for v in mm)
+    return "x".join(str(jsonable(round(v, 1))) for v in mm)
 
 
 def decide_plates(document: DocumentFacts, sheets: list[SheetFacts]) -> PlateResult:

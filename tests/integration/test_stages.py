@@ -10,7 +10,7 @@ from pipeline import files
 from pipeline.config import Config
 from pipeline.demo.samples import signa_sheet, write_signa_pdf
 from pipeline.pdf import analysis
-from pipeline.preview.render import sheet_geometries
+from pipeline.preview.geometry import sheet_geometries
 from tasks import stages
 
 

@@ -20,19 +20,15 @@ from commands.cli import main
 from pipeline.config import Config
 from pipeline.demo.samples import Fill, Sheet, signa_sheet, write_signa_pdf
 from pipeline.errors import RejectedFile
-from pipeline.preview.presspdf import image_needs
+from pipeline.preview.geometry import PT_PER_MM, SheetGeometry, crop_box, sheet_geometries
+from pipeline.preview.presspdf import MAX_PAGE_PIXELS, image_needs
+from pipeline.preview.raster import preview_scale
 from pipeline.preview.render import (
-    MAX_PAGE_PIXELS,
     PROOF_PX,
-    PT_PER_MM,
     THUMB_PX,
     PreviewResult,
-    SheetGeometry,
-    crop_box,
-    preview_scale,
     render_preview,
     safe_key,
-    sheet_geometries,
     spot_names,
 )
 
