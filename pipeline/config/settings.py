@@ -1,6 +1,7 @@
 """The shape of prepress's configuration: defaults and the checked, typed settings.
 
-pipeline/config.py reads prepress.toml into these; everything else imports them from there.
+pipeline/config/reader.py reads prepress.toml into these; everything else imports them from
+pipeline.config.
 """
 
 from __future__ import annotations
