@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/pipeline.py [--files 200] [--stable 2] [--broker both]
         [--embedded-files 50] [--idle-runs 5] [--keep]
 
-For each broker (Redis at ``redis://127.0.0.1:6379/11``, flushed first; or the embedded one:
+For each broker (a redis-server of the benchmark's own on a free port; or the embedded one:
 kombu's filesystem transport and a SQLite result backend) a fresh work folder gets a config
 with local FTP servers (CTP bureau, press) and a local SMS sink, and the real processes of
 ``prepress up`` are started (cpu worker, io worker, watcher; no beat). Once both workers
@@ -36,7 +36,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,8 +45,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-#: The benchmark's own Redis database (flushed at the start and the end of a run).
-REDIS_URL = "redis://127.0.0.1:6379/11"
 #: Targets from the issue: overhead per file (s) by broker; idle p95 is stable_seconds + this.
 OVERHEAD_TARGET = {"redis": 0.050, "embedded": 1.0}
 IDLE_MARGIN = 3.0
@@ -164,10 +163,9 @@ def scenario(broker: str, args: argparse.Namespace) -> dict[str, Any]:
         ctp = stack.enter_context(FtpSink(base / "ftp-ctp", "ctp", "ctp-bench-pw"))
         press = stack.enter_context(FtpSink(base / "ftp-press", "press", "press-bench-pw"))
         sms = stack.enter_context(SmsSink("bench", "sms-bench-pw"))
-        url = REDIS_URL if broker == "redis" else "embedded"
+        url = "embedded"
         if broker == "redis":
-            _flush_redis()
-            stack.callback(_flush_redis)
+            url = stack.enter_context(_own_redis(base / "redis"))
         config_path = write_config(base, url, args.stable, ctp, press, sms)
         result = measure(base, config_path, args, stack)
         result["sms"] = len(sms.messages)
@@ -356,14 +354,40 @@ def print_log_tails(logs: Path, lines: int = 15) -> None:
         print(f"--- last lines of {log.name} ---", *tail, sep="\n", file=sys.stderr)
 
 
-def _flush_redis() -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
+@contextmanager
+def _own_redis(folder: Path) -> Iterator[str]:
+    """A redis-server of the benchmark's own on a free port (the shared one is not touched)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
-        client.flushdb()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
     finally:
-        client.close()
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def _exit_on_sigterm() -> None:
