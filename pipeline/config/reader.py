@@ -31,6 +31,7 @@ from pipeline.config.settings import (
     DEFAULT_VISIBILITY_TIMEOUT,
     DEFAULT_WORK_DIR,
     PLACEHOLDERS,
+    WEB_ROLES,
     BackupSettings,
     Config,
     FlowerSettings,
@@ -38,6 +39,8 @@ from pipeline.config.settings import (
     Paths,
     Press,
     SmsSettings,
+    WebSettings,
+    WebUser,
 )
 from pipeline.errors import ConfigError
 
@@ -88,6 +91,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
             "backup",
             "flower",
             "analysis",
+            "web",
         },
     )
     base = source.parent if source else Path.cwd()
@@ -131,6 +135,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
         sms=_sms(reader, reader.table(raw, "sms")),
         backup=_backup(reader, reader.table(raw, "backup")),
         flower=_flower(reader, reader.table(raw, "flower")),
+        web=_web(reader, reader.table(raw, "web")),
     )
 
 
@@ -217,7 +222,7 @@ def _presses(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, Press]:
         key = f"presses.{name}"
         if not isinstance(table, Mapping):
             raise reader.fail(key, "must be a table")
-        reader.only(table, key, {"plate_mm", "gripper_mm", "preview_url", "sms"})
+        reader.only(table, key, {"plate_mm", "gripper_mm", "preview_url", "sms", "plate_cost"})
         plate = table.get("plate_mm")
         if (
             not isinstance(plate, list)
@@ -235,6 +240,9 @@ def _presses(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, Press]:
             gripper_mm=reader.number(table, f"{key}.gripper_mm", 0),
             preview_url=reader.text(table, f"{key}.preview_url") or None,
             sms=reader.strings(table, f"{key}.sms"),
+            plate_cost=(
+                reader.number(table, f"{key}.plate_cost", 0) if "plate_cost" in table else None
+            ),
         )
     return presses
 
@@ -398,6 +406,46 @@ def _flower(reader: _Reader, raw: Mapping[str, Any]) -> FlowerSettings:
         or reader.secret(raw, "flower.password"),
         oauth={str(k): str(v) for k, v in oauth.items()},
     )
+
+
+def _web(reader: _Reader, raw: Mapping[str, Any]) -> WebSettings:
+    reader.only(raw, "web", {"address", "port", "users", "secret_key_env"})
+    key_env = reader.text(raw, "web.secret_key_env")
+    if key_env and key_env not in os.environ:
+        raise reader.fail("web.secret_key_env", f"environment variable {key_env!r} is not set")
+    users = {
+        name: _web_user(reader, name, table)
+        for name, table in reader.table(raw, "web.users").items()
+    }
+    return WebSettings(
+        address=reader.text(raw, "web.address", "127.0.0.1"),
+        port=int(reader.number(raw, "web.port", 8080)),
+        users=users,
+        secret_key=os.environ.get(key_env or "PREPRESS_WEB_SECRET_KEY", ""),
+    )
+
+
+def _web_user(reader: _Reader, name: str, table: Any) -> WebUser:
+    """One ``[web.users.NAME]``: a role and a password by environment variable or by hash."""
+    key = f"web.users.{name}"
+    if not isinstance(table, Mapping):
+        raise reader.fail(key, "must be a table with role and password_env or password_hash")
+    reader.only(table, key, {"role", "password_env", "password_hash"})
+    role = reader.text(table, f"{key}.role", "viewer")
+    if role not in WEB_ROLES:
+        raise reader.fail(f"{key}.role", f"{role!r} is not a role; choose {' or '.join(WEB_ROLES)}")
+    password_hash = reader.text(table, f"{key}.password_hash")
+    if ("password_env" in table) == bool(password_hash):
+        raise reader.fail(
+            key,
+            "set exactly one of password_env (an environment variable "
+            "holding the password) and password_hash (from `prepress web "
+            "hash-password`)",
+        )
+    password = reader.secret(table, f"{key}.password") if "password_env" in table else ""
+    if "password_env" in table and not password:
+        raise reader.fail(f"{key}.password_env", "the environment variable is empty")
+    return WebUser(name=name, role=role, password=password, password_hash=password_hash)
 
 
 def _warn_if_world_readable(source: Path, config: Config) -> None:

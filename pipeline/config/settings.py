@@ -29,6 +29,8 @@ DEFAULT_VISIBILITY_TIMEOUT = 4 * 3600
 DEFAULT_SMS_TEMPLATE = "{order} {job} {plates}->{press} {outputter}"
 #: smsc.ua send endpoint.
 DEFAULT_SMS_API_URL = "https://smsc.ua/sys/send.php"
+#: Roles of dashboard users: a viewer reads, an operator also changes things.
+WEB_ROLES = ("viewer", "operator")
 #: Local time of the nightly database backup.
 DEFAULT_BACKUP_TIME = "02:30"
 
@@ -75,6 +77,7 @@ class Press:
     gripper_mm: float
     preview_url: str | None = None
     sms: tuple[str, ...] = ()
+    plate_cost: float | None = None  # price of one plate, for the plate report
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,27 @@ class FlowerSettings:
 
 
 @dataclass(frozen=True)
+class WebUser:
+    """A dashboard login: ``viewer`` reads, ``operator`` also switches mode, retries, reprocesses.
+
+    Exactly one of ``password`` (resolved from ``password_env``) and ``password_hash`` is set.
+    """
+
+    name: str
+    role: str
+    password: str = ""
+    password_hash: str = ""
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    address: str = "127.0.0.1"
+    port: int = 8080
+    users: Mapping[str, WebUser] = field(default_factory=dict)
+    secret_key: str = ""  # signs session cookies; empty: generated under var/
+
+
+@dataclass(frozen=True)
 class Paths:
     """The work folder and the folders a file moves through."""
 
@@ -187,10 +211,12 @@ class Config:
     sms: SmsSettings = field(default_factory=SmsSettings)
     backup: BackupSettings = field(default_factory=BackupSettings)
     flower: FlowerSettings = field(default_factory=FlowerSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value known to this configuration, for masking."""
-        found = [self.sms.password, self.flower.password]
+        found = [self.sms.password, self.flower.password, self.web.secret_key]
+        found += [user.password for user in self.web.users.values()]
         for url in [o.url for o in self.outputters.values()] + [
             p.preview_url for p in self.presses.values()
         ]:
