@@ -1,0 +1,197 @@
+"""Read-only queries of the dashboard and the plate report: filtered jobs and plate rows.
+
+These select; they decide nothing. Which jobs count and how they add up is
+pipeline/accounting.py; the statuses, modes and the same-file note come from there as arguments.
+Every filter here has an index (migration 0002_web_indexes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select
+from sqlalchemy.orm import defer
+from sqlmodel import col
+
+from models.db import session
+from models.job import Job, Step
+
+#: Steps whose state the grid shows: the upload to the CTP bureau and the one to the press.
+UPLOAD_STEPS = ("upload_plate", "upload_preview")
+#: Most rows one page of the grid or the API returns.
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """The grid's filters; empty means "any". ``q``: words in name, order or job, ``-w`` excludes.
+
+    ``start`` and ``end`` bound the job's date (``start <= job_date < end``).
+    """
+
+    status: str = ""
+    press: str = ""
+    outputter: str = ""
+    mode: str = ""
+    q: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlateRow:
+    """What plate accounting needs of one job (pipeline.accounting.JobRow)."""
+
+    id: int
+    status: str
+    mode: str
+    job_date: datetime
+    press: str
+    outputter: str
+    plates: int | None
+    reprocess_of: int | None
+    same_file: bool = False
+
+
+def split_words(q: str) -> tuple[list[str], list[str]]:
+    """``"flier -korol"`` -> (["flier"], ["korol"]): words to find and words to exclude."""
+    words = q.split()
+    wanted = [w for w in words if not w.startswith("-")]
+    unwanted = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
+    return wanted, unwanted
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _word_in_job(word: str) -> ColumnElement[bool]:
+    pattern = _like(word)
+    return or_(
+        *(
+            column.ilike(pattern, escape="\\")
+            for column in (col(Job.name), col(Job.order), col(Job.job_name))
+        )
+    )
+
+
+def conditions(where: JobFilter) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a filter."""
+    clauses: list[ColumnElement[bool]] = []
+    for name in ("status", "press", "outputter", "mode"):
+        value = getattr(where, name)
+        if value:
+            clauses.append(getattr(Job, name) == value)
+    if where.start is not None:
+        clauses.append(col(Job.job_date) >= where.start)
+    if where.end is not None:
+        clauses.append(col(Job.job_date) < where.end)
+    wanted, unwanted = split_words(where.q)
+    clauses += [_word_in_job(word) for word in wanted]
+    clauses += [not_(_word_in_job(word)) for word in unwanted]
+    return clauses
+
+
+def search_jobs(
+    url: str, where: JobFilter, limit: int = 50, offset: int = 0
+) -> tuple[list[Job], int]:
+    """One page of matching jobs, newest first, and how many match in all."""
+    clauses = conditions(where)
+    limit = max(0, min(limit, MAX_LIMIT))
+    with session(url) as db:
+        query = (
+            select(Job)
+            .options(defer(Job.sheets))  # type: ignore[arg-type]
+            .where(and_(True, *clauses))
+            .order_by(col(Job.job_date).desc(), col(Job.id).desc())
+            .limit(limit)
+            .offset(max(0, offset))
+        )
+        jobs = list(db.scalars(query))
+        total = db.scalar(select(func.count()).select_from(Job).where(and_(True, *clauses)))
+        return jobs, int(total or 0)
+
+
+def upload_steps(url: str, job_ids: Sequence[int]) -> dict[int, dict[str, Step]]:
+    """The two upload steps of each job: {job id: {step name: Step}}."""
+    if not job_ids:
+        return {}
+    found: dict[int, dict[str, Step]] = {job_id: {} for job_id in job_ids}
+    with session(url) as db:
+        query = select(Step).where(
+            col(Step.job_id).in_(list(job_ids)), col(Step.name).in_(UPLOAD_STEPS)
+        )
+        for step in db.scalars(query):
+            found[step.job_id][step.name] = step
+    return found
+
+
+def plate_rows(
+    url: str,
+    where: JobFilter,
+    *,
+    statuses: Sequence[str],
+    modes: Sequence[str],
+    same_file_note: str,
+) -> tuple[list[PlateRow], set[int]]:
+    """Rows of the matching jobs that may count, and the ids replaced by same-file reprocesses.
+
+    The replaced ids are looked for among all jobs, not only the matching ones: a reprocess
+    in December replaces a job from November.
+    """
+    columns = [col(c) for c in (Job.id, Job.status, Job.mode, Job.job_date, Job.press)]
+    extra = [col(c) for c in (Job.outputter, Job.plates, Job.reprocess_of)]
+    with session(url) as db:
+        query = select(*columns, *extra).where(
+            col(Job.status).in_(statuses), col(Job.mode).in_(modes), *conditions(where)
+        )
+        same_file = _same_file_reprocesses(db, statuses, modes, same_file_note)
+        rows = [
+            PlateRow(*row, same_file=row[0] in same_file)  # type: ignore[misc]
+            for row in db.execute(query)
+        ]
+    return rows, set(same_file.values())
+
+
+def _same_file_reprocesses(
+    db: Any, statuses: Sequence[str], modes: Sequence[str], note: str
+) -> dict[int, int]:
+    """{reprocess job id: the job it reprocessed} for reprocesses whose plate file was there."""
+    query = (
+        select(col(Job.id), col(Job.reprocess_of))
+        .join(Step, and_(col(Step.job_id) == Job.id, col(Step.name) == "upload_plate"))
+        .where(
+            col(Job.reprocess_of).is_not(None),
+            col(Job.status).in_(statuses),
+            col(Job.mode).in_(modes),
+            col(Step.note).contains(note, autoescape=True),
+        )
+    )
+    return {job_id: original for job_id, original in db.execute(query)}
+
+
+def jobs_by_status_since(url: str, since: datetime) -> dict[str, int]:
+    """How many jobs arrived since ``since``, per status."""
+    with session(url) as db:
+        query = (
+            select(col(Job.status), func.count())
+            .where(col(Job.received_at) >= since)
+            .group_by(Job.status)
+        )
+        return {status: int(count) for status, count in db.execute(query)}
+
+
+def filter_choices(url: str) -> dict[str, list[str]]:
+    """Presses and bureaus that occur in jobs, for the filter menus (configured ones are added
+    by the caller)."""
+    with session(url) as db:
+        presses = db.scalars(select(col(Job.press)).distinct())
+        outputters = db.scalars(select(col(Job.outputter)).distinct())
+        return {
+            "press": sorted(p for p in presses if p),
+            "outputter": sorted(o for o in outputters if o),
+        }

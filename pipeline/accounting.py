@@ -1,0 +1,222 @@
+"""Plate accounting: which jobs count, and plates, m2 and money per month, press and bureau.
+
+The rules (DOMAIN.md, "Plate accounting") live here and only here; ``prepress report``, the
+dashboard's totals and its reports page all call these pure functions over job rows the
+store selected. A job counts when it is done in normal or import mode; a reprocess whose
+bureau upload was skipped because the same file was already there replaces the job it
+reprocessed; a job whose plate count is unknown counts as a job, never as zero plates.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any, Protocol
+
+from pipeline.settings import Config, Press
+
+#: The status a job must have to count.
+COUNTED_STATUS = "done"
+#: Modes whose jobs count: import loads history, whose plates were bought. Dry-run never counts.
+COUNTED_MODES = ("normal", "import")
+#: What the bureau upload's step note says when the same file was already on the server
+#: (written by tasks/stages.py ``_upload``): such a reprocess bought no new plates.
+SAME_FILE_NOTE = "already on the server with the same size"
+#: The dimensions a report can be grouped by, in their order.
+DIMENSIONS = ("month", "press", "outputter")
+#: The figures of every report row and of the totals.
+FIGURES = ("jobs", "plates", "area_m2", "cost")
+
+
+class JobRow(Protocol):
+    """What accounting needs of a job (models/report.py selects exactly this)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def job_date(self) -> datetime: ...
+    @property
+    def press(self) -> str: ...
+    @property
+    def outputter(self) -> str: ...
+    @property
+    def plates(self) -> int | None: ...
+    @property
+    def reprocess_of(self) -> int | None: ...
+    @property
+    def same_file(self) -> bool: ...
+
+
+@dataclass
+class Figures:
+    """Jobs, plates, plate area and cost of a set of jobs; area and cost may be unknown."""
+
+    jobs: int = 0
+    plates: int = 0
+    area_m2: float | None = None
+    cost: float | None = None
+    unknown_plates_jobs: int = 0
+
+    def add(self, plates: int | None, area_m2: float | None, cost: float | None) -> None:
+        self.jobs += 1
+        if plates is None:
+            self.unknown_plates_jobs += 1
+            return
+        self.plates += plates
+        if area_m2 is not None:
+            self.area_m2 = (self.area_m2 or 0.0) + area_m2
+        if cost is not None:
+            self.cost = (self.cost or 0.0) + cost
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "jobs": self.jobs,
+            "plates": self.plates,
+            "area_m2": None if self.area_m2 is None else round(self.area_m2, 3),
+            "cost": None if self.cost is None else round(self.cost, 2),
+        }
+
+
+@dataclass
+class Report:
+    """Rows keyed by the chosen dimensions, the totals, and how many jobs had no plate count."""
+
+    by: tuple[str, ...]
+    rows: dict[tuple[str, ...], Figures] = field(default_factory=dict)
+    totals: Figures = field(default_factory=Figures)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON of ``prepress report --json`` and ``GET /api/report``."""
+        rows = [
+            {**dict(zip(self.by, key, strict=True)), **figures.as_dict()}
+            for key, figures in sorted(self.rows.items())
+        ]
+        return {
+            "rows": rows,
+            "totals": self.totals.as_dict(),
+            "unknown_plates_jobs": self.totals.unknown_plates_jobs,
+        }
+
+    def as_csv(self) -> str:
+        """CSV with a header: the grouping columns, then jobs, plates, area_m2, cost."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([*self.by, *FIGURES])
+        for row in self.as_dict()["rows"]:
+            writer.writerow(["" if row[key] is None else row[key] for key in (*self.by, *FIGURES)])
+        return out.getvalue()
+
+
+def counts(row: JobRow) -> bool:
+    """True when the job's plates were bought: done, in normal or import mode."""
+    return row.status == COUNTED_STATUS and row.mode in COUNTED_MODES
+
+
+def counted_jobs(rows: Iterable[JobRow], replaced: Iterable[int] = ()) -> list[JobRow]:
+    """The jobs that count, each once.
+
+    ``replaced`` are ids of jobs replaced by a same-file reprocess the caller found outside
+    ``rows`` (the reprocess may fall in a later month than the job it replaces).
+    """
+    kept = [row for row in rows if counts(row)]
+    gone = set(replaced) | {r.reprocess_of for r in kept if r.same_file and r.reprocess_of}
+    return [row for row in kept if row.id not in gone]
+
+
+def month_of(moment: datetime, zone: tzinfo | None = None) -> str:
+    """``YYYY-MM`` of ``moment`` in the shop's local time (``zone``, default: this host's)."""
+    return moment.astimezone(zone).strftime("%Y-%m")
+
+
+def plate_area_m2(press: Press | None, plates: int) -> float | None:
+    """Plates x the press's plate in m2; unknown for a press no longer configured."""
+    if press is None:
+        return None
+    width, height = press.plate_mm
+    return plates * width * height / 1_000_000
+
+
+def plate_cost(press: Press | None, plates: int) -> float | None:
+    """Plates x the press's ``plate_cost``; no price, no cost."""
+    if press is None or press.plate_cost is None:
+        return None
+    return plates * press.plate_cost
+
+
+def dimension(row: JobRow, name: str, zone: tzinfo | None) -> str:
+    """The row's value for one grouping dimension."""
+    if name == "month":
+        return month_of(row.job_date, zone)
+    return str(getattr(row, name) or "")
+
+
+def summarize(
+    rows: Iterable[JobRow],
+    presses: Mapping[str, Press],
+    by: Sequence[str] = DIMENSIONS,
+    zone: tzinfo | None = None,
+    replaced: Iterable[int] = (),
+) -> Report:
+    """Group the counted jobs by ``by`` and add up jobs, plates, m2 and cost."""
+    unknown = [name for name in by if name not in DIMENSIONS]
+    if unknown:
+        raise ValueError(f"cannot group by {', '.join(unknown)}; choose from {DIMENSIONS}")
+    report = Report(by=tuple(by))
+    for row in counted_jobs(rows, replaced):
+        press = presses.get(row.press)
+        area = None if row.plates is None else plate_area_m2(press, row.plates)
+        cost = None if row.plates is None else plate_cost(press, row.plates)
+        key = tuple(dimension(row, name, zone) for name in by)
+        report.rows.setdefault(key, Figures()).add(row.plates, area, cost)
+        report.totals.add(row.plates, area, cost)
+    return report
+
+
+def parse_by(text: str) -> tuple[str, ...]:
+    """``"month,press"`` -> ``("month", "press")``, in the canonical order; ValueError if wrong."""
+    names = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = sorted(names - set(DIMENSIONS))
+    if unknown:
+        raise ValueError(
+            f"cannot group by {', '.join(unknown)}; choose from {', '.join(DIMENSIONS)}"
+        )
+    return tuple(name for name in DIMENSIONS if name in names)
+
+
+def local_day_start(day: date, zone: tzinfo | None = None) -> datetime:
+    """Midnight at the start of ``day`` in the shop's local time, as an aware datetime."""
+    if zone is None:
+        return datetime(day.year, day.month, day.day).astimezone()
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
+def period(
+    first: date | None, last: date | None, zone: tzinfo | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """``[start, end)`` covering the local days ``first`` to ``last``, both included."""
+    start = None if first is None else local_day_start(first, zone)
+    end = None if last is None else local_day_start(last + timedelta(days=1), zone)
+    return start, end
+
+
+def plate_report(
+    config: Config, where: Any, by: Sequence[str] = DIMENSIONS, zone: tzinfo | None = None
+) -> Report:
+    """The report over the jobs ``where`` (a models.report.JobFilter) selects."""
+    from models.report import plate_rows
+
+    rows, replaced = plate_rows(
+        config.database_url,
+        where,
+        statuses=(COUNTED_STATUS,),
+        modes=COUNTED_MODES,
+        same_file_note=SAME_FILE_NOTE,
+    )
+    return summarize(rows, config.presses, by, zone, replaced)
