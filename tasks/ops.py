@@ -20,6 +20,9 @@ def backup_database() -> dict[str, object]:
         log.error("nightly backup failed: %s", exc)
         backup.notify_failure(config, exc)
         raise
+    from tasks.health import record_backup
+
+    record_backup(config, info.name, info.size, info.taken_at)
     return {"name": info.name, "size": info.size, "sha256": info.sha256}
 
 
