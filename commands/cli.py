@@ -29,6 +29,9 @@ COMMANDS = {
     "flower": "commands.ops:flower",
     "backup": "commands.ops:backup",
     "restore": "commands.ops:restore",
+    "report": "commands.dashboard:report",
+    "status": "commands.dashboard:status",
+    "web": "commands.dashboard:web",
 }
 
 

@@ -34,15 +34,17 @@ class Job(SQLModel, table=True):
     sha256: str = ""
     size: int = 0
     received_at: datetime = Field(default_factory=utcnow, index=True)
-    job_date: datetime = Field(default_factory=utcnow, description="file mtime in import mode")
-    mode: str = "normal"
+    job_date: datetime = Field(
+        default_factory=utcnow, index=True, description="file mtime in import mode"
+    )
+    mode: str = Field(default="normal", index=True)
     status: str = Field(default=QUEUED, index=True)
     step: str = ""
     spool_path: str = ""
     archive_path: str = ""
     error_code: str = ""
     error: str = ""
-    reprocess_of: int | None = None
+    reprocess_of: int | None = Field(default=None, index=True)
     finished_at: datetime | None = None
     # facts the steps fill in
     creator: str = ""
@@ -50,11 +52,11 @@ class Job(SQLModel, table=True):
     pages: int | None = None
     order: str = ""
     job_name: str = ""
-    press: str = ""
+    press: str = Field(default="", index=True)
     press_source: str = ""
     #: Pages meant for another press than page 1's: page number -> press (detect_press).
     press_pages: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
-    outputter: str = ""
+    outputter: str = Field(default="", index=True)
     outputter_source: str = ""
     plates: int | None = None
     separations: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
-from pipeline.settings import Config, Press
+from pipeline.config.settings import Config, Press
 
 #: The status a job must have to count.
 COUNTED_STATUS = "done"

@@ -98,7 +98,7 @@ case "${1:-help}" in
     setup
     shift; exec "$VENV/bin/prepress" demo "$@" ;;
   test)
-    apt_install ghostscript openssh-server redis-server
+    apt_install ghostscript openssh-server redis-server chromium chromium-driver
     setup
     ensure_redis
     ensure_postgres

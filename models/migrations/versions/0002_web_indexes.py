@@ -1,7 +1,7 @@
 """indexes for the dashboard's filters and the plate report
 
 Revision ID: 0002_web_indexes
-Revises: 0001
+Revises: 0002 (steps retry state; the lead may re-chain at merge)
 Create Date: 2026-12-01 23:00:00
 
 The grid filters by job date, press, bureau (outputter) and mode (status and received_at
@@ -11,7 +11,7 @@ have indexes since 0001); the report finds reprocesses by reprocess_of.
 from alembic import op
 
 revision = "0002_web_indexes"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

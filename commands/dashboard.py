@@ -1,0 +1,212 @@
+"""The accountant's and the admin's commands: ``report``, ``status`` and ``web``."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import click
+
+from commands.cli import load_config_or_exit
+
+#: Address for which --insecure-local may start the dashboard without users.
+LOCAL_ADDRESS = "127.0.0.1"
+#: Threads of the dashboard's server (waitress).
+WEB_THREADS = 8
+
+
+def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD") from None
+
+
+@click.command()
+@click.option("--from", "first", callback=_day, help="First day, YYYY-MM-DD (local time).")
+@click.option("--to", "last", callback=_day, help="Last day, YYYY-MM-DD, included.")
+@click.option(
+    "--by",
+    default="month,press,outputter",
+    show_default=True,
+    help="Group by any of month, press, outputter.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header.")
+@click.pass_context
+def report(
+    ctx: click.Context, first: date | None, last: date | None, by: str, as_json: bool, as_csv: bool
+) -> None:
+    """Plates, m2 and cost of counted jobs per month, press and CTP bureau."""
+    from models.db import migrate
+    from models.report import JobFilter
+    from pipeline.accounting import parse_by, period, plate_report
+
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    try:
+        dimensions = parse_by(by)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--by") from None
+    config = load_config_or_exit(ctx)
+    migrate(config.database_url)
+    start, end = period(first, last)
+    result = plate_report(config, JobFilter(start=start, end=end), dimensions)
+    if as_csv:
+        click.echo(result.as_csv(), nl=False)
+    elif as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
+    else:
+        click.echo(report_table(result.as_dict(), dimensions))
+
+
+def report_table(data: dict[str, Any], by: tuple[str, ...]) -> str:
+    """The report as an aligned text table with a totals line."""
+    header = [*by, "jobs", "plates", "m2", "cost"]
+    lines = [[*(str(row[key]) for key in by), *_figures(row)] for row in data["rows"]]
+    lines.append(["total", *([""] * (len(by) - 1)), *_figures(data["totals"])])
+    widths = [max(len(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
+    numeric = set(range(len(by), len(header)))
+
+    def render(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    out = [render(header), render(["-" * w for w in widths])]
+    out += [render(cells) for cells in lines[:-1]]
+    out += [render(["-" * w for w in widths]), render(lines[-1])]
+    if data["unknown_plates_jobs"]:
+        out.append(
+            f"{data['unknown_plates_jobs']} job(s) with an unknown plate count "
+            "(not Signa files) are counted as jobs, not as plates"
+        )
+    return "\n".join(out)
+
+
+def _figures(row: dict[str, Any]) -> list[str]:
+    area, cost = row["area_m2"], row["cost"]
+    return [
+        str(row["jobs"]),
+        str(row["plates"]),
+        "-" if area is None else f"{area:.3f}",
+        "-" if cost is None else f"{cost:.2f}",
+    ]
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Is everything up? Broker, database, workers per queue, folders, disk, last backup.
+
+    Exits 0 when healthy, 1 when not; answers within seconds even when peers are down.
+    """
+    from tasks.app import configure
+    from tasks.health import collect
+
+    config = load_config_or_exit(ctx)
+    configure(config)
+    health = collect(config)
+    if as_json:
+        click.echo(json.dumps(health.as_dict(), ensure_ascii=False, indent=1))
+    else:
+        click.echo(status_text(health))
+    ctx.exit(0 if health.healthy else 1)
+
+
+def status_text(health: Any) -> str:
+    """The health as a few lines for people."""
+    broker, database = health.broker, health.database
+    lines = [
+        f"broker     {broker['url']}: {'reachable' if broker['reachable'] else 'NOT reachable'}",
+        f"database   {database['url']}: "
+        + (
+            "NOT reachable"
+            if not database["reachable"]
+            else "migrated"
+            if database["migrated"]
+            else "NOT migrated"
+        ),
+    ]
+    for queue, facts in health.queues.items():
+        lines.append(
+            f"queue      {queue}: {facts.get('waiting', '?')} waiting, "
+            f"{facts.get('workers', 0)} worker(s)"
+        )
+    for worker in health.workers:
+        lines.append(f"worker     {worker['hostname']}: {', '.join(worker['queues'])}")
+    hotfolder = health.hotfolder
+    lines.append(f"hotfolder  {hotfolder['path']}: {hotfolder['waiting']} file(s) waiting")
+    lines.append(f"spool      {health.spool_files} file(s) in process")
+    if health.jobs_24h:
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(health.jobs_24h.items()))
+        lines.append(f"last 24 h  {counts}")
+    lines.append(f"mode       {health.mode or 'unknown'}")
+    if health.disk:
+        lines.append(
+            f"disk       {health.disk['free_gb']} GB free ({health.disk['free_percent']}%)"
+        )
+    backup = health.last_backup
+    lines.append(
+        f"backup     {backup['name'] + ' at ' + backup['taken_at'] if backup else 'none recorded'}"
+    )
+    lines += [f"PROBLEM    {problem}" for problem in health.problems]
+    lines.append("healthy" if health.healthy else "NOT healthy")
+    return "\n".join(lines)
+
+
+@click.group(invoke_without_command=True)
+@click.option("--address", default=None, help="Address to listen on (default: [web] address).")
+@click.option("--port", type=int, default=None, help="Port (default: [web] port, 8080).")
+@click.option(
+    "--insecure-local", is_flag=True, help="Allow starting without [web.users], only on 127.0.0.1."
+)
+@click.pass_context
+def web(ctx: click.Context, address: str | None, port: int | None, insecure_local: bool) -> None:
+    """Serve the dashboard: job grid, job pages, problems, reports, the mode switch."""
+    if ctx.invoked_subcommand is not None:
+        return
+    config = load_config_or_exit(ctx)
+    address = address or config.web.address
+    port = config.web.port if port is None else port
+    if not config.web.users and not (insecure_local and address == LOCAL_ADDRESS):
+        click.echo(
+            f"configuration error: {config.source}: the dashboard needs users: add "
+            "[web.users.NAME] with role and password_env or password_hash (see "
+            "`prepress web hash-password`); without them it only starts on "
+            f"{LOCAL_ADDRESS} with --insecure-local.",
+            err=True,
+        )
+        ctx.exit(2)
+    serve(config, address, port, open_local=not config.web.users)
+
+
+def serve(config: Any, address: str, port: int, open_local: bool) -> None:
+    """Migrate, build the app and serve it with waitress until stopped."""
+    import waitress
+
+    from models.db import migrate
+    from web.app import create_app
+
+    config.paths.create()
+    migrate(config.database_url)
+    app = create_app(config, open_local=open_local)
+    click.echo(
+        f"prepress web: http://{address}:{port}/"
+        + (" (no users: open to this machine only)" if open_local else "")
+    )
+    waitress.serve(app, host=address, port=port, threads=WEB_THREADS, ident="prepress")
+
+
+@web.command("hash-password")
+@click.password_option("--password", prompt="Password", help="Prompted when not given.")
+def hash_password(password: str) -> None:
+    """Print a password_hash for a [web.users.NAME] table."""
+    from werkzeug.security import generate_password_hash
+
+    click.echo(generate_password_hash(password))

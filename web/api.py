@@ -1,0 +1,116 @@
+"""The JSON API under /api/ for scripts: HTTP Basic with the dashboard's users.
+
+401 without valid credentials, 403 for a viewer on an operator action, 409 with the reason
+when a retry or reprocess cannot be done. Answers never hold a password or a server path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from models import report, store
+from pipeline.accounting import parse_by, plate_report
+from pipeline.errors import JobNotFound
+from web import actions, present
+from web.auth import api
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def config() -> Any:
+    return current_app.extensions["prepress"]
+
+
+@bp.get("/jobs")
+@api()
+def jobs() -> Any:
+    where = present.job_filter(present.filter_args(request.args, None))
+    limit, offset = present.paging(request.args)
+    found, total = report.search_jobs(config().database_url, where, limit, offset)
+    return jsonify(jobs=[present.job_dict(job) for job in found], total=total)
+
+
+@bp.get("/jobs/<int:job_id>")
+@api()
+def job(job_id: int) -> Any:
+    url = config().database_url
+    try:
+        found = store.get_job(url, job_id)
+    except JobNotFound as exc:
+        return jsonify(error=str(exc)), 404
+    data = present.job_dict(found)
+    data["steps"] = [present.step_dict(step) for step in store.steps_of(url, job_id)]
+    data["deliveries"] = [
+        {
+            "kind": d.kind,
+            "target": d.target,
+            "remote_path": d.remote_path,
+            "bytes": d.bytes,
+            "seconds": d.seconds,
+            "speed_mbps": d.speed_mbps,
+            "done_at": present.iso(d.done_at),
+        }
+        for d in store.deliveries_of(url, job_id)
+    ]
+    data["sms"] = [
+        {
+            "recipient": s.recipient,
+            "state": s.state,
+            "text": s.text,
+            "count": s.count,
+            "cost": s.cost,
+            "sent_at": present.iso(s.sent_at),
+        }
+        for s in store.sms_of(url, job_id)
+    ]
+    return jsonify(data)
+
+
+@bp.get("/report")
+@api()
+def plate_totals() -> Any:
+    """The same JSON as ``prepress report --json`` for the same query."""
+    where = present.job_filter(present.filter_args(request.args, None))
+    try:
+        by = parse_by(request.args.get("by") or "month,press,outputter")
+    except ValueError as exc:
+        return jsonify(error=str(exc)), 400
+    return jsonify(plate_report(config(), where, by).as_dict())
+
+
+@bp.post("/mode")
+@api("operator")
+def mode() -> Any:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("mode"), str):
+        return jsonify(error='send JSON like {"mode": "dry-run"}'), 400
+    try:
+        return jsonify(mode=actions.set_mode(body["mode"], g.user.name))
+    except ValueError as exc:
+        return jsonify(error=str(exc)), 400
+
+
+@bp.get("/mode")
+@api()
+def current_mode() -> Any:
+    return jsonify(mode=store.get_mode(config().database_url))
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+@api("operator")
+def retry(job_id: int) -> Any:
+    try:
+        return jsonify(job=job_id, message=actions.retry(job_id, g.user.name))
+    except actions.Refused as exc:
+        return jsonify(error=str(exc)), 409
+
+
+@bp.post("/jobs/<int:job_id>/reprocess")
+@api("operator")
+def reprocess(job_id: int) -> Any:
+    try:
+        return jsonify(job=actions.reprocess(job_id, g.user.name), reprocess_of=job_id)
+    except actions.Refused as exc:
+        return jsonify(error=str(exc)), 409

@@ -1,0 +1,101 @@
+"""The Flask application: configuration, secret key, blueprints, template helpers.
+
+``create_app(config)`` is all a server or a test needs. The secret key that signs session
+cookies comes from ``[web] secret_key_env`` or ``$PREPRESS_WEB_SECRET_KEY``, else it is made
+once and kept in var/web-secret-key (mode 0600); it is never stored in the database.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, render_template
+
+from pipeline.config import Config
+
+#: File under var/ holding the generated secret key.
+SECRET_KEY_FILE = "web-secret-key"
+#: How long a login lasts.
+SESSION_HOURS = 12
+
+
+def create_app(config: Config, *, open_local: bool = False) -> Flask:
+    """The dashboard for ``config``; ``open_local`` lets everyone in (127.0.0.1 only)."""
+    from tasks.app import configure
+    from web import actions, api, auth, pages, reports
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key(config),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="prepress_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        PREPRESS_OPEN=open_local,
+    )
+    app.extensions["prepress"] = config
+    configure(config)  # retry and reprocess queue chains on this broker
+    for blueprint in (auth.bp, pages.bp, reports.bp, actions.bp, api.bp):
+        app.register_blueprint(blueprint)
+    app.before_request(auth.check_csrf)
+    app.context_processor(_template_globals)
+    app.add_template_filter(local_time, "local")
+    app.register_error_handler(400, _error_page)
+    app.register_error_handler(403, _error_page)
+    app.register_error_handler(404, _error_page)
+    app.add_url_rule("/healthz", "healthz", lambda: jsonify(ok=True))
+    return app
+
+
+def secret_key(config: Config) -> str:
+    """The configured key, else the one kept under var/ (made with mode 0600 on first use)."""
+    if config.web.secret_key:
+        return config.web.secret_key
+    path = Path(config.paths.var) / SECRET_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip()
+
+
+def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) time in the shop's local time."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone().strftime(pattern)
+
+
+def _template_globals() -> dict[str, Any]:
+    from flask import current_app
+
+    from models import store
+    from web.auth import csrf_token, current_user, may
+
+    config = current_app.extensions["prepress"]
+    user = current_user()
+    try:
+        mode = store.get_mode(config.database_url)
+    except Exception:  # the page still renders; the health strip says what is wrong
+        mode = "unknown"
+    return {
+        "csrf_token": csrf_token,
+        "user": user,
+        "is_operator": may(user, "operator"),
+        "mode": mode,
+        "modes": ("normal", "import", "dry-run"),
+    }
+
+
+def _error_page(error: Any) -> Any:
+    code = getattr(error, "code", 500)
+    return render_template("error.html", code=code, message=error.description), code

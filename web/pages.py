@@ -1,0 +1,213 @@
+"""The pages operators look at: the job grid, a job, problem jobs, the printable list, previews.
+
+Every page needs a login; the grid's rows are also served alone (``/rows``) so htmx can
+refresh them while jobs run, and the health strip (``/health``) is loaded the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
+
+from models import report, store
+from models.job import FAILED, REJECTED
+from pipeline.accounting import plate_report
+from pipeline.errors import JobNotFound
+from web import present
+from web.auth import page
+
+bp = Blueprint("pages", __name__)
+
+#: Seconds a health probe result is reused (it takes up to a few seconds to collect).
+HEALTH_CACHE_SECONDS = 10.0
+#: Most rows of the printable list and of a CSV export.
+EXPORT_LIMIT = 20_000
+#: The grid's CSV columns.
+CSV_COLUMNS = (
+    "id",
+    "job_date",
+    "order",
+    "job_name",
+    "name",
+    "press",
+    "outputter",
+    "plates",
+    "pages",
+    "mode",
+    "status",
+    "step",
+    "error",
+)
+
+_health_cache: dict[str, Any] = {}
+
+
+def config() -> Any:
+    return current_app.extensions["prepress"]
+
+
+def _grid_context() -> dict[str, Any]:
+    chosen = present.filter_args(request.args, present.DEFAULT_DAYS)
+    where = present.job_filter(chosen)
+    limit, offset = present.paging(request.args)
+    url = config().database_url
+    jobs, total = report.search_jobs(url, where, limit, offset)
+    steps = report.upload_steps(url, [job.id for job in jobs if job.id is not None])
+    rows = [present.grid_row(job, steps.get(job.id or 0, {})) for job in jobs]
+    live = any(job.status in ("queued", "running") for job in jobs)
+    return {
+        "rows": rows,
+        "total": total,
+        "chosen": chosen,
+        "where": where,
+        "limit": limit,
+        "offset": offset,
+        "live": live,
+    }
+
+
+def _choices() -> dict[str, list[str]]:
+    found = report.filter_choices(config().database_url)
+    return {
+        "press": sorted(set(found["press"]) | set(config().presses)),
+        "outputter": sorted(set(found["outputter"]) | set(config().outputters)),
+        "status": ["queued", "running", "done", "rejected", "failed"],
+        "mode": ["normal", "import", "dry-run"],
+    }
+
+
+@bp.get("/")
+@page()
+def grid() -> Any:
+    """Jobs newest first with filters, previews on hover, totals of counted plates."""
+    context = _grid_context()
+    where = context["where"]
+    context.update(
+        choices=_choices(),
+        by_press=plate_report(config(), where, by=("press",)).as_dict(),
+        by_outputter=plate_report(config(), where, by=("outputter",)).as_dict(),
+    )
+    return render_template("grid.html", **context)
+
+
+@bp.get("/rows")
+@page()
+def rows() -> Any:
+    """The grid's table body alone, for htmx polling."""
+    return render_template("_rows.html", **_grid_context())
+
+
+@bp.get("/print")
+@page()
+def printable() -> Any:
+    """The filtered jobs as a plain list with the plate totals, for paper."""
+    chosen = present.filter_args(request.args, present.DEFAULT_DAYS)
+    where = present.job_filter(chosen)
+    jobs, total = report.search_jobs(config().database_url, where, EXPORT_LIMIT)
+    totals = plate_report(config(), where, by=("press", "outputter")).as_dict()
+    return render_template("print.html", jobs=jobs, total=total, chosen=chosen, totals=totals)
+
+
+@bp.get("/jobs.csv")
+@page()
+def grid_csv() -> Any:
+    """The filtered jobs as CSV."""
+    chosen = present.filter_args(request.args, present.DEFAULT_DAYS)
+    jobs, _ = report.search_jobs(config().database_url, present.job_filter(chosen), EXPORT_LIMIT)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for job in jobs:
+        writer.writerow([_csv_value(getattr(job, column)) for column in CSV_COLUMNS])
+    return _csv_answer(out.getvalue(), "jobs.csv")
+
+
+def _csv_value(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+def _csv_answer(text: str, filename: str) -> Response:
+    answer = Response(text, mimetype="text/csv")
+    answer.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return answer
+
+
+@bp.get("/jobs/<int:job_id>")
+@page()
+def job(job_id: int) -> Any:
+    """One job: proof, facts, warnings, steps, deliveries, SMS; retry and reprocess."""
+    url = config().database_url
+    try:
+        found = store.get_job(url, job_id)
+    except JobNotFound:
+        abort(404, f"job {job_id} does not exist")
+    steps = store.steps_of(url, job_id)
+    return render_template(
+        "job.html",
+        job=found,
+        steps=steps,
+        deliveries=store.deliveries_of(url, job_id),
+        sms=store.sms_of(url, job_id),
+        previews=present.preview_urls(found),
+        separations=present.separations_text(found),
+    )
+
+
+@bp.get("/problems")
+@page()
+def problems() -> Any:
+    """Failed and rejected jobs with their reasons, newest first."""
+    url = config().database_url
+    failed, failed_total = report.search_jobs(url, report.JobFilter(status=FAILED), 500)
+    rejected, rejected_total = report.search_jobs(url, report.JobFilter(status=REJECTED), 200)
+    return render_template(
+        "problems.html",
+        failed=failed,
+        failed_total=failed_total,
+        rejected=rejected,
+        rejected_total=rejected_total,
+    )
+
+
+@bp.get("/previews/<int:job_id>/<kind>")
+@page()
+def preview(job_id: int, kind: str) -> Any:
+    """A job's thumbnail or proof image; only files under the previews folder are served."""
+    if kind not in ("thumbnail", "proof"):
+        abort(404)
+    try:
+        found = store.get_job(config().database_url, job_id)
+    except JobNotFound:
+        abort(404)
+    relative = (found.preview or {}).get(kind)
+    if not relative:
+        abort(404)
+    root = Path(config().paths.previews).resolve()
+    path = (Path(config().paths.work_dir) / relative).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        abort(404)
+    return send_file(path, max_age=3600)
+
+
+@bp.get("/health")
+@page()
+def health() -> Any:
+    """The health strip, collected at most every few seconds."""
+    return render_template("_health.html", health=cached_health())
+
+
+def cached_health() -> Any:
+    from tasks.health import collect
+
+    cached = _health_cache.get("value")
+    if cached is None or time.monotonic() - _health_cache["at"] > HEALTH_CACHE_SECONDS:
+        cached = collect(config())
+        _health_cache.update(value=cached, at=time.monotonic())
+    return cached

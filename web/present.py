@@ -1,0 +1,167 @@
+"""From request arguments to a job filter, and from job records to what pages and JSON show.
+
+Nothing here decides anything about jobs; it reads query strings and shapes rows. Paths to
+files on the server stay out of the answers: previews are offered as URLs of this app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import url_for
+from werkzeug.exceptions import BadRequest
+
+from models.job import Job, Step
+from models.report import JobFilter
+from pipeline.accounting import period
+
+#: Days the grid shows when no date is given (the predecessor's default).
+DEFAULT_DAYS = 60
+#: Arguments of the grid and of ``/api/jobs`` that filter.
+FILTER_KEYS = ("status", "press", "outputter", "mode", "q", "from", "to")
+#: Job fields the JSON answers carry (no spool or archive paths, no hashes of secrets).
+JOB_FIELDS = (
+    "id",
+    "name",
+    "status",
+    "step",
+    "mode",
+    "order",
+    "job_name",
+    "press",
+    "outputter",
+    "plates",
+    "pages",
+    "signa",
+    "creator",
+    "error_code",
+    "error",
+    "reprocess_of",
+    "size",
+    "sha256",
+    "separations",
+    "warnings",
+)
+
+
+def parse_day(text: str, key: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"{key}={text!r}: use a date like 2026-12-01") from None
+
+
+def filter_args(args: Mapping[str, str], default_days: int | None) -> dict[str, str]:
+    """The filter arguments as given, with the default date range filled in."""
+    chosen = {key: (args.get(key) or "").strip() for key in FILTER_KEYS}
+    if default_days is not None and not chosen["from"] and not chosen["to"]:
+        chosen["from"] = (date.today() - timedelta(days=default_days)).isoformat()
+    return chosen
+
+
+def job_filter(chosen: Mapping[str, str]) -> JobFilter:
+    start, end = period(parse_day(chosen["from"], "from"), parse_day(chosen["to"], "to"))
+    return JobFilter(
+        status=chosen["status"],
+        press=chosen["press"],
+        outputter=chosen["outputter"],
+        mode=chosen["mode"],
+        q=chosen["q"],
+        start=start,
+        end=end,
+    )
+
+
+def paging(args: Mapping[str, str], default_limit: int = 50) -> tuple[int, int]:
+    try:
+        limit = int(args.get("limit") or default_limit)
+        offset = int(args.get("offset") or 0)
+    except ValueError:
+        raise BadRequest("limit and offset must be whole numbers") from None
+    return max(0, limit), max(0, offset)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def preview_urls(job: Job) -> dict[str, str]:
+    """URLs of the thumbnail and the proof, for jobs that have them."""
+    preview = job.preview or {}
+    return {
+        kind: url_for("pages.preview", job_id=job.id, kind=kind)
+        for kind in ("thumbnail", "proof")
+        if preview.get(kind)
+    }
+
+
+def job_dict(job: Job) -> dict[str, Any]:
+    """A job as the API shows it."""
+    data = {key: getattr(job, key) for key in JOB_FIELDS}
+    data.update(
+        received_at=iso(job.received_at),
+        job_date=iso(job.job_date),
+        finished_at=iso(job.finished_at),
+        previews=preview_urls(job),
+    )
+    return data
+
+
+def step_dict(step: Step) -> dict[str, Any]:
+    return {
+        "name": step.name,
+        "state": step.state,
+        "attempts": step.attempts,
+        "started_at": iso(step.started_at),
+        "duration": step.duration,
+        "error": step.error,
+        "note": step.note,
+        "waiting_since": iso(step.waiting_since),
+        "next_attempt_at": iso(step.next_attempt_at),
+    }
+
+
+def upload_state(steps: Mapping[str, Step], name: str) -> tuple[str, str]:
+    """(state, detail) of an upload step for the grid; the detail is the tooltip."""
+    step = steps.get(name)
+    if step is None:
+        return "", ""
+    return step.state, step.error or step.note
+
+
+def trouble(job: Job, steps: Mapping[str, Step]) -> str:
+    """The row's colour class: which upload failed, or the job's own status."""
+    if steps.get("upload_plate") is not None and steps["upload_plate"].state == "failed":
+        return "bureau-failed"
+    if steps.get("upload_preview") is not None and steps["upload_preview"].state == "failed":
+        return "press-failed"
+    return job.status
+
+
+def separations_text(job: Job) -> str:
+    """Separations (and ink coverage where known) per page, for the plates tooltip."""
+    coverage = (job.preview or {}).get("ink_coverage") or {}
+    lines = []
+    for page, names in sorted((job.separations or {}).items(), key=lambda kv: int(kv[0])):
+        line = f"p{page}: {', '.join(names)}"
+        inks = coverage.get(str(page))
+        if inks:
+            line += " · " + " ".join(f"{ink} {value:.0f}%" for ink, value in inks.items())
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def grid_row(job: Job, steps: Mapping[str, Step]) -> dict[str, Any]:
+    """What one row of the grid shows."""
+    return {
+        "job": job,
+        "trouble": trouble(job, steps),
+        "bureau": upload_state(steps, "upload_plate"),
+        "press_upload": upload_state(steps, "upload_preview"),
+        "separations": separations_text(job),
+        "previews": preview_urls(job),
+    }
