@@ -49,9 +49,10 @@ def _migrate(url: str) -> None:
 
 @click.command()
 @click.option("--no-beat", is_flag=True, help="Do not run beat here (it runs elsewhere).")
+@click.option("--no-web", is_flag=True, help="Do not run the dashboard even if [web] has users.")
 @click.pass_context
-def up(ctx: click.Context, no_beat: bool) -> None:
-    """Run workers, watcher and beat under one supervisor in the foreground (Ctrl-C stops)."""
+def up(ctx: click.Context, no_beat: bool, no_web: bool) -> None:
+    """Run workers, watcher, beat and the dashboard (when [web] has users) in the foreground."""
     from commands.supervisor import Supervisor
 
     config = _prepare(ctx)
@@ -60,7 +61,10 @@ def up(ctx: click.Context, no_beat: bool) -> None:
         f"prepress up: hotfolder {config.paths.hotfolder}, broker "
         f"{_broker_label(config.broker_url)}, database {_db_label(config.database_url)}"
     )
-    Supervisor.for_up(config.source, beat=not no_beat).run_forever()
+    web = bool(config.web.users) and not no_web
+    if web:
+        click.echo(f"dashboard on http://{config.web.address}:{config.web.port}/")
+    Supervisor.for_up(config.source, beat=not no_beat, web=web).run_forever()
 
 
 @click.command()

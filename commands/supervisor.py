@@ -41,7 +41,11 @@ class Supervisor:
 
     @classmethod
     def for_up(
-        cls, config_path: Path, beat: bool = True, log_dir: Path | None = None
+        cls,
+        config_path: Path,
+        beat: bool = True,
+        log_dir: Path | None = None,
+        web: bool = False,
     ) -> Supervisor:
         base = [sys.executable, "-m", "commands", "--config", str(config_path)]
         children = [
@@ -51,6 +55,8 @@ class Supervisor:
         ]
         if beat:
             children.append(Child("beat", [*base, "beat"]))
+        if web:
+            children.append(Child("web", [*base, "web"]))
         return cls(config_path, children, log_dir)
 
     def start(self) -> None:

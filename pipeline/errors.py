@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 
 #: Pattern of ``scheme://user:password@`` in a URL; the password part is masked.
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/:@\s]+:)(?P<secret>[^@\s/]+)(?=@)")
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/:@\s]*:)(?P<secret>[^@\s/]+)(?=@)")
 
 
 #: Rejection codes: bad input, the file goes to failed/ with the reason beside it.

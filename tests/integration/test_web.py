@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ NASTY_NAME = '0601_<b id="x">Каталог</b> "A&B"_Leonov.pdf'
 RECENT = datetime.now(UTC) - timedelta(days=2)
 
 
-def web_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
+def web_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broker_url: str) -> Config:
     """The shop with two dashboard users, a bureau with an FTP password, an SMS password."""
     monkeypatch.setenv("WEB_VERA", VIEWER[1])
     monkeypatch.setenv("WEB_OLEG", OPERATOR[1])
@@ -38,7 +39,7 @@ def web_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
     sections: dict[str, dict[str, Any]] = {
         "paths": {"work_dir": str(tmp_path / "work")},
         "database": {"url": f"sqlite:///{tmp_path / 'prepress.db'}"},
-        "celery": {"broker_url": "redis://127.0.0.1:1/0"},
+        "celery": {"broker_url": broker_url},
         "sms": {"login": "shop", "password": SMS_SECRET},
         "web": {"secret_key_env": "WEB_KEY"},
         "web.users.vera": {"role": "viewer", "password_env": "WEB_VERA"},
@@ -71,9 +72,10 @@ def add_job(
 
 
 @pytest.fixture
-def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
-    """A configured shop with a few jobs of every kind."""
-    config = web_config(tmp_path, monkeypatch)
+def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_broker: str) -> Config:
+    """A configured shop with a few jobs of every kind (on the test run's broker: a process
+    uses one broker for its life)."""
+    config = web_config(tmp_path, monkeypatch, redis_broker)
     flier = dict(press="Speedmaster", outputter="Leonov", plates=8, order="0537")
     add_job(config, "0537_Technoyug_Flier_Leonov.pdf", job_name="Technoyug_Flier", **flier)
     add_job(config, "0538_Flier_Korol.pdf", press="Planeta", outputter="Korol", plates=4)
@@ -106,10 +108,13 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
 
 
 @pytest.fixture
-def client(shop: Config) -> Any:
+def client(shop: Config) -> Iterator[Any]:
+    """A test client of the dashboard; the process's task configuration is let go after."""
+    from tasks.app import use_config
     from web.app import create_app
 
-    return create_app(shop).test_client()
+    yield create_app(shop).test_client()
+    use_config(None)
 
 
 def login(client: Any, user: tuple[str, str]) -> Any:
@@ -322,13 +327,15 @@ def test_web_refuses_to_start_without_users_unless_local_and_insecure(tmp_path: 
         assert result.exit_code == 2 and "[web.users.NAME]" in result.output
 
 
-def test_hash_password_makes_a_hash_that_logs_in(tmp_path: Path, monkeypatch) -> None:
+def test_hash_password_makes_a_hash_that_logs_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_broker: str
+) -> None:
     # Given a hash made by `prepress web hash-password`
     made = CliRunner().invoke(main, ["web", "hash-password", "--password", "s3cret!"])
     assert made.exit_code == 0
     digest = made.output.strip().splitlines()[-1]
     # When a user is configured with it
-    config = web_config(tmp_path, monkeypatch)
+    config = web_config(tmp_path, monkeypatch, redis_broker)
     users = dict(config.web.users)
     from dataclasses import replace
 
@@ -342,12 +349,14 @@ def test_hash_password_makes_a_hash_that_logs_in(tmp_path: Path, monkeypatch) ->
     assert client.get("/api/jobs", auth=("nina", digest)).status_code == 401
 
 
-def test_a_generated_secret_key_is_kept_owner_only(tmp_path: Path, monkeypatch) -> None:
+def test_a_generated_secret_key_is_kept_owner_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_broker: str
+) -> None:
     from dataclasses import replace
 
     from web.app import SECRET_KEY_FILE, secret_key
 
-    config = web_config(tmp_path, monkeypatch)
+    config = web_config(tmp_path, monkeypatch, redis_broker)
     config = replace(config, web=replace(config.web, secret_key=""))
     first = secret_key(config)
     path = Path(config.paths.var) / SECRET_KEY_FILE
