@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 #: Job statuses.
@@ -29,6 +29,12 @@ def utcnow() -> datetime:
 
 
 class Job(SQLModel, table=True):
+    # the plate report: counted jobs by date, and reprocesses of counted jobs (0002_web_indexes)
+    __table_args__ = (
+        Index("ix_job_status_job_date", "status", "job_date"),
+        Index("ix_job_status_reprocess_of", "status", "reprocess_of"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, description="original file name as it came from the share")
     sha256: str = ""
@@ -44,7 +50,7 @@ class Job(SQLModel, table=True):
     archive_path: str = ""
     error_code: str = ""
     error: str = ""
-    reprocess_of: int | None = Field(default=None, index=True)
+    reprocess_of: int | None = None
     finished_at: datetime | None = None
     # facts the steps fill in
     creator: str = ""

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, not_, or_, select
 from sqlalchemy.orm import defer
 from sqlmodel import col
 
@@ -56,6 +57,18 @@ class PlateRow:
     same_file: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class PlateGroup:
+    """Counted jobs of one local month, press and bureau, added up by the database."""
+
+    month: str
+    press: str
+    outputter: str
+    jobs: int
+    plates: int
+    unknown_plates_jobs: int
+
+
 def split_words(q: str) -> tuple[list[str], list[str]]:
     """``"flier -korol"`` -> (["flier"], ["korol"]): words to find and words to exclude."""
     words = q.split()
@@ -69,18 +82,20 @@ def _like(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _word_in_job(word: str) -> ColumnElement[bool]:
+def _word_in_job(word: str, sqlite: bool) -> ColumnElement[bool]:
+    """The word in the file name, order or job name, ignoring case.
+
+    SQLite's LIKE already ignores (ASCII) case; ILIKE would wrap every value in lower().
+    """
     pattern = _like(word)
-    return or_(
-        *(
-            column.ilike(pattern, escape="\\")
-            for column in (col(Job.name), col(Job.order), col(Job.job_name))
-        )
-    )
+    columns = (col(Job.name), col(Job.order), col(Job.job_name))
+    if sqlite:
+        return or_(*(column.like(pattern, escape="\\") for column in columns))
+    return or_(*(column.ilike(pattern, escape="\\") for column in columns))
 
 
-def conditions(where: JobFilter) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of a filter."""
+def conditions(where: JobFilter, sqlite: bool = False) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a filter (``sqlite``: for a SQLite database)."""
     clauses: list[ColumnElement[bool]] = []
     for name in ("status", "press", "outputter", "mode"):
         value = getattr(where, name)
@@ -91,8 +106,8 @@ def conditions(where: JobFilter) -> list[ColumnElement[bool]]:
     if where.end is not None:
         clauses.append(col(Job.job_date) < where.end)
     wanted, unwanted = split_words(where.q)
-    clauses += [_word_in_job(word) for word in wanted]
-    clauses += [not_(_word_in_job(word)) for word in unwanted]
+    clauses += [_word_in_job(word, sqlite) for word in wanted]
+    clauses += [not_(_word_in_job(word, sqlite)) for word in unwanted]
     return clauses
 
 
@@ -100,7 +115,7 @@ def search_jobs(
     url: str, where: JobFilter, limit: int = 50, offset: int = 0
 ) -> tuple[list[Job], int]:
     """One page of matching jobs, newest first, and how many match in all."""
-    clauses = conditions(where)
+    clauses = conditions(where, url.startswith("sqlite"))
     limit = max(0, min(limit, MAX_LIMIT))
     with session(url) as db:
         query = (
@@ -147,7 +162,9 @@ def plate_rows(
     extra = [col(c) for c in (Job.outputter, Job.plates, Job.reprocess_of)]
     with session(url) as db:
         query = select(*columns, *extra).where(
-            col(Job.status).in_(statuses), col(Job.mode).in_(modes), *conditions(where)
+            col(Job.status).in_(statuses),
+            col(Job.mode).in_(modes),
+            *conditions(where, url.startswith("sqlite")),
         )
         same_file = _same_file_reprocesses(db, statuses, modes, same_file_note)
         rows = [
@@ -155,6 +172,87 @@ def plate_rows(
             for row in db.execute(query)
         ]
     return rows, set(same_file.values())
+
+
+def same_file_reprocesses(
+    url: str, statuses: Sequence[str], modes: Sequence[str], note: str
+) -> dict[int, int]:
+    """{reprocess job id: the job it reprocessed} for reprocesses whose plate file was there."""
+    with session(url) as db:
+        return _same_file_reprocesses(db, statuses, modes, note)
+
+
+def _counting(
+    url: str,
+    where: JobFilter,
+    statuses: Sequence[str],
+    modes: Sequence[str],
+    exclude_ids: Sequence[int],
+) -> list[ColumnElement[bool]]:
+    sqlite = url.startswith("sqlite")
+    clauses: list[ColumnElement[bool]] = [col(Job.status).in_(statuses), col(Job.mode).in_(modes)]
+    clauses += conditions(where, sqlite)
+    if exclude_ids:
+        clauses.append(col(Job.id).not_in(list(exclude_ids)))
+    return clauses
+
+
+def job_date_range(
+    url: str,
+    where: JobFilter,
+    *,
+    statuses: Sequence[str],
+    modes: Sequence[str],
+    exclude_ids: Sequence[int] = (),
+) -> tuple[datetime | None, datetime | None]:
+    """The first and last job date among the matching jobs that may count."""
+    clauses = _counting(url, where, statuses, modes, exclude_ids)
+    with session(url) as db:
+        query = select(func.min(col(Job.job_date)), func.max(col(Job.job_date))).where(*clauses)
+        first, last = db.execute(query).one()
+    return first, last
+
+
+def plate_groups(
+    url: str,
+    where: JobFilter,
+    *,
+    statuses: Sequence[str],
+    modes: Sequence[str],
+    exclude_ids: Sequence[int],
+    months: Sequence[tuple[str, datetime]],
+) -> list[PlateGroup]:
+    """Jobs, plates and unknown plate counts per month, press and bureau, summed in SQL.
+
+    ``months`` are (label, start) in order; a job belongs to the last month starting at or
+    before its date, so local months (and their summer-time shifts) are the caller's.
+    """
+    clauses = _counting(url, where, statuses, modes, exclude_ids)
+    date = col(Job.job_date)
+    month: ColumnElement[str] = literal(months[-1][0])
+    if len(months) > 1:
+        month = case(
+            *[(date < start, label) for (label, _), (_, start) in pairwise(months)],
+            else_=months[-1][0],
+        )
+    plates = col(Job.plates)
+    query = (
+        select(
+            month,
+            col(Job.press),
+            col(Job.outputter),
+            func.count(),
+            func.coalesce(func.sum(plates), 0),
+            func.sum(case((plates.is_(None), 1), else_=0)),
+        )
+        .where(*clauses)
+        .group_by(month, col(Job.press), col(Job.outputter))
+    )
+    with session(url) as db:
+        return [
+            PlateGroup(str(m), p or "", o or "", int(n), int(total), int(unknown or 0))
+            for m, p, o, n, total, unknown in db.execute(query)
+        ]
 
 
 def _same_file_reprocesses(
@@ -183,15 +281,3 @@ def jobs_by_status_since(url: str, since: datetime) -> dict[str, int]:
             .group_by(Job.status)
         )
         return {status: int(count) for status, count in db.execute(query)}
-
-
-def filter_choices(url: str) -> dict[str, list[str]]:
-    """Presses and bureaus that occur in jobs, for the filter menus (configured ones are added
-    by the caller)."""
-    with session(url) as db:
-        presses = db.scalars(select(col(Job.press)).distinct())
-        outputters = db.scalars(select(col(Job.outputter)).distinct())
-        return {
-            "press": sorted(p for p in presses if p),
-            "outputter": sorted(o for o in outputters if o),
-        }

@@ -71,11 +71,11 @@ def _grid_context() -> dict[str, Any]:
     }
 
 
-def _choices() -> dict[str, list[str]]:
-    found = report.filter_choices(config().database_url)
+def _choices(chosen: dict[str, str]) -> dict[str, list[str]]:
+    """The filter menus: configured presses and bureaus (and a chosen one no longer there)."""
     return {
-        "press": sorted(set(found["press"]) | set(config().presses)),
-        "outputter": sorted(set(found["outputter"]) | set(config().outputters)),
+        "press": sorted(set(config().presses) | ({chosen["press"]} - {""})),
+        "outputter": sorted(set(config().outputters) | ({chosen["outputter"]} - {""})),
         "status": ["queued", "running", "done", "rejected", "failed"],
         "mode": ["normal", "import", "dry-run"],
     }
@@ -87,10 +87,11 @@ def grid() -> Any:
     """Jobs newest first with filters, previews on hover, totals of counted plates."""
     context = _grid_context()
     where = context["where"]
+    both = plate_report(config(), where, by=("press", "outputter"))
     context.update(
-        choices=_choices(),
-        by_press=plate_report(config(), where, by=("press",)).as_dict(),
-        by_outputter=plate_report(config(), where, by=("outputter",)).as_dict(),
+        choices=_choices(context["chosen"]),
+        by_press=both.rollup(("press",)).as_dict(),
+        by_outputter=both.rollup(("outputter",)).as_dict(),
     )
     return render_template("grid.html", **context)
 

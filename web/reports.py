@@ -55,9 +55,10 @@ def reports() -> Any:
     """Plates, m2 and money of a year: by month, per press and per bureau, with charts."""
     year = _year()
     where = year_filter(year)
-    by_month = plate_report(config(), where, by=("month",)).as_dict()
-    by_press = plate_report(config(), where, by=("press",)).as_dict()
-    by_outputter = plate_report(config(), where, by=("outputter",)).as_dict()
+    whole = plate_report(config(), where)
+    by_month = whole.rollup(("month",)).as_dict()
+    by_press = whole.rollup(("press",)).as_dict()
+    by_outputter = whole.rollup(("outputter",)).as_dict()
     months = months_of(year, by_month["rows"])
     return render_template(
         "reports.html",

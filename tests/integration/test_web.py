@@ -362,3 +362,46 @@ def test_a_generated_secret_key_is_kept_owner_only(
     path = Path(config.paths.var) / SECRET_KEY_FILE
     assert len(first) > 40 and secret_key(config) == first
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_the_database_sums_agree_with_the_counting_rules(shop: Config) -> None:
+    # Given a same-file reprocess of job 1, a remake of job 2 and a job without a plate count
+    from models.report import JobFilter, plate_rows
+    from pipeline import accounting
+
+    same = "leonov/_1030x770/a.pdf: already on the server with the same size, not sent again"
+    add_job(
+        shop,
+        "0537_Technoyug_Flier_Leonov.pdf",
+        press="Speedmaster",
+        outputter="Leonov",
+        plates=8,
+        reprocess_of=1,
+        plate_note=same,
+    )
+    add_job(
+        shop,
+        "0538_Flier_Korol.pdf",
+        press="Planeta",
+        outputter="Korol",
+        plates=4,
+        reprocess_of=2,
+        plate_note="korol/b.pdf: 5000 bytes at 1.0 MB/s",
+    )
+    add_job(shop, "0700_Other_Leonov.pdf", press="Speedmaster", outputter="Leonov")
+
+    # When the report is summed by the database and by the pure rules over the rows
+    summed = accounting.plate_report(shop, JobFilter()).as_dict()
+    rows, replaced = plate_rows(
+        shop.database_url,
+        JobFilter(),
+        statuses=("done",),
+        modes=accounting.COUNTED_MODES,
+        same_file_note=accounting.SAME_FILE_NOTE,
+    )
+    by_rules = accounting.summarize(rows, shop.presses, replaced=replaced).as_dict()
+
+    # Then both agree: job 1 is replaced, the remake counts, the unknown job is reported
+    assert summed == by_rules
+    assert summed["totals"]["jobs"] == 4 + 1 + 1 and summed["unknown_plates_jobs"] == 1
+    assert summed["totals"]["plates"] == 8 + 4 + 2 + 6 + 4
