@@ -29,9 +29,13 @@ def utcnow() -> datetime:
 
 
 class Job(SQLModel, table=True):
-    # the plate report: counted jobs by date, and reprocesses of counted jobs (0002_web_indexes)
+    # the grid's filters, each with the date it is ranged and ordered by, and the plate
+    # report's done reprocesses (migration 0002_web_indexes)
     __table_args__ = (
         Index("ix_job_status_job_date", "status", "job_date"),
+        Index("ix_job_press_job_date", "press", "job_date"),
+        Index("ix_job_outputter_job_date", "outputter", "job_date"),
+        Index("ix_job_mode_job_date", "mode", "job_date"),
         Index("ix_job_status_reprocess_of", "status", "reprocess_of"),
     )
 
@@ -43,7 +47,7 @@ class Job(SQLModel, table=True):
     job_date: datetime = Field(
         default_factory=utcnow, index=True, description="file mtime in import mode"
     )
-    mode: str = Field(default="normal", index=True)
+    mode: str = "normal"
     status: str = Field(default=QUEUED, index=True)
     step: str = ""
     spool_path: str = ""
@@ -58,11 +62,11 @@ class Job(SQLModel, table=True):
     pages: int | None = None
     order: str = ""
     job_name: str = ""
-    press: str = Field(default="", index=True)
+    press: str = ""
     press_source: str = ""
     #: Pages meant for another press than page 1's: page number -> press (detect_press).
     press_pages: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
-    outputter: str = Field(default="", index=True)
+    outputter: str = ""
     outputter_source: str = ""
     plates: int | None = None
     separations: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
