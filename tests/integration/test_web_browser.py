@@ -159,7 +159,9 @@ def log_in(browser: Any, url: str) -> None:
 def wait_for(browser: Any, probe: Callable[[], Any], what: str) -> Any:
     found = wait_until(probe, WAIT, every=0.25)
     if not found:
-        browser.save_screenshot(str(SCREENSHOTS.parent / "failed-browser-test.png"))
+        browser.save_screenshot(
+            str(Path(tempfile.gettempdir()) / "prepress-browser-test-failed.png")
+        )
         pytest.fail(f"{what} did not show within {WAIT:.0f} s (page: {browser.current_url})")
     return found
 
