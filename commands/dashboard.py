@@ -42,8 +42,8 @@ def report(
 ) -> None:
     """Plates, m2 and cost of counted jobs per month, press and CTP bureau."""
     from models.db import migrate
-    from models.report import JobFilter
-    from pipeline.accounting import parse_by, period, plate_report
+    from models.report import JobFilter, plate_report
+    from pipeline.accounting import parse_by, period
 
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")

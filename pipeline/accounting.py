@@ -1,10 +1,11 @@
 """Plate accounting: which jobs count, and plates, m2 and money per month, press and bureau.
 
-The rules (DOMAIN.md, "Plate accounting") live here and only here; ``prepress report``, the
-dashboard's totals and its reports page all call these pure functions over job rows the
-store selected. A job counts when it is done in normal or import mode; a reprocess whose
-bureau upload was skipped because the same file was already there replaces the job it
-reprocessed; a job whose plate count is unknown counts as a job, never as zero plates.
+The rules (DOMAIN.md, "Plate accounting") live here and only here, as pure functions;
+models/report.py ``plate_report`` applies them to the database for ``prepress report``, the
+dashboard's totals and its reports page. A job counts when it is done in normal or import
+mode; a reprocess whose bureau upload was skipped because the same file was already there
+replaces the job it reprocessed; a job whose plate count is unknown counts as a job, never as
+zero plates.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
-from pipeline.config.settings import Config, Press
+from pipeline.config.settings import Press
 
 #: The status a job must have to count.
 COUNTED_STATUS = "done"
@@ -270,26 +271,3 @@ def summarize_groups(
         report.rows.setdefault(key, Figures()).merge(*figures)
         report.totals.merge(*figures)
     return report
-
-
-def plate_report(
-    config: Config, where: Any, by: Sequence[str] = DIMENSIONS, zone: tzinfo | None = None
-) -> Report:
-    """The report over the jobs ``where`` (a models.report.JobFilter) selects.
-
-    The database adds up per local month, press and bureau (100,000 jobs in well under a
-    second); the rules that decide which jobs count are applied through the query's arguments:
-    the counted status and modes, and the jobs a same-file reprocess replaced.
-    """
-    from models import report as queries
-
-    url = config.database_url
-    counted = {"statuses": (COUNTED_STATUS,), "modes": COUNTED_MODES}
-    same_file = queries.same_file_reprocesses(url, note=SAME_FILE_NOTE, **counted)
-    exclude = sorted(replaced_ids(same_file))
-    first, last = queries.job_date_range(url, where, exclude_ids=exclude, **counted)
-    if first is None or last is None:
-        return Report(by=tuple(by))
-    months = month_starts(first, last, zone)
-    groups = queries.plate_groups(url, where, exclude_ids=exclude, months=months, **counted)
-    return summarize_groups(groups, config.presses, by)

@@ -11,7 +11,8 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 
 from models import report, store
-from pipeline.accounting import parse_by, plate_report
+from models.report import plate_report
+from pipeline.accounting import parse_by
 from pipeline.errors import JobNotFound
 from web import actions, present
 from web.auth import api

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from models import report, store
 from models.job import FAILED, REJECTED
-from pipeline.accounting import plate_report
+from models.report import plate_report
 from pipeline.errors import JobNotFound
 from web import present
 from web.auth import page

@@ -11,8 +11,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import BadRequest
 
-from models.report import JobFilter
-from pipeline.accounting import DIMENSIONS, parse_by, period, plate_report
+from models.report import JobFilter, plate_report
+from pipeline.accounting import DIMENSIONS, parse_by, period
 from web.auth import page
 from web.charts import bar_chart
 

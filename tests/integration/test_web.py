@@ -366,7 +366,7 @@ def test_a_generated_secret_key_is_kept_owner_only(
 
 def test_the_database_sums_agree_with_the_counting_rules(shop: Config) -> None:
     # Given a same-file reprocess of job 1, a remake of job 2 and a job without a plate count
-    from models.report import JobFilter, plate_rows
+    from models.report import JobFilter, plate_report, plate_rows
     from pipeline import accounting
 
     same = "leonov/_1030x770/a.pdf: already on the server with the same size, not sent again"
@@ -391,7 +391,7 @@ def test_the_database_sums_agree_with_the_counting_rules(shop: Config) -> None:
     add_job(shop, "0700_Other_Leonov.pdf", press="Speedmaster", outputter="Leonov")
 
     # When the report is summed by the database and by the pure rules over the rows
-    summed = accounting.plate_report(shop, JobFilter()).as_dict()
+    summed = plate_report(shop, JobFilter()).as_dict()
     rows, replaced = plate_rows(
         shop.database_url,
         JobFilter(),
