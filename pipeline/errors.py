@@ -8,6 +8,7 @@
     ├── TransientError              network down, server busy, database locked: retry later
     │   ├── DeliveryUnavailable     an FTP/SFTP target cannot be reached right now
     │   ├── SmsUnavailable          the SMS provider is busy or unreachable
+    │   │   └── SmsOutcomeUnknown   a send's answer was lost: ask the provider before resending
     │   └── BackupHostUnavailable   the backup host cannot be reached right now
     ├── PermanentError              a peer refused for good (bad password, no balance, 552)
     │   ├── DeliveryRefused
@@ -112,6 +113,13 @@ class SmsUnavailable(TransientError):
     """The SMS provider is busy, slow or unreachable."""
 
     code = "sms_unavailable"
+
+
+class SmsOutcomeUnknown(SmsUnavailable):
+    """The send reached the provider but its answer was lost: it may or may not have gone.
+
+    Never resend on this alone: ask the provider (status.php) first.
+    """
 
 
 class SmsRefused(PermanentError):
