@@ -9,11 +9,13 @@
     │   ├── DeliveryUnavailable     an FTP/SFTP target cannot be reached right now
     │   ├── SmsUnavailable          the SMS provider is busy or unreachable
     │   │   └── SmsOutcomeUnknown   a send's answer was lost: ask the provider before resending
-    │   └── BackupHostUnavailable   the backup host cannot be reached right now
+    │   ├── BackupHostUnavailable   the backup host cannot be reached right now
+    │   └── AlertUnavailable        Telegram (or another alert channel) cannot be reached
     ├── PermanentError              a peer refused for good (bad password, no balance, 552)
     │   ├── DeliveryRefused
     │   ├── SmsRefused
-    │   └── BackupFailed            the backup host refused, or a dump or check failed
+    │   ├── BackupFailed            the backup host refused, or a dump or check failed
+    │   └── AlertRefused            Telegram refused (bad token, unknown chat)
     ├── ConfigError                 prepress.toml is wrong: fix the named key and restart
     ├── JobNotFound                 no job with that id (also a LookupError)
     └── CannotRetry                 the job is not in a state a retry or reprocess can help
@@ -138,6 +140,18 @@ class BackupFailed(PermanentError):
     """The backup could not be made or stored: refused by the host, a dump or a check failed."""
 
     code = "backup_failed"
+
+
+class AlertUnavailable(TransientError):
+    """An alert channel (the Telegram Bot API) is busy or unreachable; a retry may help."""
+
+    code = "alert_unavailable"
+
+
+class AlertRefused(PermanentError):
+    """An alert channel refused: bad bot token, a chat the bot may not write to."""
+
+    code = "alert_refused"
 
 
 class ConfigError(PrepressError):

@@ -6,9 +6,10 @@ second send with an id it already has for that number is accepted again and coun
 ``duplicates``: the real provider would deliver it again, so a test must see it.
 
 Faults to rehearse: ``fail_with(code)`` (an error answer to send.php), ``fail_status(500)``
-(every endpoint answers that HTTP status), ``delay(seconds, accept=...)`` (answers late, before accepting or dropping the request),
-``lose_answers(n, drop=...)`` (the next n sends are accepted, then the answer is held past any
-client timeout or the connection is dropped: a lost answer), ``reset()`` back to normal.
+(every endpoint answers that HTTP status), ``delay(seconds, accept=...)`` (answers late,
+before accepting, or dropping, the request), ``lose_answers(n, drop=...)`` (the next n sends
+are accepted, then the answer is held past any client timeout or the connection is dropped:
+a lost answer), ``reset()`` back to normal.
 """
 
 from __future__ import annotations
