@@ -241,3 +241,31 @@ def test_staff_names_in_phone_lists_become_their_phones(shop) -> None:
                 "outputters": {"O": {}},
             }
         )
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "said"),
+    [(429, "AlertUnavailable", "wait 1 s"), (500, "AlertUnavailable", "retry later"),
+     (None, "AlertRefused", "chat not found")],
+)  # fmt: skip
+def test_bot_api_errors_are_classified_and_masked(telegram, status, error, said) -> None:
+    from pipeline import errors
+    from pipeline.telegram import TelegramBot
+
+    # Given the Bot API failing (or a chat the bot may not write to)
+    telegram.fail_status(status)
+    with TelegramBot(TOKEN, telegram.url, timeout=2) as bot:
+        # When sending, Then the error says whether to retry, and never shows the token
+        with pytest.raises(getattr(errors, error), match=said) as caught:
+            bot.send("nobody" if status is None else OLGA_CHAT, "x")
+    assert TOKEN not in str(caught.value)
+
+
+def test_unreachable_bot_api_is_transient_and_masked() -> None:
+    from pipeline.errors import AlertUnavailable
+    from pipeline.telegram import TelegramBot
+
+    with TelegramBot(TOKEN, f"http://127.0.0.1:{free_port()}", timeout=1) as bot:
+        with pytest.raises(AlertUnavailable, match="cannot be reached") as caught:
+            bot.send(OLGA_CHAT, "x")
+    assert TOKEN not in str(caught.value) and "bot***" in str(caught.value)

@@ -1,7 +1,7 @@
 """incidents: one row per alert incident key (alerts are sent once per incident)
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0006
 Create Date: 2026-12-01 23:30:00
 """
 
@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
