@@ -231,12 +231,24 @@ def _broker_error(config: Config) -> str | None:
 
 
 def _queues_served(config: Config) -> set[str]:
-    """The queues some worker answers for (a broadcast ``active_queues`` over the broker)."""
-    from tasks.app import app
+    """The queues some worker answers for (a broadcast ``active_queues`` over the broker).
 
-    with _broker(config) as connection:
-        inspect = app.control.inspect(timeout=PROBE_TIMEOUT, connection=connection)
-        replies = inspect.active_queues() or {}
+    A Celery app of its own for the broadcast: the process's app keeps producer pools bound to
+    the broker it first used, and the watchdog must ask the broker it was configured for.
+    """
+    from celery import Celery
+
+    from tasks.app import EMBEDDED, app
+
+    if config.broker_url == EMBEDDED:
+        replies = app.control.inspect(timeout=PROBE_TIMEOUT).active_queues() or {}
+    else:
+        private = Celery("prepress-watchdog", broker=config.broker_url, set_as_current=False)
+        private.conf.broker_connection_timeout = PROBE_TIMEOUT
+        try:
+            replies = private.control.inspect(timeout=PROBE_TIMEOUT).active_queues() or {}
+        finally:
+            private.close()
     return {queue["name"] for queues in replies.values() for queue in queues or []}
 
 
