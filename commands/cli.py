@@ -19,6 +19,7 @@ COMMANDS = {
     "worker": "commands.run:worker",
     "watch": "commands.run:watch",
     "beat": "commands.run:beat",
+    "watchdog": "commands.watchdog:watchdog",
     "demo": "commands.run:demo",
     "process": "commands.jobs:process",
     "jobs": "commands.jobs:jobs",

@@ -1,8 +1,9 @@
 """Runs prepress's processes side by side in the foreground and stops them cleanly.
 
-``prepress up`` and the demo start a cpu worker, an io worker, the watcher and beat as child
-processes (argument lists, never a shell). A child that dies is started again after a pause;
-Ctrl-C or SIGTERM stops all of them, politely first.
+``prepress up`` and the demo start a cpu worker, an io worker, the watcher, the watchdog
+(alerts, tasks/watchdog.py) and beat as child processes (argument lists, never a shell). A
+child that dies is started again after a pause; Ctrl-C or SIGTERM stops all of them, politely
+first.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Supervisor:
             Child("worker-cpu", [*base, "worker", "--queues", "cpu"]),
             Child("worker-io", [*base, "worker", "--queues", "io"]),
             Child("watcher", [*base, "watch"]),
+            Child("watchdog", [*base, "watchdog"]),
         ]
         if beat:
             children.append(Child("beat", [*base, "beat"]))

@@ -123,6 +123,22 @@ class SmsSend(SQLModel, table=True):
     sent_at: datetime = Field(default_factory=utcnow)
 
 
+class Incident(SQLModel, table=True):
+    """Something a person was told about (alerts), one row per incident key.
+
+    ``open`` until the condition is gone (``resolved``, with the recovery message sent); a
+    key that comes back later opens the same row again. Kept in the database so a restarted
+    watchdog neither repeats an alert nor forgets to say that something is back.
+    """
+
+    key: str = Field(primary_key=True, description="e.g. target:ftp://host:21, job:42")
+    kind: str = Field(index=True, description="rejected, failed, target, broker, ...")
+    state: str = Field(default="open", index=True, description="open or resolved")
+    opened_at: datetime = Field(default_factory=utcnow)
+    resolved_at: datetime | None = None
+    message: str = ""
+
+
 class Setting(SQLModel, table=True):
     key: str = Field(primary_key=True)
     value: str = ""

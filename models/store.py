@@ -289,6 +289,24 @@ def release_sms(url: str, job_id: int, recipient: str) -> None:
             db.delete(row)
 
 
+def get_sms(url: str, job_id: int, recipient: str) -> SmsSend | None:
+    with session(url) as db:
+        return db.exec(
+            select(SmsSend).where(SmsSend.job_id == job_id, SmsSend.recipient == recipient)
+        ).first()
+
+
+def reclaim_sms(url: str, job_id: int, recipient: str) -> None:
+    """An ``unknown`` or ``sending`` claim the provider has no record of: sending again."""
+    with session(url) as db:
+        row = db.exec(
+            select(SmsSend).where(SmsSend.job_id == job_id, SmsSend.recipient == recipient)
+        ).one()
+        if row.state != "sent":
+            row.state, row.sent_at = "sending", utcnow()
+            db.add(row)
+
+
 def mark_sms_unknown(url: str, job_id: int, recipient: str) -> bool:
     """Turn a claim still ``sending`` into ``unknown``; True when it was still sending."""
     with session(url) as db:

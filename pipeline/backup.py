@@ -5,7 +5,9 @@ A backup is one gzip file on the backup host, named ``prepress-YYYYMMDDTHHMMSSZ.
 format. SQLite is copied with the online backup API, so jobs keep writing while it runs;
 PostgreSQL is dumped with ``pg_dump -Fc``. The file is uploaded under a temporary name, read
 back and checked (size and sha256), and only then renamed, so a name without ``.partial`` is
-always a complete backup. Host keys are checked against ``[backup] known_hosts`` (else
+always a complete backup. The snapshot itself is made by pipeline/snapshot.py; the SFTP
+session and its error mapping are pipeline.delivery's (one code path for bureaus and
+backups). Host keys are checked against ``[backup] known_hosts`` (else
 ``~/.ssh/known_hosts``): an unknown or changed key is refused, never added.
 
 Retention: the newest backup of each of the ``keep_daily`` most recent days, plus the newest of
@@ -16,26 +18,42 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import hashlib
 import logging
-import os
 import posixpath
 import re
 import shutil
-import sqlite3
 import stat
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import paramiko
 
 from pipeline.config import BackupSettings, Config
-from pipeline.errors import BackupFailed, BackupHostUnavailable, ConfigError, mask_secrets
+from pipeline.delivery.sftp import _makedirs, _sftp_errors, _sftp_session
+from pipeline.delivery.transfer import Target
+from pipeline.errors import (
+    BackupFailed,
+    BackupHostUnavailable,
+    ConfigError,
+    PermanentError,
+    TransientError,
+    mask_secrets,
+)
+from pipeline.files import sha256_of, sha256_of_stream
+from pipeline.snapshot import (
+    compress,
+    database_kind,
+    load_snapshot,
+    snapshot,
+    sqlite_path,
+)
+
+#: The sha256 of a local file (one helper for the whole package: pipeline/files.py).
+file_sha256 = sha256_of
+__all__ = ["BackupFailed", "database_kind", "file_sha256", "snapshot", "sqlite_path"]
 
 log = logging.getLogger(__name__)
 
@@ -106,160 +124,48 @@ def backup_time(settings: BackupSettings) -> tuple[int, int]:
     return int(hour), int(minute)
 
 
-def database_kind(database_url: str) -> str:
-    """``sqlite`` or ``pgdump`` for a SQLAlchemy URL; ConfigError for anything else."""
-    scheme = urlsplit(database_url).scheme.split("+")[0]
-    if scheme == "sqlite":
-        return "sqlite"
-    if scheme in {"postgresql", "postgres"}:
-        return "pgdump"
-    raise ConfigError(
-        f"database.url: cannot back up a {scheme!r} database; "
-        "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB."
-    )
-
-
-def sqlite_path(database_url: str) -> Path:
-    """The file of a ``sqlite:///PATH`` URL."""
-    path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
-    path = path.split("?", 1)[0]
-    if not path or path == ":memory:":
-        raise ConfigError(
-            f"database.url = {database_url!r}: an in-memory database cannot be "
-            "backed up; point it at a file: sqlite:////srv/prepress/var/prepress.db"
-        )
-    return Path(path)
-
-
-def _pg_target(database_url: str) -> tuple[str, dict[str, str]]:
-    """A libpq URL without the password, and the environment carrying it."""
-    parts = urlsplit(database_url)
-    env = dict(os.environ)
-    if parts.password:
-        env["PGPASSWORD"] = parts.password
-    netloc = parts.hostname or ""
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    return urlunsplit(("postgresql", netloc, parts.path, parts.query, "")), env
-
-
-def _run(argv: list[str], env: dict[str, str], what: str, secrets: tuple[str, ...]) -> None:
-    try:
-        result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        raise BackupFailed(
-            f"{argv[0]} not found; install the PostgreSQL client "
-            "(apt-get install postgresql-client)"
-        ) from None
-    if result.returncode != 0:
-        detail = mask_secrets(result.stderr.strip(), secrets)
-        raise BackupFailed(f"{what} failed (status {result.returncode}): {detail}")
-
-
-def snapshot(database_url: str, target: Path) -> None:
-    """Write a consistent snapshot of the database to ``target`` (uncompressed)."""
-    if database_kind(database_url) == "sqlite":
-        source_path = sqlite_path(database_url)
-        if not source_path.is_file():
-            raise BackupFailed(f"{source_path}: database file not found; check database.url.")
-        source = sqlite3.connect(source_path, timeout=60)
-        copy = sqlite3.connect(target)
-        try:
-            source.backup(copy)  # all pages in one step: a single consistent read
-        finally:
-            copy.close()
-            source.close()
-        return
-    url, env = _pg_target(database_url)
-    password = urlsplit(database_url).password or ""
-    _run(
-        ["pg_dump", "-Fc", "--no-owner", "-f", str(target), f"--dbname={url}"],
-        env,
-        "pg_dump",
-        (password,),
-    )
-
-
-def load_snapshot(database_url: str, kind: str, source: Path) -> None:
-    """Replace the database's content with the snapshot in ``source``."""
-    if database_kind(database_url) != kind:
-        raise BackupFailed(
-            f"a {kind} backup cannot be restored into {mask_secrets(database_url)};"
-            " pick a backup of the configured database type."
-        )
-    if kind == "sqlite":
-        target_path = sqlite_path(database_url)
-        target_path.parent.mkdir(parents=True, exist_ok=True)
-        snap = sqlite3.connect(source)
-        live = sqlite3.connect(target_path, timeout=60)
-        try:
-            check = snap.execute("PRAGMA integrity_check").fetchone()[0]
-            if check != "ok":
-                raise BackupFailed(f"{source.name}: the snapshot is damaged ({check}).")
-            snap.backup(live)  # page by page under the writer lock: readers see old or new
-        finally:
-            live.close()
-            snap.close()
-        return
-    url, env = _pg_target(database_url)
-    password = urlsplit(database_url).password or ""
-    _run(
-        [
-            "pg_restore",
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            f"--dbname={url}",
-            str(source),
-        ],
-        env,
-        "pg_restore",
-        (password,),
-    )
-
-
-def compress(source: Path, target: Path) -> str:
-    """gzip ``source`` into ``target``; return the sha256 of ``target``."""
-    with source.open("rb") as raw, gzip.open(target, "wb", compresslevel=6) as packed:
-        shutil.copyfileobj(raw, packed, CHUNK)
-    return file_sha256(target)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 # --- the backup host -------------------------------------------------------------------------
+
+
+class _BackupHost:
+    """The backup host as an SFTP endpoint of pipeline.delivery: its session and error mapping
+    (host keys, the mkdir race, every paramiko and socket error classified) with the backup's
+    own errors: a fault a retry may cure is BackupHostUnavailable, a refusal BackupFailed."""
+
+    def __init__(self, settings: BackupSettings) -> None:
+        self.target = Target(
+            scheme="sftp",
+            host=settings.host,
+            port=settings.port,
+            user=settings.user,
+            password="",
+            path=settings.remote_dir,
+            masked=f"sftp://{settings.user}@{settings.host}:{settings.port}",
+        )
+
+    def failure(
+        self, cls: type[TransientError | PermanentError], what: str, said: object
+    ) -> BackupHostUnavailable | BackupFailed:
+        where = f"backup host {self.target.user}@{self.target.host}:{self.target.port}"
+        if issubclass(cls, TransientError):
+            return BackupHostUnavailable(f"{where}: {what} ({said}); the backup is retried.")
+        return BackupFailed(f"{where}: {what} ({said}); fix this, the next run will not help.")
 
 
 @contextlib.contextmanager
 def backup_host(settings: BackupSettings) -> Iterator[paramiko.SFTPClient]:
-    """An SFTP session on the backup host; the host key must already be known."""
+    """An SFTP session on the backup host; the host key must already be known.
+
+    Every error met inside the session (connect, upload, listing, prune) is classified.
+    """
     _check_settings(settings)
-    client = paramiko.SSHClient()
-    try:
-        if settings.known_hosts:
-            client.load_host_keys(settings.known_hosts)
-        else:
-            client.load_system_host_keys()
-        # Never trust on first use: an unknown key is refused like a changed one.
-        client.set_missing_host_key_policy(paramiko.RejectPolicy())
-        _connect(client, settings)
-        sftp = client.open_sftp()
-        sftp.get_channel().settimeout(SSH_TIMEOUT)
-        try:
-            yield sftp
-        finally:
-            sftp.close()
-    finally:
-        client.close()
+    host = _BackupHost(settings)
+    known_hosts = settings.known_hosts or "~/.ssh/known_hosts"
+    with (
+        _sftp_errors(host),
+        _sftp_session(host, SSH_TIMEOUT, known_hosts, settings.key_file or None) as sftp,
+    ):
+        yield sftp
 
 
 def _check_settings(settings: BackupSettings) -> None:
@@ -282,63 +188,10 @@ def _check_settings(settings: BackupSettings) -> None:
         )
 
 
-def _connect(client: paramiko.SSHClient, settings: BackupSettings) -> None:
-    """Log in with the configured key; turn paramiko's errors into messages with the fix."""
-    where = f"{settings.user}@{settings.host}:{settings.port}"
-    try:
-        client.connect(
-            settings.host,
-            port=settings.port,
-            username=settings.user,
-            key_filename=settings.key_file or None,
-            timeout=SSH_TIMEOUT,
-            banner_timeout=SSH_TIMEOUT,
-            auth_timeout=SSH_TIMEOUT,
-            allow_agent=False,
-            look_for_keys=not settings.key_file,
-        )
-    except paramiko.BadHostKeyException:
-        raise BackupFailed(
-            f"backup host {where}: its host key has CHANGED from the one in known_hosts; "
-            "refusing to connect. Check the host; if the change is expected, replace the "
-            "line in backup.known_hosts."
-        ) from None
-    except paramiko.AuthenticationException:
-        raise BackupFailed(
-            f"backup host {where}: login refused for key "
-            f"{settings.key_file or '(default keys)'}; install the public key "
-            "in the backup user's authorized_keys."
-        ) from None
-    except paramiko.SSHException as exc:
-        if "known_hosts" not in str(exc):
-            raise BackupHostUnavailable(f"backup host {where}: {exc}") from None
-        raise BackupFailed(
-            f"backup host {where}: host key unknown; refusing to connect. Add it with "
-            f"ssh-keyscan -p {settings.port} {settings.host} >> "
-            f"{settings.known_hosts or '~/.ssh/known_hosts'} after checking the "
-            "fingerprint."
-        ) from None
-    except OSError as exc:
-        raise BackupHostUnavailable(f"backup host {where} unreachable: {exc}") from None
-
-
-def _makedirs(sftp: paramiko.SFTPClient, folder: str) -> None:
-    current = "/" if folder.startswith("/") else ""
-    for part in [p for p in folder.split("/") if p]:
-        current = posixpath.join(current, part) if current else part
-        try:
-            sftp.stat(current)
-        except FileNotFoundError:
-            sftp.mkdir(current)
-
-
 def _remote_sha256(sftp: paramiko.SFTPClient, path: str) -> str:
-    digest = hashlib.sha256()
     with sftp.open(path, "rb") as handle:
         handle.prefetch()
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return sha256_of_stream(handle)
 
 
 def _upload(sftp: paramiko.SFTPClient, local: Path, remote: str, sha256: str) -> None:
@@ -492,18 +345,3 @@ def restore(config: Config, name: str, before_load: Callable[[], None] | None = 
             before_load()
         load_snapshot(config.database_url, parsed[1], raw)
     log.warning("database %s restored from backup %s", mask_secrets(config.database_url), name)
-
-
-def notify_failure(config: Config, error: BaseException) -> None:
-    """Send the admin an SMS about a failed backup when SMS is configured; never raises."""
-    if not (config.sms.enabled and config.sms.admin):
-        return
-    body = mask_secrets(f"prepress backup FAILED: {error}", config.secrets())[:300]
-    try:
-        from pipeline.sms import SmsClient
-
-        with SmsClient(config.sms) as client:
-            for number in config.sms.admin:
-                client.messages.create(to=number, body=body)
-    except Exception:  # noqa: BLE001 - the backup error matters more than the SMS one
-        log.exception("could not send the backup failure SMS to the admin")

@@ -8,11 +8,14 @@
     ├── TransientError              network down, server busy, database locked: retry later
     │   ├── DeliveryUnavailable     an FTP/SFTP target cannot be reached right now
     │   ├── SmsUnavailable          the SMS provider is busy or unreachable
-    │   └── BackupHostUnavailable   the backup host cannot be reached right now
+    │   │   └── SmsOutcomeUnknown   a send's answer was lost: ask the provider before resending
+    │   ├── BackupHostUnavailable   the backup host cannot be reached right now
+    │   └── AlertUnavailable        Telegram (or another alert channel) cannot be reached
     ├── PermanentError              a peer refused for good (bad password, no balance, 552)
     │   ├── DeliveryRefused
     │   ├── SmsRefused
-    │   └── BackupFailed            the backup host refused, or a dump or check failed
+    │   ├── BackupFailed            the backup host refused, or a dump or check failed
+    │   └── AlertRefused            Telegram refused (bad token, unknown chat)
     ├── ConfigError                 prepress.toml is wrong: fix the named key and restart
     ├── JobNotFound                 no job with that id (also a LookupError)
     └── CannotRetry                 the job is not in a state a retry or reprocess can help
@@ -114,6 +117,13 @@ class SmsUnavailable(TransientError):
     code = "sms_unavailable"
 
 
+class SmsOutcomeUnknown(SmsUnavailable):
+    """The send reached the provider but its answer was lost: it may or may not have gone.
+
+    Never resend on this alone: ask the provider (status.php) first.
+    """
+
+
 class SmsRefused(PermanentError):
     """The SMS provider refused: bad login, no balance, bad number, text refused."""
 
@@ -130,6 +140,18 @@ class BackupFailed(PermanentError):
     """The backup could not be made or stored: refused by the host, a dump or a check failed."""
 
     code = "backup_failed"
+
+
+class AlertUnavailable(TransientError):
+    """An alert channel (the Telegram Bot API) is busy or unreachable; a retry may help."""
+
+    code = "alert_unavailable"
+
+
+class AlertRefused(PermanentError):
+    """An alert channel refused: bad bot token, a chat the bot may not write to."""
+
+    code = "alert_refused"
 
 
 class ConfigError(PrepressError):

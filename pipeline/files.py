@@ -12,14 +12,20 @@ import os
 import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 
 def sha256_of(path: Path) -> str:
-    """The hex sha256 of a file, read in blocks (the one file hash of the project)."""
+    """The hex sha256 of a file (the one file hash of the project)."""
     with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+        return sha256_of_stream(handle)
+
+
+def sha256_of_stream(handle: Any) -> str:
+    """Hex sha256 of an open binary file (local, or remote such as an SFTP file)."""
+    return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def take_into_spool(path: Path, spool: Path, job_id: int) -> Path | None:

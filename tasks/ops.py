@@ -1,29 +1,71 @@
-"""Operator tasks: the nightly backup (run by beat) and ``retry_job`` (called from Flower)."""
+"""Operator tasks: the nightly backup (run by beat) and ``retry_job`` (called from Flower).
+
+The backup retries a backup host that cannot be reached (BackupHostUnavailable: refused,
+timeout, a connection that drops mid-upload) for a few hours: backoff 60 s doubling up to
+15 min, :data:`BACKUP_RETRIES` times (about 2.75 h). Its outcome is kept in the database
+(models/incidents.py); the watchdog tells the staff when it finally failed or when a night
+passed without one.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 
+from celery import Task
+
+from models import incidents
 from pipeline import backup
+from pipeline.errors import BackupHostUnavailable, mask_secrets
 from tasks.app import app, get_config
 
 log = logging.getLogger(__name__)
 
+#: Retries of an unreachable backup host ($PREPRESS_BACKUP_RETRIES).
+BACKUP_RETRIES = int(os.environ.get("PREPRESS_BACKUP_RETRIES", "14"))
+#: First wait before a backup retry, seconds; doubles each time.
+BACKUP_BACKOFF = 60
+#: Longest wait between two backup retries, seconds.
+BACKUP_MAX_BACKOFF = 900
 
-@app.task(name="tasks.backup_database")
-def backup_database() -> dict[str, object]:
-    """Back up the database to the backup host; a failure is logged, raised and SMSed."""
+
+@app.task(
+    name="tasks.backup_database",
+    bind=True,
+    autoretry_for=(BackupHostUnavailable,),
+    retry_backoff=BACKUP_BACKOFF,
+    retry_backoff_max=BACKUP_MAX_BACKOFF,
+    retry_jitter=False,
+    max_retries=BACKUP_RETRIES,
+)
+def backup_database(self: Task) -> dict[str, object]:
+    """Back up the database to the backup host; the outcome is recorded for the watchdog."""
     config = get_config()
     try:
         info = backup.run_backup(config)
+    except BackupHostUnavailable as exc:
+        if self.request.retries < (self.max_retries or 0):
+            log.warning("nightly backup: %s (retry %d)", exc, self.request.retries + 1)
+            raise
+        _record_failure(config, exc)
+        raise
     except Exception as exc:
-        log.error("nightly backup failed: %s", exc)
-        backup.notify_failure(config, exc)
+        _record_failure(config, exc)
         raise
     from tasks.health import record_backup
 
     record_backup(config, info.name, info.size, info.taken_at)
+    incidents.record_backup(config.database_url, ok=True)
     return {"name": info.name, "size": info.size, "sha256": info.sha256}
+
+
+def _record_failure(config, exc: BaseException) -> None:  # noqa: ANN001
+    message = mask_secrets(str(exc), config.secrets())[:500]
+    log.error("nightly backup failed: %s", message)
+    try:
+        incidents.record_backup(config.database_url, ok=False, message=message)
+    except Exception:  # noqa: BLE001 - the database itself may be what failed
+        log.exception("could not record the failed backup")
 
 
 @app.task(name="tasks.retry_job")

@@ -176,54 +176,19 @@ def notify_sms(job_id: int) -> str:
 
 
 def _notify_sms(job: Job, config: Config) -> str:
-    from pipeline.sms import SmsClient
+    from tasks.notify import send_job_sms
 
     _require_normal_mode(job)
     assert job.id is not None
-    url = config.database_url
     if not config.outputters[job.outputter].notify:
         raise Skip(f"outputter {job.outputter} has notify = false")
-    if store.get_delivery(url, job.id, "plate") is None:
+    if store.get_delivery(config.database_url, job.id, "plate") is None:
         raise Skip("the plate file was not uploaded, so nobody is told it was")
     if not config.sms.enabled:
         raise Skip("no [sms] login configured")
     recipients = list(dict.fromkeys(config.sms.recipients + config.presses[job.press].sms))
     text = naming.sms_text(config.sms.template, _placeholders(job))
-    client = SmsClient(config.sms)
-    sent = 0
-    for recipient in recipients:
-        if not store.claim_sms(url, job.id, recipient, text):
-            _note_interrupted_send(url, job, recipient)
-            continue  # sent (or being sent) before: never twice
-        try:
-            message = client.messages.create(to=recipient, body=text)
-        except Exception:
-            store.release_sms(url, job.id, recipient)
-            raise
-        store.complete_sms(
-            url,
-            job.id,
-            recipient,
-            str(message.id),
-            int(message.count or 0),
-            str(getattr(message, "cost", "") or ""),
-        )
-        sent += 1
-    return f"{sent} SMS sent to {len(recipients)} recipient(s)"
-
-
-def _note_interrupted_send(url: str, job: Job, recipient: str) -> None:
-    """A claim left ``sending`` by a worker that died: the SMS may or may not have gone."""
-    assert job.id is not None
-    if store.mark_sms_unknown(url, job.id, recipient):
-        store.add_warnings(
-            url,
-            job.id,
-            [
-                f"SMS to {recipient}: a worker stopped while sending it; it may or may not have "
-                f"arrived and is not sent again"
-            ],
-        )
+    return send_job_sms(job, config, recipients, text)
 
 
 @app.task(name="tasks.persist", base=StepTask)

@@ -4,6 +4,7 @@ checks prepress.toml. Import from here: ``from pipeline.config import Config, lo
 May import pipeline.errors only.
 """
 
+from pipeline.config.people import ALERT_KINDS, AlertSettings, StaffMember
 from pipeline.config.reader import (
     check_placeholders,
     config_from_dict,
@@ -33,6 +34,9 @@ from pipeline.config.settings import (
 )
 
 __all__ = [
+    "ALERT_KINDS",
+    "AlertSettings",
+    "StaffMember",
     "CONFIG_ENV",
     "DEFAULT_BACKUP_TIME",
     "DEFAULT_BROKER_URL",

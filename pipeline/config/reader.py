@@ -14,10 +14,12 @@ import stat
 import string
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pipeline.config.people import read_alerts, read_staff, resolve_phones
 from pipeline.config.settings import (
     CONFIG_ENV,
     DEFAULT_BACKUP_TIME,
@@ -92,6 +94,8 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
             "flower",
             "analysis",
             "web",
+            "staff",
+            "alerts",
         },
     )
     base = source.parent if source else Path.cwd()
@@ -110,8 +114,15 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
     reader.only(watcher, "watcher", {"stable_seconds", "polling", "retention_days"})
     analysis = reader.table(raw, "analysis")
     reader.only(analysis, "analysis", {"max_pages"})
-    presses = _presses(reader, reader.table(raw, "presses"))
+    staff = read_staff(reader, reader.table(raw, "staff"))
+    presses = _staff_phones(reader, _presses(reader, reader.table(raw, "presses")), staff)
     outputters = _outputters(reader, reader.table(raw, "outputters"), presses)
+    sms = _sms(reader, reader.table(raw, "sms"))
+    sms = replace(
+        sms,
+        recipients=resolve_phones(reader, sms.recipients, "sms.recipients", staff),
+        admin=resolve_phones(reader, sms.admin, "sms.admin", staff),
+    )
     return Config(
         source=source,
         presses=presses,
@@ -132,11 +143,23 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
             reader.number(watcher, "watcher.retention_days", DEFAULT_RETENTION_DAYS)
         ),
         max_pages=int(reader.number(analysis, "analysis.max_pages", 2000)),
-        sms=_sms(reader, reader.table(raw, "sms")),
+        sms=sms,
         backup=_backup(reader, reader.table(raw, "backup")),
         flower=_flower(reader, reader.table(raw, "flower")),
         web=_web(reader, reader.table(raw, "web")),
+        staff=staff,
+        alerts=read_alerts(reader, reader.table(raw, "alerts")),
     )
+
+
+def _staff_phones(
+    reader: _Reader, presses: dict[str, Press], staff: Mapping[str, Any]
+) -> dict[str, Press]:
+    """Press ``sms`` lists may name [staff] members: their phones replace the names."""
+    return {
+        name: replace(press, sms=resolve_phones(reader, press.sms, f"presses.{name}.sms", staff))
+        for name, press in presses.items()
+    }
 
 
 def check_placeholders(template: str, key: str, source: Path | None) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from pipeline.config.people import AlertSettings, StaffMember
+
 #: Environment variable naming the configuration file.
 CONFIG_ENV = "PREPRESS_CONFIG"
 #: Configuration file looked for in the current folder.
@@ -213,9 +215,13 @@ class Config:
     flower: FlowerSettings = field(default_factory=FlowerSettings)
     web: WebSettings = field(default_factory=WebSettings)
 
+    staff: Mapping[str, StaffMember] = field(default_factory=dict)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+
     def secrets(self) -> tuple[str, ...]:
         """Every secret value known to this configuration, for masking."""
         found = [self.sms.password, self.flower.password, self.web.secret_key]
+        found += [self.alerts.telegram_token]
         found += [user.password for user in self.web.users.values()]
         for url in [o.url for o in self.outputters.values()] + [
             p.preview_url for p in self.presses.values()

@@ -13,11 +13,12 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import paramiko  # type: ignore[import-untyped]
 
 from pipeline.delivery.transfer import (
+    Target,
     Transfer,
     UploadResult,
     part_name,
@@ -44,6 +45,20 @@ FAST_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
 #: Bytes per SFTP write request for OpenSSH servers, which take messages up to 256 KiB;
 #: 4x paramiko's 32 KiB default halves the per-request cost. Other servers keep 32 KiB.
 OPENSSH_WRITE_SIZE = 128 * 1024
+
+
+class Endpoint(Protocol):
+    """What an SFTP session needs of its user: the target, and how to word a failure.
+
+    A :class:`Transfer` is one; the database backup (pipeline/backup.py) is another, so both
+    share one session and one error mapping.
+    """
+
+    target: Target
+
+    def failure(
+        self, cls: type[TransientError | PermanentError], what: str, said: object
+    ) -> TransientError | PermanentError: ...
 
 
 def upload_sftp(
@@ -93,7 +108,7 @@ def posix_join(folder: str, name: str) -> str:
 
 @contextmanager
 def _sftp_session(
-    transfer: Transfer, timeout: float, known_hosts: str | Path | None, key_file: str | Path | None
+    transfer: Endpoint, timeout: float, known_hosts: str | Path | None, key_file: str | Path | None
 ) -> Iterator[paramiko.SFTPClient]:
     target = transfer.target
     hosts_file = Path(known_hosts or DEFAULT_KNOWN_HOSTS).expanduser()
@@ -196,7 +211,7 @@ def _rename(sftp: paramiko.SFTPClient, part: str, final: str) -> None:
 
 
 @contextmanager
-def _sftp_errors(transfer: Transfer) -> Iterator[None]:
+def _sftp_errors(transfer: Endpoint) -> Iterator[None]:
     """Turn paramiko and socket errors into DeliveryUnavailable or DeliveryRefused."""
     try:
         yield

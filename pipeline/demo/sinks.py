@@ -3,8 +3,9 @@
 - :class:`FtpSink`: a pyftpdlib FTP (or explicit FTPS) server in a background thread, rooted in
   a local folder; it can refuse uploads with ``552`` (full disk) or cut the connection after N
   bytes of a file, to rehearse faults.
-- :class:`SmsSink`: an HTTP server speaking smsc's ``send.php`` protocol (``fmt=3`` JSON); it
-  records every message and can be told to answer an error code, HTTP 500, or slowly.
+- :class:`SmsSink` (in sms_sink.py): an HTTP server speaking smsc's ``send.php`` and
+  ``status.php`` (``fmt=3`` JSON); it records every message and can be told to answer an error
+  code, HTTP 500, slowly, or to lose its answer after accepting.
 - :class:`SilentServer`: accepts TCP connections and never says a word (a hung server).
 - :class:`CuttingProxy`: a TCP relay that drops the line after N bytes (SFTP faults).
 
@@ -14,17 +15,17 @@ Every sink listens on 127.0.0.1 on a free port, is a context manager, and stops 
 from __future__ import annotations
 
 import datetime
-import itertools
-import json
 import logging
 import socket
 import threading
 import warnings
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
+
+from pipeline.demo.sms_sink import SMS_ERRORS, SmsRecord, SmsSink
+
+__all__ = ["SMS_ERRORS", "CuttingProxy", "FtpSink", "SilentServer", "SmsRecord", "SmsSink"]
 
 with warnings.catch_warnings():
     # pyftpdlib is built on asyncore/asynchat, deprecated since Python 3.11 (not removed).
@@ -276,151 +277,6 @@ def _close_quietly(sock: socket.socket) -> None:
     except OSError:
         pass
     sock.close()
-
-
-@dataclass
-class SmsRecord:
-    """One request the SMS sink answered with success."""
-
-    phones: str
-    mes: str
-    sender: str
-    params: dict[str, str] = field(repr=False)
-
-
-class SmsSink:
-    """An HTTP server speaking smsc's ``send.php``; ``messages`` holds what it accepted.
-
-    ``fail_with(code)`` answers ``{"error": ..., "error_code": code}``; ``fail_status(500)``
-    answers that HTTP status; ``delay(seconds)`` answers late; ``reset()`` back to normal.
-    A request with another login or password gets error 2, like the real service.
-    """
-
-    def __init__(self, login: str = "shop", password: str = "sms-secret") -> None:
-        self.login = login
-        self.password = password
-        self.messages: list[SmsRecord] = []
-        self.requests = 0
-        self.error_code: int | None = None
-        self.status: int | None = None
-        self.delay_seconds = 0.0
-        self._release = threading.Event()
-        self._lock = threading.Lock()
-        self._ids = itertools.count(1)
-        self._server = ThreadingHTTPServer((LOOPBACK, 0), _sms_handler(self))
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self.url = f"http://{LOOPBACK}:{self.port}/sys/send.php"
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> SmsSink:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            args=(_POLL,),
-            name=f"sms-sink-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread:
-            self._thread.join(timeout=10)
-
-    def __enter__(self) -> SmsSink:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def fail_with(self, code: int) -> None:
-        self.error_code = code
-
-    def fail_status(self, status: int) -> None:
-        self.status = status
-
-    def delay(self, seconds: float) -> None:
-        self.delay_seconds = seconds
-
-    def reset(self) -> None:
-        self.error_code = None
-        self.status = None
-        self.delay_seconds = 0.0
-
-    def answer(self, params: dict[str, str]) -> tuple[int, dict[str, Any] | None]:
-        """HTTP status and JSON body for one send.php request."""
-        with self._lock:
-            self.requests += 1
-            if self.status:
-                return self.status, None
-            code = self.error_code
-            if code is None and (
-                params.get("login") != self.login or params.get("psw") != self.password
-            ):
-                code = 2
-            if code is None and not params.get("phones"):
-                code = 1
-            if code is not None:
-                return 200, {"error": SMS_ERRORS.get(code, "error"), "error_code": code}
-            mes = params.get("mes", "")
-            parts = max(1, -(-len(mes) // (160 if mes.isascii() else 70)))
-            count = parts * len(params["phones"].split(","))
-            self.messages.append(SmsRecord(params["phones"], mes, params.get("sender", ""), params))
-            return 200, {
-                "id": next(self._ids),
-                "cnt": count,
-                "cost": f"{0.5 * count:.2f}",
-                "balance": "100.00",
-            }
-
-
-#: The short texts smsc answers with, by error code.
-SMS_ERRORS = {
-    1: "parameters error",
-    2: "authorise error",
-    3: "no money",
-    4: "IP is blocked",
-    5: "invalid date format",
-    6: "message is denied",
-    7: "invalid number",
-    8: "can't deliver the message",
-    9: "duplicate request, wait a minute",
-}
-
-
-def _sms_handler(sink: SmsSink) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self._answer(urlsplit(self.path).query)
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            self._answer(self.rfile.read(length).decode("utf-8"))
-
-        def _answer(self, query: str) -> None:
-            params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
-            if sink.delay_seconds:
-                sink._release.wait(sink.delay_seconds)
-            status, body = sink.answer(params)
-            payload = json.dumps(body).encode() if body is not None else b"server error"
-            self.send_response(status)
-            self.send_header(
-                "Content-Type", "application/json" if body is not None else "text/plain"
-            )
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            try:
-                self.wfile.write(payload)
-            except OSError:
-                pass  # the client gave up waiting (timeout tests)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            logging.getLogger(__name__).debug("sms sink: " + format, *args)
-
-    return Handler
 
 
 def self_signed_cert(folder: str | Path, host: str = LOOPBACK) -> Path:

@@ -6,6 +6,7 @@ import os
 import shutil
 import sqlite3
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -205,7 +206,7 @@ def test_unknown_host_key_is_refused(tmp_path: Path, sshd: SshServer) -> None:
     config = backup_config(tmp_path, sshd, known_hosts=str(empty))
     make_jobs_db(backup.sqlite_path(config.database_url), 3)
     # When a backup runs, then it is refused and nothing is uploaded or added to known_hosts
-    with pytest.raises(backup.BackupFailed, match="host key unknown"):
+    with pytest.raises(backup.BackupFailed, match="host key is not in known_hosts"):
         backup.run_backup(config)
     assert not (sshd.root / "backups").exists()
     assert empty.read_text(encoding="ascii") == ""
@@ -218,7 +219,7 @@ def test_changed_host_key_is_refused(tmp_path: Path, sshd: SshServer) -> None:
     changed.write_text(f"[{sshd.host}]:{sshd.port} {other[0]} {other[1]}\n", encoding="ascii")
     config = backup_config(tmp_path, sshd, known_hosts=str(changed))
     # When the backups are listed, then the connection is refused as a changed key
-    with pytest.raises(backup.BackupFailed, match="CHANGED"):
+    with pytest.raises(backup.BackupFailed, match="host key differs from known_hosts"):
         backup.list_backups(config)
 
 
@@ -299,21 +300,21 @@ def test_postgresql_round_trip(tmp_path: Path, sshd: SshServer) -> None:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_failed_backup_is_logged_raised_and_sent_to_the_admin(
+def test_failed_backup_is_logged_recorded_and_told_to_the_admin(
     tmp_path: Path,
     sshd: SshServer,
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Given a backup host whose key is not in known_hosts, and an SMS provider for the admin
     empty = tmp_path / "known_hosts_empty"
     empty.write_text("", encoding="ascii")
     config = backup_config(tmp_path, sshd, known_hosts=str(empty))
-    make_jobs_db(backup.sqlite_path(config.database_url), 3)
     toml = tmp_path / "prepress.toml"
+    from models.db import migrate
     from pipeline.config import load_config
     from tasks.app import use_config
     from tasks.ops import backup_database
+    from tasks.watchdog import Watchdog
 
     with SmsSink("shop", "sms-pw") as sms:
         _write_toml(
@@ -322,18 +323,65 @@ def test_failed_backup_is_logged_raised_and_sent_to_the_admin(
             f'[sms]\napi_url = "{sms.url}"\nlogin = "shop"\n'
             'password = "sms-pw"\nadmin = ["+380670000001"]\n',
         )
-        use_config(load_config(toml))
+        config = load_config(toml)
+        migrate(config.database_url)
+        use_config(config)
         try:
-            # When the nightly task runs
-            with pytest.raises(backup.BackupFailed, match="host key unknown"):
-                backup_database.run()
+            # When the nightly task runs (a refusal: not retried)
+            result = backup_database.apply()
+            with pytest.raises(backup.BackupFailed, match="host key is not in known_hosts"):
+                result.get()
+            # And the watchdog looks, twice
+            Watchdog(config).check_backup()
+            Watchdog(config).check_backup()
         finally:
             use_config(None)
-    # Then the failure is in the log and the admin got an SMS, without the SMS password
-    assert "nightly backup failed" in caplog.text
+    # Then the failure is in the log and the admin got one SMS, without the SMS password
+    assert "nightly backup failed" in caplog.text and result.state == "FAILURE"
     assert [m.phones for m in sms.messages] == ["+380670000001"]
-    assert "backup FAILED" in sms.messages[0].mes and "host key unknown" in sms.messages[0].mes
+    assert "backup failed" in sms.messages[0].mes and "known_hosts" in sms.messages[0].mes
     assert "sms-pw" not in sms.messages[0].mes
+
+
+def test_dropped_connection_is_retried_and_the_backup_is_there(
+    tmp_path: Path, sshd: SshServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a line to the backup host that drops the first connection 150 kB into the upload
+    from models.db import migrate
+    from pipeline.demo.sinks import CuttingProxy
+    from tasks.app import use_config
+    from tasks.ops import backup_database
+
+    with CuttingProxy((sshd.host, sshd.port), cut_after=150_000) as line:
+        known = tmp_path / "known_hosts_proxy"
+        key = sshd.host_key_line.split(" ", 1)[1]
+        known.write_text(f"[{line.host}]:{line.port} {key}\n", encoding="ascii")
+        config = backup_config(tmp_path, sshd, known_hosts=str(known))
+        config = replace(config, backup=replace(config.backup, host=line.host, port=line.port))
+        migrate(config.database_url)
+        with sqlite3.connect(backup.sqlite_path(config.database_url)) as db:
+            db.execute("CREATE TABLE blob (data BLOB)")  # about 1 MB that gzip cannot shrink
+            db.executemany("INSERT INTO blob VALUES (?)", [(os.urandom(4096),) for _ in range(256)])
+        db.close()
+        use_config(config)
+        try:
+            # When the nightly task runs
+            result = backup_database.apply()
+        finally:
+            use_config(None)
+
+    # Then the dropped line was a transient fault, retried, and the backup is complete
+    assert result.state == "SUCCESS", result.result
+    assert "retry 1" in caplog.text and line.cuts_left <= 0
+    name = result.result["name"]
+    remote = sshd.root / "backups" / name
+    assert remote.is_file() and backup.file_sha256(remote) == result.result["sha256"]
+    finished = [p.name for p in (sshd.root / "backups").glob("prepress-*.gz")]
+    assert finished == [name]  # the cut attempt left only a .partial (pruned after a day)
+    from models import incidents
+
+    ok, failed, _ = incidents.backup_outcomes(config.database_url)
+    assert ok is not None and failed is None
 
 
 def test_beat_runs_the_backup_at_the_configured_local_time(tmp_path: Path, sshd: SshServer) -> None:

@@ -9,7 +9,7 @@ import requests
 
 from pipeline.config import SmsSettings
 from pipeline.demo.sinks import SmsSink
-from pipeline.errors import ConfigError, SmsRefused, SmsUnavailable
+from pipeline.errors import ConfigError, SmsOutcomeUnknown, SmsRefused, SmsUnavailable
 from pipeline.sms import SmsClient
 from tests.services import free_port
 
@@ -124,3 +124,60 @@ def test_session_seam_is_used(sms_server: SmsSink):
 def test_settings_without_login_are_a_config_error():
     with pytest.raises(ConfigError, match="login"):
         SmsClient(SmsSettings(login=""))
+
+
+# --- at most once, at least once: client ids, status.php, lost answers -------------------------
+
+
+def test_client_id_is_sent_and_status_finds_the_message(client: SmsClient, sms_server):
+    # Given a message sent under the client's own id
+    sent = client.messages.create(to=PHONE, body="x", id="pp17-m5x2k1-3f9a0c")
+    # When its status is asked by id and phone
+    status = client.messages.status(to=PHONE, id="pp17-m5x2k1-3f9a0c")
+    # Then the provider took the id and knows the message; another id or phone it does not know
+    assert sent.id == "pp17-m5x2k1-3f9a0c" and sms_server.messages[0].params["id"] == sent.id
+    assert status.known and status.code == 1
+    assert client.messages.status(to=PHONE, id="pp17-other").code == -3
+    assert not client.messages.status(to="+380670000000", id="pp17-m5x2k1-3f9a0c").known
+
+
+@pytest.mark.parametrize("drop", [False, True], ids=["answer-late", "connection-dropped"])
+def test_lost_answer_is_unknown_not_failed(sms_server: SmsSink, drop: bool):
+    # Given a provider that accepts the next message but whose answer never arrives
+    sms_server.lose_answers(1, drop=drop)
+    with SmsClient(settings_for(sms_server, timeout=0.5)) as sms:
+        # When sending, Then the outcome is unknown (a transient error, not "not sent")
+        with pytest.raises(SmsOutcomeUnknown, match="asked before any new attempt"):
+            sms.messages.create(to=PHONE, body="x", id="pp1-a-b")
+        # And the provider, asked, knows the message: it must not be sent again
+        assert sms.messages.status(to=PHONE, id="pp1-a-b").known
+    assert len(sms_server.messages) == 1
+
+
+def test_unreachable_provider_means_not_sent():
+    settings = SmsSettings(api_url=f"http://127.0.0.1:{free_port()}/sys/send.php", login="a")
+    with SmsClient(settings) as sms:
+        with pytest.raises(SmsUnavailable) as caught:
+            sms.messages.create(to=PHONE, body="x", id="pp1-a-b")
+    assert not isinstance(caught.value, SmsOutcomeUnknown)
+
+
+def test_status_when_provider_is_down_is_transient(client: SmsClient, sms_server):
+    sms_server.fail_status(500)
+    with pytest.raises(SmsUnavailable, match="HTTP 500"):
+        client.messages.status(to=PHONE, id="pp1-a-b")
+
+
+def test_message_ids_are_deterministic_unique_and_fit_the_provider_rules():
+    import re
+    from datetime import UTC, datetime
+
+    from pipeline.sms import message_id
+
+    received = datetime(2026, 12, 1, 22, 50, tzinfo=UTC)
+    ids = {message_id(job, received, phone) for job in range(1, 200) for phone in (PHONE, "+1")}
+    assert len(ids) == 398
+    assert message_id(7, received, PHONE) == message_id(7, received, PHONE)
+    assert message_id(7, received, PHONE) != message_id(7, received.replace(year=2027), PHONE)
+    big = message_id(2**40, received, PHONE)
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]{1,40}", i) for i in ids | {big})

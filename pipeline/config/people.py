@@ -1,0 +1,153 @@
+"""Who is told what: ``[staff.NAME]`` (a person, their channels, what they want to hear) and
+``[alerts]`` (the Telegram bot and the thresholds the watchdog uses).
+
+::
+
+    [staff.olga]
+    phone = "+380501112233"          # SMS through the [sms] provider
+    telegram = "123456789"           # a Telegram chat id the shop's bot may write to
+    notify = ["rejected", "failed", "target", "broker", "workers", "backup", "disk"]
+
+    [alerts]
+    target_minutes = 10              # a bureau/press/SMS target waiting longer than this
+    disk_free_gb = 5                 # free space of the work folder under this
+    [alerts.telegram]
+    token_env = "PREPRESS_TELEGRAM_TOKEN"   # the bot token, from the environment only
+
+Presses and ``[sms] recipients`` may name staff instead of a number (``sms = ["olga"]``);
+the name is replaced by that person's phone here. Reading is done by reader.py, which passes
+its typed reader in; this module imports nothing from the rest of the package.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: What a person can ask to be told about (``notify``).
+ALERT_KINDS = ("rejected", "failed", "target", "broker", "workers", "backup", "disk")
+#: The Telegram Bot API (``https://api.telegram.org/bot<token>/sendMessage``).
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+#: Minutes a target (bureau FTP, press FTP, SMS provider) may keep steps waiting before an alert.
+DEFAULT_TARGET_MINUTES = 10.0
+#: Minutes the broker may be unreachable before an alert.
+DEFAULT_BROKER_MINUTES = 2.0
+#: Minutes a queue may have no worker answering before an alert.
+DEFAULT_WORKERS_MINUTES = 3.0
+#: Free gigabytes of the work folder's disk under which an alert goes out.
+DEFAULT_DISK_FREE_GB = 5.0
+#: Hours without a successful backup (when a backup host is configured) before an alert.
+DEFAULT_BACKUP_HOURS = 26.0
+#: Seconds between two rounds of the watchdog's checks.
+DEFAULT_CHECK_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A person: how to reach them and what they want to hear about."""
+
+    name: str
+    phone: str = ""
+    telegram: str = ""
+    notify: tuple[str, ...] = ALERT_KINDS
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """The watchdog's thresholds and the Telegram bot (token resolved, never logged)."""
+
+    telegram_token: str = ""
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    target_minutes: float = DEFAULT_TARGET_MINUTES
+    broker_minutes: float = DEFAULT_BROKER_MINUTES
+    workers_minutes: float = DEFAULT_WORKERS_MINUTES
+    disk_free_gb: float = DEFAULT_DISK_FREE_GB
+    backup_hours: float = DEFAULT_BACKUP_HOURS
+    check_seconds: float = DEFAULT_CHECK_SECONDS
+    timeout: float = 15.0
+
+
+def read_staff(reader: Any, raw: Mapping[str, Any]) -> dict[str, StaffMember]:
+    """``[staff.NAME]`` tables, checked."""
+    staff = {}
+    for name, table in raw.items():
+        key = f"staff.{name}"
+        if not isinstance(table, Mapping):
+            raise reader.fail(key, "must be a table with phone, telegram and notify")
+        reader.only(table, key, {"phone", "telegram", "notify"})
+        notify = reader.strings(table, f"{key}.notify") if "notify" in table else ALERT_KINDS
+        unknown = sorted(set(notify) - set(ALERT_KINDS))
+        if unknown:
+            raise reader.fail(
+                f"{key}.notify", f"unknown kind(s) {unknown}; choose from {', '.join(ALERT_KINDS)}"
+            )
+        telegram = table.get("telegram", "")
+        if isinstance(telegram, int) and not isinstance(telegram, bool):
+            telegram = str(telegram)
+        member = StaffMember(
+            name=name,
+            phone=reader.text(table, f"{key}.phone"),
+            telegram=reader.text({"telegram": telegram}, f"{key}.telegram"),
+            notify=tuple(notify),
+        )
+        if not (member.phone or member.telegram):
+            raise reader.fail(key, "needs a phone or a telegram chat id")
+        staff[name] = member
+    return staff
+
+
+def read_alerts(reader: Any, raw: Mapping[str, Any]) -> AlertSettings:
+    """``[alerts]`` and ``[alerts.telegram]``, checked; the token comes from the environment."""
+    numbers = {
+        "target_minutes": DEFAULT_TARGET_MINUTES,
+        "broker_minutes": DEFAULT_BROKER_MINUTES,
+        "workers_minutes": DEFAULT_WORKERS_MINUTES,
+        "disk_free_gb": DEFAULT_DISK_FREE_GB,
+        "backup_hours": DEFAULT_BACKUP_HOURS,
+        "check_seconds": DEFAULT_CHECK_SECONDS,
+        "timeout": 15.0,
+    }
+    reader.only(raw, "alerts", {*numbers, "telegram"})
+    telegram = reader.table(raw, "alerts.telegram")
+    reader.only(telegram, "alerts.telegram", {"token_env", "api_url"})
+    token = ""
+    env_name = telegram.get("token_env")
+    if env_name is not None:
+        if not isinstance(env_name, str) or not os.environ.get(env_name):
+            raise reader.fail(
+                "alerts.telegram.token_env",
+                f"environment variable {env_name!r} "
+                "is not set; put the bot token there, never in the file",
+            )
+        token = os.environ[env_name]
+    values = {k: reader.number(raw, f"alerts.{k}", v) for k, v in numbers.items()}
+    return AlertSettings(
+        telegram_token=token,
+        telegram_api_url=reader.text(
+            telegram, "alerts.telegram.api_url", DEFAULT_TELEGRAM_API_URL
+        ).rstrip("/"),
+        **values,
+    )
+
+
+def resolve_phones(
+    reader: Any, numbers: tuple[str, ...], key: str, staff: Mapping[str, StaffMember]
+) -> tuple[str, ...]:
+    """Numbers as given, staff names replaced by their phone; an unknown name is an error."""
+    resolved = []
+    for entry in numbers:
+        if entry[:1] in "+0123456789":
+            resolved.append(entry)
+            continue
+        member = staff.get(entry)
+        if member is None or not member.phone:
+            known = ", ".join(n for n, m in staff.items() if m.phone) or "none"
+            raise reader.fail(
+                key,
+                f"{entry!r} is neither a phone number nor a [staff] member "
+                f"with a phone (known: {known})",
+            )
+        resolved.append(member.phone)
+    return tuple(dict.fromkeys(resolved))

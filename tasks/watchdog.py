@@ -1,0 +1,275 @@
+"""The watchdog: checks, every ``[alerts] check_seconds``, what a person must be told about,
+and tells them once per incident (and again when it is over).
+
+Where it runs: ``prepress watchdog``, a child of the supervisor (``prepress up``) beside the
+workers, the watcher and beat; not a Celery task, because one thing it watches is the broker
+itself (a beat task cannot report that the broker is down), and not inside a worker, which
+stops consuming when the broker goes. It needs only the database and the network.
+
+Checks (kinds as in ``[staff.NAME] notify``):
+
+- ``rejected`` / ``failed``: jobs that ended so since the last round; one message per kind
+  and round lists the files and reasons (a storm of rejections is one message, not fifty).
+- ``target``: steps ``waiting`` on a bureau, press or SMS target since more than
+  ``target_minutes``, grouped by target; "back" once nothing waits on it any more.
+- ``broker``: the broker unreachable for ``broker_minutes``; ``workers``: no worker answers
+  on the cpu or io queue for ``workers_minutes``.
+- ``backup``: the last backup failed, or none succeeded for ``backup_hours`` (backup host set).
+- ``disk``: the work folder's disk has less than ``disk_free_gb`` free.
+
+Each condition is an incident key in the database (models/incidents.py): an alert goes out only
+when the key is opened, the recovery only when it is resolved, so restarts and rounds never
+repeat one. When nobody could be reached the incident is forgotten and tried next round.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from kombu import Connection
+
+from models import incidents
+from models.job import FAILED, Job, Step, utcnow
+from pipeline.alerts import Notifier, file_list
+from pipeline.config import Config
+from pipeline.delivery.transfer import Target
+from pipeline.errors import ConfigError, mask_secrets
+
+log = logging.getLogger(__name__)
+
+#: Queues that must each have a worker answering.
+QUEUES = ("cpu", "io")
+#: Seconds the broker and the workers get to answer one check.
+PROBE_TIMEOUT = 3.0
+#: Setting: jobs up to this id were there before alerts started (never reported).
+JOBS_AFTER = "alerts.jobs_after"
+#: Setting: when the watchdog first watched the backup (a backup "missed" counts from here).
+BACKUP_WATCHED_SINCE = "alerts.backup_watched_since"
+#: Disk alert ends when free space is this much above the threshold (no flapping).
+DISK_HYSTERESIS = 1.1
+
+
+class Watchdog:
+    """One round of checks at a time (:meth:`check`), or forever (:meth:`run_forever`)."""
+
+    def __init__(self, config: Config, clock: Callable[[], float] = time.monotonic) -> None:
+        self.config = config
+        self.url = config.database_url
+        self.notifier = Notifier(config)
+        self.clock = clock
+        self.bad_since: dict[str, float] = {}
+
+    def run_forever(self) -> None:
+        while True:
+            self.check()
+            time.sleep(self.config.alerts.check_seconds)
+
+    def check(self) -> None:
+        """Every check once; one failing check does not stop the others."""
+        for probe in (self.check_broker, self.check_targets, self.check_jobs,
+                      self.check_backup, self.check_disk):  # fmt: skip
+            try:
+                probe()
+            except Exception:  # noqa: BLE001 - keep watching whatever went wrong
+                log.exception("watchdog: %s failed", probe.__name__)
+
+    # --- the incident protocol -----------------------------------------------------------
+
+    def condition(
+        self, key: str, kind: str, bad: bool, alert: str, recovery: str, after: float = 0.0
+    ) -> None:
+        """Alert once when ``bad`` has held ``after`` seconds; say so once when it is over."""
+        if not bad:
+            self.bad_since.pop(key, None)
+            if incidents.resolve_incident(self.url, key) is not None:
+                self.notifier.tell(kind, f"prepress: {recovery}")
+            return
+        since = self.bad_since.setdefault(key, self.clock())
+        if self.clock() - since >= after and incidents.open_incident(self.url, key, kind, alert):
+            reached, addresses = self.notifier.tell(kind, f"prepress: {alert}")
+            if addresses and not reached:
+                incidents.forget_incident(self.url, key)
+
+    # --- the checks ------------------------------------------------------------------------
+
+    def check_broker(self) -> None:
+        """The broker, then (when it answers) a worker on every queue."""
+        where = mask_secrets(self.config.broker_url)
+        error = _broker_error(self.config)
+        self.condition(
+            "broker", "broker", error is not None,
+            f"the broker {where} is unreachable ({error}); jobs cannot move on.",
+            f"the broker {where} is reachable again.",
+            self.config.alerts.broker_minutes * 60,
+        )  # fmt: skip
+        if error is not None:
+            return
+        served = _queues_served(self.config)
+        for queue in QUEUES:
+            self.condition(
+                f"workers:{queue}", "workers", queue not in served,
+                f"no worker answers on the {queue} queue; is `prepress up` running?",
+                f"a worker answers on the {queue} queue again.",
+                self.config.alerts.workers_minutes * 60,
+            )  # fmt: skip
+
+    def check_targets(self) -> None:
+        """Targets that keep steps waiting longer than target_minutes, and those back."""
+        minutes = self.config.alerts.target_minutes
+        old = incidents.waiting_steps(self.url, utcnow() - timedelta(minutes=minutes))
+        still = incidents.waiting_steps(self.url, utcnow() + timedelta(days=1))
+        late: dict[str, list[Job]] = defaultdict(list)
+        for step, job in old:
+            late[self.target_of(step, job)].append(job)
+        for label, jobs in late.items():
+            names = file_list(sorted({j.name for j in jobs}))
+            self.condition(
+                f"target:{label}", "target", True,
+                f"{label} unreachable for more than {minutes:g} min; "
+                f"{len(jobs)} job(s) waiting:\n{names}",
+                "",
+            )  # fmt: skip
+        waiting = {self.target_of(step, job) for step, job in still}
+        for row in incidents.open_incidents(self.url, "target"):
+            label = row.key.removeprefix("target:")
+            if label not in waiting:
+                self.condition(row.key, "target", False, "", f"{label} is back; jobs move on.")
+
+    def target_of(self, step: Step, job: Job) -> str:
+        """A readable name of what ``step`` waits on: bureau, press FTP, SMS provider."""
+        try:
+            if step.name == "upload_plate" and job.outputter in self.config.outputters:
+                url = self.config.outputters[job.outputter].url
+                return f"CTP bureau {job.outputter} ({_where(url)})"
+            if step.name == "upload_preview" and job.press in self.config.presses:
+                return (
+                    f"press {job.press} FTP ({_where(self.config.presses[job.press].preview_url)})"
+                )
+            if step.name == "notify_sms":
+                return f"SMS provider ({_where(self.config.sms.api_url)})"
+        except ConfigError:
+            pass
+        return f"step {step.name}"
+
+    def check_jobs(self) -> None:
+        """Rejected and failed jobs since the last round: one message per kind."""
+        after = incidents.get_setting(self.url, JOBS_AFTER)
+        if not after:  # first round ever: what was there before is not news
+            incidents.set_setting(self.url, JOBS_AFTER, str(incidents.last_job_id(self.url)))
+            return
+        jobs = incidents.stopped_jobs(self.url, int(after))
+        known = incidents.known_keys(self.url, [f"job:{j.id}" for j in jobs])
+        fresh = [j for j in jobs if f"job:{j.id}" not in known]
+        for kind in ("rejected", "failed"):
+            group = [j for j in fresh if (j.status == FAILED) == (kind == "failed")]
+            if group:
+                self._tell_jobs(kind, group)
+
+    def _tell_jobs(self, kind: str, jobs: list[Job]) -> None:
+        lines = [f"{j.name} (job {j.id}): {j.error_code}: {_first_line(j.error)}" for j in jobs]
+        what = "file(s) rejected" if kind == "rejected" else "job(s) failed"
+        text = f"prepress: {len(jobs)} {what}:\n{file_list(lines)}"
+        reached, addresses = self.notifier.tell(kind, text)
+        if reached or not addresses:
+            incidents.record_events(self.url, [f"job:{j.id}" for j in jobs], kind, text)
+
+    def check_backup(self) -> None:
+        """The last backup failed, or none succeeded within backup_hours."""
+        if not self.config.backup.enabled:
+            return
+        ok, failed, message = incidents.backup_outcomes(self.url)
+        hours = self.config.alerts.backup_hours
+        since = ok or _watched_since(self.url)
+        missed = utcnow() - since > timedelta(hours=hours)
+        broke = failed is not None and (ok is None or failed > ok)
+        alert = (
+            f"the database backup failed: {message}"
+            if broke
+            else f"no successful database backup for more than {hours:g} h."
+        )
+        self.condition(
+            "backup", "backup", broke or missed, alert, "the database backup works again."
+        )
+
+    def check_disk(self) -> None:
+        """Free space of the work folder's disk against disk_free_gb (with some hysteresis)."""
+        folder = self.config.paths.work_dir
+        free = shutil.disk_usage(folder).free / 1e9
+        limit = self.config.alerts.disk_free_gb
+        open_now = bool(incidents.open_incidents(self.url, "disk"))
+        bad = free < (limit * DISK_HYSTERESIS if open_now else limit)
+        self.condition(
+            "disk", "disk", bad,
+            f"only {free:.1f} GB free on the disk of {folder} (alert under {limit:g} GB).",
+            f"{free:.1f} GB free again on the disk of {folder}.",
+        )  # fmt: skip
+
+
+def _broker(config: Config) -> Connection:
+    """A connection to this configuration's broker (its own, not the process's Celery app's,
+    so a watchdog can watch a broker it was not configured for)."""
+    from tasks.app import EMBEDDED, app
+
+    if config.broker_url == EMBEDDED:
+        return app.connection_for_read()
+    return Connection(config.broker_url, connect_timeout=PROBE_TIMEOUT)
+
+
+def _broker_error(config: Config) -> str | None:
+    """None when the broker accepts a connection, else what went wrong."""
+    try:
+        with _broker(config) as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=PROBE_TIMEOUT)
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure to connect is "unreachable"
+        return mask_secrets(f"{type(exc).__name__}: {exc}"[:200])
+
+
+def _queues_served(config: Config) -> set[str]:
+    """The queues some worker answers for (a broadcast ``active_queues`` over the broker).
+
+    A Celery app of its own for the broadcast: the process's app keeps producer pools bound to
+    the broker it first used, and the watchdog must ask the broker it was configured for.
+    """
+    from celery import Celery
+
+    from tasks.app import EMBEDDED, app
+
+    if config.broker_url == EMBEDDED:
+        replies = app.control.inspect(timeout=PROBE_TIMEOUT).active_queues() or {}
+    else:
+        private = Celery("prepress-watchdog", broker=config.broker_url, set_as_current=False)
+        private.conf.broker_connection_timeout = PROBE_TIMEOUT
+        try:
+            replies = private.control.inspect(timeout=PROBE_TIMEOUT).active_queues() or {}
+        finally:
+            private.close()
+    return {queue["name"] for queues in replies.values() for queue in queues or []}
+
+
+def _watched_since(url: str) -> datetime:
+    stamp = incidents.get_setting(url, BACKUP_WATCHED_SINCE)
+    if stamp:
+        return datetime.fromisoformat(stamp)
+    now = utcnow()
+    incidents.set_setting(url, BACKUP_WATCHED_SINCE, now.isoformat())
+    return now
+
+
+def _where(url: str | None) -> str:
+    """scheme://host:port of a target URL, without user or password."""
+    if not url:
+        return "not configured"
+    if url.startswith(("http://", "https://")):
+        return url.split("?", 1)[0].rsplit("/", 2)[0]
+    target = Target.parse(url)
+    return f"{target.scheme}://{target.host}:{target.port}"
+
+
+def _first_line(text: str) -> str:
+    return (text or "").strip().splitlines()[0][:200] if (text or "").strip() else "no reason given"
