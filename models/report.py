@@ -8,15 +8,16 @@ Every filter here has an index (migration 0002_web_indexes).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, not_, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, not_, or_, select, text
 from sqlalchemy.orm import defer
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from models.db import session
 from models.job import Job, Step
@@ -72,6 +73,20 @@ class PlateGroup:
     unknown_plates_jobs: int
 
 
+@contextmanager
+def _session(url: str) -> Iterator[Session]:
+    """A session for these queries; on PostgreSQL each is planned for its own values.
+
+    psycopg prepares a statement run five times, and PostgreSQL may then keep one generic plan
+    for it: for a date range and a list of excluded ids that plan walked all done jobs (5x
+    slower in benchmarks/web.py). ``SET LOCAL`` ends with the transaction.
+    """
+    with session(url) as db:
+        if url.startswith("postgresql"):
+            db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        yield db
+
+
 def split_words(q: str) -> tuple[list[str], list[str]]:
     """``"flier -korol"`` -> (["flier"], ["korol"]): words to find and words to exclude."""
     words = q.split()
@@ -120,7 +135,7 @@ def search_jobs(
     """One page of matching jobs, newest first, and how many match in all."""
     clauses = conditions(where, url.startswith("sqlite"))
     limit = max(0, min(limit, MAX_LIMIT))
-    with session(url) as db:
+    with _session(url) as db:
         query = (
             select(Job)
             .options(defer(Job.sheets))  # type: ignore[arg-type]
@@ -139,7 +154,7 @@ def upload_steps(url: str, job_ids: Sequence[int]) -> dict[int, dict[str, Step]]
     if not job_ids:
         return {}
     found: dict[int, dict[str, Step]] = {job_id: {} for job_id in job_ids}
-    with session(url) as db:
+    with _session(url) as db:
         query = select(Step).where(
             col(Step.job_id).in_(list(job_ids)), col(Step.name).in_(UPLOAD_STEPS)
         )
@@ -163,7 +178,7 @@ def plate_rows(
     """
     columns = [col(c) for c in (Job.id, Job.status, Job.mode, Job.job_date, Job.press)]
     extra = [col(c) for c in (Job.outputter, Job.plates, Job.reprocess_of)]
-    with session(url) as db:
+    with _session(url) as db:
         query = select(*columns, *extra).where(
             col(Job.status).in_(statuses),
             col(Job.mode).in_(modes),
@@ -181,7 +196,7 @@ def same_file_reprocesses(
     url: str, statuses: Sequence[str], modes: Sequence[str], note: str
 ) -> dict[int, int]:
     """{reprocess job id: the job it reprocessed} for reprocesses whose plate file was there."""
-    with session(url) as db:
+    with _session(url) as db:
         return _same_file_reprocesses(db, statuses, modes, note)
 
 
@@ -210,7 +225,7 @@ def job_date_range(
 ) -> tuple[datetime | None, datetime | None]:
     """The first and last job date among the matching jobs that may count."""
     clauses = _counting(url, where, statuses, modes, exclude_ids)
-    with session(url) as db:
+    with _session(url) as db:
         query = select(func.min(col(Job.job_date)), func.max(col(Job.job_date))).where(*clauses)
         first, last = db.execute(query).one()
     return first, last
@@ -251,7 +266,7 @@ def plate_groups(
         .where(*clauses)
         .group_by(month, col(Job.press), col(Job.outputter))
     )
-    with session(url) as db:
+    with _session(url) as db:
         return [
             PlateGroup(str(m), p or "", o or "", int(n), int(total), int(unknown or 0))
             for m, p, o, n, total, unknown in db.execute(query)
@@ -277,7 +292,7 @@ def _same_file_reprocesses(
 
 def jobs_by_status_since(url: str, since: datetime) -> dict[str, int]:
     """How many jobs arrived since ``since``, per status."""
-    with session(url) as db:
+    with _session(url) as db:
         query = (
             select(col(Job.status), func.count())
             .where(col(Job.received_at) >= since)
