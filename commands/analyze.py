@@ -6,6 +6,7 @@ Exit status 0 when every file is ok, 1 when any is rejected, 2 for a configurati
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -15,24 +16,21 @@ from pipeline.pdf.analysis import analyze as analyze_file
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="prepress.toml to use (default: $PREPRESS_CONFIG, else ./prepress.toml).",
-)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option(
     "--json", "as_json", is_flag=True, help="One JSON object per file (an array when several)."
 )
 @click.pass_context
-def analyze(
-    ctx: click.Context, files: tuple[str, ...], config_path: str | None, as_json: bool
-) -> None:
-    """Read press, plates, CTP bureau, order and job name from Signa PDFs."""
-    config = load_config_or_exit(ctx, config_path)
-    results = [analyze_file(path, config) for path in files]
+def analyze(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
+    """Read press, plates, CTP bureau, order and job name from Signa PDFs.
+
+    A folder stands for the PDFs directly in it.
+    """
+    config = load_config_or_exit(ctx)
+    paths = [path for given in files for path in pdfs_in(Path(given))]
+    if not paths:
+        raise click.UsageError(f"no PDF files in {', '.join(files)}")
+    results = [analyze_file(path, config) for path in paths]
     if as_json:
         documents = [result.as_dict() for result in results]
         click.echo(
@@ -41,6 +39,13 @@ def analyze(
     else:
         click.echo("\n".join(describe(result) for result in results))
     ctx.exit(0 if all(result.ok for result in results) else 1)
+
+
+def pdfs_in(path: Path) -> list[Path]:
+    """``path`` itself, or the ``*.pdf`` files (any case) directly in a folder, sorted."""
+    if not path.is_dir():
+        return [path]
+    return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".pdf")
 
 
 def describe(result: Analysis) -> str:

@@ -7,7 +7,9 @@ Subcommands are imported only when called, so ``prepress analyze`` does not pay 
 from __future__ import annotations
 
 import importlib
+import json
 import logging
+from typing import NoReturn
 
 import click
 
@@ -36,8 +38,18 @@ COMMANDS = {
 }
 
 
+#: Subcommands that run as services: their console is their log (systemd's journal, compose).
+SERVICES = frozenset({"up", "worker", "watch", "beat", "flower"})
+#: Options every command takes, before or after the subcommand's name.
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+#: Log line format, on the console and in the log file.
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: Help of ``--config``.
+CONFIG_HELP = "prepress.toml to use (default: $PREPRESS_CONFIG, else ./prepress.toml)."
+
+
 class LazyGroup(click.Group):
-    """A click group whose commands are imported on first use."""
+    """A click group whose commands are imported on first use and take the global options."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -48,27 +60,135 @@ class LazyGroup(click.Group):
             return None
         module, _, attribute = target.partition(":")
         command: click.Command = getattr(importlib.import_module(module), attribute)
+        add_global_options(command)
         return command
 
 
-@click.group(cls=LazyGroup)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="prepress.toml to use (default: $PREPRESS_CONFIG, else ./prepress.toml).",
-)
-@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def _remember_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_root().ensure_object(dict)["config_path"] = value
+
+
+def _remember_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_root().ensure_object(dict)["verbose"] = True
+        set_console_level(logging.DEBUG)
+
+
+def _global_options() -> list[click.Option]:
+    return [
+        click.Option(
+            ["--config", "config_path"],
+            type=click.Path(dir_okay=False),
+            expose_value=False,
+            callback=_remember_config,
+            help=CONFIG_HELP,
+        ),
+        click.Option(
+            ["-v", "--verbose"],
+            is_flag=True,
+            expose_value=False,
+            callback=_remember_verbose,
+            help="Log debug messages on the console too.",
+        ),
+    ]
+
+
+def add_global_options(command: click.Command) -> None:
+    """Let ``command`` (and a group's subcommands) take ``--config`` and ``-v`` as well."""
+    if getattr(command, "_prepress_globals", False):
+        return
+    command.params.extend(_global_options())
+    command._prepress_globals = True  # type: ignore[attr-defined]
+    for sub in getattr(command, "commands", {}).values():
+        add_global_options(sub)
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(package_name="prepress", prog_name="prepress")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages on the console too.")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
-    """prepress: Signa PDFs from the hotfolder to the CTP bureau, the press and the books."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    """prepress: Signa PDFs from the hotfolder to the CTP bureau, the press and the books.
+
+    Options go before or after the command: `prepress jobs --config X` works like
+    `prepress --config X jobs`. Shell completion: see the README.
+    """
+    obj = ctx.ensure_object(dict)
+    obj.setdefault("config_path", config_path)
+    obj["verbose"] = obj.get("verbose") or verbose
+    service = ctx.invoked_subcommand in SERVICES
+    setup_logging(logging.DEBUG if verbose else logging.INFO if service else logging.WARNING)
+
+
+class _Console:
+    """The console log handler of this process (set up once by :func:`setup_logging`)."""
+
+    handler: logging.Handler | None = None
+
+
+def setup_logging(console_level: int) -> None:
+    """Warnings on the console (everything with -v, INFO for services); INFO to the log file.
+
+    Alembic reports every migration step at INFO: those lines show only with -v.
+    """
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if console_level <= logging.DEBUG else logging.INFO)
+    if _Console.handler is None:
+        _Console.handler = logging.StreamHandler()
+        _Console.handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        root.addHandler(_Console.handler)
+    set_console_level(console_level)
+
+
+def set_console_level(level: int) -> None:
+    """Change what reaches the console; -v after the subcommand's name calls this."""
+    if _Console.handler is not None:
+        _Console.handler.setLevel(level)
+    if level <= logging.DEBUG:
+        logging.getLogger().setLevel(logging.DEBUG)
+    logging.getLogger("alembic").setLevel(
+        logging.DEBUG if level <= logging.DEBUG else logging.WARNING
     )
-    ctx.ensure_object(dict)
-    ctx.obj["config_path"] = config_path
+
+
+def log_to_file(folder) -> None:  # noqa: ANN001  (a Path)
+    """Also write INFO and above to ``folder/prepress.log`` when that folder exists."""
+    path = folder / "prepress.log"
+    root = logging.getLogger()
+    if not folder.is_dir() or any(
+        getattr(h, "baseFilename", None) == str(path) for h in root.handlers
+    ):
+        return
+    try:
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root.addHandler(handler)
+
+
+def wants_json(ctx: click.Context) -> bool:
+    """True when the command (or a parent) was given ``--json``."""
+    node: click.Context | None = ctx
+    while node is not None:
+        if node.params.get("as_json"):
+            return True
+        node = node.parent
+    return False
+
+
+def fail(ctx: click.Context, message: str, code: int = 1, **details: object) -> NoReturn:
+    """End the command: ``message`` on stderr, or ``{"error": ...}`` on stdout under --json."""
+    if wants_json(ctx):
+        click.echo(
+            json.dumps({"error": message, "exit_status": code, **details}, ensure_ascii=False)
+        )
+    else:
+        click.echo(message, err=True)
+    ctx.exit(code)
 
 
 def load_config_or_exit(ctx: click.Context, explicit: str | None = None):  # noqa: ANN201
@@ -78,7 +198,9 @@ def load_config_or_exit(ctx: click.Context, explicit: str | None = None):  # noq
 
     path = explicit or (ctx.find_root().obj or {}).get("config_path")
     try:
-        return load_config(path)
+        config = load_config(path)
     except ConfigError as exc:
-        click.echo(f"configuration error: {exc}", err=True)
-        ctx.exit(2)
+        fail(ctx, f"configuration error: {exc}", 2)
+    if ctx.find_root().invoked_subcommand not in SERVICES:
+        log_to_file(config.paths.var)
+    return config

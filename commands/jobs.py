@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
-from commands.cli import load_config_or_exit
+from commands.cli import fail, load_config_or_exit
+from commands.output import echo_json, local_midnight
 
 #: Job statuses after which nothing more happens.
 FINAL = ("done", "rejected", "failed")
+#: Seconds ``process --wait`` waits for a first step before asking whether a worker answers.
+NO_WORKER_AFTER = 4.0
 
 
 def _ready(ctx: click.Context):  # noqa: ANN202
@@ -27,6 +29,27 @@ def _ready(ctx: click.Context):  # noqa: ANN202
     return config
 
 
+def queue_or_fail(ctx: click.Context, config: Any, job_id: int) -> None:
+    """Queue a recorded job's chain; when the broker is down, say so in one line and exit 1."""
+    from commands.broker import broker_problem, unreachable
+    from tasks import canvas
+
+    problem = broker_problem(config)
+    if problem is None:
+        try:
+            canvas.start(job_id)
+            return
+        except Exception as exc:  # the broker went away between the check and the send
+            problem = unreachable(config, exc)
+    fail(
+        ctx,
+        f"job {job_id} is recorded with its file but not queued: {problem}. The watcher "
+        f"queues it once the broker answers, or run `prepress retry {job_id}`.",
+        1,
+        job=job_id,
+    )
+
+
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--wait", is_flag=True, help="Show each step live and print the job at the end.")
@@ -38,22 +61,32 @@ def process(ctx: click.Context, file: Path, wait: bool, as_json: bool, timeout: 
     from watcher import intake
 
     config = _ready(ctx)
-    job_id = intake.submit_copy(file, file.name, config)
+    job_id = intake.submit_copy(file, file.name, config, queue=False)
+    queue_or_fail(ctx, config, job_id)
     if not wait:
-        click.echo(json.dumps({"job": job_id}) if as_json else f"job {job_id} queued")
+        if as_json:
+            echo_json({"job": job_id, "status": "queued"})
+        else:
+            click.echo(f"job {job_id} queued")
         return
-    status = follow(config, job_id, timeout, quiet=as_json)
+    status = follow(ctx, config, job_id, timeout, quiet=as_json)
     _print_job(config, job_id, as_json)
     ctx.exit(0 if status == "done" else 1)
 
 
-def follow(config: Any, job_id: int, timeout: float, quiet: bool = False) -> str:
-    """Print each step's state changes until the job is final; return its status."""
+def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: bool) -> str:
+    """Print each step's state changes until the job is final; return its status.
+
+    When no step has started after a few seconds and no worker answers a ping, say so and
+    exit 1: the job stays queued and runs once a worker starts.
+    """
+    from commands.broker import broker_label, workers_answering
     from models import store
 
     seen: dict[str, str] = {}
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    started = time.monotonic()
+    asked = False
+    while time.monotonic() - started < timeout:
         for step in store.steps_of(config.database_url, job_id):
             if seen.get(step.name) != step.state and not quiet:
                 detail = step.note or step.error
@@ -62,6 +95,17 @@ def follow(config: Any, job_id: int, timeout: float, quiet: bool = False) -> str
         status = store.get_job(config.database_url, job_id).status
         if status in FINAL:
             return status
+        if not asked and status == "queued" and time.monotonic() - started > NO_WORKER_AFTER:
+            asked = True
+            if workers_answering() == []:
+                fail(
+                    ctx,
+                    f"job {job_id} is queued, but no worker answers on broker "
+                    f"{broker_label(config.broker_url)}: start `prepress up` (or "
+                    f"`prepress worker`); the job runs once a worker is there.",
+                    1,
+                    job=job_id,
+                )
         time.sleep(0.2)
     click.echo(
         f"job {job_id}: still running after {timeout:.0f} s; `prepress show {job_id}`", err=True
@@ -71,39 +115,40 @@ def follow(config: Any, job_id: int, timeout: float, quiet: bool = False) -> str
 
 @click.command()
 @click.option("--status", type=click.Choice(["queued", "running", "done", "rejected", "failed"]))
-@click.option("--since", help="Only jobs received since: YYYY-MM-DD, or a number of days (7d).")
+@click.option(
+    "--since", help="Only jobs received since: YYYY-MM-DD (the shop's local date), or 7d."
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--limit", default=50, show_default=True)
 @click.pass_context
 def jobs(
     ctx: click.Context, status: str | None, since: str | None, as_json: bool, limit: int
 ) -> None:
-    """List jobs, newest first."""
+    """List jobs, newest first, times in local time."""
+    from commands.render import job_dict, table_header, table_row
     from models import store
 
     config = _ready(ctx)
-    rows = store.list_jobs(config.database_url, status, _since(since), limit)
+    rows = store.list_jobs(config.database_url, status, parse_since(since), limit)
     if as_json:
-        click.echo(json.dumps([_job_dict(job) for job in rows], ensure_ascii=False, indent=1))
+        echo_json([job_dict(job) for job in rows])
         return
-    for job in rows:
-        plates = "?" if job.plates is None else job.plates
-        click.echo(
-            f"{job.id:>6}  {job.received_at:%Y-%m-%d %H:%M}  {job.status:<8} "
-            f"{job.step:<16} {job.press or '-':<12} {job.outputter or '-':<10} "
-            f"{plates:>3}  {job.name}"
-        )
     if not rows:
         click.echo("no jobs")
+        return
+    click.echo(table_header())
+    for job in rows:
+        click.echo("\n".join(table_row(job)))
 
 
-def _since(value: str | None) -> datetime | None:
+def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
+    """``--since``: a local date (its local midnight) or a number of days back; UTC-aware."""
     if not value:
         return None
     if value.endswith("d") and value[:-1].isdigit():
-        return datetime.now(UTC) - timedelta(days=int(value[:-1]))
+        return (now or datetime.now(UTC)) - timedelta(days=int(value[:-1]))
     try:
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return local_midnight(date.fromisoformat(value))
     except ValueError:
         raise click.BadParameter(
             f"{value!r}: use YYYY-MM-DD or a number of days like 7d", param_hint="--since"
@@ -122,126 +167,93 @@ def show(ctx: click.Context, job_id: int, as_json: bool) -> None:
     try:
         _print_job(config, job_id, as_json)
     except JobNotFound as exc:
-        click.echo(str(exc), err=True)
-        ctx.exit(1)
+        fail(ctx, str(exc), 1)
 
 
 @click.command()
 @click.argument("job_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.pass_context
-def retry(ctx: click.Context, job_id: int) -> None:
+def retry(ctx: click.Context, job_id: int, as_json: bool) -> None:
     """Queue a failed job again from the step that failed (done uploads and SMS are kept)."""
+    from commands.broker import broker_problem
     from pipeline.errors import CannotRetry, JobNotFound
     from tasks.canvas import retry as retry_job
 
     config = _ready(ctx)
+    problem = broker_problem(config)
+    if problem:
+        fail(ctx, f"job {job_id} not queued again: {problem}", 1, job=job_id)
     try:
         retry_job(job_id, config)
     except (CannotRetry, JobNotFound) as exc:
-        click.echo(str(exc), err=True)
-        ctx.exit(1)
-    click.echo(f"job {job_id} queued again")
+        fail(ctx, str(exc), 1, job=job_id)
+    if as_json:
+        echo_json({"job": job_id, "status": "queued"})
+    else:
+        click.echo(f"job {job_id} queued again")
+
+
+#: What ``reprocess`` does again and what it leaves, for the confirmation.
+REPROCESS_SAYS = (
+    "runs the whole chain again as a new job: validation, press, plates, bureau and preview "
+    "are read again and the SMS is sent again; the plate file is not sent again when the "
+    "bureau already has it with the same size"
+)
 
 
 @click.command()
 @click.argument("target")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print the new job as JSON.")
 @click.pass_context
-def reprocess(ctx: click.Context, target: str) -> None:
+def reprocess(ctx: click.Context, target: str, yes: bool, as_json: bool) -> None:
     """Run the whole chain again on a job's archived original (or on FILE) as a new job."""
     from pipeline.errors import CannotRetry, JobNotFound
     from watcher import intake
 
     config = _ready(ctx)
+    if not yes:
+        click.confirm(f"{target}: prepress {REPROCESS_SAYS}. Go on?", abort=True, err=True)
     try:
         if target.isdigit() and not Path(target).is_file():
-            new_id = intake.reprocess(int(target), config)
+            new_id = intake.reprocess(int(target), config, queue=False)
         elif Path(target).is_file():
-            new_id = intake.submit_copy(Path(target), Path(target).name, config)
+            new_id = intake.submit_copy(Path(target), Path(target).name, config, queue=False)
         else:
             raise CannotRetry(f"{target}: neither a job id nor a file")
     except (CannotRetry, JobNotFound) as exc:
-        click.echo(str(exc), err=True)
-        ctx.exit(1)
-    click.echo(f"job {new_id} queued")
+        fail(ctx, str(exc), 1)
+    queue_or_fail(ctx, config, new_id)
+    if as_json:
+        echo_json({"job": new_id, "reprocess_of": target, "status": "queued"})
+    else:
+        click.echo(f"job {new_id} queued")
 
 
 @click.command()
 @click.argument("new_mode", required=False, type=click.Choice(["normal", "import", "dry-run"]))
+@click.option("--json", "as_json", is_flag=True, help="Print the mode as JSON.")
 @click.pass_context
-def mode(ctx: click.Context, new_mode: str | None) -> None:
+def mode(ctx: click.Context, new_mode: str | None, as_json: bool) -> None:
     """Show or set the mode every process uses for new jobs: normal, import or dry-run."""
     from models import store
 
     config = _ready(ctx)
     if new_mode:
         store.set_mode(config.database_url, new_mode)
-    click.echo(store.get_mode(config.database_url))
+    current = store.get_mode(config.database_url)
+    if as_json:
+        echo_json({"mode": current})
+    else:
+        click.echo(current)
 
 
 def _print_job(config: Any, job_id: int, as_json: bool) -> None:
-    from models import store
+    from commands.render import job_details, print_job
 
-    url = config.database_url
-    data = _job_dict(store.get_job(url, job_id))
-    data["steps"] = [
-        {
-            "name": s.name,
-            "state": s.state,
-            "attempts": s.attempts,
-            "duration": s.duration,
-            "error": s.error,
-            "note": s.note,
-        }
-        for s in store.steps_of(url, job_id)
-    ]
-    data["deliveries"] = [
-        {
-            "kind": d.kind,
-            "target": d.target,
-            "remote_path": d.remote_path,
-            "bytes": d.bytes,
-            "seconds": d.seconds,
-            "speed_mbps": d.speed_mbps,
-        }
-        for d in store.deliveries_of(url, job_id)
-    ]
-    data["sms"] = [
-        {"recipient": s.recipient, "state": s.state, "provider_id": s.provider_id, "text": s.text}
-        for s in store.sms_of(url, job_id)
-    ]
+    data = job_details(config, job_id)
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=1, default=str))
-        return
-    click.echo(f"job {data['id']}: {data['name']}  [{data['status']}]")
-    for key in (
-        "order",
-        "job_name",
-        "press",
-        "outputter",
-        "plates",
-        "mode",
-        "error",
-        "archive_path",
-    ):
-        if data.get(key) not in (None, ""):
-            click.echo(f"  {key:<12} {data[key]}")
-    for warning in data["warnings"]:
-        click.echo(f"  warning      {warning}")
-    for step in data["steps"]:
-        took = f"{step['duration']:.2f}s" if step["duration"] is not None else ""
-        click.echo(
-            f"  - {step['name']:<17} {step['state']:<8} x{step['attempts']} {took:>7} "
-            f"{step['note'] or step['error']}"
-        )
-    for d in data["deliveries"]:
-        click.echo(f"  {d['kind']:<7} -> {d['target']} {d['remote_path']} ({d['bytes']} bytes)")
-    for s in data["sms"]:
-        click.echo(f"  sms     -> {s['recipient']} [{s['state']}] {s['text']}")
-
-
-def _job_dict(job: Any) -> dict[str, Any]:
-    data = job.model_dump()
-    for key, value in data.items():
-        if isinstance(value, datetime):
-            data[key] = value.isoformat()
-    return data
+        echo_json(data)
+    else:
+        print_job(data)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from commands.cli import load_config_or_exit
+from commands.cli import fail, load_config_or_exit
+from commands.output import echo_json, show_time
 from pipeline.errors import ConfigError, PrepressError
 
 
@@ -40,8 +41,7 @@ def flower(ctx: click.Context, address: str | None, port: int | None, insecure_l
             celery=_celery_program(),
         )
     except ConfigError as exc:
-        click.echo(f"configuration error: {exc}", err=True)
-        ctx.exit(2)
+        fail(ctx, f"configuration error: {exc}", 2)
     config.paths.var.mkdir(parents=True, exist_ok=True)
     environment = launch.environment()
     if config.source is not None:
@@ -56,8 +56,9 @@ def backup() -> None:
 
 
 @backup.command("now")
+@click.option("--json", "as_json", is_flag=True, help="Print the backup as JSON.")
 @click.pass_context
-def backup_now(ctx: click.Context) -> None:
+def backup_now(ctx: click.Context, as_json: bool) -> None:
     """Take a backup now, upload it, verify it and prune old ones."""
     from pipeline.backup import run_backup
 
@@ -65,14 +66,17 @@ def backup_now(ctx: click.Context) -> None:
     try:
         info = run_backup(config)
     except PrepressError as exc:
-        click.echo(f"backup failed: {exc}", err=True)
-        ctx.exit(1)
-    click.echo(f"{info.name}  {info.size} bytes  sha256 {info.sha256}")
+        fail(ctx, f"backup failed: {exc}", 1)
+    if as_json:
+        echo_json(_backup_dict(info))
+    else:
+        click.echo(f"{info.name}  {info.size} bytes  sha256 {info.sha256}")
 
 
 @backup.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the backups as JSON.")
 @click.pass_context
-def backup_list(ctx: click.Context) -> None:
+def backup_list(ctx: click.Context, as_json: bool) -> None:
     """List the backups on the backup host, newest first."""
     from pipeline.backup import list_backups
 
@@ -80,19 +84,26 @@ def backup_list(ctx: click.Context) -> None:
     try:
         backups = list_backups(config)
     except PrepressError as exc:
-        click.echo(f"cannot list backups: {exc}", err=True)
-        ctx.exit(1)
+        fail(ctx, f"cannot list backups: {exc}", 1)
+    if as_json:
+        echo_json([_backup_dict(info) for info in backups])
+        return
     if not backups:
         click.echo(f"no backups in {config.backup.host}:{config.backup.remote_dir}")
     for info in backups:
-        click.echo(f"{info.name}  {info.size:>12} bytes  {info.taken_at:%Y-%m-%d %H:%M} UTC")
+        click.echo(f"{info.name}  {info.size:>12} bytes  {show_time(info.taken_at)}")
+
+
+def _backup_dict(info: object) -> dict[str, object]:
+    return {key: getattr(info, key) for key in ("name", "size", "taken_at", "kind", "sha256")}
 
 
 @click.command()
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.pass_context
-def restore(ctx: click.Context, name: str, yes: bool) -> None:
+def restore(ctx: click.Context, name: str, yes: bool, as_json: bool) -> None:
     """Download backup NAME, verify it and load it into the configured database.
 
     Stop the workers, the watcher and beat first: the database is replaced.
@@ -107,11 +118,14 @@ def restore(ctx: click.Context, name: str, yes: bool) -> None:
             click.confirm(
                 f"Replace the content of {mask_secrets(config.database_url)} with {name}?",
                 abort=True,
+                err=True,
             )
 
     try:
         restore_backup(config, name, before_load=confirm)
     except PrepressError as exc:
-        click.echo(f"restore failed: {exc}", err=True)
-        ctx.exit(1)
-    click.echo(f"restored {name}")
+        fail(ctx, f"restore failed: {exc}", 1)
+    if as_json:
+        echo_json({"restored": name})
+    else:
+        click.echo(f"restored {name}")

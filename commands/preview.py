@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
-from commands.cli import load_config_or_exit
+from commands.cli import fail, load_config_or_exit
+from commands.output import echo_json
 
 
 @click.command()
@@ -21,11 +23,14 @@ from commands.cli import load_config_or_exit
     "out_dir",
     type=click.Path(file_okay=False),
     default=None,
-    help="Folder for the artefacts (default: the configured previews folder).",
+    help="Write the files into this folder (default: the configured previews/<year>/).",
 )
 @click.option("--no-ink", is_flag=True, help="Skip the Ghostscript ink coverage.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @click.pass_context
-def preview(ctx: click.Context, file: str, out_dir: str | None, no_ink: bool) -> None:
+def preview(
+    ctx: click.Context, file: str, out_dir: str | None, no_ink: bool, as_json: bool
+) -> None:
     """Write the cropped proof, thumbnail and press preview PDF of FILE and say where."""
     from pipeline.errors import RejectedFile
     from pipeline.pdf.analysis import read_sheets
@@ -43,10 +48,13 @@ def preview(ctx: click.Context, file: str, out_dir: str | None, no_ink: bool) ->
             key=f"{time.strftime('%Y%m%d-%H%M%S')}_{path.stem}",
             spots=[name for sheet in sheets for name in sheet.colorants],
             ink=not no_ink,
+            by_year=out_dir is None,
         )
     except RejectedFile as exc:
-        click.echo(f"rejected: {exc.message}", err=True)
-        ctx.exit(1)
+        fail(ctx, f"rejected: {exc.message}", 1, rejection=exc.code)
+    if as_json:
+        echo_json(_as_dict(result))
+        return
     click.echo(f"proof:     {result.proof}")
     click.echo(f"thumbnail: {result.thumbnail}")
     click.echo(f"preview:   {result.preview_pdf}")
@@ -55,6 +63,17 @@ def preview(ctx: click.Context, file: str, out_dir: str | None, no_ink: bool) ->
     for number, inks in (result.ink_coverage or {}).items():
         click.echo(f"page {number} ink %: " + " ".join(f"{k} {v:.1f}" for k, v in inks.items()))
     if result.ink_coverage is None and not no_ink:
-        click.echo("ink coverage: unavailable")
+        click.echo("ink coverage: unavailable (Ghostscript `gs` gives it)")
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+def _as_dict(result: Any) -> dict[str, Any]:
+    return {
+        "proof": str(result.proof),
+        "thumbnail": str(result.thumbnail),
+        "preview_pdf": str(result.preview_pdf),
+        "spots": list(result.spots),
+        "ink_coverage": result.ink_coverage,
+        "warnings": list(result.warnings),
+    }

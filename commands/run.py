@@ -104,9 +104,10 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str |
 def watch(ctx: click.Context) -> None:
     """Watch the hotfolder and turn every stable file into a job."""
     from watcher.hotfolder import Hotfolder
-    from watcher.intake import requeue_stranded, take
+    from watcher.intake import release_claims, requeue_stranded, take
 
     config = _prepare(ctx)
+    release_claims(config)
     requeue_stranded(config)
     click.echo(
         f"watching {config.paths.hotfolder} (stable after {config.stable_seconds:g} s"

@@ -1,11 +1,16 @@
 """Where a file lives while prepress has it: hotfolder -> spool/<job>/ -> done/ or failed/.
 
-Files move, never vanish. Every move is a rename within the work folder (atomic on one file
-system), so a crash leaves the file either where it was or where it went, never half-copied.
+Files move, never vanish. A move within one file system is a rename (atomic), so a crash
+leaves the file either where it was or where it went. The hotfolder, done/ and failed/ may be
+on other disks than the work folder (a Samba share): there a move is a copy under a hidden
+temporary name, fsync, a rename to the final name, then the removal of the source, so the
+final name never shows a half file. Taking a file from a share on another disk first claims
+it by a rename inside the share (one taker wins), then copies it.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -15,6 +20,11 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+#: Read size for hashing.
+_BLOCK = 1024 * 1024
+#: Prefix of a file in the hotfolder claimed by a take that copies it to another disk.
+CLAIM_PREFIX = ".prepress-taking-"
 
 
 def sha256_of(path: Path) -> str:
@@ -42,11 +52,46 @@ def take_into_spool(path: Path, spool: Path, job_id: int) -> Path | None:
     except FileNotFoundError:
         folder.rmdir()
         return None
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            _remove_empty(folder)
+            raise
+        return _take_across(path, target, job_id)
     return target
 
 
+def _take_across(path: Path, target: Path, job_id: int) -> Path | None:
+    """Take ``path`` from a share on another disk: claim it by a rename, copy, then remove."""
+    claim = path.with_name(f"{CLAIM_PREFIX}{job_id}-{path.name}")
+    try:
+        os.rename(path, claim)
+    except FileNotFoundError:
+        _remove_empty(target.parent)
+        return None  # another taker claimed it first
+    try:
+        _copy_durably(claim, target)
+    except BaseException:
+        os.rename(claim, path)  # give the file back to the share as it was
+        _remove_empty(target.parent)
+        raise
+    claim.unlink()
+    return target
+
+
+def release_claims(hotfolder: Path) -> list[Path]:
+    """Give back files a take had claimed when it was interrupted (run when the watcher starts)."""
+    released = []
+    for claim in hotfolder.glob(f"{CLAIM_PREFIX}*"):
+        original = claim.with_name(claim.name[len(CLAIM_PREFIX) :].partition("-")[2])
+        if original.name and not original.exists():
+            os.rename(claim, original)
+            released.append(original)
+    return released
+
+
 def archive_done(spool_path: Path, done: Path, job_id: int, when: datetime) -> Path:
-    """Move the processed original to ``done/YYYY/MM/DD/<job>_<name>``."""
+    """Move the processed original to ``done/YYYY/MM/DD/<job>_<name>``, the shop's local date."""
+    when = when.astimezone() if when.tzinfo else when
     folder = done / f"{when:%Y}" / f"{when:%m}" / f"{when:%d}"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{job_id}_{spool_path.name}"
@@ -105,10 +150,45 @@ def clean_done(done: Path, retention_days: int, today: date | None = None) -> li
 
 
 def _rename(source: Path, target: Path) -> None:
-    """Rename without replacing: an existing target means a bug, never a lost file."""
+    """Move without replacing: an existing target means a bug, never a lost file.
+
+    Across file systems the file is copied under a temporary name, synced, renamed, and only
+    then removed from where it was.
+    """
     if target.exists():
         raise FileExistsError(f"{target} already exists; refusing to overwrite it with {source}")
-    os.rename(source, target)
+    try:
+        os.rename(source, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        _copy_durably(source, target)
+        source.unlink()
+
+
+def _copy_durably(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` so that ``target`` appears only complete and on disk."""
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        with open(source, "rb") as reader, open(partial, "xb") as writer:
+            shutil.copyfileobj(reader, writer, _BLOCK)
+            writer.flush()
+            os.fsync(writer.fileno())
+        shutil.copystat(source, partial)
+        os.rename(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    _sync_folder(target.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _remove_empty(folder: Path) -> None:

@@ -131,7 +131,7 @@ def reject(job: Job, config: Config, step: str, exc: RejectedFile) -> None:
     if job.spool_path:
         spooled = config.paths.work_dir / job.spool_path
         target = files.move_failed(spooled, config.paths.failed, job.id, f"{exc.code}: {reason}")
-        store.update_job(url, job.id, archive_path=str(target.relative_to(config.paths.work_dir)))
+        store.update_job(url, job.id, archive_path=config.paths.relative(target))
 
 
 def spooled_file(job: Job, config: Config) -> Path:

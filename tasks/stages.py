@@ -142,7 +142,7 @@ def _upload_plate(job: Job, config: Config) -> str:
     outputter = config.outputters[job.outputter]
     if not outputter.url:
         raise Skip(f"no url configured for outputter {outputter.name}; nothing uploaded")
-    values = _placeholders(job)
+    values = _placeholders(job, config)
     return _upload(
         job,
         config,
@@ -187,7 +187,7 @@ def _notify_sms(job: Job, config: Config) -> str:
     if not config.sms.enabled:
         raise Skip("no [sms] login configured")
     recipients = list(dict.fromkeys(config.sms.recipients + config.presses[job.press].sms))
-    text = naming.sms_text(config.sms.template, _placeholders(job))
+    text = naming.sms_text(config.sms.template, _placeholders(job, config))
     return send_job_sms(job, config, recipients, text)
 
 
@@ -202,7 +202,7 @@ def _persist(job: Job, config: Config) -> str:
     assert job.id is not None
     spooled = config.paths.work_dir / job.spool_path
     target = files.archive_done(spooled, config.paths.done, job.id, utcnow())
-    relative = str(target.relative_to(config.paths.work_dir))
+    relative = config.paths.relative(target)
     store.finish_job(config.database_url, job.id, relative)
     return relative
 
@@ -220,9 +220,12 @@ def _require_normal_mode(job: Job) -> None:
         raise Skip(f"{job.mode} mode: nothing uploaded or sent")
 
 
-def _placeholders(job: Job) -> dict[str, Any]:
+def _placeholders(job: Job, config: Config) -> dict[str, Any]:
+    """The naming values of a job; the plate is the press's configured one (width x height),
+    whatever the orientation of the page's MediaBox."""
+    press = config.presses.get(job.press)
     first = job.sheets[0] if job.sheets else {}
-    plate_mm = first.get("plate_mm") or (0, 0)
+    plate_mm = press.plate_mm if press else first.get("plate_mm") or (0, 0)
     colorants = job.separations.get("1") or []
     return naming.placeholders(
         filename=job.name,

@@ -60,10 +60,10 @@ MAX_TICK_SECONDS = 0.25
 
 #: Exact names (compared case-insensitively) that operating systems leave on shares.
 IGNORED_NAMES = frozenset({"thumbs.db", ".ds_store", "desktop.ini"})
-#: Name prefixes of hidden files and of Office lock files.
-IGNORED_PREFIXES = (".", "~$")
-#: Name suffixes (compared case-insensitively) of files still being written.
-IGNORED_SUFFIXES = (".tmp", ".part")
+#: Name prefixes of hidden files (``.~lock.X#`` too) and of Office and LibreOffice lock files.
+IGNORED_PREFIXES = (".", "~$", "~lock.")
+#: Name suffixes (compared case-insensitively) of files still being written or downloaded.
+IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload")
 
 #: Events that may mean a file appeared, changed or left; opens and reads are not among them.
 _RELEVANT_EVENTS = (
@@ -78,8 +78,9 @@ _RELEVANT_EVENTS = (
 def is_ignored(name: str) -> bool:
     """True for names the watcher must never hand over: hidden, temporary and OS litter.
 
-    ``.*`` (hidden, ``.DS_Store``), ``~$*`` (Office lock files), ``*.tmp`` and ``*.part``
-    (uploads in progress), ``Thumbs.db`` and ``desktop.ini`` (Windows). Folders are not
+    ``.*`` (hidden, ``.DS_Store``, LibreOffice's ``.~lock.X#``), ``~$*`` and ``~lock.*``
+    (Office and LibreOffice lock files), ``*.tmp``, ``*.part`` and ``*.crdownload`` (uploads
+    and browser downloads in progress), ``Thumbs.db`` and ``desktop.ini`` (Windows). Folders are not
     judged here: the watcher only ever looks at regular files.
     """
     folded = name.casefold()

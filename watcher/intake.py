@@ -66,7 +66,11 @@ def submit(path: Path, config: Config) -> int | None:
         job_date = datetime.fromtimestamp(stat.st_mtime, UTC)
     job = store.create_job(url, path.name, mode=mode, job_date=job_date)
     assert job.id is not None
-    spooled = files.take_into_spool(path, config.paths.spool, job.id)
+    try:
+        spooled = files.take_into_spool(path, config.paths.spool, job.id)
+    except BaseException:
+        store.delete_job(url, job.id)  # the file stays in the hotfolder; no orphan row
+        raise
     if spooled is None:
         store.delete_job(url, job.id)
         return None
@@ -74,31 +78,53 @@ def submit(path: Path, config: Config) -> int | None:
     return job.id
 
 
-def reprocess(job_id: int, config: Config) -> int:
-    """Run the whole chain again on a job's archived original, as a new job."""
+def release_claims(config: Config) -> list[Path]:
+    """Put back into the hotfolder files an interrupted take had claimed (at watcher start)."""
+    released = files.release_claims(config.paths.hotfolder)
+    for path in released:
+        log.warning(
+            "%r: an interrupted take had claimed it; it is in the hotfolder again", path.name
+        )
+    return released
+
+
+def reprocess(job_id: int, config: Config, queue: bool = True) -> int:
+    """Run the whole chain again on a job's archived original, as a new job.
+
+    ``queue=False`` records the job with its file and leaves queueing to the caller."""
     job = store.get_job(config.database_url, job_id)
     candidates = [job.archive_path, job.spool_path]
     for relative in filter(None, candidates):
         original = config.paths.work_dir / relative
         if original.is_file():
-            return submit_copy(original, job.name, config, job_id)
+            return submit_copy(original, job.name, config, job_id, queue=queue)
     raise CannotRetry(
         f"job {job_id}: no original found (archive {job.archive_path or '-'}); "
         f"it may have been removed by the retention period"
     )
 
 
-def submit_copy(original: Path, name: str, config: Config, reprocess_of: int | None = None) -> int:
-    """A new job on a copy of ``original`` named ``name``; the original stays where it is."""
+def submit_copy(
+    original: Path,
+    name: str,
+    config: Config,
+    reprocess_of: int | None = None,
+    queue: bool = True,
+) -> int:
+    """A new job on a copy of ``original`` named ``name``; the original stays where it is.
+
+    ``queue=False`` records the job with its file and leaves queueing (:func:`canvas.start`)
+    to the caller, which can then say clearly that the broker is down.
+    """
     url = config.database_url
     job = store.create_job(url, name, mode=store.get_mode(url), reprocess_of=reprocess_of)
     assert job.id is not None
     spooled = files.copy_for_reprocess(original, config.paths.spool, job.id, name)
-    _record_and_start(job.id, spooled, config)
+    _record_and_start(job.id, spooled, config, queue)
     return job.id
 
 
-def _record_and_start(job_id: int, spooled: Path, config: Config) -> None:
+def _record_and_start(job_id: int, spooled: Path, config: Config, queue: bool = True) -> None:
     """Record where the file is, then its size and hash, then queue the chain.
 
     The path is stored first: whatever happens next, the job points at its file. A file that
@@ -110,4 +136,5 @@ def _record_and_start(job_id: int, spooled: Path, config: Config) -> None:
         store.update_job(url, job_id, size=spooled.stat().st_size, sha256=files.sha256_of(spooled))
     except OSError as exc:
         store.add_warnings(url, job_id, [f"{spooled.name}: cannot read the file ({exc})"])
-    canvas.start(job_id)
+    if queue:
+        canvas.start(job_id)

@@ -48,6 +48,9 @@ from pipeline.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+#: Internal: configuration files this process (or its parent) already warned about.
+_WARNED_ENV = "_PREPRESS_WARNED_READABLE"
+
 
 def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """Where the configuration is: the explicit path, $PREPRESS_CONFIG, or ./prepress.toml."""
@@ -100,9 +103,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
     )
     base = source.parent if source else Path.cwd()
     paths_raw = reader.table(raw, "paths")
-    reader.only(paths_raw, "paths", {"work_dir"})
-    work_dir = Path(reader.text(paths_raw, "paths.work_dir", DEFAULT_WORK_DIR))
-    paths = Paths(work_dir if work_dir.is_absolute() else base / work_dir)
+    paths = _paths(reader, paths_raw, base)
     database = reader.table(raw, "database")
     reader.only(database, "database", {"url"})
     celery = reader.table(raw, "celery")
@@ -160,6 +161,25 @@ def _staff_phones(
         name: replace(press, sms=resolve_phones(reader, press.sms, f"presses.{name}.sms", staff))
         for name, press in presses.items()
     }
+
+
+def _paths(reader: _Reader, raw: Mapping[str, Any], base: Path) -> Paths:
+    """``[paths]``: the work folder, and optionally the hotfolder, done/ and failed/ elsewhere.
+
+    Relative paths are relative to the configuration file's folder.
+    """
+    reader.only(raw, "paths", {"work_dir", "hotfolder", "done", "failed"})
+
+    def resolve(key: str, default: str = "") -> Path | None:
+        text = reader.text(raw, f"paths.{key}", default)
+        if not text:
+            return None
+        path = Path(text).expanduser()
+        return path if path.is_absolute() else base / path
+
+    work_dir = resolve("work_dir", DEFAULT_WORK_DIR)
+    assert work_dir is not None
+    return Paths(work_dir, resolve("hotfolder"), resolve("done"), resolve("failed"))
 
 
 def check_placeholders(template: str, key: str, source: Path | None) -> None:
@@ -472,8 +492,11 @@ def _web_user(reader: _Reader, name: str, table: Any) -> WebUser:
 
 
 def _warn_if_world_readable(source: Path, config: Config) -> None:
+    """Warn once per file: the processes ``prepress up`` starts inherit that it was said."""
     mode = source.stat().st_mode
-    if config.secrets() and mode & (stat.S_IRGRP | stat.S_IROTH):
+    said = os.environ.get(_WARNED_ENV, "").split(os.pathsep)
+    if config.secrets() and mode & (stat.S_IRGRP | stat.S_IROTH) and str(source) not in said:
+        os.environ[_WARNED_ENV] = os.pathsep.join([*filter(None, said), str(source)])
         log.warning(
             "%s holds passwords and is readable by group or others; "
             "run: chmod 600 %s (or move them to environment variables)",

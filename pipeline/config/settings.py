@@ -160,13 +160,20 @@ class WebSettings:
 
 @dataclass(frozen=True)
 class Paths:
-    """The work folder and the folders a file moves through."""
+    """The work folder and the folders a file moves through.
+
+    The hotfolder, done/ and failed/ are under the work folder unless ``[paths]`` names them
+    (a Samba share on another disk, an archive disk); spool/, previews/ and var/ always are.
+    """
 
     work_dir: Path
+    hotfolder_dir: Path | None = None
+    done_dir: Path | None = None
+    failed_dir: Path | None = None
 
     @property
     def hotfolder(self) -> Path:
-        return self.work_dir / "hotfolder"
+        return self.hotfolder_dir or self.work_dir / "hotfolder"
 
     @property
     def spool(self) -> Path:
@@ -174,11 +181,11 @@ class Paths:
 
     @property
     def done(self) -> Path:
-        return self.work_dir / "done"
+        return self.done_dir or self.work_dir / "done"
 
     @property
     def failed(self) -> Path:
-        return self.work_dir / "failed"
+        return self.failed_dir or self.work_dir / "failed"
 
     @property
     def previews(self) -> Path:
@@ -187,6 +194,13 @@ class Paths:
     @property
     def var(self) -> Path:
         return self.work_dir / "var"
+
+    def relative(self, path: Path) -> str:
+        """``path`` as a job row stores it: relative to the work folder, else absolute."""
+        try:
+            return str(path.relative_to(self.work_dir))
+        except ValueError:
+            return str(path)
 
     def create(self) -> None:
         for folder in (self.hotfolder, self.spool, self.done, self.failed, self.previews, self.var):

@@ -152,7 +152,9 @@ class Transfer:
         ):
             reached = PROGRESS_STEPS[self._next_step]
             self._next_step += 1
-        if reached is not None:  # one line for a block that passed several steps
+        # one line for a block that passed several steps; none for the block that ends the
+        # file, whose completion result() reports
+        if reached is not None and self.position < self.total:
             log.info(
                 "upload %s -> %s %s: %d%% (%d of %d bytes)",
                 self.local.name,

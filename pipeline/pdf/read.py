@@ -69,8 +69,8 @@ def check_file(path: Path) -> None:
     if b"%PDF-" not in head:
         raise RejectedFile(
             "not_pdf",
-            f"{name}: the content is not PDF (starts with "
-            f"{head[:8]!r}); export the job from Signa as PDF.",
+            f"{name}: the content is not PDF (it starts with "
+            f'"{first_bytes_as_text(head)}"); export the job from Signa as PDF.',
             name,
         )
     if b"%%EOF" not in tail or b"startxref" not in tail:
@@ -253,3 +253,13 @@ def _damaged(name: str, problem: str) -> RejectedFile:
         f"{name}: the PDF is damaged: {problem}. Export it again from Signa and copy it anew.",
         name,
     )
+
+
+#: Characters of a file's beginning shown when it is not a PDF.
+SHOWN_BYTES = 16
+
+
+def first_bytes_as_text(head: bytes) -> str:
+    """The first bytes as a person reads them: text, control characters and binary as ``.``."""
+    text = head[:SHOWN_BYTES].decode("utf-8", errors="replace")
+    return "".join(c if c.isprintable() and c != "\ufffd" else "." for c in text)

@@ -128,14 +128,17 @@ def render_preview(
     spots: Iterable[str] = (),
     year: int | None = None,
     ink: bool = True,
+    by_year: bool = True,
 ) -> PreviewResult:
     """Write ``<out_dir>/<year>/<key>_proof.jpg``, ``_thumb.jpg`` and ``_preview.pdf``.
+
+    ``by_year=False`` writes straight into ``out_dir`` (``prepress preview --out DIR``).
 
     ``geometries[i]`` is page i+1's geometry (None, or a short list: crop to the content).
     ``spots`` may be every colorant name of the job: the process inks are left out.
     Bad pages give warnings, not exceptions; a file PDFium cannot open is a RejectedFile.
     """
-    folder = Path(out_dir) / str(year or datetime.now().year)
+    folder = Path(out_dir) / str(year or datetime.now().year) if by_year else Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     stem = safe_key(key)
     result = PreviewResult(

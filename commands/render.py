@@ -1,0 +1,161 @@
+"""How jobs read on the console and in JSON: the ``jobs`` table and the ``show`` page.
+
+Times are local with the zone (see commands/output.py); JSON keeps the model's field order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from commands.output import NONE, iso, jsonable, shorten, show_time
+
+#: Width of the name column of ``prepress jobs``.
+NAME_WIDTH = 44
+#: Characters of an error shown under a job in ``prepress jobs``.
+ERROR_WIDTH = 110
+#: Columns of ``prepress jobs``: (header, width); the name comes last.
+COLUMNS = (
+    ("ID", 6),
+    ("RECEIVED", 21),
+    ("STATUS", 8),
+    ("MODE", 7),
+    ("STEP", 16),
+    ("PRESS", 12),
+    ("OUTPUTTER", 10),
+    ("PLATES", 6),
+)
+#: Job statuses after which pending steps will never run without an operator.
+STOPPED = ("rejected", "failed")
+
+
+def job_dict(job: Any) -> dict[str, Any]:
+    """A job as JSON-ready data: its fields in the model's order, times ISO with offset."""
+    data: dict[str, Any] = jsonable(job.model_dump())
+    return data
+
+
+def table_header() -> str:
+    cells = [
+        f"{title:>{width}}" if title in ("ID", "PLATES") else f"{title:<{width}}"
+        for title, width in COLUMNS
+    ]
+    return "  ".join(cells) + "  NAME"
+
+
+def table_row(job: Any) -> list[str]:
+    """The job's line, and under a failed or rejected one its error."""
+    plates = NONE if job.plates is None else str(job.plates)
+    values = (
+        str(job.id),
+        show_time(job.received_at),
+        job.status,
+        job.mode,
+        job.step or NONE,
+        job.press or NONE,
+        job.outputter or NONE,
+        plates,
+    )
+    cells = [
+        f"{value:>{width}}" if title in ("ID", "PLATES") else f"{value:<{width}}"
+        for (title, width), value in zip(COLUMNS, values, strict=True)
+    ]
+    lines = ["  ".join(cells) + "  " + shorten(job.name, NAME_WIDTH)]
+    if job.status in STOPPED and (job.error or job.error_code):
+        error = " ".join(f"{job.error_code}: {job.error}".split())
+        lines.append(f"{'':>8}{job.status}: {error[:ERROR_WIDTH]}")
+    return lines
+
+
+def step_state(step: dict[str, Any], job_status: str) -> str:
+    """What a step's state means for the operator."""
+    if step["state"] == "pending" and job_status in STOPPED:
+        return "not run" if job_status == "rejected" else "not yet (retry continues here)"
+    if step["state"] == "waiting":
+        return f"waiting: automatic retry at {show_time(step.get('next_attempt_at'))}"
+    return str(step["state"])
+
+
+def print_job(data: dict[str, Any]) -> None:
+    """The ``show`` page of one job."""
+    click.echo(f"job {data['id']}: {data['name']}  [{data['status']}]")
+    for key in (
+        "order",
+        "job_name",
+        "press",
+        "outputter",
+        "plates",
+        "mode",
+        "error",
+        "reprocess_of",
+        "archive_path",
+        "spool_path",
+    ):
+        if data.get(key) not in (None, ""):
+            click.echo(f"  {key:<12} {data[key]}")
+    for key in ("received_at", "job_date", "finished_at"):
+        if data.get(key):
+            click.echo(f"  {key:<12} {show_time(_parse(data[key]))}")
+    for warning in data["warnings"]:
+        click.echo(f"  warning      {warning}")
+    for step in data["steps"]:
+        took = f"{step['duration']:.2f}s" if step["duration"] is not None else ""
+        tries = f"x{step['attempts']}" if step["attempts"] else "  "
+        click.echo(
+            f"  - {step['name']:<17} {step_state(step, data['status']):<8} {tries} {took:>7} "
+            f"{step['note'] or step['error']}".rstrip()
+        )
+    for d in data["deliveries"]:
+        click.echo(f"  {d['kind']:<7} -> {d['target']} {d['remote_path']} ({d['bytes']} bytes)")
+    for s in data["sms"]:
+        click.echo(f"  sms     -> {s['recipient']} [{s['state']}] {s['text']}")
+
+
+def _parse(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)
+
+
+def job_details(config: Any, job_id: int) -> dict[str, Any]:
+    """Everything ``show`` prints: the job, its steps, deliveries and SMS."""
+    from models import store
+
+    url = config.database_url
+    data = job_dict(store.get_job(url, job_id))
+    data["steps"] = [
+        {
+            "name": s.name,
+            "state": s.state,
+            "attempts": s.attempts,
+            "duration": s.duration,
+            "error": s.error,
+            "note": s.note,
+            "next_attempt_at": iso(s.next_attempt_at),
+        }
+        for s in store.steps_of(url, job_id)
+    ]
+    data["deliveries"] = [
+        {
+            "kind": d.kind,
+            "target": d.target,
+            "remote_path": d.remote_path,
+            "bytes": d.bytes,
+            "seconds": d.seconds,
+            "speed_mbps": d.speed_mbps,
+            "done_at": iso(d.done_at),
+        }
+        for d in store.deliveries_of(url, job_id)
+    ]
+    data["sms"] = [
+        {
+            "recipient": s.recipient,
+            "state": s.state,
+            "provider_id": s.provider_id,
+            "text": s.text,
+            "sent_at": iso(s.sent_at),
+        }
+        for s in store.sms_of(url, job_id)
+    ]
+    return data
