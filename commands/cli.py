@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import sys
 from typing import NoReturn
 
 import click
@@ -44,6 +45,8 @@ SERVICES = frozenset({"up", "worker", "watch", "beat", "flower"})
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 #: Log line format, on the console and in the log file.
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: Console line format of a one-shot command: only warnings and errors reach it.
+CONSOLE_FORMAT = "prepress: %(levelname)s: %(message)s"
 #: Help of ``--config``.
 CONFIG_HELP = "prepress.toml to use (default: $PREPRESS_CONFIG, else ./prepress.toml)."
 
@@ -122,6 +125,14 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     setup_logging(logging.DEBUG if verbose else logging.INFO if service else logging.WARNING)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (click's test runner swaps it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 class _Console:
     """The console log handler of this process (set up once by :func:`setup_logging`)."""
 
@@ -136,8 +147,7 @@ def setup_logging(console_level: int) -> None:
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if console_level <= logging.DEBUG else logging.INFO)
     if _Console.handler is None:
-        _Console.handler = logging.StreamHandler()
-        _Console.handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        _Console.handler = _StderrHandler()
         root.addHandler(_Console.handler)
     set_console_level(console_level)
 
@@ -146,6 +156,9 @@ def set_console_level(level: int) -> None:
     """Change what reaches the console; -v after the subcommand's name calls this."""
     if _Console.handler is not None:
         _Console.handler.setLevel(level)
+        _Console.handler.setFormatter(
+            logging.Formatter(LOG_FORMAT if level < logging.WARNING else CONSOLE_FORMAT)
+        )
     if level <= logging.DEBUG:
         logging.getLogger().setLevel(logging.DEBUG)
     logging.getLogger("alembic").setLevel(

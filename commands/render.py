@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from commands.output import NONE, iso, jsonable, shorten, show_time
+from commands.output import NONE, shorten, show_time
 
 #: Width of the name column of ``prepress jobs``.
 NAME_WIDTH = 44
@@ -31,9 +31,9 @@ STOPPED = ("rejected", "failed")
 
 
 def job_dict(job: Any) -> dict[str, Any]:
-    """A job as JSON-ready data: its fields in the model's order, times ISO with offset."""
-    data: dict[str, Any] = jsonable(job.model_dump())
-    return data
+    """A job's fields in the model's order (:func:`echo_json` writes times ISO with offset)."""
+    fields = type(job).model_fields  # a loaded row's model_dump() order varies
+    return {name: getattr(job, name) for name in fields}
 
 
 def table_header() -> str:
@@ -96,7 +96,7 @@ def print_job(data: dict[str, Any]) -> None:
             click.echo(f"  {key:<12} {data[key]}")
     for key in ("received_at", "job_date", "finished_at"):
         if data.get(key):
-            click.echo(f"  {key:<12} {show_time(_parse(data[key]))}")
+            click.echo(f"  {key:<12} {show_time(data[key])}")
     for warning in data["warnings"]:
         click.echo(f"  warning      {warning}")
     for step in data["steps"]:
@@ -110,12 +110,6 @@ def print_job(data: dict[str, Any]) -> None:
         click.echo(f"  {d['kind']:<7} -> {d['target']} {d['remote_path']} ({d['bytes']} bytes)")
     for s in data["sms"]:
         click.echo(f"  sms     -> {s['recipient']} [{s['state']}] {s['text']}")
-
-
-def _parse(text: str) -> Any:
-    from datetime import datetime
-
-    return datetime.fromisoformat(text)
 
 
 def job_details(config: Any, job_id: int) -> dict[str, Any]:
@@ -132,7 +126,7 @@ def job_details(config: Any, job_id: int) -> dict[str, Any]:
             "duration": s.duration,
             "error": s.error,
             "note": s.note,
-            "next_attempt_at": iso(s.next_attempt_at),
+            "next_attempt_at": s.next_attempt_at,
         }
         for s in store.steps_of(url, job_id)
     ]
@@ -144,7 +138,7 @@ def job_details(config: Any, job_id: int) -> dict[str, Any]:
             "bytes": d.bytes,
             "seconds": d.seconds,
             "speed_mbps": d.speed_mbps,
-            "done_at": iso(d.done_at),
+            "done_at": d.done_at,
         }
         for d in store.deliveries_of(url, job_id)
     ]
@@ -154,7 +148,7 @@ def job_details(config: Any, job_id: int) -> dict[str, Any]:
             "state": s.state,
             "provider_id": s.provider_id,
             "text": s.text,
-            "sent_at": iso(s.sent_at),
+            "sent_at": s.sent_at,
         }
         for s in store.sms_of(url, job_id)
     ]
