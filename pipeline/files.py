@@ -96,7 +96,7 @@ def archive_done(spool_path: Path, done: Path, job_id: int, when: datetime) -> P
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{job_id}_{spool_path.name}"
     if spool_path.exists():
-        _rename(spool_path, target)
+        _move(spool_path, target)
         _remove_empty(spool_path.parent)
     elif not target.exists():
         raise FileNotFoundError(
@@ -112,7 +112,7 @@ def move_failed(spool_path: Path, failed: Path, job_id: int, reason: str) -> Pat
     note = failed / f"{job_id}_{spool_path.name}.error.txt"
     note.write_text(reason.rstrip() + "\n", encoding="utf-8")
     if spool_path.exists():
-        _rename(spool_path, target)
+        _move(spool_path, target)
         _remove_empty(spool_path.parent)
     return target
 
@@ -150,15 +150,16 @@ def clean_done(done: Path, retention_days: int, today: date | None = None) -> li
 
 
 def _rename(source: Path, target: Path) -> None:
-    """Move without replacing: an existing target means a bug, never a lost file.
-
-    Across file systems the file is copied under a temporary name, synced, renamed, and only
-    then removed from where it was.
-    """
+    """Rename without replacing: an existing target means a bug, never a lost file."""
     if target.exists():
         raise FileExistsError(f"{target} already exists; refusing to overwrite it with {source}")
+    os.rename(source, target)
+
+
+def _move(source: Path, target: Path) -> None:
+    """:func:`_rename`; across file systems a durable copy, then the source is removed."""
     try:
-        os.rename(source, target)
+        _rename(source, target)
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise

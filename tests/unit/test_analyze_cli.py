@@ -100,3 +100,32 @@ def test_wrong_config_key_exits_2_naming_the_key(tmp_path, good_pdf):
     bad.write_text(CONFIG_TOML.replace("gripper_mm = 8", "gripper = 8"), encoding="utf-8")
     status, output = run("analyze", "--config", bad, good_pdf)
     assert status == 2 and "presses.Dominant.gripper" in output
+
+
+def test_a_missing_file_is_a_usage_error(config_file, tmp_path):
+    status, output = run("analyze", tmp_path / "nope.pdf", "--config", config_file)
+    assert status == 2 and "does not exist" in output
+
+
+def test_a_folder_stands_for_the_pdfs_in_it(config_file, tmp_path, good_pdf):
+    # Given a folder with a PDF (upper-case extension too) and a text file
+    folder = tmp_path / "jobs"
+    folder.mkdir()
+    (folder / "a.PDF").write_bytes(good_pdf.read_bytes())
+    (folder / "b.pdf").write_bytes(good_pdf.read_bytes())
+    (folder / "notes.txt").write_text("not a job")
+    # When the folder is analysed
+    status, output = run("analyze", folder, "--json", "--config", config_file)
+    # Then its two PDFs are
+    assert status == 0 and [d["file"] for d in json.loads(output)] == ["a.PDF", "b.pdf"]
+
+
+def test_not_pdf_shows_the_first_bytes_as_text(config_file, tmp_path):
+    # Given an HTML page saved with a .pdf name
+    page = tmp_path / "order_Leonov.pdf"
+    page.write_bytes(b"<!DOCTYPE html>\n<html>" + b"x" * 2000)
+    # When it is analysed
+    status, output = run("analyze", page, "--config", config_file)
+    # Then the message quotes its beginning as text, not a Python bytes literal
+    assert status == 1
+    assert '"<!DOCTYPE html>."' in output and "b'" not in output

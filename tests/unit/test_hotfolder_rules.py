@@ -22,6 +22,10 @@ from watcher import is_ignored
         "Thumbs.db",
         "THUMBS.DB",
         "desktop.ini",
+        "~lock.Order 12.odt#",  # LibreOffice lock files, plain and hidden
+        ".~lock.Order 12.pdf#",
+        "Order 12.pdf.crdownload",  # a browser download in progress
+        "Order 12.PDF.CRDOWNLOAD",
         "",
     ],
 )

@@ -108,3 +108,22 @@ def test_default_sms_text(config: Config):
 def test_unknown_placeholder_is_a_config_error():
     with pytest.raises(ConfigError, match=r"sms.template.*\{nope\}"):
         sms_text("{nope}", korol_values())
+
+
+def test_plate_size_in_names_is_the_press_plate_whatever_the_page_orientation(config: Config):
+    # Given a Planeta job (1010 x 820 plate) whose page 1 MediaBox is portrait, 820 x 1010
+    from models.job import Job
+    from tasks.stages import _placeholders
+
+    job = Job(
+        name="0601_Flier_Korol.pdf",
+        press="Planeta",
+        outputter="Korol",
+        plates=4,
+        sheets=[{"number": 1, "plate_mm": [820, 1010]}],
+        separations={"1": ["Cyan", "Magenta", "Yellow", "Black"]},
+    )
+    # When the Korol name is made
+    name = remote_name(config.outputters["Korol"], _placeholders(job, config))
+    # Then the width is the press's plate width
+    assert name == "0601_Flier_1010_4Plates.pdf"
