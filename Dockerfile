@@ -1,4 +1,16 @@
 # prepress: one image for the workers, the watcher, beat and Flower (see docker-compose.yml).
+# Stage 1 builds the wheel; stage 2 installs it: the image runs the installed package, not the
+# source tree (nothing points Python at it).
+FROM python:3.11-slim AS wheel
+WORKDIR /src
+COPY setup.cfg pyproject.toml README.md celeryconfig.py ./
+COPY pipeline ./pipeline
+COPY commands ./commands
+COPY tasks ./tasks
+COPY models ./models
+COPY watcher ./watcher
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
+
 FROM python:3.11-slim
 
 # pg_dump/pg_restore for the backup, tzdata for the 02:30 local-time schedule,
@@ -9,15 +21,9 @@ RUN apt-get update \
 
 RUN useradd --system --create-home --home-dir /srv/prepress --uid 1000 prepress
 
-WORKDIR /opt/prepress
-COPY setup.cfg pyproject.toml README.md celeryconfig.py ./
-COPY pipeline ./pipeline
-COPY tasks ./tasks
-COPY models ./models
-COPY watcher ./watcher
-RUN pip install --no-cache-dir .
-# celeryconfig.py is a top-level module beside the packages, not part of the wheel.
-ENV PYTHONPATH=/opt/prepress PYTHONUNBUFFERED=1
+COPY --from=wheel /dist /tmp/dist
+RUN pip install --no-cache-dir /tmp/dist/prepress-*.whl && rm -rf /tmp/dist
+ENV PYTHONUNBUFFERED=1
 
 WORKDIR /srv/prepress
 RUN mkdir -p work/hotfolder work/var && chown -R prepress:prepress work

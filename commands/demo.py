@@ -13,6 +13,8 @@ import shutil
 import socket
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +28,31 @@ DEMO_REDIS = "redis://127.0.0.1:6379/14"
 EXPECTED = {"done": 3, "rejected": 1}
 
 
-def run_demo(folder: Path | None, timeout: float, broker: str = "auto") -> int:
+def run_demo(folder: Path | None, timeout: float, broker: str = "auto", keep: bool = False) -> int:
     """Run the demo; return 0 when every sample ended as expected."""
-    from pipeline.demo.sinks import FtpSink, SmsSink
-
     logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
+    with demo_folder(folder, keep) as base:
+        return _serve(base, timeout, broker)
+
+
+@contextmanager
+def demo_folder(folder: Path | None, keep: bool) -> Iterator[Path]:
+    """The demo's folder: ``folder`` (kept), else a temporary one, removed unless ``keep``."""
     base = Path(folder or tempfile.mkdtemp(prefix="prepress-demo-")).resolve()
     click.secho(f"prepress demo in {base}", bold=True)
+    try:
+        yield base
+    finally:
+        if folder is None and not keep:
+            shutil.rmtree(base, ignore_errors=True)
+            click.echo(f"removed {base}; `prepress demo --keep` keeps it (samples, uploads, logs)")
+        else:
+            click.echo(f"the demo's files are in {base} (samples/ has PDFs to try)")
+
+
+def _serve(base: Path, timeout: float, broker: str) -> int:
+    from pipeline.demo.sinks import FtpSink, SmsSink
+
     with (
         FtpSink(base / "ftp-ctp", "ctp", "ctp-demo-pw") as ctp,
         FtpSink(base / "ftp-press", "press", "press-demo-pw") as press,

@@ -196,25 +196,35 @@ def retry(ctx: click.Context, job_id: int, as_json: bool) -> None:
 
 #: What ``reprocess`` does again and what it leaves, for the confirmation.
 REPROCESS_SAYS = (
-    "runs the whole chain again as a new job: validation, press, plates, bureau and preview "
-    "are read again and the SMS is sent again; the plate file is not sent again when the "
-    "bureau already has it with the same size"
+    "runs the whole chain again as a new job: the file is checked, press, plates and bureau "
+    "are read again, the preview is made and the SMS is sent again"
 )
+#: What happens to the plate file, without and with ``--force-upload``.
+PLATE_SAYS = {
+    False: "the plate file is NOT sent again if the bureau already has it with the same size "
+    "(--force-upload sends it)",
+    True: "the plate file IS sent again to the bureau, replacing the one there (a remake)",
+}
 
 
 @click.command()
 @click.argument("target")
+@click.option("--force-upload", is_flag=True, help="Send the plate file again (a remake).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the new job as JSON.")
 @click.pass_context
-def reprocess(ctx: click.Context, target: str, yes: bool, as_json: bool) -> None:
+def reprocess(
+    ctx: click.Context, target: str, force_upload: bool, yes: bool, as_json: bool
+) -> None:
     """Run the whole chain again on a job's archived original (or on FILE) as a new job."""
+    from models import store
     from pipeline.errors import CannotRetry, JobNotFound
     from watcher import intake
 
     config = _ready(ctx)
     if not yes:
-        click.confirm(f"{target}: prepress {REPROCESS_SAYS}. Go on?", abort=True, err=True)
+        click.echo(f"{target}: prepress {REPROCESS_SAYS}; {PLATE_SAYS[force_upload]}.", err=True)
+        click.confirm("Go on?", abort=True, err=True)
     try:
         if target.isdigit() and not Path(target).is_file():
             new_id = intake.reprocess(int(target), config, queue=False)
@@ -224,9 +234,11 @@ def reprocess(ctx: click.Context, target: str, yes: bool, as_json: bool) -> None
             raise CannotRetry(f"{target}: neither a job id nor a file")
     except (CannotRetry, JobNotFound) as exc:
         fail(ctx, str(exc), 1)
+    if force_upload:
+        store.set_force_upload(config.database_url, new_id)
     queue_or_fail(ctx, config, new_id)
     if as_json:
-        echo_json({"job": new_id, "reprocess_of": target, "status": "queued"})
+        echo_json({"job": new_id, "reprocess_of": target, "force_upload": force_upload})
     else:
         click.echo(f"job {new_id} queued")
 

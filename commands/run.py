@@ -150,11 +150,12 @@ def beat(ctx: click.Context) -> None:
     show_default=True,
     help="auto: Redis when reachable, else embedded.",
 )
-def demo(folder: Path | None, timeout: float, broker: str) -> None:
+@click.option("--keep", is_flag=True, help="Keep the temporary folder (sample PDFs to try).")
+def demo(folder: Path | None, timeout: float, broker: str, keep: bool) -> None:
     """Run the whole pipeline on bundled samples with local FTP and SMS sinks, and show it."""
     from commands.demo import run_demo
 
-    raise SystemExit(run_demo(folder, timeout, broker))
+    raise SystemExit(run_demo(folder, timeout, broker, keep))
 
 
 def _broker_label(url: str) -> str:

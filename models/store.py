@@ -340,4 +340,20 @@ def set_mode(url: str, mode: str) -> None:
         db.add(row)
 
 
+#: Setting key prefix of a job whose plate file is sent again even if the bureau has it.
+FORCE_UPLOAD = "force_upload:"
+
+
+def set_force_upload(url: str, job_id: int) -> None:
+    """Mark a job (a remake) to send its plate file even when the bureau has the same file."""
+    with session(url) as db:
+        db.add(Setting(key=f"{FORCE_UPLOAD}{job_id}", value="1"))
+
+
+def force_upload(url: str, job_id: int) -> bool:
+    """True when ``prepress reprocess --force-upload`` made this job."""
+    with session(url) as db:
+        return db.get(Setting, f"{FORCE_UPLOAD}{job_id}") is not None
+
+
 __all__ = ["DONE", "ERRORED", "FAILED", "REJECTED", "SUCCEEDED", "JobNotFound", "STEPS"]

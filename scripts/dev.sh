@@ -4,6 +4,7 @@
 #   bash scripts/dev.sh test    run the test suite (installs and starts what the tests need)
 #   bash scripts/dev.sh setup   only create .venv and install prepress with its test tools
 #   bash scripts/dev.sh lint    ruff check, ruff format --check and mypy (the test command runs them too)
+# The demo installs prepress alone; setup, test and lint add the test tools.
 # Works on a fresh Debian machine with Python 3.11; system packages are installed with apt
 # when missing (as root, or through sudo).
 set -euo pipefail
@@ -39,18 +40,20 @@ python_bin() {
   log "Python 3.11 or newer is required"; return 1
 }
 
-setup() {
-  local py stamp
+setup() {  # setup [EXTRAS] : .venv with prepress (editable), plus its test tools unless ""
+  local py stamp extras=${1-[test]}
   py=$(python_bin)
   if [ ! -x "$VENV/bin/python" ]; then
     "$py" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv && rm -rf "$VENV" &&
                                            "$py" -m venv "$VENV"; }
   fi
-  stamp=$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)
-  if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$stamp" ]; then
-    log "installing prepress and its test tools into $VENV"
+  stamp="$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)$extras"
+  # a venv with the test tools also serves the demo; one without them is topped up for tests
+  if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$stamp" ] &&
+     [ "$(cat "$VENV/.installed" 2>/dev/null)" != "${stamp%"$extras"}[test]" ]; then
+    log "installing prepress${extras:+ and its test tools} into $VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e '.[test]'
+    "$VENV/bin/python" -m pip install -q -e ".$extras"
     echo "$stamp" > "$VENV/.installed"
   fi
 }
@@ -95,7 +98,7 @@ case "${1:-help}" in
     setup
     lint ;;
   demo)
-    setup
+    setup ""   # the demo needs prepress only, not the test tools
     shift; exec "$VENV/bin/prepress" demo "$@" ;;
   test)
     apt_install ghostscript openssh-server redis-server chromium chromium-driver

@@ -253,7 +253,8 @@ def _upload(
     done = store.get_delivery(config.database_url, job.id, kind)
     if done is not None:
         return f"already delivered to {done.remote_path}"
-    result = delivery.upload(local, url, remote_dir, remote_name, active=active)
+    replace = kind == "plate" and store.force_upload(config.database_url, job.id)
+    result = delivery.upload(local, url, remote_dir, remote_name, active=active, replace=replace)
     store.record_delivery(config.database_url, job.id, kind, result.as_dict())
     if result.skipped:
         return f"{result.remote_path}: already on the server with the same size, not sent again"

@@ -204,13 +204,14 @@ class Pipeline:
 
     # --- commands and processes -------------------------------------------------------------
 
-    def cli(self, *args: str) -> Any:
+    def cli(self, *args: str, input: str | None = None) -> Any:
         """Run ``prepress --config <ours> ARGS`` in this process; return click's Result."""
         from click.testing import CliRunner
 
         from commands.cli import main
 
-        return CliRunner().invoke(main, ["--config", str(self.config_path), *map(str, args)])
+        argv = ["--config", str(self.config_path), *map(str, args)]
+        return CliRunner().invoke(main, argv, input=input)
 
     def start_worker(self, queue: str) -> None:
         self._spawn(f"worker-{queue}", "worker", "--queues", queue, "--concurrency", "2")

@@ -49,12 +49,14 @@ def upload(
     progress: Progress | None = None,
     known_hosts: str | Path | None = None,
     key_file: str | Path | None = None,
+    replace: bool = False,
 ) -> UploadResult:
     """Upload ``local_path`` to ``url``/``remote_dir``/``remote_name`` (default: its own name).
 
     The remote folder is created when missing. ``active`` selects FTP active mode (passive is
     the default). ``known_hosts`` (default ``~/.ssh/known_hosts``) and ``key_file`` are for
-    SFTP; an SFTP host whose key is not in ``known_hosts`` is refused.
+    SFTP; an SFTP host whose key is not in ``known_hosts`` is refused. ``replace`` sends the
+    file even when one of the same name and size is there (``prepress reprocess --force-upload``).
     """
     local = Path(local_path)
     if not local.is_file():
@@ -70,6 +72,7 @@ def upload(
     transfer = Transfer(
         target, local, posixpath.join(folder or "/", name), local.stat().st_size, progress
     )
+    transfer.replace = replace
     if target.scheme == "sftp":
         return with_resume(
             transfer,

@@ -24,7 +24,7 @@ def upload_ftp(
     part = part_name(name, transfer.local)
     with _ftp_errors(transfer), _ftp_session(transfer.target, active, timeout) as ftp:
         _ftp_enter(ftp, folder)
-        if _ftp_size(ftp, name) == transfer.total:
+        if not transfer.replace and _ftp_size(ftp, name) == transfer.total:
             log.info(
                 "%s already at %s %s with the same size; not sent again",
                 transfer.local.name,

@@ -75,7 +75,7 @@ def upload_sftp(
     final = posix_join(folder, name)
     with _sftp_errors(transfer), _sftp_session(transfer, timeout, known_hosts, key_file) as sftp:
         _makedirs(sftp, folder)
-        if _size(sftp, final) == transfer.total:
+        if not transfer.replace and _size(sftp, final) == transfer.total:
             log.info(
                 "%s already at %s %s with the same size; not sent again",
                 transfer.local.name,

@@ -125,6 +125,8 @@ class Transfer:
         self.remote_path = remote_path
         self.total = total
         self.callback = callback
+        #: Send again even when the server has a file of the same name and size (a remake).
+        self.replace = False
         self.position = 0
         self.sent = 0
         self.sending = False  # this attempt reached the data phase

@@ -244,9 +244,10 @@ def test_reprocess_runs_a_done_job_again_as_a_new_job(
     first = running_pipeline.wait_for(running_pipeline.submit(good_pdf(tmp_path / "samples")))
     assert first.status == "done"
 
-    # When the operator reprocesses it
-    result = running_pipeline.cli("reprocess", str(first.id))
+    # When the operator reprocesses it, confirming
+    result = running_pipeline.cli("reprocess", str(first.id), input="y\n")
     assert result.exit_code == 0, result.output
+    assert "NOT sent again" in result.output and "--force-upload" in result.output
 
     # Then a new job ran the whole chain on a copy of the archived original
     jobs = running_pipeline.wait_for_jobs(2)
@@ -256,6 +257,25 @@ def test_reprocess_runs_a_done_job_again_as_a_new_job(
     assert (running_pipeline.work / first.archive_path).is_file()
     assert (running_pipeline.work / second.archive_path).is_file()
     assert sms_per_phone(running_pipeline) == {STAFF_PHONE: 2, SPEEDMASTER_PHONE: 2}
+    # And the bureau got the plate file once: the second upload found it there
+    assert len(running_pipeline.bureau.received) == 1
+
+    # When it is reprocessed as a remake with --force-upload
+    remake = running_pipeline.cli("reprocess", str(first.id), "--force-upload", "--yes", "--json")
+    assert remake.exit_code == 0, remake.output
+    third = running_pipeline.wait_for(json.loads(remake.output)["job"])
+    # Then the plate file is sent again
+    assert third.status == "done"
+    assert len(running_pipeline.bureau.received) == 2
+
+
+def test_a_declined_reprocess_queues_nothing(running_pipeline: Pipeline, tmp_path: Path) -> None:
+    # Given a done job
+    first = running_pipeline.wait_for(running_pipeline.submit(good_pdf(tmp_path / "samples")))
+    # When the operator answers no
+    result = running_pipeline.cli("reprocess", str(first.id), input="n\n")
+    # Then nothing is queued
+    assert result.exit_code == 1 and len(running_pipeline.jobs()) == 1
 
 
 def test_several_files_at_once_each_reach_their_bureau_and_press(
