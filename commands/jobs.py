@@ -18,14 +18,19 @@ FINAL = ("done", "rejected", "failed")
 NO_WORKER_AFTER = 4.0
 
 
-def _ready(ctx: click.Context):  # noqa: ANN202
-    """Config loaded, database migrated, Celery app configured for sending."""
+def _ready(ctx: click.Context, celery: bool = False):  # noqa: ANN202
+    """Config loaded, database migrated; with ``celery`` the Celery app configured for sending.
+
+    Commands that only read or write the database (jobs, show, mode) leave Celery alone.
+    """
     from models.db import migrate
-    from tasks.app import configure
 
     config = load_config_or_exit(ctx)
     migrate(config.database_url)
-    configure(config)
+    if celery:
+        from tasks.app import configure
+
+        configure(config)
     return config
 
 
@@ -60,7 +65,7 @@ def process(ctx: click.Context, file: Path, wait: bool, as_json: bool, timeout: 
     """Submit FILE (a copy; the file stays where it is) as a new job."""
     from watcher import intake
 
-    config = _ready(ctx)
+    config = _ready(ctx, celery=True)
     job_id = intake.submit_copy(file, file.name, config, queue=False)
     queue_or_fail(ctx, config, job_id)
     if not wait:
@@ -180,7 +185,7 @@ def retry(ctx: click.Context, job_id: int, as_json: bool) -> None:
     from pipeline.errors import CannotRetry, JobNotFound
     from tasks.canvas import retry as retry_job
 
-    config = _ready(ctx)
+    config = _ready(ctx, celery=True)
     problem = broker_problem(config)
     if problem:
         fail(ctx, f"job {job_id} not queued again: {problem}", 1, job=job_id)
@@ -221,7 +226,7 @@ def reprocess(
     from pipeline.errors import CannotRetry, JobNotFound
     from watcher import intake
 
-    config = _ready(ctx)
+    config = _ready(ctx, celery=True)
     if not yes:
         click.echo(f"{target}: prepress {REPROCESS_SAYS}; {PLATE_SAYS[force_upload]}.", err=True)
         click.confirm("Go on?", abort=True, err=True)

@@ -97,9 +97,11 @@ def test_progress_is_reported_and_logged(ftp_server: FtpSink, plate_file, caplog
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     logged = " ".join(r.getMessage() for r in caplog.records)
     progress = [r.getMessage() for r in caplog.records if "% (" in r.getMessage()]
-    # one line per block at most: the highest step it reached; 80% is always reached
+    # one line per block at most: the highest step it reached; the block that ends the file
+    # gives no percentage (the "uploaded" line says it is complete)
     assert progress and len(progress) <= 4
-    assert "80% (" in progress[-1]
+    assert f"of {total} bytes" in progress[-1] and f"({total} of" not in " ".join(progress)
+    assert any(f"uploaded {plate_file.name}" in r.getMessage() for r in caplog.records)
     assert ftp_server.password not in logged
 
 
