@@ -53,7 +53,7 @@ def prepress(*args: str | Path, env: dict[str, str] | None = None) -> subprocess
     )
 
 
-@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"demo"}))
+@pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_every_command_takes_config_and_h_after_its_name(name: str) -> None:
     # When any command's help is asked for with -h
     status, output = run(name, "-h")
