@@ -9,6 +9,7 @@ COPY commands ./commands
 COPY tasks ./tasks
 COPY models ./models
 COPY watcher ./watcher
+COPY web ./web
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
 
 FROM python:3.11-slim

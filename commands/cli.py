@@ -40,7 +40,7 @@ COMMANDS = {
 
 
 #: Subcommands that run as services: their console is their log (systemd's journal, compose).
-SERVICES = frozenset({"up", "worker", "watch", "beat", "flower"})
+SERVICES = frozenset({"up", "worker", "watch", "beat", "flower", "web", "watchdog"})
 #: Options every command takes, before or after the subcommand's name.
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 #: Log line format, on the console and in the log file.

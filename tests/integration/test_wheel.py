@@ -17,6 +17,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from tests.pipeline_harness import ROOT
 from tests.services import require
@@ -32,6 +33,7 @@ SOURCES = (
     "tasks",
     "models",
     "watcher",
+    "web",
 )
 
 
@@ -103,7 +105,9 @@ def test_installed_wheel_runs_prepress_on_a_new_database(tmp_path: Path) -> None
         [
             str(venv / "bin" / "python"),
             "-c",
-            "import commands, models.db; print(models.db.__file__)",
+            "import commands, models.db, web; from pathlib import Path; "
+            "templates = sorted(Path(web.__file__).parent.glob('templates/*.html')); "
+            "print(models.db.__file__, *templates[:1])",
         ],
         cwd=elsewhere,
         env=_env(),
@@ -122,14 +126,13 @@ def test_installed_wheel_runs_prepress_on_a_new_database(tmp_path: Path) -> None
 
     # Then prepress comes from the venv, migrates the new database quietly and says so
     assert where.stdout.startswith(str(venv)), where.stdout + where.stderr
+    assert len(where.stdout.split()) == 2  # the dashboard's templates came along
     assert listed.returncode == 0, listed.stdout + listed.stderr
     assert "no jobs" in listed.stdout
     assert "alembic" not in listed.stdout + listed.stderr
     database = elsewhere / "work" / "var" / "prepress.db"
     with sqlite3.connect(database) as db:
         (revision,) = db.execute("select version_num from alembic_version").fetchone()
-    heads = sorted(
-        p.name.split("_")[0] for p in (ROOT / "models/migrations/versions").glob("0*.py")
-    )
-    assert revision == heads[-1]
+    head = ScriptDirectory(str(ROOT / "models" / "migrations")).get_current_head()
+    assert revision == head
     assert version.returncode == 0 and "0.1.0" in version.stdout
