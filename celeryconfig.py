@@ -38,7 +38,13 @@ CPU_TASKS = (
     "tasks.detect_outputter",
     "tasks.render_preview",
 )
-task_routes = {name: {"queue": "cpu"} for name in CPU_TASKS}
+#: Operator tasks that need what only the main host has (pg_dump, the backup key): queue ops,
+#: served by the worker of ``prepress up`` or ``prepress worker --queues io,ops`` there.
+OPS_TASKS = ("tasks.backup_database",)
+task_routes = {
+    **{name: {"queue": "cpu"} for name in CPU_TASKS},
+    **{name: {"queue": "ops"} for name in OPS_TASKS},
+}
 #: A CPU step that runs this long is stopped and the job failed at that step (seconds); the
 #: analysis bounds its own work, this is the backstop for a file that still ties a worker up.
 CPU_SOFT_LIMIT = 600

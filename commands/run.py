@@ -9,8 +9,6 @@ from pathlib import Path
 
 import click
 
-from commands.cli import load_config_or_exit
-
 log = logging.getLogger(__name__)
 
 #: Threads of an io worker: uploads and SMS mostly wait on the network.
@@ -19,15 +17,30 @@ IO_THREADS = 8
 MIGRATE_ATTEMPTS = 5
 
 
-def _prepare(ctx: click.Context):  # noqa: ANN202
-    """Load the config, export it for child processes, migrate, configure Celery."""
+def _prepare(ctx: click.Context, queues: tuple[str, ...] | None = None):  # noqa: ANN202
+    """Migrate, load and check this host's configuration, export it for child processes,
+    configure Celery. A process that takes work refuses settings that differ from the shop's
+    (pipeline/config/hosts.py); ``queues`` are what a worker serves."""
     from commands.supervisor import export_config
+    from models.shop_settings import host_config
+    from pipeline.config import database_url_from, read_toml
+    from pipeline.config.hosts import check_shareable_database
+    from pipeline.errors import ConfigError
 
-    config = load_config_or_exit(ctx)
+    path = (ctx.find_root().obj or {}).get("config_path")
+    try:
+        source, raw = read_toml(path)
+        _migrate(database_url_from(raw, source))
+        host = host_config(path, queues=queues, check=True)
+        check_shareable_database(host.config)
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        ctx.exit(2)
+    config = host.config
+    log.info("shop settings: %s", host.origin())
     if config.source is not None:
         export_config(config.source)
     config.paths.create()
-    _migrate(config.database_url)
     from tasks.app import configure
 
     configure(config)
@@ -68,16 +81,35 @@ def up(ctx: click.Context, no_beat: bool, no_web: bool) -> None:
 
 
 @click.command()
-@click.option("--queues", default="cpu,io", show_default=True, help="cpu, io or both.")
+@click.option(
+    "--queues",
+    default="cpu,io",
+    show_default=True,
+    help="Comma-separated: cpu (analysis, previews: no secrets needed), io (uploads, SMS, "
+    "records: needs the FTP and SMS secrets), ops (the nightly backup: serve it only where "
+    "beat and the backup key are).",
+)
 @click.option("--concurrency", type=int, help="Default: cores for cpu, 8 threads for io.")
 @click.option("--pool", type=click.Choice(["prefork", "threads", "solo"]))
 @click.pass_context
 def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str | None) -> None:
-    """Run a Celery worker for the cpu queue (prefork), the io queue (threads) or both."""
-    _prepare(ctx)
+    """Run a Celery worker for the cpu queue (prefork), the io and ops queues (threads)."""
+    from pipeline.config.hosts import parse_queues
+    from pipeline.errors import ConfigError
+
+    try:
+        served = parse_queues(queues)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--queues") from None
+    config = _prepare(ctx, served)
+    if "ops" in served and not config.backup.enabled:
+        log.warning(
+            "this worker serves the ops queue but [backup] has no host: a backup "
+            "queued by beat fails here; serve ops where beat and the backup key are"
+        )
     from tasks.app import app
 
-    pool = pool or ("threads" if queues == "io" else "prefork")
+    pool = pool or ("prefork" if "cpu" in served else "threads")
     concurrency = concurrency or (IO_THREADS if pool == "threads" else os.cpu_count() or 1)
     app.worker_main(
         [

@@ -1,9 +1,9 @@
 """Runs prepress's processes side by side in the foreground and stops them cleanly.
 
-``prepress up`` and the demo start a cpu worker, an io worker, the watcher, the watchdog
-(alerts, tasks/watchdog.py) and beat as child processes (argument lists, never a shell). A
-child that dies is started again after a pause; Ctrl-C or SIGTERM stops all of them, politely
-first.
+``prepress up`` and the demo start a cpu worker, an io worker (which also serves the ops queue:
+the nightly backup runs where beat and the backup key are), the watcher, the watchdog (alerts,
+tasks/watchdog.py) and beat as child processes (argument lists, never a shell). A child that
+dies is started again after a pause; Ctrl-C or SIGTERM stops all of them, politely first.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class Supervisor:
         base = [sys.executable, "-m", "commands", "--config", str(config_path)]
         children = [
             Child("worker-cpu", [*base, "worker", "--queues", "cpu"]),
-            Child("worker-io", [*base, "worker", "--queues", "io"]),
+            Child("worker-io", [*base, "worker", "--queues", "io,ops"]),
             Child("watcher", [*base, "watch"]),
             Child("watchdog", [*base, "watchdog"]),
         ]

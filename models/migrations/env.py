@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models.job  # noqa: F401  (registers the tables)
+import models.shop_settings  # noqa: F401
 
 engine = context.config.attributes.get("engine")
 if engine is None:

@@ -8,8 +8,11 @@ from pipeline.config.people import ALERT_KINDS, AlertSettings, StaffMember
 from pipeline.config.reader import (
     check_placeholders,
     config_from_dict,
+    database_url_from,
     find_config_path,
     load_config,
+    read_toml,
+    warn_if_world_readable,
 )
 from pipeline.config.settings import (
     CONFIG_ENV,
@@ -58,6 +61,9 @@ __all__ = [
     "SmsSettings",
     "check_placeholders",
     "config_from_dict",
+    "database_url_from",
     "find_config_path",
     "load_config",
+    "read_toml",
+    "warn_if_world_readable",
 ]

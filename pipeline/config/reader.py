@@ -63,9 +63,17 @@ def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read, check and return the configuration; raise ConfigError naming file and key."""
+    source, raw = read_toml(path)
+    config = config_from_dict(raw, source=source)
+    warn_if_world_readable(source, config)
+    return config
+
+
+def read_toml(path: str | os.PathLike[str] | None = None) -> tuple[Path, dict[str, Any]]:
+    """Find prepress.toml and parse it, unchecked: ``(where it is, its tables)``."""
     source = find_config_path(path)
     try:
-        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+        return source, tomllib.loads(source.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(
             f"{source}: configuration file not found. Copy prepress.example.toml to "
@@ -73,9 +81,13 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML ({exc}); fix the syntax.") from None
-    config = config_from_dict(raw, source=source)
-    _warn_if_world_readable(source, config)
-    return config
+
+
+def database_url_from(raw: Mapping[str, Any], source: Path | None = None) -> str:
+    """The database URL parsed TOML names ($PREPRESS_DATABASE_URL first), checking only the
+    keys it reads: a host reads its shop settings from there before the rest is checked."""
+    reader = _Reader(source)
+    return _database_url(reader, raw, _paths(reader, reader.table(raw, "paths"), _base(source)))
 
 
 def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Config:
@@ -101,11 +113,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
             "alerts",
         },
     )
-    base = source.parent if source else Path.cwd()
-    paths_raw = reader.table(raw, "paths")
-    paths = _paths(reader, paths_raw, base)
-    database = reader.table(raw, "database")
-    reader.only(database, "database", {"url"})
+    paths = _paths(reader, reader.table(raw, "paths"), _base(source))
     celery = reader.table(raw, "celery")
     reader.only(celery, "celery", {"broker_url", "result_backend", "visibility_timeout"})
     broker = os.environ.get("PREPRESS_BROKER_URL") or reader.text(
@@ -130,8 +138,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
         outputters=outputters,
         marks=_marks(reader, reader.table(raw, "marks")),
         paths=paths,
-        database_url=os.environ.get("PREPRESS_DATABASE_URL")
-        or reader.text(database, "database.url", f"sqlite:///{paths.var / 'prepress.db'}"),
+        database_url=_database_url(reader, raw, paths),
         broker_url=broker,
         result_backend=os.environ.get("PREPRESS_RESULT_BACKEND")
         or reader.text(celery, "celery.result_backend", broker),
@@ -196,6 +203,19 @@ def check_placeholders(template: str, key: str, source: Path | None) -> None:
             f"{source}: {key} uses unknown placeholder(s) {unknown or ['{}']}; "
             f"allowed: {', '.join('{' + p + '}' for p in sorted(PLACEHOLDERS))}."
         )
+
+
+def _base(source: Path | None) -> Path:
+    """The folder relative paths in the configuration start from."""
+    return source.parent if source else Path.cwd()
+
+
+def _database_url(reader: _Reader, raw: Mapping[str, Any], paths: Paths) -> str:
+    database = reader.table(raw, "database")
+    reader.only(database, "database", {"url"})
+    return os.environ.get("PREPRESS_DATABASE_URL") or reader.text(
+        database, "database.url", f"sqlite:///{paths.var / 'prepress.db'}"
+    )
 
 
 class _Reader:
@@ -265,7 +285,11 @@ def _presses(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, Press]:
         key = f"presses.{name}"
         if not isinstance(table, Mapping):
             raise reader.fail(key, "must be a table")
-        reader.only(table, key, {"plate_mm", "gripper_mm", "preview_url", "sms", "plate_cost"})
+        reader.only(
+            table,
+            key,
+            {"plate_mm", "gripper_mm", "preview_url", "password_env", "sms", "plate_cost"},
+        )
         plate = table.get("plate_mm")
         if (
             not isinstance(plate, list)
@@ -281,7 +305,12 @@ def _presses(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, Press]:
             name=name,
             plate_mm=(float(plate[0]), float(plate[1])),
             gripper_mm=reader.number(table, f"{key}.gripper_mm", 0),
-            preview_url=reader.text(table, f"{key}.preview_url") or None,
+            preview_url=_with_password(
+                reader.text(table, f"{key}.preview_url") or None,
+                table.get("password_env"),
+                f"{key}.password_env",
+                reader,
+            ),
             sms=reader.strings(table, f"{key}.sms"),
             plate_cost=(
                 reader.number(table, f"{key}.plate_cost", 0) if "plate_cost" in table else None
@@ -491,7 +520,7 @@ def _web_user(reader: _Reader, name: str, table: Any) -> WebUser:
     return WebUser(name=name, role=role, password=password, password_hash=password_hash)
 
 
-def _warn_if_world_readable(source: Path, config: Config) -> None:
+def warn_if_world_readable(source: Path, config: Config) -> None:
     """Warn once per file: the processes ``prepress up`` starts inherit that it was said."""
     mode = source.stat().st_mode
     said = os.environ.get(_WARNED_ENV, "").split(os.pathsep)
