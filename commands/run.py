@@ -24,7 +24,6 @@ def _prepare(ctx: click.Context, queues: tuple[str, ...] | None = None):  # noqa
     from commands.supervisor import export_config
     from models.shop_settings import host_config
     from pipeline.config import database_url_from, read_toml
-    from pipeline.config.hosts import check_shareable_database
     from pipeline.errors import ConfigError
 
     path = (ctx.find_root().obj or {}).get("config_path")
@@ -32,7 +31,6 @@ def _prepare(ctx: click.Context, queues: tuple[str, ...] | None = None):  # noqa
         source, raw = read_toml(path)
         _migrate(database_url_from(raw, source))
         host = host_config(path, queues=queues, check=True)
-        check_shareable_database(host.config)
     except ConfigError as exc:
         click.echo(f"configuration error: {exc}", err=True)
         ctx.exit(2)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -25,15 +26,22 @@ START_TIMEOUT = 10.0
 
 @dataclass
 class RedisServer:
-    """One redis-server process; ``url(db)`` is its URL for a database number."""
+    """One redis-server process; ``url(db)`` is its URL for a database number.
+
+    ``host`` is the address it binds (another host's tests bind a veth address);
+    ``password`` makes it ask clients for one (``requirepass``), as production does.
+    """
 
     folder: Path
     port: int = 0
     appendonly: bool = False
     process: subprocess.Popen[bytes] | None = None
+    host: str = "127.0.0.1"
+    password: str = ""
 
     def url(self, db: int = 0) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
+        auth = f":{quote(self.password, safe='')}@" if self.password else ""
+        return f"redis://{auth}{self.host}:{self.port}/{db}"
 
     def start(self) -> RedisServer:
         self.port = self.port or free_port()
@@ -41,7 +49,7 @@ class RedisServer:
         command = [
             shutil.which("redis-server") or "redis-server",
             "--bind",
-            "127.0.0.1",
+            self.host,
             "--port",
             str(self.port),
             "--dir",
@@ -55,11 +63,13 @@ class RedisServer:
             "--logfile",
             str(self.folder / "redis.log"),
         ]
+        if self.password:  # on the command line of a test server only: ps shows it
+            command += ["--requirepass", self.password]
         self.process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         deadline = time.monotonic() + START_TIMEOUT
-        while not port_open("127.0.0.1", self.port, timeout=0.2):
+        while not port_open(self.host, self.port, timeout=0.2):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(
                     f"redis-server on port {self.port} did not start; see "

@@ -33,7 +33,7 @@ from pipeline.config.reader import (
     read_toml,
     warn_if_world_readable,
 )
-from pipeline.config.settings import Config
+from pipeline.config.settings import DEFAULT_BROKER_URL, Config
 from pipeline.config.shared import (
     SHOP_SECTIONS,
     ShopSettings,
@@ -99,14 +99,18 @@ def load_host_config(
     """This host's configuration; raise ConfigError naming the file, the keys and the fix.
 
     ``check`` (processes that take work) refuses a shop file that differs from the pushed
-    settings. ``queues`` are what this process serves: an io worker must have the upload and
-    SMS secrets; without io none is looked up (a cpu-only host has none). None means a
-    command, not a worker: it looks up secrets only when its file is a shop file.
+    settings, and SQLite when the broker is on another host. ``queues`` are what this process
+    serves: an io worker must have the upload and SMS secrets; without io none is looked up
+    (a cpu-only host has none). None means a command, not a worker: it looks up secrets only
+    when its file is a shop file.
     """
     source, raw = read_toml(path)
     own = shop_settings(raw)
     shop_file = "presses" in own.sections
-    current = pushed(database_url_from(raw, source)) if check or not shop_file else None
+    database_url = database_url_from(raw, source)
+    if check:
+        check_shareable_database(database_url, _broker_url(raw), source)
+    current = pushed(database_url) if check or not shop_file else None
     if current is not None:
         names = SHOP_SECTIONS if shop_file else tuple(own.sections)
         differing = own.differing(current.settings, names)
@@ -197,18 +201,24 @@ def check_io_secrets(
         )
 
 
-def check_shareable_database(config: Config) -> None:
+def check_shareable_database(database_url: str, broker_url: str, source: Path | None) -> None:
     """Refuse SQLite when the broker is on another host: other hosts cannot share the file."""
-    if not config.database_url.startswith("sqlite") or is_local_broker(config.broker_url):
+    if not database_url.startswith("sqlite") or is_local_broker(broker_url):
         return
-    host = urlsplit(config.broker_url).hostname
+    host = urlsplit(broker_url).hostname
     raise ConfigError(
-        f"{config.source}: [database] url is SQLite ({config.database_url.split('///')[-1]}) "
+        f"{source}: [database] url is SQLite ({database_url.split('///')[-1]}) "
         f"but [celery] broker_url is on {host}, so workers run on more than one host, and "
         f"a SQLite file cannot be shared between hosts. Use PostgreSQL on every host: "
         f'[database] url = "postgresql+psycopg://prepress@DB-HOST/prepress" (password in '
         f"$PREPRESS_DATABASE_URL), or keep the broker on 127.0.0.1 for a single host."
     )
+
+
+def _broker_url(raw: Mapping[str, Any]) -> str:
+    celery = raw.get("celery")
+    named = celery.get("broker_url") if isinstance(celery, Mapping) else None
+    return os.environ.get("PREPRESS_BROKER_URL") or str(named or DEFAULT_BROKER_URL)
 
 
 def is_local_broker(url: str) -> bool:
