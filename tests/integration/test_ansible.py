@@ -58,11 +58,23 @@ def test_ansible_lint_passes() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_inventory_has_the_three_groups() -> None:
+def test_inventory_has_the_four_groups() -> None:
     result = _run([_tool("ansible-inventory"), "--list"])
     assert result.returncode == 0, result.stderr
     groups = json.loads(result.stdout)["all"]["children"]
-    assert {"production", "staging", "backup"} <= set(groups)
+    assert {"production", "staging", "backup", "workers"} <= set(groups)
+
+
+def test_worker_hosts_get_the_nfs_mount_and_the_cpu_worker_only() -> None:
+    # Given the playbook's plays; when the one for the workers group is read
+    plays = yaml.safe_load((ANSIBLE / "site.yml").read_text(encoding="utf-8"))
+    workers = next(play for play in plays if play["hosts"] == "workers")
+    exports = next(play for play in plays if "nfs_server" in play["roles"])
+    services = role_vars("workers")["prepress_services"]
+    # Then it mounts the work folder and runs only the cpu worker; the main host exports it
+    assert workers["roles"] == ["nfs_client", "prepress"]
+    assert exports["hosts"] == "production"
+    assert [s["args"] for s in services] == [["worker", "--queues", "cpu"]]
 
 
 # --- rendering the role's templates as Ansible would ------------------------------------------
@@ -190,3 +202,43 @@ def test_staging_does_not_back_up_to_the_production_folder() -> None:
     import tomllib
 
     assert "host" not in tomllib.loads(toml)["backup"]
+
+
+def test_worker_host_config_takes_the_pushed_shop_and_holds_no_io_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the main host's prepress.toml pushed, and a worker host's files as rendered
+    import tomllib
+
+    from pipeline.config.hosts import PushedSettings, load_host_config
+    from pipeline.config.shared import shop_settings
+
+    main = tomllib.loads(render("prepress.toml.j2", role_vars("production")))
+    pushed = PushedSettings(shop_settings(main), 1, "ansible@main", "now", "prepress.toml")
+    variables = role_vars("workers", vault_redis_password=TRICKY_PASSWORD)
+    worker_toml = tmp_path / "prepress.toml"
+    worker_toml.write_text(render("prepress-host.toml.j2", variables), encoding="utf-8")
+    environment = _parse_environment_file(render("prepress.env.j2", variables))
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    # When a cpu worker there loads its configuration, checked against the pushed settings
+    host = load_host_config(worker_toml, lambda url: pushed, queues=("cpu",), check=True)
+
+    # Then it has the shop's presses, the main host's broker with the vault's password, and
+    # no FTP, SMS or Flower secret was written to the worker host
+    assert set(host.config.presses) == {"Speedmaster", "Planeta", "Dominant"}
+    assert urlsplit(host.config.broker_url).hostname == "192.0.2.10"
+    assert unquote(urlsplit(host.config.broker_url).password or "") == TRICKY_PASSWORD
+    assert set(environment) == {"PREPRESS_DATABASE_URL", "PREPRESS_BROKER_URL"}
+
+
+def test_redis_asks_for_the_vault_password_on_the_private_address() -> None:
+    variables = role_vars("production")
+    redis_defaults = _load(ANSIBLE / "roles" / "redis" / "defaults" / "main.yml")
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    resolved = {k: env.from_string(str(v)).render(variables) for k, v in redis_defaults.items()}
+    template = (ANSIBLE / "roles" / "redis" / "templates" / "prepress.conf.j2").read_text()
+    conf = env.from_string(template).render(variables, **resolved)
+    assert "bind 127.0.0.1 192.0.2.10\n" in conf
+    assert "requirepass change-me\n" in conf
