@@ -119,7 +119,7 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str |
             "--concurrency",
             str(concurrency),
             "--hostname",
-            f"{queues.replace(',', '-')}@%h",
+            f"{_node_name(served)}@%h",
             "--task-events",
             "--without-gossip",
             "--without-mingle",
@@ -186,6 +186,12 @@ def demo(folder: Path | None, timeout: float, broker: str, keep: bool) -> None:
     from commands.demo import run_demo
 
     raise SystemExit(run_demo(folder, timeout, broker, keep))
+
+
+def _node_name(queues: tuple[str, ...]) -> str:
+    """The worker's node name before ``@host``: its queues, ops left out when it serves more
+    (the main host's io worker stays ``io@host``)."""
+    return "-".join(q for q in queues if q != "ops") or "ops"
 
 
 def _broker_label(url: str) -> str:
