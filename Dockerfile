@@ -20,7 +20,9 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends postgresql-client tzdata tini \
     && rm -rf /var/lib/apt/lists/*
 
-RUN useradd --system --create-home --home-dir /srv/prepress --uid 1000 prepress
+# UID/GID 2150 on every host (as the Ansible roles): files on the NFS-shared work folder.
+RUN groupadd --system --gid 2150 prepress \
+    && useradd --system --create-home --home-dir /srv/prepress --uid 2150 --gid 2150 prepress
 
 COPY --from=wheel /dist /tmp/dist
 RUN pip install --no-cache-dir /tmp/dist/prepress-*.whl && rm -rf /tmp/dist

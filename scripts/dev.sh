@@ -101,7 +101,7 @@ case "${1:-help}" in
     setup ""   # the demo needs prepress only, not the test tools
     shift; exec "$VENV/bin/prepress" demo "$@" ;;
   test)
-    apt_install ghostscript openssh-server redis-server chromium chromium-driver
+    apt_install ghostscript openssh-server redis-server chromium chromium-driver iproute2
     setup
     ensure_redis
     ensure_postgres

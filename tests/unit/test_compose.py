@@ -15,6 +15,7 @@ from commands.cli import COMMANDS, main
 yaml = pytest.importorskip("yaml", reason="PyYAML comes with ansible-core (the test extra)")
 
 COMPOSE_FILE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
+WORKER_FILE = COMPOSE_FILE.with_name("docker-compose.worker.yml")
 PREPRESS_SERVICES = {"worker-cpu", "worker-io", "watcher", "beat", "flower"}
 
 
@@ -55,7 +56,7 @@ def test_workers_split_the_queues_and_beat_runs_once(compose: dict[str, Any]) ->
         name: _parse(services[name]["command"]).params["queues"]
         for name in ("worker-cpu", "worker-io")
     }
-    assert queues == {"worker-cpu": "cpu", "worker-io": "io"}
+    assert queues == {"worker-cpu": "cpu", "worker-io": "io,ops"}
     beats = [s for s in services.values() if s.get("command", [None])[:2] == ["prepress", "beat"]]
     assert len(beats) == 1
     assert beats[0].get("deploy", {}).get("replicas", 1) == 1
@@ -106,6 +107,36 @@ def test_docker_compose_config_validates(tmp_path: Path) -> None:
             "POSTGRES_PASSWORD": "x",
             "FLOWER_USER": "u",
             "FLOWER_PASSWORD": "p",
+            "REDIS_PASSWORD": "r",
         },
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_redis_and_postgres_ask_for_passwords_and_publish_on_the_private_address(
+    compose: dict[str, Any],
+) -> None:
+    redis, postgres = compose["services"]["redis"], compose["services"]["postgres"]
+    assert "--requirepass" in redis["command"]
+    assert compose["x-prepress"]["environment"]["PREPRESS_BROKER_URL"].startswith(
+        "redis://:${REDIS_PASSWORD"
+    )
+    for service, port in ((redis, 6379), (postgres, 5432)):
+        assert service["ports"] == [f"${{PREPRESS_PRIVATE_ADDRESS:-127.0.0.1}}:{port}:{port}"]
+
+
+def test_worker_overlay_runs_only_cpu_workers_without_io_secrets() -> None:
+    # Given the second host's compose file
+    worker: dict[str, Any] = yaml.safe_load(WORKER_FILE.read_text(encoding="utf-8"))
+    services = worker["services"]
+    # Then it runs one cpu worker, knows only the broker and database passwords, and
+    # mounts the main host's work folder over NFS
+    assert list(services) == ["worker-cpu"]
+    assert _parse(services["worker-cpu"]["command"]).params["queues"] == "cpu"
+    assert set(services["worker-cpu"]["environment"]) == {
+        "PREPRESS_CONFIG",
+        "PREPRESS_BROKER_URL",
+        "PREPRESS_DATABASE_URL",
+        "TZ",
+    }
+    assert worker["volumes"]["work"]["driver_opts"]["type"] == "nfs"
