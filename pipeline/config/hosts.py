@@ -252,8 +252,8 @@ def _differ_message(
     fix = (
         "If this file is the shop's new settings, run `prepress config push` here; if "
         "the pushed ones are right, make these sections equal to them (`prepress config "
-        "show`) or delete [presses], [outputters], [marks], [analysis] and the shop keys "
-        "of [sms] from this host's file to use the pushed ones."
+        "show`) or delete [presses], [outputters], [marks], [analysis], [staff] and the "
+        "shop keys of [sms] from this host's file to use the pushed ones."
         if shop_file
         else "Delete these sections from this host's file (the pushed ones are used), or "
         "push the change from the main host."

@@ -1,7 +1,8 @@
 """The shop's settings: the part of prepress.toml every host must agree on.
 
-A shop's settings are its presses, CTP bureaus (with their naming), marks, analysis limits and
-the shop-wide part of ``[sms]`` (login, sender, recipients, template). The rest of
+A shop's settings are its presses, CTP bureaus (with their naming), marks, analysis limits, the
+staff (press SMS lists name them) and the shop-wide part of ``[sms]`` (login, sender,
+recipients, template). The rest of
 prepress.toml is the host's own: broker, database, paths, watcher, backup, Flower, and the
 secrets that host needs. ``prepress config push`` stores the shop's settings in the database
 (models/shop_settings.py) and every host reads them from there; a host whose own file still
@@ -25,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 #: Sections of prepress.toml that are the shop's settings, in the order they are shown.
-SHOP_SECTIONS = ("presses", "outputters", "marks", "analysis", "sms")
+SHOP_SECTIONS = ("presses", "outputters", "marks", "analysis", "staff", "sms")
 #: Keys of ``[sms]`` every host shares; the other keys (password, timeout) are the host's.
 SHOP_SMS_KEYS = frozenset(
     {"provider", "api_url", "login", "password_env", "sender", "recipients", "admin", "template"}

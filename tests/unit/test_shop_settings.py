@@ -26,7 +26,9 @@ SHOP: dict[str, Any] = {
         "plate_mm": [1030, 770],
         "gripper_mm": 10,
         "preview_url": "ftp://press:press-secret@10.0.0.7/preview",
+        "sms": ["olga"],
     },
+    "staff.olga": {"phone": "+380501112233"},
     "outputters.Leonov": {
         "url": "ftp://leonov@ctp.example.com/in",
         "password_env": "LEONOV_FTP_PASSWORD",
@@ -87,6 +89,7 @@ def test_a_host_file_gets_the_pushed_settings_and_no_secret_it_does_not_need(
 
     # Then it has the shop's presses, bureaus and marks, and its own paths
     assert set(loaded.config.presses) == {"Speedmaster"}
+    assert loaded.config.presses["Speedmaster"].sms == ("+380501112233",)  # [staff] travels
     assert loaded.config.outputters["Leonov"].dir_by_press == {"Speedmaster": "_1030x770"}
     assert "Press2" in loaded.config.marks
     assert loaded.config.paths.work_dir == Path("/srv/prepress/work")
