@@ -1,7 +1,7 @@
 """shop settings: every pushed version of the settings all hosts share
 
 Revision ID: 0005
-Revises: 0002_web_indexes (the head of main when this branch was rebased)
+Revises: 0004 (the head of main when this branch was rebased)
 Create Date: 2026-12-01 23:30:00
 """
 
@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0005"
-down_revision = "0002_web_indexes"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
