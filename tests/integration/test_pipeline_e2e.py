@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -135,8 +136,11 @@ def test_a_step_run_again_after_done_does_not_upload_or_send_again(
         task.run(job_id)
         for task in (stages.upload_plate, stages.upload_preview, stages.notify_sms, stages.persist)
     ]
-    last = canvas.start(job_id)
-    app.AsyncResult(last).get(timeout=30, disable_sync_subtasks=False)
+    last = app.AsyncResult(canvas.start(job_id))
+    deadline = time.monotonic() + 60  # polled: the result's key, not a pub/sub subscription
+    while last.state not in ("SUCCESS", "FAILURE") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert last.state == "SUCCESS", last.state
 
     # Then nothing was uploaded or sent a second time and the record did not change
     assert set(results) <= {"done", SKIPPED}
