@@ -2,8 +2,8 @@
 
 Nothing lost, nothing twice: a job that cannot be delivered within ``give_up_after`` waits in
 spool/ for `prepress retry`, a step that runs again does not upload or send again, and a file
-still being copied into the hotfolder is taken once, after it is complete. Real workers, Redis and sinks
-(tests/pipeline_harness.py).
+still being copied into the hotfolder is taken once, after it is complete. Real workers, Redis
+and sinks (tests/pipeline_harness.py).
 """
 
 from __future__ import annotations
