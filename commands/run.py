@@ -162,8 +162,12 @@ def watch(ctx: click.Context) -> None:
 @click.pass_context
 def beat(ctx: click.Context) -> None:
     """Run Celery beat: the reconciler, nightly backup and archive retention. Run exactly one."""
-    _hold_folder(ctx, _prepare(ctx), "beat")
+    config = _prepare(ctx)
+    _hold_folder(ctx, config, "beat")
     from tasks.app import app
+    from tasks.reconcile import start_in_background
+
+    start_in_background(config)
 
     app.start(["beat", "--loglevel", "INFO"])
 

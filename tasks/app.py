@@ -26,7 +26,7 @@ EMBEDDED = "embedded"
 
 app = Celery(
     "prepress",
-    include=["tasks.stages", "tasks.ops", "tasks.housekeeping", "tasks.reload", "tasks.reconcile"],
+    include=["tasks.stages", "tasks.ops", "tasks.housekeeping", "tasks.reload"],
 )
 app.config_from_object("celeryconfig")
 
@@ -125,23 +125,15 @@ def embedded_settings(var: Path) -> dict[str, object]:
 
 #: Name of the beat entry of the nightly database backup.
 BACKUP_ENTRY = "nightly-database-backup"
-#: Name of the beat entry that finds lost chains and continues them (tasks/reconcile.py).
-RECONCILE_ENTRY = "reconcile-chains"
 
 
 def beat_schedule(config: Config) -> dict[str, dict[str, object]]:
-    """Archive retention every night, the reconciler every ``[retry] reconcile_every``
-    seconds, the database backup when a backup host is configured.
+    """Archive retention every night; the database backup when a backup host is configured.
 
     The crontabs run in the app's timezone: the host's local zone.
     """
     schedule: dict[str, dict[str, object]] = {
         "clean-archive": {"task": "tasks.clean_archive", "schedule": crontab(hour=3, minute=15)},
-        RECONCILE_ENTRY: {
-            "task": "tasks.reconcile",
-            "schedule": config.retry.reconcile_every,
-            "options": {"expires": config.retry.reconcile_every},
-        },
     }
     if config.backup.enabled:
         hour, minute = backup_time(config.backup)

@@ -12,10 +12,13 @@ Design
 The database is the truth about progress (every step's state is saved before the chain moves
 on); the broker and the workers are asked only whether a message for the job exists.
 
-* Every ``[retry] reconcile_every`` seconds (30) beat sends ``tasks.reconcile``. It lists the
-  open jobs (queued or running) and treats one as alive when any of these holds:
-  a step message for it waits in a broker queue (tasks/inflight.py reads the Redis lists, or
-  the embedded broker's folder); a live worker holds one (``inspect`` active, reserved,
+* Every ``[retry] reconcile_every`` seconds (30) a thread of the beat process makes a pass
+  (beat runs exactly once per work folder: commands/lock.py). Not a Celery task on purpose:
+  a worker that broadcasts ``inspect`` from inside a task while its broker connection drops
+  can leave its own consumer dead. A pass lists the open jobs (queued or running) and
+  treats one as alive when any of these holds: a step message for it waits in a broker
+  queue (tasks/inflight.py reads the Redis lists, or the embedded broker's folder); a live
+  worker holds one (``inspect`` active, reserved,
   scheduled); one of its steps is running under a live lease (models/steps.py: a heartbeat
   renews it, a killed process loses it); its step waits for an attempt that is not overdue;
   or the job is younger than :data:`RECENT` (intake is still queueing it).
@@ -42,6 +45,7 @@ jobs that failed after ``give_up_after`` or on a permanent error.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import timedelta
 
@@ -49,7 +53,7 @@ from models import steps
 from models.job import STARTED, WAITING, Job, Step, utcnow
 from pipeline.config import Config
 from tasks import canvas, inflight
-from tasks.app import app, get_config
+from tasks.app import app
 
 log = logging.getLogger(__name__)
 
@@ -150,13 +154,26 @@ def chain_alive(config: Config, job_id: int) -> bool:
     return job_id not in lost
 
 
-@app.task(name="tasks.reconcile", ignore_result=True)
-def reconcile_task() -> list[int]:
-    """Beat's periodic pass (every ``[retry] reconcile_every`` seconds)."""
-    continued = reconcile(get_config())
-    if continued:
-        log.warning("reconciler continued %d lost job(s): %s", len(continued), continued)
-    return continued
+def run_forever(config: Config, stop: threading.Event) -> None:
+    """The beat process's loop: a pass every ``[retry] reconcile_every`` seconds until
+    ``stop``; a pass that fails (the broker is down) is logged and the next one tried."""
+    while not stop.wait(config.retry.reconcile_every):
+        try:
+            continued = reconcile(config)
+        except Exception as exc:  # the broker or the database is unreachable right now
+            log.warning("reconciler: could not look for lost jobs (%s); trying again", exc)
+            continue
+        if continued:
+            log.warning("reconciler continued %d lost job(s): %s", len(continued), continued)
+
+
+def start_in_background(config: Config) -> threading.Event:
+    """Run :func:`run_forever` in a daemon thread of this process; set the event to stop."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, args=(config, stop), name="reconciler")
+    thread.daemon = True
+    thread.start()
+    return stop
 
 
 def _aware(moment):  # noqa: ANN001, ANN202
