@@ -348,7 +348,7 @@ def start_pipeline(
     ``bureau_down``: the CTP bureau's FTP is configured on a free port but not started, so
     uploads to it fail until the test calls ``pipeline.bureau.start()``. ``workers=False``
     leaves starting processes to the test (``prepress up``). ``env`` is added to the
-    environment of the processes (``PREPRESS_MAX_RETRIES``).
+    environment of the processes (``PREPRESS_GIVE_UP_AFTER``, ``PREPRESS_MAX_BACKOFF``).
     """
     started: list[Pipeline] = []
     sinks: list[Any] = []
