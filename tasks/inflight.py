@@ -93,14 +93,17 @@ def _job_of_message(raw: bytes | str) -> int | None:
 
 def held_jobs(app: Celery, timeout: float = INSPECT_TIMEOUT) -> set[int]:
     """Job ids of step messages held by live workers (running, reserved or scheduled)."""
-    inspect = app.control.inspect(timeout=timeout)
     found: set[int] = set()
-    for ask in (inspect.active, inspect.reserved, inspect.scheduled):
-        for requests in (ask() or {}).values():
-            for entry in requests or []:
-                job = _job_of_request(entry.get("request", entry))
-                if job is not None:
-                    found.add(job)
+    # A connection of its own: a pooled one remembers the reply queue as declared even after
+    # Redis lost its data, and the replies would go nowhere.
+    with app.connection_for_write() as connection:
+        inspect = app.control.inspect(timeout=timeout, connection=connection)
+        for ask in (inspect.active, inspect.reserved, inspect.scheduled):
+            for requests in (ask() or {}).values():
+                for entry in requests or []:
+                    job = _job_of_request(entry.get("request", entry))
+                    if job is not None:
+                        found.add(job)
     return found
 
 

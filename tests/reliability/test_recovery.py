@@ -6,7 +6,10 @@ every file ends in exactly one job, done, its plate byte-identical on the bureau
 its preview on the press's FTP once, each SMS once; nothing stuck and nobody typed
 ``prepress retry``. The reconciler runs every 2 s here and waits are capped at 2 s, so what
 takes a minute in production takes seconds. Redis is the test run's own server: it is killed
-and started again on the same port (tests/redis_server.py).
+and started again on the same port (tests/redis_server.py). The Redis tests run under a real
+``prepress up``: a threads-pool worker of Celery 5.7 / kombu 5.7 can stop with "Unrecoverable
+error" when its broker connection drops while it closes the channel, and the supervisor
+starts it again, as docker-compose's ``restart: unless-stopped`` and systemd would.
 """
 
 from __future__ import annotations
@@ -54,12 +57,10 @@ def restart_redis(server: RedisServer) -> None:
     client = getattr(app.backend, "client", None)
     if client is not None:
         client.connection_pool.disconnect()
-    for _ in range(3):  # each failed broadcast drops one pooled connection to the dead server
-        try:
-            app.control.ping(timeout=0.1)
-            break
-        except Exception:  # noqa: S112
-            continue
+    # pooled connections remember the queues they declared, which the new server lacks
+    app.pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture
@@ -77,9 +78,9 @@ def aof_redis(redis_server: RedisServer) -> Iterator[RedisServer]:
 def test_redis_killed_mid_burst_without_persistence_loses_no_job(
     start_pipeline, redis_server: RedisServer, tmp_path: Path
 ) -> None:
-    # Given a pipeline with beat (the reconciler) and a burst of files on their way
-    pipeline = start_pipeline(env=FAST)
-    pipeline.start_beat()
+    # Given a real `prepress up` (workers, beat with the reconciler) with a burst on its way
+    pipeline = start_pipeline(workers=False, env=FAST)
+    pipeline.start_up()
     pdfs = burst(tmp_path / "samples", FILES)
     for pdf in pdfs:
         pipeline.submit(pdf)
@@ -95,9 +96,10 @@ def test_redis_killed_mid_burst_without_persistence_loses_no_job(
 def test_redis_with_aof_killed_mid_burst_leaves_nothing_stuck(
     start_pipeline, aof_redis: RedisServer, tmp_path: Path
 ) -> None:
-    # Given a pipeline on a Redis with appendonly (fsync every second) and a burst on its way
-    pipeline = start_pipeline(env=FAST)
-    pipeline.start_beat()
+    # Given a real `prepress up` on a Redis with appendonly (fsync every second), a burst on
+    # its way
+    pipeline = start_pipeline(workers=False, env=FAST)
+    pipeline.start_up()
     pdfs = burst(tmp_path / "samples", FILES)
     for pdf in pdfs:
         pipeline.submit(pdf)
