@@ -51,6 +51,8 @@ def assert_clean(pipeline: Pipeline, pdfs: list[Path]) -> None:
 
 def restart_redis(server: RedisServer) -> None:
     """Kill Redis and start it again on its port; this process drops its dead connections."""
+    from kombu import pools as kombu_pools
+
     from tasks.app import app
 
     server.restart(kill=True)
@@ -58,7 +60,7 @@ def restart_redis(server: RedisServer) -> None:
     if client is not None:
         client.connection_pool.disconnect()
     # pooled connections remember the queues they declared, which the new server lacks
-    app.pool.force_close_all()
+    kombu_pools.reset()  # closes and forgets every pool of this process
     app._pool = None
     app.amqp._producer_pool = None
 
