@@ -1,7 +1,7 @@
 """step lease: lease_owner, lease_until
 
 Revision ID: 0003
-Revises: 0004 (the head of main when this was written)
+Revises: 0005 (the head of main when this was written)
 Create Date: 2026-12-01 23:00:00
 """
 
@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0003"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
