@@ -144,6 +144,21 @@ def jobs(
     click.echo(table_header())
     for job in rows:
         click.echo("\n".join(table_row(job)))
+        waiting = _waiting_step(config, job)
+        if waiting:
+            from tasks.retrying import describe_wait
+
+            click.echo(f"{'':>8}{describe_wait(waiting)}"[:240])
+
+
+def _waiting_step(config: Any, job: Any) -> Any:
+    """The job's step that waits to retry a transient fault, if any."""
+    if job.status not in ("queued", "running"):
+        return None
+    from models import store
+
+    steps = store.steps_of(config.database_url, job.id)
+    return next((s for s in steps if s.state == "waiting"), None)
 
 
 def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
@@ -177,26 +192,29 @@ def show(ctx: click.Context, job_id: int, as_json: bool) -> None:
 
 @click.command()
 @click.argument("job_id", type=int)
+@click.option("--now", is_flag=True, help="A job waiting to retry by itself: try it now.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.pass_context
-def retry(ctx: click.Context, job_id: int, as_json: bool) -> None:
-    """Queue a failed job again from the step that failed (done uploads and SMS are kept)."""
+def retry(ctx: click.Context, job_id: int, now: bool, as_json: bool) -> None:
+    """Queue a failed job again from the step that failed (done uploads and SMS are kept).
+
+    A job still retrying by itself is left alone (--now cuts its wait short)."""
     from commands.broker import broker_problem
     from pipeline.errors import CannotRetry, JobNotFound
-    from tasks.canvas import retry as retry_job
+    from tasks.retrying import retry_job
 
     config = _ready(ctx, celery=True)
     problem = broker_problem(config)
     if problem:
         fail(ctx, f"job {job_id} not queued again: {problem}", 1, job=job_id)
     try:
-        retry_job(job_id, config)
+        said = retry_job(config, job_id, now=now)
     except (CannotRetry, JobNotFound) as exc:
         fail(ctx, str(exc), 1, job=job_id)
     if as_json:
-        echo_json({"job": job_id, "status": "queued"})
+        echo_json({"job": job_id, "status": "queued", "said": said})
     else:
-        click.echo(f"job {job_id} queued again")
+        click.echo(said)
 
 
 #: What ``reprocess`` does again and what it leaves, for the confirmation.

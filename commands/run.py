@@ -68,6 +68,8 @@ def up(ctx: click.Context, no_beat: bool, no_web: bool) -> None:
 
     config = _prepare(ctx)
     assert config.source is not None
+    _hold_folder(ctx, config, "up", also_free=("watch",) if no_beat else ("watch", "beat"))
+    _continue_lost_jobs(config)
     click.echo(
         f"prepress up: hotfolder {config.paths.hotfolder}, broker "
         f"{_broker_label(config.broker_url)}, database {_db_label(config.database_url)}"
@@ -137,6 +139,7 @@ def watch(ctx: click.Context) -> None:
     from watcher.intake import release_claims, requeue_stranded, take
 
     config = _prepare(ctx)
+    _hold_folder(ctx, config, "watch")
     release_claims(config)
     requeue_stranded(config)
     click.echo(
@@ -158,9 +161,13 @@ def watch(ctx: click.Context) -> None:
 @click.command()
 @click.pass_context
 def beat(ctx: click.Context) -> None:
-    """Run Celery beat: nightly backup and archive retention. Run exactly one."""
-    _prepare(ctx)
+    """Run Celery beat: the reconciler, nightly backup and archive retention. Run exactly one."""
+    config = _prepare(ctx)
+    _hold_folder(ctx, config, "beat")
     from tasks.app import app
+    from tasks.reconcile import start_in_background
+
+    start_in_background(config)
 
     app.start(["beat", "--loglevel", "INFO"])
 
@@ -192,6 +199,33 @@ def _node_name(queues: tuple[str, ...]) -> str:
     """The worker's node name before ``@host``: its queues, ops left out when it serves more
     (the main host's io worker stays ``io@host``)."""
     return "-".join(q for q in queues if q != "ops") or "ops"
+
+
+def _hold_folder(ctx: click.Context, config, role: str, also_free: tuple[str, ...] = ()) -> None:  # noqa: ANN001
+    """Take the work folder's lock for ``role`` (and check ``also_free`` are not taken), or
+    end the command with status 1 saying which process holds it."""
+    from commands.lock import FolderBusy, FolderLock, hold
+
+    try:
+        hold(config.paths.var, role)
+        for other in also_free:
+            FolderLock(config.paths.var, other).acquire().release()
+    except FolderBusy as exc:
+        click.echo(f"prepress {role}: {exc}", err=True)
+        ctx.exit(1)
+
+
+def _continue_lost_jobs(config) -> None:  # noqa: ANN001
+    """Before the processes start: continue open jobs whose chain is in no queue."""
+    from tasks.reconcile import reconcile_at_start
+
+    try:
+        continued = reconcile_at_start(config)
+    except Exception as exc:  # the broker may be down; beat's reconciler catches up later
+        log.warning("could not look for lost jobs at start (%s); the reconciler will", exc)
+        return
+    if continued:
+        click.echo(f"continued {len(continued)} job(s) whose chain was lost: {continued}")
 
 
 def _broker_label(url: str) -> str:

@@ -93,6 +93,10 @@ class Step(SQLModel, table=True):
     next_attempt_at: datetime | None = None
     #: Celery id of the task that last ran or was queued for this step.
     task_id: str = ""
+    #: Who runs the step now ("host:pid:token"); empty when nobody does (models/steps.py).
+    lease_owner: str = ""
+    #: Until when the owner's claim holds unless renewed (a heartbeat renews it).
+    lease_until: datetime | None = None
 
 
 class Delivery(SQLModel, table=True):

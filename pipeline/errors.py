@@ -19,6 +19,7 @@
     ├── ConfigError                 prepress.toml is wrong: fix the named key and restart
     ├── JobNotFound                 no job with that id (also a LookupError)
     └── CannotRetry                 the job is not in a state a retry or reprocess can help
+        └── AlreadyRetrying         the job is running or waiting to retry by itself
 
 A failed job's ``error_code`` is one of these stable codes: a rejection code for a rejected
 job, otherwise ``error_code(exc)`` of what stopped it (FAILURE_CODES).
@@ -170,6 +171,12 @@ class CannotRetry(PrepressError):
     """The job is not in a state a retry can help; the message says why and what to do."""
 
     code = "cannot_retry"
+
+
+class AlreadyRetrying(CannotRetry):
+    """The job is still running or retrying by itself; the message says where and until when."""
+
+    code = "already_retrying"
 
 
 def error_code(exc: BaseException) -> str:

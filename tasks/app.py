@@ -24,7 +24,10 @@ from pipeline.config import CONFIG_ENV, Config, find_config_path, load_config
 #: The URL that selects the embedded broker (no Redis needed): kombu's filesystem transport.
 EMBEDDED = "embedded"
 
-app = Celery("prepress", include=["tasks.stages", "tasks.ops", "tasks.housekeeping"])
+app = Celery(
+    "prepress",
+    include=["tasks.stages", "tasks.ops", "tasks.housekeeping", "tasks.reload"],
+)
 app.config_from_object("celeryconfig")
 
 

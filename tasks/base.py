@@ -1,24 +1,45 @@
-"""What every pipeline step shares: idempotency, the step record, retries and rejection.
+"""What every pipeline step shares: claims, the step record, waiting out faults, rejection.
 
 A step task calls :func:`run_step` with the job id, its step name and a function that does
-the work. ``run_step`` skips steps that are already done (a redelivered message), records
-state, attempts, duration and error, turns a :class:`RejectedFile` into a rejected job with
-its file in failed/, and lets a :class:`TransientError` go back to Celery for a retry.
+the work. ``run_step`` first *claims* the step (models/steps.py): a step done before is not
+repeated (a redelivered message continues the chain), a final job does nothing, and a step
+another run holds is not run beside it. While the work runs a heartbeat renews the claim.
+
+Faults are sorted by the error tree (pipeline/errors.py):
+
+* :class:`RejectedFile`: the job is rejected and its file goes to failed/.
+* :class:`TransientError` and a database that is locked or unreachable: the step *waits*. It
+  is tried again after a backoff that grows with the time the step has been waiting (2 s, 4 s,
+  8 s ...) but never beyond ``[retry] max_backoff`` (60 s), with jitter, so every waiting job
+  is delivered within about a minute of its target coming back, however long the outage was.
+  Only when the step has waited ``[retry] give_up_after`` (24 h) is the job failed, with its
+  stable error code, and :func:`tell_a_person` called.
+* anything else (a refusal, a bug): the job is failed at once with the message.
+
+The retry is Celery's own (``Task.retry`` with a countdown): the message goes back to the
+broker with an ETA and sits, unacknowledged, in a worker until it is due. The countdown is at
+most ``max_backoff``, far below the broker's visibility timeout (hours), so Redis never gives
+the message to a second worker while it waits.
 """
 
 from __future__ import annotations
 
 import logging
-import os
+import random
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
-from celery import Task
+from celery import Task, current_task
+from celery.exceptions import Ignore, Retry
+from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import OperationalError
 
-from models import store
-from models.job import ERRORED, FAILED, REJECTED, SKIPPED, SUCCEEDED, Job
+from models import steps, store
+from models.job import ERRORED, FAILED, REJECTED, SKIPPED, SUCCEEDED, Job, utcnow
 from pipeline import files
 from pipeline.config import Config
 from pipeline.errors import RejectedFile, TransientError, error_code, mask_secrets
@@ -26,47 +47,63 @@ from tasks.app import get_config
 
 log = logging.getLogger(__name__)
 
-#: Retries of a transient fault before the job is failed at that step ($PREPRESS_MAX_RETRIES).
-MAX_RETRIES = int(os.environ.get("PREPRESS_MAX_RETRIES", "6"))
-#: Longest wait between two retries, seconds (backoff 2, 4, 8, ... with jitter).
-MAX_BACKOFF = int(os.environ.get("PREPRESS_MAX_BACKOFF", "300"))
+#: Shortest wait before the next attempt after a transient fault, seconds.
+MIN_BACKOFF = 2.0
+#: Seconds before a step that arrived ahead of an earlier, still running step looks again.
+EARLY_RETRY = 2.0
+#: Seconds before a step whose claim could not be written (database busy) tries again.
+CLAIM_RETRY = 2.0
+#: Faults that make a step wait instead of failing.
+TRANSIENT = (TransientError, OperationalError)
 
 
 class Skip(Exception):
     """Raised by a step's work when there is nothing to do; the message is the note."""
 
 
-class StepTask(Task):
-    """Base of the pipeline steps: retry transient faults, record the final failure."""
+class AttemptLater(Exception):
+    """The step is to be tried again in ``countdown`` seconds (StepTask turns it into a retry)."""
 
-    autoretry_for = (TransientError, OperationalError)
-    retry_backoff = 2
-    retry_backoff_max = MAX_BACKOFF
-    retry_jitter = True
-    max_retries = MAX_RETRIES
+    def __init__(self, countdown: float, reason: str) -> None:
+        super().__init__(reason)
+        self.countdown = countdown
+
+
+class StepTask(Task):
+    """Base of the pipeline steps: retries as run_step asks, never a limit on their number."""
+
     acks_late = True
+    max_retries = None
+
+    def __call__(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN204
+        try:
+            return super().__call__(*args, **kwargs)
+        except AttemptLater as later:
+            try:
+                raise self.retry(countdown=later.countdown, max_retries=None) from None
+            except Retry:
+                raise
+            except Exception as exc:  # the broker itself is down: nowhere to put the retry
+                log.warning(
+                    "job %s: cannot schedule the next attempt (%s); the reconciler continues "
+                    "the job when the broker is back",
+                    args[0] if args else "?",
+                    exc,
+                )
+                raise Ignore() from None
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:  # noqa: ANN001
-        if isinstance(exc, RejectedFile) or not args:
-            return  # already recorded by run_step
+        """A failure run_step did not record (a time limit, a job that vanished)."""
+        if isinstance(exc, RejectedFile | BrokerError | ConnectionError) or not args:
+            return
         config = get_config()
         step = self.name.removeprefix("tasks.")
-        message = mask_secrets(
-            f"{step} failed after {self.request.retries + 1} attempt(s): {exc}", config.secrets()
-        )
-        log.error("job %s: %s", args[0], message)
         try:
-            store.end_step(config.database_url, args[0], step, ERRORED, error=message)
-            store.fail_job(
-                config.database_url,
-                args[0],
-                step,
-                status=FAILED,
-                code=error_code(exc),
-                message=message + " The file stays in "
-                "spool/; fix the cause and run `prepress retry "
-                f"{args[0]}`.",
-            )
+            if store.get_job(config.database_url, args[0]).status in steps.CLOSED:
+                return  # recorded by run_step
+            message = mask_secrets(f"{step} failed: {exc}", config.secrets())
+            log.error("job %s: %s", args[0], message)
+            fail(config, args[0], step, exc, message)
         except Exception:  # the database itself may be what failed
             log.exception("job %s: could not record the failure of %s", args[0], step)
 
@@ -75,49 +112,153 @@ def run_step(job_id: int, step: str, work: Callable[[Job, Config], str | None]) 
     """Run one step of one job once; return the step's final state."""
     config = get_config()
     url = config.database_url
-    decision, job = store.start_step(url, job_id, step)
-    if decision == "done":
-        log.info("job %s: %s already done, not repeated", job_id, step)
+    owner = steps.new_owner()
+    job = _claim(url, job_id, step, owner)
+    if job is None:
         return SUCCEEDED
-    if decision == "closed":
-        log.info("job %s is %s; %s has nothing to do", job_id, job.status, step)
-        return SKIPPED
     started = time.monotonic()
     try:
-        note = work(job, config) or ""
+        with _heartbeat(url, job_id, step, owner):
+            note = work(job, config) or ""
     except Skip as skip:
-        store.end_step(
-            url, job_id, step, SKIPPED, duration=time.monotonic() - started, note=str(skip)
-        )
+        steps.finish_step(url, job_id, step, SKIPPED, duration=_since(started), note=str(skip))
         log.info("job %s: %s skipped: %s", job_id, step, skip)
         return SKIPPED
     except RejectedFile as exc:
-        if store.get_job(url, job_id).status == REJECTED:
-            # a detection running beside this one rejected the file and moved it away
-            store.end_step(url, job_id, step, SKIPPED, note="job rejected meanwhile")
-            return SKIPPED
-        store.end_step(
-            url,
-            job_id,
-            step,
-            ERRORED,
-            duration=time.monotonic() - started,
-            error=f"{exc.code}: {exc.message}",
-        )
-        reject(job, config, step, exc)
-        raise
+        return _rejected(job, config, step, exc, started)
+    except TRANSIENT as exc:
+        later = _wait_or_give_up(config, job_id, step, exc)
+        if later is exc:
+            raise
+        raise later from None
     except Exception as exc:
-        store.end_step(
-            url,
-            job_id,
-            step,
-            ERRORED,
-            duration=time.monotonic() - started,
-            error=mask_secrets(str(exc), config.secrets()),
-        )
+        message = mask_secrets(f"{step} failed: {exc}", config.secrets())
+        steps.finish_step(url, job_id, step, ERRORED, duration=_since(started), error=message)
+        fail(config, job_id, step, exc, message)
         raise
-    store.end_step(url, job_id, step, SUCCEEDED, duration=time.monotonic() - started, note=note)
+    steps.finish_step(url, job_id, step, SUCCEEDED, duration=_since(started), note=note)
     return SUCCEEDED
+
+
+def _claim(url: str, job_id: int, step: str, owner: str) -> Job | None:
+    """Claim the step; the job when this run owns it, None when it was done before.
+
+    Raises Ignore when the message has nothing to do (the chain stops here: the job is
+    final, or an earlier step is lost and the reconciler continues from there) and
+    AttemptLater when another run holds the step or an earlier one is still running.
+    """
+    task_id = str(getattr(current_task.request, "id", "") or "") if current_task else ""
+    try:
+        claim = steps.claim_step(url, job_id, step, owner, task_id)
+    except OperationalError as exc:
+        raise AttemptLater(CLAIM_RETRY, f"database busy: {exc}") from None
+    if claim.decision == "started":
+        return claim.job
+    if claim.decision == "done":
+        log.info("job %s: %s already done, not repeated", job_id, step)
+        return None
+    if claim.decision == "busy":
+        wait = (claim.lease_until - utcnow()).total_seconds() + 1 if claim.lease_until else 5
+        log.info("job %s: %s is running elsewhere; looking again in %.0f s", job_id, step, wait)
+        raise AttemptLater(max(1.0, wait), "running elsewhere")
+    if claim.decision == "early" and claim.earlier_in_flight:
+        raise AttemptLater(EARLY_RETRY, "an earlier step is still running")
+    log.info("job %s: %s has nothing to do (%s)", job_id, step, claim.decision)
+    raise Ignore()
+
+
+@contextmanager
+def _heartbeat(url: str, job_id: int, step: str, owner: str) -> Iterator[None]:
+    """Renew the step's lease every third of its length while the work runs."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(steps.LEASE_SECONDS / 3):
+            try:
+                steps.renew_lease(url, job_id, step, owner)
+            except Exception as exc:  # the next renewal may get through
+                log.warning("job %s: could not renew the lease of %s: %s", job_id, step, exc)
+
+    thread = threading.Thread(target=renew, name=f"lease-{job_id}-{step}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
+def _wait_or_give_up(config: Config, job_id: int, step: str, exc: Exception) -> Exception:
+    """Record that the step waits and return the AttemptLater to raise, or fail the job
+    after ``give_up_after`` and return ``exc``."""
+    url = config.database_url
+    message = mask_secrets(f"{step}: {exc}", config.secrets())
+    try:
+        since = steps.waiting_since(url, job_id, step)
+        waited = (utcnow() - since).total_seconds()
+        if waited >= config.retry.give_up_after:
+            gave_up = f"{message} (waited {_duration(waited)}, giving up)"
+            steps.finish_step(url, job_id, step, ERRORED, error=gave_up)
+            fail(config, job_id, step, exc, gave_up)
+            return exc
+        countdown = backoff(waited, config.retry.max_backoff)
+        next_attempt = utcnow() + timedelta(seconds=countdown)
+        steps.wait_step(url, job_id, step, since=since, error=message, next_attempt=next_attempt)
+    except OperationalError:  # the database is what is failing: nothing can be recorded
+        countdown = backoff(config.retry.max_backoff, config.retry.max_backoff)
+    log.warning("job %s: %s waits %.0f s: %s", job_id, step, countdown, message)
+    return AttemptLater(countdown, message)
+
+
+def backoff(waited: float, max_backoff: float) -> float:
+    """Seconds to the next attempt: about as long as the step has waited so far (so the
+    waits double), at least MIN_BACKOFF, at most ``max_backoff``, jittered down by up to
+    half so that jobs that failed together do not all come back together."""
+    base = min(max_backoff, max(MIN_BACKOFF, waited))
+    return max(1.0, base * random.uniform(0.5, 1.0))
+
+
+def fail(config: Config, job_id: int, step: str, exc: BaseException, message: str) -> None:
+    """The job stops at ``step``: failed with the error's stable code, the file kept."""
+    store.fail_job(
+        config.database_url,
+        job_id,
+        step,
+        status=FAILED,
+        code=error_code(exc),
+        message=f"{message} The file stays in spool/; fix the cause and run "
+        f"`prepress retry {job_id}`.",
+    )
+    tell_a_person(config, job_id, step)
+
+
+def tell_a_person(config: Config, job_id: int, step: str) -> None:
+    """The hook where a person is told that a job needs them.
+
+    The job is recorded as failed with its code, message and finished time before this is
+    called; alerting reads failed jobs from the database. Here it is logged.
+    """
+    job = store.get_job(config.database_url, job_id)
+    log.error(
+        "job %s (%s) failed at %s and needs a person: [%s] %s",
+        job_id,
+        job.name,
+        step,
+        job.error_code,
+        job.error,
+    )
+
+
+def _rejected(job: Job, config: Config, step: str, exc: RejectedFile, started: float) -> str:
+    url = config.database_url
+    assert job.id is not None
+    if store.get_job(url, job.id).status == REJECTED:
+        # a detection running beside this one rejected the file and moved it away
+        steps.finish_step(url, job.id, step, SKIPPED, note="job rejected meanwhile")
+        return SKIPPED
+    error = f"{exc.code}: {exc.message}"
+    steps.finish_step(url, job.id, step, ERRORED, duration=_since(started), error=error)
+    reject(job, config, step, exc)
+    raise exc
 
 
 def reject(job: Job, config: Config, step: str, exc: RejectedFile) -> None:
@@ -145,3 +286,14 @@ def spooled_file(job: Job, config: Config) -> Path:
             job.name,
         )
     return path
+
+
+def _since(started: float) -> float:
+    return time.monotonic() - started
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds:.0f} s"
+
+
+__all__ = ["AttemptLater", "Skip", "StepTask", "backoff", "run_step", "spooled_file"]

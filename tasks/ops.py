@@ -70,7 +70,7 @@ def _record_failure(config, exc: BaseException) -> None:  # noqa: ANN001
 
 @app.task(name="tasks.retry_job")
 def retry_job(job_id: int | str) -> str:
-    """Run a failed job again from its failed step (as ``prepress retry``); return the chain id."""
-    from tasks.canvas import retry
+    """Run a failed job again from its failed step (as ``prepress retry``); say what was done."""
+    from tasks.retrying import retry_job as retry
 
-    return str(retry(int(job_id), get_config()))
+    return retry(get_config(), int(job_id))

@@ -223,6 +223,16 @@ class Pipeline:
         if wait_until(lambda: "watching" in log.read_text(errors="replace"), READY_TIMEOUT) is None:
             pytest.fail(f"the watcher did not start within {READY_TIMEOUT:.0f} s:\n{self.logs()}")
 
+    def start_beat(self) -> None:
+        """Start ``prepress beat`` (the reconciler's schedule) logging into logs/beat.log."""
+        self._spawn("beat", "beat")
+
+    def start_up(self, name: str = "up") -> None:
+        """Start ``prepress up`` (workers, watcher, beat as its children) and wait for the
+        workers to answer."""
+        self._spawn(name, "up")
+        self.wait_ready(["cpu", "io"])
+
     def _spawn(self, name: str, *args: str) -> None:
         logs = self.folder / "logs"
         logs.mkdir(exist_ok=True)
@@ -338,7 +348,7 @@ def start_pipeline(
     ``bureau_down``: the CTP bureau's FTP is configured on a free port but not started, so
     uploads to it fail until the test calls ``pipeline.bureau.start()``. ``workers=False``
     leaves starting processes to the test (``prepress up``). ``env`` is added to the
-    environment of the processes (``PREPRESS_MAX_RETRIES``).
+    environment of the processes (``PREPRESS_GIVE_UP_AFTER``, ``PREPRESS_MAX_BACKOFF``).
     """
     started: list[Pipeline] = []
     sinks: list[Any] = []

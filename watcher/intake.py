@@ -33,12 +33,18 @@ def take(path: Path, config: Config) -> int | None:
 
 def requeue_stranded(config: Config) -> list[int]:
     """Queue again jobs that were recorded but never reached the broker (crash, broker down)."""
+    from tasks.inflight import queued_jobs
+    from tasks.reconcile import queues
+
     url = config.database_url
     requeued = []
+    in_broker = queued_jobs(config, queues())
     for job in store.list_jobs(url, status=QUEUED, limit=1000):
         assert job.id is not None
         if not job.spool_path or utcnow() - job.received_at < STRANDED_AFTER:
             continue
+        if job.id in in_broker:
+            continue  # waiting its turn in the queue
         if any(step.attempts or step.state == STARTED for step in store.steps_of(url, job.id)):
             continue
         log.warning("job %s (%s) was never started; queueing it again", job.id, job.name)

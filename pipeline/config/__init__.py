@@ -33,6 +33,7 @@ from pipeline.config.settings import (
     Outputter,
     Paths,
     Press,
+    RetrySettings,
     SmsSettings,
 )
 
@@ -58,6 +59,7 @@ __all__ = [
     "Outputter",
     "Paths",
     "Press",
+    "RetrySettings",
     "SmsSettings",
     "check_placeholders",
     "config_from_dict",

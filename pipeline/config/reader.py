@@ -25,7 +25,10 @@ from pipeline.config.settings import (
     DEFAULT_BACKUP_TIME,
     DEFAULT_BROKER_URL,
     DEFAULT_CONFIG_NAME,
+    DEFAULT_GIVE_UP_AFTER,
     DEFAULT_MARKS,
+    DEFAULT_MAX_BACKOFF,
+    DEFAULT_RECONCILE_EVERY,
     DEFAULT_RETENTION_DAYS,
     DEFAULT_SMS_API_URL,
     DEFAULT_SMS_TEMPLATE,
@@ -40,6 +43,7 @@ from pipeline.config.settings import (
     Outputter,
     Paths,
     Press,
+    RetrySettings,
     SmsSettings,
     WebSettings,
     WebUser,
@@ -111,6 +115,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
             "web",
             "staff",
             "alerts",
+            "retry",
         },
     )
     paths = _paths(reader, reader.table(raw, "paths"), _base(source))
@@ -157,6 +162,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
         web=_web(reader, reader.table(raw, "web")),
         staff=staff,
         alerts=read_alerts(reader, reader.table(raw, "alerts")),
+        retry=_retry(reader, reader.table(raw, "retry")),
     )
 
 
@@ -518,6 +524,26 @@ def _web_user(reader: _Reader, name: str, table: Any) -> WebUser:
     if "password_env" in table and not password:
         raise reader.fail(f"{key}.password_env", "the environment variable is empty")
     return WebUser(name=name, role=role, password=password, password_hash=password_hash)
+
+
+def _retry(reader: _Reader, raw: Mapping[str, Any]) -> RetrySettings:
+    """``[retry]``, each key overridden by its environment variable (seconds)."""
+    reader.only(raw, "retry", {"max_backoff", "give_up_after", "reconcile_every"})
+    values = {}
+    for key, default in (
+        ("max_backoff", DEFAULT_MAX_BACKOFF),
+        ("give_up_after", DEFAULT_GIVE_UP_AFTER),
+        ("reconcile_every", DEFAULT_RECONCILE_EVERY),
+    ):
+        env = f"PREPRESS_{key.upper()}"
+        given = os.environ.get(env)
+        try:
+            values[key] = float(given) if given else reader.number(raw, f"retry.{key}", default)
+        except ValueError:
+            raise reader.fail(f"${env}", f"must be a number of seconds, got {given!r}") from None
+    if values["max_backoff"] < 1 or values["reconcile_every"] < 1:
+        raise reader.fail("retry", "max_backoff and reconcile_every must be at least 1 second")
+    return RetrySettings(**values)
 
 
 def warn_if_world_readable(source: Path, config: Config) -> None:

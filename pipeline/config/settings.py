@@ -35,6 +35,12 @@ DEFAULT_SMS_API_URL = "https://smsc.ua/sys/send.php"
 WEB_ROLES = ("viewer", "operator")
 #: Local time of the nightly database backup.
 DEFAULT_BACKUP_TIME = "02:30"
+#: Longest wait between two automatic attempts of a step after a transient fault, seconds.
+DEFAULT_MAX_BACKOFF = 60
+#: Seconds a step keeps retrying a transient fault before the job is failed (24 h).
+DEFAULT_GIVE_UP_AFTER = 24 * 3600
+#: Seconds between two passes of the reconciler that continues lost chains.
+DEFAULT_RECONCILE_EVERY = 30
 
 #: Placeholders allowed in ``filename`` and ``template``.
 PLACEHOLDERS = frozenset(
@@ -126,6 +132,15 @@ class BackupSettings:
     @property
     def enabled(self) -> bool:
         return bool(self.host and self.user)
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """How transient faults are waited out and lost chains found (``[retry]``)."""
+
+    max_backoff: float = DEFAULT_MAX_BACKOFF
+    give_up_after: float = DEFAULT_GIVE_UP_AFTER
+    reconcile_every: float = DEFAULT_RECONCILE_EVERY
 
 
 @dataclass(frozen=True)
@@ -231,6 +246,7 @@ class Config:
 
     staff: Mapping[str, StaffMember] = field(default_factory=dict)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    retry: RetrySettings = field(default_factory=RetrySettings)
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value known to this configuration, for masking."""

@@ -248,7 +248,7 @@ def test_retry_job_completes_a_failed_job(
     start_pipeline: Callable[..., Pipeline], tmp_path: Path
 ) -> None:
     # Given a job that failed at upload_plate because the CTP bureau's FTP was down
-    pipeline = start_pipeline(bureau_down=True, env={"PREPRESS_MAX_RETRIES": "0"})
+    pipeline = start_pipeline(bureau_down=True, env={"PREPRESS_GIVE_UP_AFTER": "0"})
     job_id = pipeline.submit(write_signa_pdf(tmp_path / "0537_Flier_Leonov.pdf", [signa_sheet()]))
     failed = pipeline.wait_for(job_id)
     assert (failed.status, failed.step) == ("failed", "upload_plate")

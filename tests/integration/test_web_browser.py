@@ -182,7 +182,7 @@ def test_the_dashboard_in_a_browser(
     from selenium.webdriver.support.ui import Select
 
     # Given a pipeline whose bureau is down: the first job fails at upload_plate
-    pipeline = start_pipeline(bureau_down=True, env={"PREPRESS_MAX_RETRIES": "0"})
+    pipeline = start_pipeline(bureau_down=True, env={"PREPRESS_GIVE_UP_AFTER": "0"})
     samples = tmp_path / "samples"
     failed = pipeline.submit(
         sample(samples, "0612_Vesna_Poster_Leonov.pdf", "Speedmaster", "Leonov")
