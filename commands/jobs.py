@@ -143,8 +143,8 @@ def jobs(
         return
     click.echo(table_header())
     for job in rows:
-        click.echo("\n".join(table_row(job)))
         waiting = _waiting_step(config, job)
+        click.echo("\n".join(table_row(job, "waiting" if waiting else None)))
         if waiting:
             from tasks.retrying import describe_wait
 

@@ -44,13 +44,14 @@ def table_header() -> str:
     return "  ".join(cells) + "  NAME"
 
 
-def table_row(job: Any) -> list[str]:
-    """The job's line, and under a failed or rejected one its error."""
+def table_row(job: Any, status: str | None = None) -> list[str]:
+    """The job's line, and under a failed or rejected one its error; ``status`` shows what
+    the job is doing when it says more than its status (``waiting``)."""
     plates = NONE if job.plates is None else str(job.plates)
     values = (
         str(job.id),
         show_time(job.received_at),
-        job.status,
+        status or job.status,
         job.mode,
         job.step or NONE,
         job.press or NONE,

@@ -112,12 +112,12 @@ def claim_step(url: str, job_id: int, name: str, owner: str, task_id: str = "") 
         job = db.get(Job, job_id)
         if job is None:
             raise JobNotFound(f"job {job_id} does not exist; `prepress jobs` lists them")
-        if job.status in CLOSED:
-            return Claim("closed", job)
         steps = {s.name: s for s in db.exec(select(Step).where(Step.job_id == job_id))}
         step = steps.get(name) or Step(job_id=job_id, name=name)
         if step.state in (SUCCEEDED, SKIPPED):
-            return Claim("done", job)
+            return Claim("done", job)  # a redelivered message: done before, not repeated
+        if job.status in CLOSED:
+            return Claim("closed", job)
         earlier = [s for stage in STAGES[: stage_of(name)] for s in stage]
         unfinished = [steps[s] for s in earlier if s in steps and steps[s].state not in _FINISHED]
         if unfinished:

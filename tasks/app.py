@@ -19,7 +19,7 @@ from celery import Celery
 from celery.schedules import crontab
 
 from pipeline.backup import backup_time
-from pipeline.config import CONFIG_ENV, Config, find_config_path, load_config
+from pipeline.config import CONFIG_ENV, Config, find_config_path
 
 #: The URL that selects the embedded broker (no Redis needed): kombu's filesystem transport.
 EMBEDDED = "embedded"
@@ -42,9 +42,16 @@ def get_config() -> Config:
     """The prepress configuration of this process: the one configure() was given, else the
     one found like the CLI finds it (loaded once)."""
     if _Process.config is None:
-        configure(load_config())
+        configure(_found_config())
     assert _Process.config is not None
     return _Process.config
+
+
+def _found_config() -> Config:
+    """The configuration the CLI would find, with the shop's pushed settings on a worker host."""
+    from models.shop_settings import host_config
+
+    return host_config().config
 
 
 def use_config(config: Config | None) -> None:
@@ -94,7 +101,7 @@ def celery_settings(config: Config) -> dict[str, object]:
 def _find_configuration(sender: Celery, source: Any, **_: object) -> None:
     """A process that never called configure(): use the configuration the CLI would find."""
     if _Process.config is None and (os.environ.get(CONFIG_ENV) or find_config_path().exists()):
-        config = load_config()
+        config = _found_config()
         _Process.config, _Process.urls = config, (config.broker_url, config.result_backend)
         source.update(celery_settings(config))
 

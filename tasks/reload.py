@@ -18,7 +18,8 @@ from pathlib import Path
 
 from celery.signals import task_prerun, worker_init
 
-from pipeline.config import Config, load_config
+from models.shop_settings import host_config
+from pipeline.config import Config
 from pipeline.errors import ConfigError
 from tasks.app import get_config, use_config
 
@@ -57,7 +58,7 @@ def reload_if_changed() -> Config:
 
 def _apply(current: Config, source: Path) -> Config:
     try:
-        fresh = load_config(source)
+        fresh = host_config(source).config  # a worker host's file takes the pushed settings
     except ConfigError as exc:
         log.error(
             "%s changed but cannot be used (%s); keeping the last good configuration", source, exc

@@ -42,7 +42,7 @@ VISIBILITY = 4
 #: Seconds a worker gets to say it is ready.
 READY_TIMEOUT = 40.0
 #: Seconds the jobs get to finish.
-JOBS_TIMEOUT = 100.0
+JOBS_TIMEOUT = 180.0  # a killed step is taken over when its lease (60 s) ends
 
 
 @dataclass
