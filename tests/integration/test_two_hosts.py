@@ -158,6 +158,9 @@ def _main_host(folder: Path, database_url: str, broker_url: str, cleanup: list) 
     main._spawn("main-io", "worker", "--queues", "io,ops", "--concurrency", "4")
     _wait_ready(main, "main-io", folder / "logs" / "main-io.log")
     main.start_watcher()
+    # the reconciler continues a chain whose step was killed between saving and sending on
+    main.env["PREPRESS_RECONCILE_EVERY"] = "3"
+    main.start_beat()
     return main
 
 
