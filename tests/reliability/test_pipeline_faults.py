@@ -248,11 +248,8 @@ def test_cpu_pool_process_killed_mid_step_is_redone_once(start_pipeline, tmp_pat
     assert sms_per_phone(pipeline) == {STAFF_PHONE: 1, SPEEDMASTER_PHONE: 1}
 
 
-def kill_children(parent: int) -> list[int]:
-    """SIGKILL the direct children of ``parent`` (a worker this test started); their pids."""
-    import os
-    import signal
-
+def children_of(parent: int) -> list[int]:
+    """Pids of the direct children of ``parent`` (a worker this test started)."""
     children = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -261,6 +258,23 @@ def kill_children(parent: int) -> list[int]:
             continue
         if int(fields[1]) == parent:
             children.append(int(stat.parent.name))
+    return children
+
+
+def kill_children(parent: int, wait: float = 30.0) -> list[int]:
+    """SIGKILL the direct children of ``parent``; their pids.
+
+    A prefork pool whose children were just killed starts new ones a moment later: wait up
+    to ``wait`` seconds for some to be there, so a second kill never finds an empty pool.
+    """
+    import os
+    import signal
+
+    deadline = time.monotonic() + wait
+    children = children_of(parent)
+    while not children and time.monotonic() < deadline:
+        time.sleep(0.2)
+        children = children_of(parent)
     for pid in children:
         os.kill(pid, signal.SIGKILL)
     return children
