@@ -13,6 +13,19 @@ result_backend = DEFAULT_BROKER_URL
 broker_transport_options = {"visibility_timeout": DEFAULT_VISIBILITY_TIMEOUT}
 result_backend_transport_options = {"visibility_timeout": DEFAULT_VISIBILITY_TIMEOUT}
 broker_connection_retry_on_startup = True
+#: Every network call of a step ends: a connection attempt, a read or a write to Redis gives
+#: up after these seconds, and sending a message is tried at most a few times, so a step
+#: whose broker is gone fails into the retry rules instead of hanging (tasks/base.py).
+broker_connection_timeout = 5.0
+redis_socket_timeout = 10.0
+redis_socket_connect_timeout = 5.0
+redis_socket_keepalive = True
+task_publish_retry_policy = {
+    "max_retries": 5,
+    "interval_start": 0,
+    "interval_step": 1,
+    "interval_max": 4,
+}
 
 task_serializer = "json"
 result_serializer = "json"

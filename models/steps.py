@@ -172,6 +172,24 @@ def renew_lease(url: str, job_id: int, name: str, owner: str) -> bool:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def give_up_lease(url: str, job_id: int, name: str, owner: str) -> bool:
+    """End ``owner``'s lease now (the step is hung); the owner stays recorded, so taking the
+    step over is still a compare-and-set on it. False when it was no longer the owner."""
+    with session(url) as db:
+        result = db.execute(
+            update(Step)
+            .where(
+                col(Step.job_id) == job_id, col(Step.name) == name, col(Step.lease_owner) == owner
+            )
+            .values(lease_until=utcnow())
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+class LeaseLost(Exception):
+    """The step's run was taken over (it had hung): its result is not recorded."""
+
+
 def finish_step(
     url: str,
     job_id: int,
@@ -181,16 +199,33 @@ def finish_step(
     duration: float | None = None,
     error: str = "",
     note: str = "",
+    owner: str | None = None,
 ) -> None:
-    """Record the final state of the step's run and give up its lease and waiting state."""
+    """Record the final state of the step's run and give up its lease and waiting state.
+
+    With ``owner`` the run records only while it still holds the lease (fencing): a run that
+    hung, was taken over and wakes up later raises :class:`LeaseLost` instead of overwriting
+    the run that took its place."""
+    values = {"state": state, "duration": duration, "error": error}
+    if note:
+        values["note"] = note
+    _record(url, job_id, name, owner, values | {"waiting_since": None, "next_attempt_at": None})
+
+
+def _record(url: str, job_id: int, name: str, owner: str | None, values: dict) -> None:
+    """Write the end of a run and give up its lease: one UPDATE, conditional on ``owner``."""
+    where = [col(Step.job_id) == job_id, col(Step.name) == name]
+    if owner is not None:
+        where.append(col(Step.lease_owner) == owner)
     with session(url) as db:
-        step = _step(db, job_id, name)
-        step.state, step.duration, step.error = state, duration, error
-        if note:
-            step.note = note
-        step.lease_owner, step.lease_until = "", None
-        step.waiting_since = step.next_attempt_at = None
-        db.add(step)
+        result = db.execute(
+            update(Step).where(*where).values(**values, lease_owner="", lease_until=None)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            return
+        step = _step(db, job_id, name)  # NoResultFound when the step does not exist
+    taken = f" by {step.lease_owner}" if step.lease_owner else ""
+    raise LeaseLost(f"step {name} of job {job_id} was taken over{taken}; its result is dropped")
 
 
 def waiting_since(url: str, job_id: int, name: str) -> datetime:
@@ -201,15 +236,21 @@ def waiting_since(url: str, job_id: int, name: str) -> datetime:
 
 
 def wait_step(
-    url: str, job_id: int, name: str, *, since: datetime, error: str, next_attempt: datetime
+    url: str,
+    job_id: int,
+    name: str,
+    *,
+    since: datetime,
+    error: str,
+    next_attempt: datetime,
+    owner: str | None = None,
 ) -> None:
-    """The step met a transient fault: it waits for ``next_attempt``; the lease is given up."""
-    with session(url) as db:
-        step = _step(db, job_id, name)
-        step.state, step.error = WAITING, error
-        step.waiting_since, step.next_attempt_at = since, next_attempt
-        step.lease_owner, step.lease_until = "", None
-        db.add(step)
+    """The step met a transient fault: it waits for ``next_attempt``; the lease is given up
+    (fenced by ``owner`` as in :func:`finish_step`)."""
+    values = {"state": WAITING, "error": error}
+    _record(
+        url, job_id, name, owner, values | {"waiting_since": since, "next_attempt_at": next_attempt}
+    )
 
 
 def open_jobs(url: str, limit: int = 5000) -> list[tuple[Job, list[Step]]]:

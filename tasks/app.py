@@ -31,6 +31,17 @@ app = Celery(
 app.config_from_object("celeryconfig")
 
 
+#: Socket options of every Redis connection (broker and result backend): a publish or a read
+#: on a connection whose peer is gone ends in an error after this many seconds instead of
+#: blocking the step for ever (kombu's default is no timeout at all).
+BROKER_SOCKET_OPTIONS: dict[str, object] = {
+    "socket_timeout": 10.0,
+    "socket_connect_timeout": 5.0,
+    "socket_keepalive": True,
+    "health_check_interval": 10,
+}
+
+
 class _Process:
     """The configuration of this process and the Celery URLs it has applied."""
 
@@ -79,7 +90,7 @@ def configure(config: Config) -> None:
 
 def celery_settings(config: Config) -> dict[str, object]:
     """The Celery settings prepress.toml decides: URLs, timeouts, zone, beat schedule."""
-    options = {"visibility_timeout": config.visibility_timeout}
+    options = {"visibility_timeout": config.visibility_timeout, **BROKER_SOCKET_OPTIONS}
     settings: dict[str, object] = {
         "timezone": local_timezone(),
         "beat_schedule": beat_schedule(config),

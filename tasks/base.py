@@ -3,7 +3,11 @@
 A step task calls :func:`run_step` with the job id, its step name and a function that does
 the work. ``run_step`` first *claims* the step (models/steps.py): a step done before is not
 repeated (a redelivered message continues the chain), a final job does nothing, and a step
-another run holds is not run beside it. While the work runs a heartbeat renews the claim.
+another run holds is not run beside it. While the work runs *and makes progress* a heartbeat
+renews the claim: a step whose thread uses no CPU and has no program of its own running for
+``[retry] hung_after`` is hung (blocked on a dead peer); the heartbeat gives its lease up and
+the reconciler continues the job elsewhere. The run that hung can no longer record anything
+when it wakes up (``owner`` fences every write of the step's end, models/steps.py).
 
 Faults are sorted by the error tree (pipeline/errors.py):
 
@@ -55,6 +59,8 @@ EARLY_RETRY = 2.0
 CLAIM_RETRY = 2.0
 #: Faults that make a step wait instead of failing.
 TRANSIENT = (TransientError, OperationalError)
+#: Seconds of CPU the work's thread must use between two heartbeats to count as progress.
+MIN_PROGRESS_CPU = 0.0005
 
 
 class Skip(Exception):
@@ -116,27 +122,46 @@ def run_step(job_id: int, step: str, work: Callable[[Job, Config], str | None]) 
     job = _claim(url, job_id, step, owner)
     if job is None:
         return SUCCEEDED
+    try:
+        return _run_claimed(job, config, step, owner, work)
+    except steps.LeaseLost as lost:
+        log.warning("job %s: %s; this run stops here", job_id, lost)
+        raise Ignore() from None
+
+
+def _run_claimed(
+    job: Job, config: Config, step: str, owner: str, work: Callable[[Job, Config], str | None]
+) -> str:
+    """The work of a claimed step and the record of its end (fenced by ``owner``)."""
+    url, job_id = config.database_url, job.id
+    assert job_id is not None
     started = time.monotonic()
     try:
-        with _heartbeat(url, job_id, step, owner):
+        with heartbeat(config, job_id, step, owner):
             note = work(job, config) or ""
     except Skip as skip:
-        steps.finish_step(url, job_id, step, SKIPPED, duration=_since(started), note=str(skip))
+        steps.finish_step(
+            url, job_id, step, SKIPPED, duration=_since(started), note=str(skip), owner=owner
+        )
         log.info("job %s: %s skipped: %s", job_id, step, skip)
         return SKIPPED
     except RejectedFile as exc:
-        return _rejected(job, config, step, exc, started)
+        return _rejected(job, config, step, exc, started, owner)
     except TRANSIENT as exc:
-        later = _wait_or_give_up(config, job_id, step, exc)
+        later = _wait_or_give_up(config, job_id, step, exc, owner)
         if later is exc:
             raise
         raise later from None
     except Exception as exc:
         message = mask_secrets(f"{step} failed: {exc}", config.secrets())
-        steps.finish_step(url, job_id, step, ERRORED, duration=_since(started), error=message)
+        steps.finish_step(
+            url, job_id, step, ERRORED, duration=_since(started), error=message, owner=owner
+        )
         fail(config, job_id, step, exc, message)
         raise
-    steps.finish_step(url, job_id, step, SUCCEEDED, duration=_since(started), note=note)
+    steps.finish_step(
+        url, job_id, step, SUCCEEDED, duration=_since(started), note=note, owner=owner
+    )
     return SUCCEEDED
 
 
@@ -167,14 +192,60 @@ def _claim(url: str, job_id: int, step: str, owner: str) -> Job | None:
     raise Ignore()
 
 
+class Progress:
+    """Whether the thread that created it (the one running a step's work) makes progress:
+    it used CPU since the last look, or a program it started (Ghostscript) still runs.
+
+    A thread blocked on a dead peer (a socket without an answer, a lock) uses no CPU.
+    """
+
+    def __init__(self) -> None:
+        self._native_id = threading.get_native_id()
+        try:
+            self._clock: int | None = time.pthread_getcpuclockid(threading.get_ident())
+        except (AttributeError, OSError):  # not a POSIX threads platform: always progressing
+            self._clock = None
+        self._cpu = self._cpu_now()
+        self._last = time.monotonic()
+
+    def idle_for(self) -> float:
+        """Seconds since the work last made progress, as seen now."""
+        cpu = self._cpu_now()
+        if self._clock is None or cpu - self._cpu >= MIN_PROGRESS_CPU or self._has_children():
+            self._last = time.monotonic()
+        self._cpu = cpu
+        return time.monotonic() - self._last
+
+    def _cpu_now(self) -> float:
+        try:
+            return time.clock_gettime(self._clock) if self._clock is not None else 0.0
+        except OSError:  # the thread ended
+            return self._cpu
+
+    def _has_children(self) -> bool:
+        try:
+            children = Path(f"/proc/self/task/{self._native_id}/children").read_text()
+        except OSError:
+            return False
+        return bool(children.strip())
+
+
 @contextmanager
-def _heartbeat(url: str, job_id: int, step: str, owner: str) -> Iterator[None]:
-    """Renew the step's lease every third of its length while the work runs."""
+def heartbeat(config: Config, job_id: int, step: str, owner: str) -> Iterator[None]:
+    """Renew the step's lease while the work runs and makes progress; give it up when the
+    work made none for ``[retry] hung_after`` (the reconciler then continues the job)."""
+    url, hung_after = config.database_url, config.retry.hung_after
+    every = min(steps.LEASE_SECONDS / 3, hung_after / 8)
+    progress = Progress()
     stop = threading.Event()
 
     def renew() -> None:
-        while not stop.wait(steps.LEASE_SECONDS / 3):
+        while not stop.wait(every):
+            idle = progress.idle_for()
             try:
+                if idle >= hung_after:
+                    _hung(url, job_id, step, owner, idle)
+                    return
                 steps.renew_lease(url, job_id, step, owner)
             except Exception as exc:  # the next renewal may get through
                 log.warning("job %s: could not renew the lease of %s: %s", job_id, step, exc)
@@ -187,7 +258,21 @@ def _heartbeat(url: str, job_id: int, step: str, owner: str) -> Iterator[None]:
         stop.set()
 
 
-def _wait_or_give_up(config: Config, job_id: int, step: str, exc: Exception) -> Exception:
+def _hung(url: str, job_id: int, step: str, owner: str, idle: float) -> None:
+    """The step made no progress for too long: give its lease up so it is continued."""
+    log.error(
+        "job %s: %s made no progress for %.0f s (blocked on a peer that does not answer?); "
+        "it counts as hung and the job is continued from it elsewhere",
+        job_id,
+        step,
+        idle,
+    )
+    steps.give_up_lease(url, job_id, step, owner)
+
+
+def _wait_or_give_up(
+    config: Config, job_id: int, step: str, exc: Exception, owner: str | None = None
+) -> Exception:
     """Record that the step waits and return the AttemptLater to raise, or fail the job
     after ``give_up_after`` and return ``exc``."""
     url = config.database_url
@@ -197,12 +282,14 @@ def _wait_or_give_up(config: Config, job_id: int, step: str, exc: Exception) -> 
         waited = (utcnow() - since).total_seconds()
         if waited >= config.retry.give_up_after:
             gave_up = f"{message} (waited {_duration(waited)}, giving up)"
-            steps.finish_step(url, job_id, step, ERRORED, error=gave_up)
+            steps.finish_step(url, job_id, step, ERRORED, error=gave_up, owner=owner)
             fail(config, job_id, step, exc, gave_up)
             return exc
         countdown = backoff(waited, config.retry.max_backoff)
         next_attempt = utcnow() + timedelta(seconds=countdown)
-        steps.wait_step(url, job_id, step, since=since, error=message, next_attempt=next_attempt)
+        steps.wait_step(
+            url, job_id, step, since=since, error=message, next_attempt=next_attempt, owner=owner
+        )
     except OperationalError:  # the database is what is failing: nothing can be recorded
         countdown = backoff(config.retry.max_backoff, config.retry.max_backoff)
     log.warning("job %s: %s waits %.0f s: %s", job_id, step, countdown, message)
@@ -248,15 +335,19 @@ def tell_a_person(config: Config, job_id: int, step: str) -> None:
     )
 
 
-def _rejected(job: Job, config: Config, step: str, exc: RejectedFile, started: float) -> str:
+def _rejected(
+    job: Job, config: Config, step: str, exc: RejectedFile, started: float, owner: str
+) -> str:
     url = config.database_url
     assert job.id is not None
     if store.get_job(url, job.id).status == REJECTED:
         # a detection running beside this one rejected the file and moved it away
-        steps.finish_step(url, job.id, step, SKIPPED, note="job rejected meanwhile")
+        steps.finish_step(url, job.id, step, SKIPPED, note="job rejected meanwhile", owner=owner)
         return SKIPPED
     error = f"{exc.code}: {exc.message}"
-    steps.finish_step(url, job.id, step, ERRORED, duration=_since(started), error=error)
+    steps.finish_step(
+        url, job.id, step, ERRORED, duration=_since(started), error=error, owner=owner
+    )
     reject(job, config, step, exc)
     raise exc
 

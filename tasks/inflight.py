@@ -20,6 +20,7 @@ import ast
 import base64
 import json
 import logging
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -91,20 +92,40 @@ def _job_of_message(raw: bytes | str) -> int | None:
         return None
 
 
-def held_jobs(app: Celery, timeout: float = INSPECT_TIMEOUT) -> set[int]:
-    """Job ids of step messages held by live workers (running, reserved or scheduled)."""
+def held_jobs(
+    app: Celery, timeout: float = INSPECT_TIMEOUT, hung_after: float | None = None
+) -> set[int]:
+    """Job ids of step messages held by live workers (running, reserved or scheduled).
+
+    A message a worker has been running for more than ``hung_after`` seconds is no sign of
+    life: the step's own lease says whether it still makes progress (a task blocked after
+    its work, sending the next message to a broker that is gone, holds no lease at all).
+    """
     found: set[int] = set()
+    oldest = time.time() - hung_after if hung_after is not None else None
     # A connection of its own: a pooled one remembers the reply queue as declared even after
     # Redis lost its data, and the replies would go nowhere.
     with app.connection_for_write() as connection:
         inspect = app.control.inspect(timeout=timeout, connection=connection)
-        for ask in (inspect.active, inspect.reserved, inspect.scheduled):
+        for running, ask in (
+            (True, inspect.active),
+            (False, inspect.reserved),
+            (False, inspect.scheduled),
+        ):
             for requests in (ask() or {}).values():
                 for entry in requests or []:
+                    if running and _started_before(entry, oldest):
+                        continue
                     job = _job_of_request(entry.get("request", entry))
                     if job is not None:
                         found.add(job)
     return found
+
+
+def _started_before(entry: dict[str, Any], oldest: float | None) -> bool:
+    """True when an active request began before ``oldest`` (a time.time() value)."""
+    started = entry.get("time_start")
+    return oldest is not None and isinstance(started, int | float) and started < oldest
 
 
 def _job_of_request(request: dict[str, Any]) -> int | None:

@@ -19,9 +19,12 @@ on); the broker and the workers are asked only whether a message for the job exi
   treats one as alive when any of these holds: a step message for it waits in a broker
   queue (tasks/inflight.py reads the Redis lists, or the embedded broker's folder); a live
   worker holds one (``inspect`` active, reserved,
-  scheduled); one of its steps is running under a live lease (models/steps.py: a heartbeat
-  renews it, a killed process loses it); its step waits for an attempt that is not overdue;
-  or the job is younger than :data:`RECENT` (intake is still queueing it).
+  scheduled; a message a worker has run for more than ``[retry] hung_after`` does not
+  count: it is blocked, e.g. sending the next message to a broker that is gone); one of its
+  steps is running under a live lease (models/steps.py: a heartbeat renews it while the
+  step makes progress, a killed process loses it, a hung step gives it up); its step waits
+  for an attempt that is not overdue; or the job is younger than :data:`RECENT` (intake is
+  still queueing it).
 * A job that looks lost is only *suspected*. It is continued when the next pass finds it lost
   at the same step again, at least half a period later, so a step that just finished and is
   sending its successor is never mistaken for a lost one. Continuing is
@@ -82,7 +85,7 @@ def lost_jobs(config: Config, *, ask_workers: bool = True) -> list[tuple[Job, St
         return []
     alive = inflight.queued_jobs(config, queues())
     if ask_workers:
-        alive |= inflight.held_jobs(app)
+        alive |= inflight.held_jobs(app, hung_after=config.retry.hung_after)
     now = utcnow()
     lost = []
     for job, rows in open_jobs:

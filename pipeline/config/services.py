@@ -11,10 +11,12 @@ from pipeline.config.checking import Reader, check_placeholders
 from pipeline.config.settings import (
     DEFAULT_BACKUP_TIME,
     DEFAULT_GIVE_UP_AFTER,
+    DEFAULT_HUNG_AFTER,
     DEFAULT_MAX_BACKOFF,
     DEFAULT_RECONCILE_EVERY,
     DEFAULT_SMS_API_URL,
     DEFAULT_SMS_TEMPLATE,
+    MIN_HUNG_AFTER,
     WEB_ROLES,
     BackupSettings,
     FlowerSettings,
@@ -148,12 +150,13 @@ def _web_user(reader: Reader, name: str, table: Any) -> WebUser:
 
 def _retry(reader: Reader, raw: Mapping[str, Any]) -> RetrySettings:
     """``[retry]``, each key overridden by its environment variable (seconds)."""
-    reader.only(raw, "retry", {"max_backoff", "give_up_after", "reconcile_every"})
+    reader.only(raw, "retry", {"max_backoff", "give_up_after", "reconcile_every", "hung_after"})
     values = {}
     for key, default in (
         ("max_backoff", DEFAULT_MAX_BACKOFF),
         ("give_up_after", DEFAULT_GIVE_UP_AFTER),
         ("reconcile_every", DEFAULT_RECONCILE_EVERY),
+        ("hung_after", DEFAULT_HUNG_AFTER),
     ):
         env = f"PREPRESS_{key.upper()}"
         given = os.environ.get(env)
@@ -163,4 +166,10 @@ def _retry(reader: Reader, raw: Mapping[str, Any]) -> RetrySettings:
             raise reader.fail(f"${env}", f"must be a number of seconds, got {given!r}") from None
     if values["max_backoff"] < 1 or values["reconcile_every"] < 1:
         raise reader.fail("retry", "max_backoff and reconcile_every must be at least 1 second")
+    if values["hung_after"] < MIN_HUNG_AFTER:
+        raise reader.fail(
+            "retry.hung_after",
+            f"must be at least {MIN_HUNG_AFTER} seconds (longer than a network call's own "
+            f"timeout), got {values['hung_after']:g}",
+        )
     return RetrySettings(**values)

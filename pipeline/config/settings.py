@@ -41,6 +41,12 @@ DEFAULT_MAX_BACKOFF = 60
 DEFAULT_GIVE_UP_AFTER = 24 * 3600
 #: Seconds between two passes of the reconciler that continues lost chains.
 DEFAULT_RECONCILE_EVERY = 30
+#: Seconds a step may go without progress before it counts as hung and its job is continued
+#: elsewhere; longer than any network call's own timeout (30 s uploads, 15 s SMS).
+DEFAULT_HUNG_AFTER = 120
+#: The shortest ``[retry] hung_after`` allowed: above the 30 s timeout of a network call, so
+#: a step waiting for a slow peer is not taken for a hung one.
+MIN_HUNG_AFTER = 40
 
 #: Placeholders allowed in ``filename`` and ``template``.
 PLACEHOLDERS = frozenset(
@@ -141,6 +147,7 @@ class RetrySettings:
     max_backoff: float = DEFAULT_MAX_BACKOFF
     give_up_after: float = DEFAULT_GIVE_UP_AFTER
     reconcile_every: float = DEFAULT_RECONCILE_EVERY
+    hung_after: float = DEFAULT_HUNG_AFTER
 
 
 @dataclass(frozen=True)
