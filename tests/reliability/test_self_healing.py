@@ -1,0 +1,123 @@
+"""Faults that heal by themselves: a hung step, a broker that stops answering.
+
+Real workers, beat (the reconciler every 2 s), the run's own redis-server, FTP and SMS sinks.
+Each test asserts the shop's outcome (every file in one job, done, each upload and SMS once,
+nobody typed a command) and the seconds from the end of the fault to the last job done.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+from tests.pipeline_harness import Pipeline, wait_until
+from tests.redis_server import RedisServer
+from tests.reliability.outcome import burst, check_outcome
+
+#: The reconciler every 2 s, waits capped at 2 s, a step hung after 40 s without progress.
+QUICK = {
+    "PREPRESS_RECONCILE_EVERY": "2",
+    "PREPRESS_MAX_BACKOFF": "2",
+    "PREPRESS_HUNG_AFTER": "40",
+}
+#: Steps the cpu worker's prefork pool runs.
+CPU_STEPS = ("validate", "detect_press", "count_plates", "detect_outputter", "render_preview")
+#: The shop's goal: every job done within this many seconds of the end of a fault.
+HEAL_WITHIN = 120.0
+
+
+def running_cpu_steps(pipeline: Pipeline) -> list[tuple[int, str, str]]:
+    """(job id, step, lease owner) of the cpu steps running now (a direct, quick read)."""
+    path = pipeline.url.removeprefix("sqlite:///")
+    marks = ",".join("?" * len(CPU_STEPS))
+    with sqlite3.connect(path, timeout=5) as db:
+        return db.execute(
+            f"SELECT job_id, name, lease_owner FROM step WHERE state = 'running' "
+            f"AND lease_owner != '' AND name IN ({marks})",
+            CPU_STEPS,
+        ).fetchall()
+
+
+def stop_a_running_step(pipeline: Pipeline, timeout: float = 60) -> tuple[int, str, int]:
+    """SIGSTOP the pool process of a cpu step while the step runs; (job, step, pid)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for job_id, step, owner in running_cpu_steps(pipeline):
+            pid = int(owner.split(":")[1])
+            os.kill(pid, signal.SIGSTOP)
+            if (job_id, step, owner) in running_cpu_steps(pipeline):
+                return job_id, step, pid
+            os.kill(pid, signal.SIGCONT)  # it finished meanwhile: try another
+        time.sleep(0.01)
+    raise AssertionError("no cpu step could be caught running")
+
+
+def seconds_to_all_done(pipeline: Pipeline, count: int, since: float) -> float:
+    """Wait until ``count`` jobs are final; the seconds from ``since`` to then."""
+    pipeline.wait_for_jobs(count, timeout=HEAL_WITHIN + 60)
+    return time.monotonic() - since
+
+
+def test_step_of_a_frozen_worker_process_is_continued_and_its_late_end_dropped(
+    start_pipeline, tmp_path: Path
+) -> None:
+    # Given workers, beat and a burst of files on their way
+    pipeline = start_pipeline(env=QUICK)
+    pipeline.start_beat()
+    pdfs = burst(tmp_path / "samples", 10)
+    for pdf in pdfs:
+        pipeline.submit(pdf)
+
+    # When the pool process running a cpu step freezes (SIGSTOP: alive, silent, no progress)
+    job_id, step, pid = stop_a_running_step(pipeline)
+    frozen = time.monotonic()
+    try:
+        job = pipeline.wait_for(job_id, timeout=HEAL_WITHIN)
+        healed = time.monotonic() - frozen
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+    # Then its job was continued elsewhere and done well within the shop's two minutes
+    assert job.status == "done", pipeline.step_summary(job_id)
+    assert pipeline.steps(job_id)[step].attempts >= 2
+    print(f"\nhung step: job {job_id} done {healed:.0f} s after its {step} froze")
+    assert healed < HEAL_WITHIN
+    # And the frozen run, woken up, records nothing over the run that replaced it
+    taken_over = f"step {step} of job {job_id} was taken over"
+    assert wait_until(lambda: taken_over in pipeline.logs(), 30), pipeline.logs()[-3000:]
+    assert pipeline.steps(job_id)[step].state == "done"
+    pipeline.wait_for_jobs(len(pdfs), timeout=HEAL_WITHIN)
+    outcome = check_outcome(pipeline, pdfs)
+    assert outcome.clean, outcome.problems
+
+
+def test_broker_that_stops_answering_mid_burst_heals_within_two_minutes(
+    start_pipeline, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    # Given a real `prepress up` with a burst on its way
+    pipeline = start_pipeline(workers=False, env=QUICK)
+    pipeline.start_up()
+    pdfs = burst(tmp_path / "samples", 10)
+    for pdf in pdfs:
+        pipeline.submit(pdf)
+    assert wait_until(lambda: any(j.status == "done" for j in pipeline.jobs()), 60)
+
+    # When Redis freezes for 30 s: connections stay open and nothing answers on them
+    assert redis_server.process is not None
+    redis_server.process.send_signal(signal.SIGSTOP)
+    try:
+        time.sleep(30)
+    finally:
+        redis_server.process.send_signal(signal.SIGCONT)
+    back = time.monotonic()
+
+    # Then every file is done, delivered once, each SMS once, within two minutes
+    healed = seconds_to_all_done(pipeline, len(pdfs), back)
+    print(f"\nbroker frozen 30 s: last job done {healed:.0f} s after it answered again")
+    outcome = check_outcome(pipeline, pdfs)
+    assert outcome.clean, outcome.problems
+    assert healed < HEAL_WITHIN
+    assert all(p.poll() is None for p in pipeline.processes.values())
