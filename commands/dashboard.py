@@ -200,7 +200,18 @@ def serve(config: Any, address: str, port: int, open_local: bool) -> None:
         f"prepress web: http://{address}:{port}/"
         + (" (no users: open to this machine only)" if open_local else "")
     )
-    waitress.serve(app, host=address, port=port, threads=WEB_THREADS, ident="prepress")
+    try:
+        server = waitress.create_server(
+            app, host=address, port=port, threads=WEB_THREADS, ident="prepress"
+        )
+    except OSError as exc:  # the port is taken, or the address is not this host's
+        click.echo(
+            f"prepress web: cannot listen on {address}:{port}: {exc.strerror or exc}; "
+            "stop what uses it or set [web] port / --port",
+            err=True,
+        )
+        raise SystemExit(1) from None
+    server.run()
 
 
 @web.command("hash-password")

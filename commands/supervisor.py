@@ -4,6 +4,11 @@
 the nightly backup runs where beat and the backup key are), the watcher, the watchdog (alerts,
 tasks/watchdog.py) and beat as child processes (argument lists, never a shell). A child that
 dies is started again after a pause; Ctrl-C or SIGTERM stops all of them, politely first.
+
+A child that fails at start (it exits within :data:`STARTUP_WINDOW`: the dashboard's port is
+taken, a setting is wrong) is reported in one line saying that this part is not running, and
+started again after a pause that doubles up to :data:`MAX_RESTART_PAUSE`; when it stays up
+again, one line says so.
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ log = logging.getLogger(__name__)
 STOP_GRACE = 20.0
 #: Seconds before a child that died is started again.
 RESTART_PAUSE = 3.0
+#: A child that exits within this many seconds of its start failed at start.
+STARTUP_WINDOW = 10.0
+#: Longest pause before a child that keeps failing at start is tried again, seconds.
+MAX_RESTART_PAUSE = 300.0
 
 
 @dataclass
@@ -31,6 +40,21 @@ class Child:
     argv: list[str]
     process: subprocess.Popen[bytes] | None = None
     started: float = 0.0
+    #: Failures at start in a row, and when the next start is due after the last one.
+    failures: int = 0
+    restart_at: float = 0.0
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def pause_after_exit(self, now: float) -> float:
+        """Seconds to wait before starting again; counts a failure at start."""
+        if now - self.started < STARTUP_WINDOW:
+            self.failures += 1
+            return float(min(MAX_RESTART_PAUSE, RESTART_PAUSE * 2 ** (self.failures - 1)))
+        self.failures = 0
+        return RESTART_PAUSE
 
 
 @dataclass
@@ -83,17 +107,37 @@ class Supervisor:
         log.info("started %s (pid %s)", child.name, child.process.pid)
 
     def watch_children(self) -> None:
-        """Start again any child that died (called in the supervisor's loop)."""
+        """Start again any child that died, after its pause (called in the supervisor's loop)."""
+        now = time.monotonic()
         for child in self.children:
-            if child.process and child.process.poll() is not None and not self.stopping:
-                if time.monotonic() - child.started < RESTART_PAUSE:
-                    continue
-                log.error(
-                    "%s exited with status %s; starting it again",
-                    child.name,
-                    child.process.returncode,
-                )
+            if self.stopping or child.process is None:
+                continue
+            if child.running:
+                if child.failures and now - child.started >= STARTUP_WINDOW:
+                    log.warning("%s is running again", child.name)
+                    child.failures = 0
+                continue
+            if child.restart_at <= child.started:  # it just exited: report once, pause
+                self._exited(child, now)
+            if now >= child.restart_at:
                 self._spawn(child)
+
+    def _exited(self, child: Child, now: float) -> None:
+        assert child.process is not None
+        pause = child.pause_after_exit(now)
+        child.restart_at = now + pause
+        how = "failed at start" if child.failures else "exited"
+        log.error(
+            "%s %s (status %s): it is not running; starting it again in %.0f s",
+            child.name,
+            how,
+            child.process.returncode,
+            pause,
+        )
+
+    def not_running(self) -> list[str]:
+        """Names of the children that are not running now."""
+        return [c.name for c in self.children if not c.running]
 
     def run_forever(self) -> None:
         """Start, then watch until Ctrl-C or SIGTERM, then stop."""
