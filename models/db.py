@@ -18,6 +18,16 @@ from sqlmodel import Session, create_engine
 
 #: Seconds a SQLite writer waits for another writer before "database is locked".
 SQLITE_BUSY_SECONDS = 30
+#: PostgreSQL connection options: a server that is unreachable (not merely down) makes a
+#: connection attempt fail after 10 s, and a dead peer is noticed by TCP keepalives, so a step
+#: waits for the database like for any transient fault instead of blocking.
+PG_CONNECT_ARGS = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
 #: Folder of the alembic environment.
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -52,7 +62,7 @@ def _create(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, connect_args=PG_CONNECT_ARGS)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001

@@ -10,6 +10,7 @@
     │   ├── SmsUnavailable          the SMS provider is busy or unreachable
     │   │   └── SmsOutcomeUnknown   a send's answer was lost: ask the provider before resending
     │   ├── BackupHostUnavailable   the backup host cannot be reached right now
+    │   ├── DatabaseUnavailable     the database is locked, restarting or unreachable
     │   └── AlertUnavailable        Telegram (or another alert channel) cannot be reached
     ├── PermanentError              a peer refused for good (bad password, no balance, 552)
     │   ├── DeliveryRefused
@@ -129,6 +130,12 @@ class SmsRefused(PermanentError):
     """The SMS provider refused: bad login, no balance, bad number, text refused."""
 
     code = "sms_refused"
+
+
+class DatabaseUnavailable(TransientError):
+    """The database is locked (a long backup), restarting or unreachable: steps wait."""
+
+    code = "database_unavailable"
 
 
 class BackupHostUnavailable(TransientError):

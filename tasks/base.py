@@ -36,17 +36,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from celery import Task, current_task
 from celery.exceptions import Ignore, Retry
 from kombu.exceptions import OperationalError as BrokerError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from models import steps, store
 from models.job import ERRORED, FAILED, REJECTED, SKIPPED, SUCCEEDED, Job, utcnow
 from pipeline import files
 from pipeline.config import Config
-from pipeline.errors import RejectedFile, TransientError, error_code, mask_secrets
+from pipeline.errors import (
+    DatabaseUnavailable,
+    RejectedFile,
+    TransientError,
+    error_code,
+    mask_secrets,
+)
 from tasks.app import get_config
 
 log = logging.getLogger(__name__)
@@ -57,8 +65,15 @@ MIN_BACKOFF = 2.0
 EARLY_RETRY = 2.0
 #: Seconds before a step whose claim could not be written (database busy) tries again.
 CLAIM_RETRY = 2.0
+#: The database is locked, restarting or unreachable (or every pooled connection is busy).
+DATABASE_FAULTS = (OperationalError, InterfaceError, PoolTimeout)
 #: Faults that make a step wait instead of failing.
-TRANSIENT = (TransientError, OperationalError)
+TRANSIENT = (TransientError, *DATABASE_FAULTS)
+#: Seconds before a step whose outcome could not be recorded (database away) is tried again.
+DATABASE_RETRY = 10.0
+#: Seconds a step that did its work keeps trying to record its end before it gives the
+#: attempt up (the next attempt finds the work done where it is recorded: deliveries, SMS).
+END_PATIENCE = 30.0
 #: Seconds of CPU the work's thread must use between two heartbeats to count as progress.
 MIN_PROGRESS_CPU = 0.0005
 
@@ -100,7 +115,9 @@ class StepTask(Task):
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:  # noqa: ANN001
         """A failure run_step did not record (a time limit, a job that vanished)."""
-        if isinstance(exc, RejectedFile | BrokerError | ConnectionError) or not args:
+        if isinstance(exc, RejectedFile | BrokerError | ConnectionError | DATABASE_FAULTS):
+            return  # recorded, or a fault of the broker or database: never a job's failure
+        if not args:
             return
         config = get_config()
         step = self.name.removeprefix("tasks.")
@@ -127,6 +144,10 @@ def run_step(job_id: int, step: str, work: Callable[[Job, Config], str | None]) 
     except steps.LeaseLost as lost:
         log.warning("job %s: %s; this run stops here", job_id, lost)
         raise Ignore() from None
+    except DATABASE_FAULTS as exc:  # the end of the step could not be recorded
+        reason = mask_secrets(f"the database does not answer: {exc}", config.secrets())
+        log.warning("job %s: %s: %s; tried again in %.0f s", job_id, step, reason, DATABASE_RETRY)
+        raise AttemptLater(DATABASE_RETRY, reason) from None
 
 
 def _run_claimed(
@@ -140,28 +161,23 @@ def _run_claimed(
         with heartbeat(config, job_id, step, owner):
             note = work(job, config) or ""
     except Skip as skip:
-        steps.finish_step(
-            url, job_id, step, SKIPPED, duration=_since(started), note=str(skip), owner=owner
-        )
+        _finish(url, job_id, step, SKIPPED, duration=_since(started), note=str(skip), owner=owner)
         log.info("job %s: %s skipped: %s", job_id, step, skip)
         return SKIPPED
     except RejectedFile as exc:
         return _rejected(job, config, step, exc, started, owner)
-    except TRANSIENT as exc:
-        later = _wait_or_give_up(config, job_id, step, exc, owner)
-        if later is exc:
-            raise
+    except TRANSIENT as fault:
+        transient = as_transient(fault)
+        later = _wait_or_give_up(config, job_id, step, transient, owner)
+        if later is transient:
+            raise transient from None
         raise later from None
     except Exception as exc:
         message = mask_secrets(f"{step} failed: {exc}", config.secrets())
-        steps.finish_step(
-            url, job_id, step, ERRORED, duration=_since(started), error=message, owner=owner
-        )
+        _finish(url, job_id, step, ERRORED, duration=_since(started), error=message, owner=owner)
         fail(config, job_id, step, exc, message)
         raise
-    steps.finish_step(
-        url, job_id, step, SUCCEEDED, duration=_since(started), note=note, owner=owner
-    )
+    _finish(url, job_id, step, SUCCEEDED, duration=_since(started), note=note, owner=owner)
     return SUCCEEDED
 
 
@@ -175,7 +191,7 @@ def _claim(url: str, job_id: int, step: str, owner: str) -> Job | None:
     task_id = str(getattr(current_task.request, "id", "") or "") if current_task else ""
     try:
         claim = steps.claim_step(url, job_id, step, owner, task_id)
-    except OperationalError as exc:
+    except DATABASE_FAULTS as exc:
         raise AttemptLater(CLAIM_RETRY, f"database busy: {exc}") from None
     if claim.decision == "started":
         return claim.job
@@ -190,6 +206,30 @@ def _claim(url: str, job_id: int, step: str, owner: str) -> Job | None:
         raise AttemptLater(EARLY_RETRY, "an earlier step is still running")
     log.info("job %s: %s has nothing to do (%s)", job_id, step, claim.decision)
     raise Ignore()
+
+
+def as_transient(exc: Exception) -> Exception:
+    """A database fault as the prepress error it is (DatabaseUnavailable); others as they are."""
+    if isinstance(exc, DATABASE_FAULTS):
+        return DatabaseUnavailable(f"the database does not answer: {getattr(exc, 'orig', exc)}")
+    return exc
+
+
+def _finish(url: str, job_id: int, step: str, state: str, **fields: Any) -> None:
+    """Record the end of the step's run; while the database does not answer, try again for
+    up to END_PATIENCE seconds (the work is done: do not lose it to a short outage)."""
+    deadline = time.monotonic() + END_PATIENCE
+    pause = 1.0
+    while True:
+        try:
+            steps.finish_step(url, job_id, step, state, **fields)
+            return
+        except DATABASE_FAULTS as exc:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("job %s: cannot record the end of %s yet (%s)", job_id, step, exc)
+            time.sleep(pause)
+            pause = min(pause * 2, 8.0)
 
 
 class Progress:
@@ -290,8 +330,8 @@ def _wait_or_give_up(
         steps.wait_step(
             url, job_id, step, since=since, error=message, next_attempt=next_attempt, owner=owner
         )
-    except OperationalError:  # the database is what is failing: nothing can be recorded
-        countdown = backoff(config.retry.max_backoff, config.retry.max_backoff)
+    except DATABASE_FAULTS:  # the database is what is failing: nothing can be recorded
+        countdown = backoff(DATABASE_RETRY, min(DATABASE_RETRY, config.retry.max_backoff))
     log.warning("job %s: %s waits %.0f s: %s", job_id, step, countdown, message)
     return AttemptLater(countdown, message)
 
@@ -342,12 +382,10 @@ def _rejected(
     assert job.id is not None
     if store.get_job(url, job.id).status == REJECTED:
         # a detection running beside this one rejected the file and moved it away
-        steps.finish_step(url, job.id, step, SKIPPED, note="job rejected meanwhile", owner=owner)
+        _finish(url, job.id, step, SKIPPED, note="job rejected meanwhile", owner=owner)
         return SKIPPED
     error = f"{exc.code}: {exc.message}"
-    steps.finish_step(
-        url, job.id, step, ERRORED, duration=_since(started), error=error, owner=owner
-    )
+    _finish(url, job.id, step, ERRORED, duration=_since(started), error=error, owner=owner)
     reject(job, config, step, exc)
     raise exc
 

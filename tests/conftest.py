@@ -2,6 +2,7 @@
 
 from tests.fixtures import *  # noqa: F401,F403
 from tests.pipeline_harness import *  # noqa: F401,F403
+from tests.postgres_server import *  # noqa: F401,F403
 from tests.redis_server import *  # noqa: F401,F403
 from tests.servers import *  # noqa: F401,F403
 from tests.sshd import *  # noqa: F401,F403

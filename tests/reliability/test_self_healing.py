@@ -121,3 +121,84 @@ def test_broker_that_stops_answering_mid_burst_heals_within_two_minutes(
     assert outcome.clean, outcome.problems
     assert healed < HEAL_WITHIN
     assert all(p.poll() is None for p in pipeline.processes.values())
+
+
+def restart_exited_workers(pipeline: Pipeline, statuses: list[int]) -> None:
+    """Start again a bare worker that exited, as systemd's Restart=on-failure would (a
+    worker exiting 0 would stay down there: it is recorded and the test fails on it)."""
+    for name in ("worker-cpu", "worker-io"):
+        process = pipeline.processes.get(name)
+        if process is not None and process.poll() is not None:
+            statuses.append(process.returncode)
+            if process.returncode != 0:
+                pipeline.start_worker(name.removeprefix("worker-"))
+
+
+def test_bare_workers_recover_or_exit_failed_when_redis_restarts_empty(
+    start_pipeline, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    # Given bare workers (as systemd or compose run them) and beat, a burst on its way
+    pipeline = start_pipeline(env=QUICK)
+    pipeline.start_beat()
+    pdfs = burst(tmp_path / "samples", 10)
+    for pdf in pdfs:
+        pipeline.submit(pdf)
+    assert wait_until(lambda: any(j.status == "done" for j in pipeline.jobs()), 60)
+
+    # When Redis is killed and started again without its data
+    from tests.reliability.test_recovery import restart_redis
+
+    restart_redis(redis_server)
+    back = time.monotonic()
+
+    # Then no worker lives on consuming nothing: each one recovers or exits non-zero (and is
+    # started again by its supervisor), and every job is done within two minutes
+    exits: list[int] = []
+
+    def all_final() -> bool:
+        restart_exited_workers(pipeline, exits)
+        jobs = pipeline.jobs()
+        return len(jobs) == len(pdfs) and all(j.status in ("done", "failed") for j in jobs)
+
+    assert wait_until(all_final, HEAL_WITHIN + 30, every=1), [
+        (j.id, j.status, j.step) for j in pipeline.jobs()
+    ]
+    healed = time.monotonic() - back
+    print(f"\nredis restarted empty under bare workers: done {healed:.0f} s later, exits {exits}")
+    assert 0 not in exits
+    outcome = check_outcome(pipeline, pdfs)
+    assert outcome.clean, outcome.problems
+    assert healed < HEAL_WITHIN
+
+
+def test_database_restarted_for_30_s_mid_burst_fails_no_job(
+    start_pipeline, private_postgres, tmp_path: Path
+) -> None:
+    # Given workers and beat on a PostgreSQL of their own, a burst on its way
+    pipeline = start_pipeline(private_postgres.url(), env=QUICK)
+    pipeline.start_beat()
+    pdfs = burst(tmp_path / "samples", 10)
+    for pdf in pdfs:
+        pipeline.submit(pdf)
+    assert wait_until(lambda: any(j.status == "done" for j in pipeline.jobs()), 60)
+
+    # When PostgreSQL is stopped (sessions cut) and started again 30 s later
+    private_postgres.stop()
+    try:
+        time.sleep(5)
+        status = pipeline.cli("status")
+        time.sleep(25)
+    finally:
+        private_postgres.start()
+    back = time.monotonic()
+
+    # Then `prepress status` said so while it lasted
+    assert status.exit_code == 1 and "database" in status.output, status.output
+    assert "not reachable" in status.output, status.output
+    # And every job is done, none failed for it, no worker gave up, within two minutes
+    healed = seconds_to_all_done(pipeline, len(pdfs), back)
+    print(f"\ndatabase down 30 s: last job done {healed:.0f} s after it was back")
+    outcome = check_outcome(pipeline, pdfs)
+    assert outcome.clean, outcome.problems
+    assert healed < HEAL_WITHIN
+    assert all(p.poll() is None for p in pipeline.processes.values())
