@@ -133,8 +133,10 @@ class Hotfolder:
         polling: bool = False,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         rescan_seconds: float = RESCAN_SECONDS,
+        pause: Callable[[], str | None] | None = None,
     ) -> None:
         self.folder = Path(folder).absolute()
+        self.pause = pause
         self.on_stable = on_stable
         self.stable_seconds = stable_seconds
         self.polling = polling
@@ -148,6 +150,12 @@ class Hotfolder:
         self._stopped = threading.Event()
         self._observer: BaseObserver | None = None
         self._scanner: threading.Thread | None = None
+        #: Why the folder cannot be read now (a share that is away), said once; None when fine.
+        self._away: str | None = None
+        #: Why no file may be taken now (``pause``: the work folder's disk is full), said once.
+        self._paused: str | None = None
+        #: The mount point the folder lived on at start, when it is not the root file system.
+        self._mount: Path | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -160,6 +168,7 @@ class Hotfolder:
                 f"hotfolder {self.folder} does not exist or is not a folder; "
                 "create it or fix paths in the configuration"
             )
+        self._mount = _mount_point(self.folder)
         self._observer = self._start_observer()
         self._scanner = threading.Thread(
             target=self._scan_forever, name="hotfolder-scanner", daemon=True
@@ -235,15 +244,12 @@ class Hotfolder:
                     # Set first: a share that is down must not turn into a busy loop.
                     next_rescan = time.monotonic() + self.rescan_seconds
                     self._rescan()
+                    self._back()
                 self._take_events()
-                self._check_candidates()
-            except OSError as error:  # a network share that is away: say so, without traceback
-                log.warning(
-                    "hotfolder %s: cannot read the folder (%s); trying again in %g s",
-                    self.folder,
-                    error,
-                    self.rescan_seconds,
-                )
+                if self._away is None and not self._pausing():
+                    self._check_candidates()
+            except OSError as error:  # a network share that is away: say so once
+                self._gone(str(error))
             except Exception:
                 log.exception("hotfolder %s: scan failed; trying again", self.folder)
             observer_warned = self._warn_if_observer_died(observer_warned)
@@ -253,8 +259,37 @@ class Hotfolder:
                 self._wake.wait(max(0.0, next_rescan - time.monotonic()))
             self._wake.clear()
 
+    def _gone(self, reason: str) -> None:
+        """The folder cannot be read: say so once, keep looking every rescan."""
+        if self._away is None:
+            log.warning(
+                "hotfolder %s is away (%s); files there stay on the share until it is "
+                "back; looking again every %g s",
+                self.folder,
+                reason,
+                self.rescan_seconds,
+            )
+        self._away = reason
+
+    def _back(self) -> None:
+        if self._away is not None:
+            log.warning("hotfolder %s is back; taking the files that are there", self.folder)
+            self._away = None
+
+    def _pausing(self) -> bool:
+        """True while ``pause`` says no file may be taken; the change is said once."""
+        reason = self.pause() if self.pause is not None else None
+        if reason and self._paused is None:
+            log.warning("hotfolder: not taking files for now: %s", reason)
+        elif not reason and self._paused is not None:
+            log.warning("hotfolder: taking files again (%s is over)", self._paused)
+        self._paused = reason or None
+        return bool(reason)
+
     def _rescan(self) -> None:
         """Make every eligible file a candidate and forget hand-overs whose file is gone."""
+        if self._mount is not None and not os.path.ismount(self._mount):
+            raise OSError(f"{self._mount} is not mounted any more")
         present = set(self._eligible_names())
         for name in present:
             if name not in self._candidates:
@@ -361,6 +396,14 @@ class Hotfolder:
             self.rescan_seconds,
         )
         return True
+
+
+def _mount_point(folder: Path) -> Path | None:
+    """The mount point holding ``folder`` (itself or an ancestor), None for the root."""
+    for candidate in (folder, *folder.parents):
+        if os.path.ismount(candidate):
+            return None if candidate == Path(candidate.anchor) else candidate
+    return None
 
 
 def _route_sigterm(stop: Callable[[], None]) -> Callable[[], None]:

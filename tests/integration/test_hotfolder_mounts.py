@@ -163,3 +163,47 @@ def test_paths_may_name_the_hotfolder_done_and_failed(tmp_path: Path) -> None:
     assert config.paths.hotfolder == tmp_path / "share" / "in"
     assert config.paths.done == Path("/srv/archive")
     assert config.paths.failed == tmp_path / "work" / "failed"
+
+
+def test_share_unmounted_and_mounted_again_is_said_once_and_its_files_taken(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import time
+
+    from tests.pipeline_harness import wait_until
+    from watcher.hotfolder import Hotfolder
+
+    # Given a watcher on a share mounted at its hotfolder (a tmpfs standing in for SMB/NFS)
+    share = tmp_path / "share"
+    share.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(share)]
+    require(os.geteuid() == 0 and subprocess.run(mount).returncode == 0, "root to mount a tmpfs")
+    taken: list[str] = []
+    caplog.set_level(logging.INFO, logger="watcher.hotfolder")
+    watcher = Hotfolder(share, lambda p: taken.append(p.name) or p.unlink(), stable_seconds=0.2,
+                        rescan_seconds=0.3)  # fmt: skip
+    watcher.start()
+    try:
+        (share / "before.pdf").write_bytes(b"%PDF-1.7\n")
+        assert wait_until(lambda: taken == ["before.pdf"], 10)
+
+        # When the share goes away for a while (its mount point stays, empty), a file is left
+        # in the bare folder meanwhile, and the share comes back with a file on it
+        subprocess.run(["umount", str(share)], check=True)
+        (share / "stray.pdf").write_bytes(b"%PDF-1.7\n")
+        time.sleep(2)
+        (share / "stray.pdf").unlink()
+        subprocess.run(mount, check=True)
+        (share / "after.pdf").write_bytes(b"%PDF-1.7\n")
+
+        # Then the watcher kept running, took nothing from the bare folder, and took the file
+        # that was on the share when it came back; the outage and the return were said once
+        assert wait_until(lambda: "after.pdf" in taken, 10), taken
+        assert taken == ["before.pdf", "after.pdf"]
+        messages = [r.getMessage() for r in caplog.records]
+        assert len([m for m in messages if "is away (" in m]) == 1, messages
+        assert len([m for m in messages if "is back; taking" in m]) == 1, messages
+    finally:
+        watcher.stop()
+        subprocess.run(["umount", "-l", str(share)], check=False)
