@@ -136,7 +136,7 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str |
 def watch(ctx: click.Context) -> None:
     """Watch the hotfolder and turn every stable file into a job."""
     from watcher.hotfolder import Hotfolder
-    from watcher.intake import release_claims, requeue_stranded, take
+    from watcher.intake import release_claims, requeue_stranded, space_problem, take
 
     config = _prepare(ctx)
     _hold_folder(ctx, config, "watch")
@@ -155,6 +155,7 @@ def watch(ctx: click.Context) -> None:
         on_stable,
         stable_seconds=config.stable_seconds,
         polling=config.polling,
+        pause=lambda: space_problem(config),
     ).run_forever()
 
 

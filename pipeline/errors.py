@@ -11,6 +11,7 @@
     │   │   └── SmsOutcomeUnknown   a send's answer was lost: ask the provider before resending
     │   ├── BackupHostUnavailable   the backup host cannot be reached right now
     │   ├── DatabaseUnavailable     the database is locked, restarting or unreachable
+    │   ├── DiskFull                the work folder's disk is full: wait for space
     │   └── AlertUnavailable        Telegram (or another alert channel) cannot be reached
     ├── PermanentError              a peer refused for good (bad password, no balance, 552)
     │   ├── DeliveryRefused
@@ -56,6 +57,7 @@ FAILURE_CODES = (
     "sms_refused",  # the SMS provider refused (login, balance, number, text)
     "config_error",  # the configuration does not allow the step (a missing key)
     "database_unavailable",  # the database stayed locked or unreachable
+    "disk_full",  # a disk prepress writes to stayed full
     "transient_error",  # another fault that may go away by itself
     "permanent_error",  # another refusal that needs a person
     "internal_error",  # a bug: the message and the worker's log say where
@@ -136,6 +138,12 @@ class DatabaseUnavailable(TransientError):
     """The database is locked (a long backup), restarting or unreachable: steps wait."""
 
     code = "database_unavailable"
+
+
+class DiskFull(TransientError):
+    """A disk prepress writes to is full (or over quota): the step waits for space."""
+
+    code = "disk_full"
 
 
 class BackupHostUnavailable(TransientError):

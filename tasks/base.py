@@ -28,6 +28,7 @@ the message to a second worker while it waits.
 
 from __future__ import annotations
 
+import errno
 import logging
 import random
 import threading
@@ -50,6 +51,7 @@ from pipeline import files
 from pipeline.config import Config
 from pipeline.errors import (
     DatabaseUnavailable,
+    DiskFull,
     RejectedFile,
     TransientError,
     error_code,
@@ -67,6 +69,8 @@ EARLY_RETRY = 2.0
 CLAIM_RETRY = 2.0
 #: The database is locked, restarting or unreachable (or every pooled connection is busy).
 DATABASE_FAULTS = (OperationalError, InterfaceError, PoolTimeout)
+#: errno values of a write that failed for lack of space.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 #: Faults that make a step wait instead of failing.
 TRANSIENT = (TransientError, *DATABASE_FAULTS)
 #: Seconds before a step whose outcome could not be recorded (database away) is tried again.
@@ -166,17 +170,16 @@ def _run_claimed(
         return SKIPPED
     except RejectedFile as exc:
         return _rejected(job, config, step, exc, started, owner)
-    except TRANSIENT as fault:
+    except (*TRANSIENT, OSError) as fault:
         transient = as_transient(fault)
+        if not isinstance(transient, TRANSIENT):
+            return _errored(job, config, step, transient, started, owner)
         later = _wait_or_give_up(config, job_id, step, transient, owner)
         if later is transient:
             raise transient from None
         raise later from None
     except Exception as exc:
-        message = mask_secrets(f"{step} failed: {exc}", config.secrets())
-        _finish(url, job_id, step, ERRORED, duration=_since(started), error=message, owner=owner)
-        fail(config, job_id, step, exc, message)
-        raise
+        return _errored(job, config, step, exc, started, owner)
     _finish(url, job_id, step, SUCCEEDED, duration=_since(started), note=note, owner=owner)
     return SUCCEEDED
 
@@ -208,10 +211,26 @@ def _claim(url: str, job_id: int, step: str, owner: str) -> Job | None:
     raise Ignore()
 
 
+def _errored(
+    job: Job, config: Config, step: str, exc: Exception, started: float, owner: str
+) -> str:
+    """A refusal or a bug: the step's run failed and so does the job; ``exc`` is raised."""
+    assert job.id is not None
+    message = mask_secrets(f"{step} failed: {exc}", config.secrets())
+    _finish(
+        config.database_url, job.id, step, ERRORED, duration=_since(started), error=message,
+        owner=owner,
+    )  # fmt: skip
+    fail(config, job.id, step, exc, message)
+    raise exc
+
+
 def as_transient(exc: Exception) -> Exception:
-    """A database fault as the prepress error it is (DatabaseUnavailable); others as they are."""
+    """A database fault or a full disk as the prepress error it is; others as they are."""
     if isinstance(exc, DATABASE_FAULTS):
         return DatabaseUnavailable(f"the database does not answer: {getattr(exc, 'orig', exc)}")
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
+        return DiskFull(f"no space left to write {exc.filename or 'a file'}: free some space")
     return exc
 
 

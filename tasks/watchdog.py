@@ -32,6 +32,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from kombu import Connection
+from sqlalchemy.exc import OperationalError
 
 from models import incidents
 from models.job import FAILED, Job, Step, utcnow
@@ -63,6 +64,8 @@ class Watchdog:
         self.notifier = Notifier(config)
         self.clock = clock
         self.bad_since: dict[str, float] = {}
+        #: Incidents told while the database could not record them (kept in this process).
+        self.unrecorded: set[str] = set()
 
     def run_forever(self) -> None:
         while True:
@@ -86,14 +89,32 @@ class Watchdog:
         """Alert once when ``bad`` has held ``after`` seconds; say so once when it is over."""
         if not bad:
             self.bad_since.pop(key, None)
-            if incidents.resolve_incident(self.url, key) is not None:
+            told = key in self.unrecorded
+            self.unrecorded.discard(key)
+            if incidents.resolve_incident(self.url, key) is not None or told:
                 self.notifier.tell(kind, f"prepress: {recovery}")
             return
         since = self.bad_since.setdefault(key, self.clock())
-        if self.clock() - since >= after and incidents.open_incident(self.url, key, kind, alert):
+        if self.clock() - since >= after and self._open(key, kind, alert):
             reached, addresses = self.notifier.tell(kind, f"prepress: {alert}")
             if addresses and not reached:
+                self.unrecorded.discard(key)
                 incidents.forget_incident(self.url, key)
+
+    def _open(self, key: str, kind: str, alert: str) -> bool:
+        """Open the incident; True when it is new. When the database cannot record it (its
+        disk is full, it is away) the incident is kept in this process, so it is still told
+        once; recorded later, it is not told again."""
+        try:
+            opened = incidents.open_incident(self.url, key, kind, alert)
+        except OperationalError:
+            new = key not in self.unrecorded
+            self.unrecorded.add(key)
+            return new
+        if key in self.unrecorded:
+            self.unrecorded.discard(key)
+            return False
+        return opened
 
     # --- the checks ------------------------------------------------------------------------
 
@@ -197,16 +218,18 @@ class Watchdog:
         )
 
     def check_disk(self) -> None:
-        """Free space of the work folder's disk against disk_free_gb (with some hysteresis)."""
+        """Free space of the work folder's disk against disk_free_gb, or ``[paths]
+        min_free_mb`` when that is more (no file is taken below it), with some hysteresis."""
         folder = self.config.paths.work_dir
         free = shutil.disk_usage(folder).free / 1e9
-        limit = self.config.alerts.disk_free_gb
+        limit = max(self.config.alerts.disk_free_gb, self.config.paths.min_free_mb / 1e3)
         open_now = bool(incidents.open_incidents(self.url, "disk"))
         bad = free < (limit * DISK_HYSTERESIS if open_now else limit)
         self.condition(
             "disk", "disk", bad,
-            f"only {free:.1f} GB free on the disk of {folder} (alert under {limit:g} GB).",
-            f"{free:.1f} GB free again on the disk of {folder}.",
+            f"only {free:.3g} GB free on the disk of {folder} (alert under {limit:g} GB); "
+            "no new file is taken below [paths] min_free_mb.",
+            f"{free:.3g} GB free again on the disk of {folder}.",
         )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ anything is queued.
 from __future__ import annotations
 
 import logging
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,13 +15,39 @@ from models import store
 from models.job import QUEUED, STARTED, utcnow
 from pipeline import files
 from pipeline.config import Config
-from pipeline.errors import CannotRetry
+from pipeline.errors import CannotRetry, DiskFull
 from tasks import canvas
 
 log = logging.getLogger(__name__)
 
+#: Bytes in a megabyte, as ``[paths] min_free_mb`` counts them.
+MB = 1_000_000
 #: A queued job with no step started after this long was probably never sent to the broker.
 STRANDED_AFTER = timedelta(minutes=2)
+
+
+def space_problem(config: Config) -> str | None:
+    """Why no file may be taken now: the work folder's disk has less than ``[paths]
+    min_free_mb`` free (None when there is room). The watcher pauses on it."""
+    free = shutil.disk_usage(config.paths.work_dir).free
+    if free >= config.paths.min_free_mb * MB:
+        return None
+    return (
+        f"the disk of {config.paths.work_dir} has {free / MB:.0f} MB free, less than "
+        f"[paths] min_free_mb = {config.paths.min_free_mb}; files wait in the hotfolder"
+    )
+
+
+def _check_room(path: Path, size: int, config: Config) -> None:
+    """Refuse (DiskFull, the file stays where it is) a file that would leave the work
+    folder's disk below ``min_free_mb``."""
+    free = shutil.disk_usage(config.paths.work_dir).free
+    if free - size < config.paths.min_free_mb * MB:
+        raise DiskFull(
+            f"{path.name} ({size / MB:.1f} MB) is not taken: the disk of "
+            f"{config.paths.work_dir} would keep less than [paths] min_free_mb = "
+            f"{config.paths.min_free_mb} MB free; it stays in the hotfolder until there is room"
+        )
 
 
 def take(path: Path, config: Config) -> int | None:
@@ -65,6 +92,7 @@ def submit(path: Path, config: Config) -> int | None:
         stat = path.stat()
     except FileNotFoundError:
         return None  # taken already (another event for the same file)
+    _check_room(path, stat.st_size, config)
     job_date = None
     if mode == "import":
         from datetime import UTC, datetime

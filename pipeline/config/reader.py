@@ -27,6 +27,7 @@ from pipeline.config.settings import (
     DEFAULT_BROKER_URL,
     DEFAULT_CONFIG_NAME,
     DEFAULT_MARKS,
+    DEFAULT_MIN_FREE_MB,
     DEFAULT_RETENTION_DAYS,
     DEFAULT_STABLE_SECONDS,
     DEFAULT_VISIBILITY_TIMEOUT,
@@ -169,7 +170,7 @@ def _paths(reader: _Reader, raw: Mapping[str, Any], base: Path) -> Paths:
 
     Relative paths are relative to the configuration file's folder.
     """
-    reader.only(raw, "paths", {"work_dir", "hotfolder", "done", "failed"})
+    reader.only(raw, "paths", {"work_dir", "hotfolder", "done", "failed", "min_free_mb"})
 
     def resolve(key: str, default: str = "") -> Path | None:
         text = reader.text(raw, f"paths.{key}", default)
@@ -180,7 +181,12 @@ def _paths(reader: _Reader, raw: Mapping[str, Any], base: Path) -> Paths:
 
     work_dir = resolve("work_dir", DEFAULT_WORK_DIR)
     assert work_dir is not None
-    return Paths(work_dir, resolve("hotfolder"), resolve("done"), resolve("failed"))
+    min_free = reader.number(raw, "paths.min_free_mb", DEFAULT_MIN_FREE_MB)
+    if min_free < 0 or min_free != int(min_free):
+        raise reader.fail(
+            "paths.min_free_mb", f"must be a whole number of MB, 0 or more, got {min_free:g}"
+        )
+    return Paths(work_dir, resolve("hotfolder"), resolve("done"), resolve("failed"), int(min_free))
 
 
 def _base(source: Path | None) -> Path:

@@ -23,6 +23,8 @@ DEFAULT_WORK_DIR = "work"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
 #: Seconds a file's size and mtime must stay still before the watcher takes it.
 DEFAULT_STABLE_SECONDS = 2.0
+#: Megabytes the work folder's disk must keep free; below it the watcher takes no file.
+DEFAULT_MIN_FREE_MB = 500
 #: Days an archived original stays in done/.
 DEFAULT_RETENTION_DAYS = 90
 #: Broker and result-backend visibility timeout; longer than the longest step.
@@ -192,6 +194,8 @@ class Paths:
     hotfolder_dir: Path | None = None
     done_dir: Path | None = None
     failed_dir: Path | None = None
+    #: Megabytes the work folder's disk keeps free: below, no file is taken (see watcher/).
+    min_free_mb: int = DEFAULT_MIN_FREE_MB
 
     @property
     def hotfolder(self) -> Path:

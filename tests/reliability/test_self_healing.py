@@ -10,12 +10,17 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.pipeline_harness import Pipeline, wait_until
 from tests.redis_server import RedisServer
 from tests.reliability.outcome import burst, check_outcome
+from tests.services import require
 
 #: The reconciler every 2 s, waits capped at 2 s, a step hung after 40 s without progress.
 QUICK = {
@@ -202,3 +207,83 @@ def test_database_restarted_for_30_s_mid_burst_fails_no_job(
     assert outcome.clean, outcome.problems
     assert healed < HEAL_WITHIN
     assert all(p.poll() is None for p in pipeline.processes.values())
+
+
+#: The admin's phone in the disk test: alerts go there.
+ADMIN_PHONE = "+380009990000"
+
+
+@pytest.fixture
+def small_work_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 MB tmpfs mounted where the pipeline's work folder goes (tmp_path/work)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(work)]
+    require(os.geteuid() == 0 and subprocess.run(mount).returncode == 0, "root to mount a tmpfs")
+    try:
+        yield work
+    finally:
+        subprocess.run(["umount", "-l", str(work)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Write a ballast file on ``disk`` until it is full; the ballast."""
+    ballast = disk / "ballast"
+    block = b"\0" * (1 << 20)
+    with open(ballast, "wb") as writer:
+        try:
+            while True:
+                writer.write(block)
+                writer.flush()
+        except OSError:
+            pass
+    return ballast
+
+
+def test_full_work_disk_pauses_intake_jobs_wait_and_all_resume_when_space_is_back(
+    start_pipeline, small_work_disk: Path, tmp_path: Path
+) -> None:
+    # Given `prepress up` whose work folder is a small disk (min_free_mb = 8), the hotfolder
+    # on another disk (the share), the admin hearing about the disk
+    pipeline = start_pipeline(workers=False, env=QUICK)
+    text = pipeline.config_path.read_text(encoding="utf-8")
+    text = text.replace("[paths]\n", "[paths]\nmin_free_mb = 8\nhotfolder = \"%s\"\n"
+                        % (tmp_path / "share"), 1)  # fmt: skip
+    text = text.replace("[sms]\n", f'[sms]\nadmin = ["{ADMIN_PHONE}"]\n', 1)
+    text += "\n[alerts]\ndisk_free_gb = 0\ncheck_seconds = 2\n"
+    pipeline.config_path.write_text(text, encoding="utf-8")
+    (tmp_path / "share").mkdir()
+    pipeline.start_up()
+    first = burst(tmp_path / "samples", 10)
+    for pdf in first:
+        pipeline.drop(pdf)
+    assert wait_until(lambda: any(j.status == "done" for j in pipeline.jobs()), 60)
+
+    # When the work disk fills up while jobs run, and more files are dropped meanwhile
+    ballast = fill(small_work_disk)
+    late = burst(tmp_path / "late", 5, prefix="late")
+    for pdf in late:
+        pipeline.drop(pdf)
+    time.sleep(20)
+
+    # Then the new files stay whole on the share, nothing is half-copied into spool/, and no
+    # job failed for it
+    share = tmp_path / "share"
+    assert sorted(p.name for p in share.iterdir()) == sorted(p.name for p in late)
+    assert not [p for p in (small_work_disk / "spool").rglob(".*")], "half-copied files"
+    assert not [j for j in pipeline.jobs() if j.status == "failed"]
+
+    # When space is back
+    ballast.unlink()
+    back = time.monotonic()
+
+    # Then every file is done, each upload and job SMS once, within two minutes
+    healed = seconds_to_all_done(pipeline, len(first) + len(late), back)
+    print(f"\nwork disk full: last job done {healed:.0f} s after space was back")
+    assert healed < HEAL_WITHIN
+    # And the admin was told once that the disk was full (and once that it is free again)
+    alerts = pipeline.sms.sent_to(ADMIN_PHONE)
+    assert len([m for m in alerts if "GB free on the disk" in m.mes]) == 1, alerts
+    pipeline.sms.messages[:] = [m for m in pipeline.sms.messages if m not in alerts]
+    outcome = check_outcome(pipeline, first + late)
+    assert outcome.clean, outcome.problems
