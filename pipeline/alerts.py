@@ -8,6 +8,11 @@ everything that is not about a single job (target, broker, workers, backup, disk
 :class:`Notifier` never raises: a channel that fails is logged (secrets masked) and counted,
 so the caller can try the alert again in its next round when nobody was reached. Deciding
 *when* to alert (once per incident) is the watchdog's job (tasks/watchdog.py).
+
+An alert SMS is sent once, like a job's (pipeline/sms.py): given a ``reference`` (what the
+alert is about and since when), each SMS carries an id made from it and the number; before
+sending, the provider is asked whether it has that id already, and a send whose answer was
+lost is settled by asking again, never by sending blindly a second time.
 """
 
 from __future__ import annotations
@@ -59,19 +64,21 @@ class Notifier:
         unique = {(a.channel, a.to): a for a in found}
         return list(unique.values())
 
-    def tell(self, kind: str, text: str) -> tuple[int, int]:
-        """Send ``text`` to everyone who hears about ``kind``; (reached, addresses)."""
+    def tell(self, kind: str, text: str, reference: str = "") -> tuple[int, int]:
+        """Send ``text`` to everyone who hears about ``kind``; (reached, addresses).
+
+        ``reference`` names this alert (the same on every attempt): its SMS go out once."""
         addresses = self.addresses(kind)
-        reached = sum(self._send(address, text) for address in addresses)
+        reached = sum(self._send(address, text, reference) for address in addresses)
         log.info("alert (%s) to %d of %d address(es): %s", kind, reached, len(addresses), text)
         return reached, len(addresses)
 
-    def _send(self, address: Address, text: str) -> bool:
+    def _send(self, address: Address, text: str, reference: str) -> bool:
         try:
             if address.channel == "telegram":
                 self._telegram(address.to, text)
             else:
-                self._sms(address.to, text)
+                self._sms(address.to, text, reference)
             return True
         except Exception as exc:  # noqa: BLE001 - one channel failing must not stop the others
             log.warning(
@@ -90,11 +97,24 @@ class Notifier:
         with TelegramBot(alerts.telegram_token, alerts.telegram_api_url, alerts.timeout) as bot:
             bot.send(chat_id, text)
 
-    def _sms(self, phone: str, text: str) -> None:
-        from pipeline.sms import SmsClient
+    def _sms(self, phone: str, text: str, reference: str) -> None:
+        from pipeline.errors import SmsOutcomeUnknown
+        from pipeline.sms import SmsClient, alert_message_id
 
+        body = text[:SMS_ALERT_LENGTH]
         with SmsClient(self.config.sms) as client:
-            client.messages.create(to=phone, body=text[:SMS_ALERT_LENGTH])
+            if not reference:
+                client.messages.create(to=phone, body=body)
+                return
+            ident = alert_message_id(reference, phone)
+            if client.messages.status(to=phone, id=ident).known:
+                log.info("alert SMS %s to %s was accepted before; not sent again", ident, phone)
+                return
+            try:
+                client.messages.create(to=phone, body=body, id=ident)
+            except SmsOutcomeUnknown:
+                if not client.messages.status(to=phone, id=ident).known:
+                    raise
 
 
 def file_list(lines: Iterable[str], limit: int = LISTED_FILES) -> str:

@@ -94,6 +94,19 @@ def message_id(job_id: int, received_at: datetime, recipient: str) -> str:
     return ident
 
 
+def alert_message_id(reference: str, recipient: str) -> str:
+    """The id of the alert SMS ``reference`` (what it is about and since when) to
+    ``recipient``: the same on every attempt, so an alert, like a job's SMS, goes out once.
+
+    ``pa-<12 hex of the reference>-<6 hex of the number>``.
+    """
+    about = hashlib.sha256(reference.encode()).hexdigest()[:12]
+    number = hashlib.sha256(recipient.encode()).hexdigest()[:6]
+    ident = f"pa-{about}-{number}"
+    assert _ID_ALLOWED.match(ident), ident
+    return ident
+
+
 def _base36(value: int) -> str:
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     text = ""

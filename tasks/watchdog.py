@@ -29,7 +29,7 @@ import shutil
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from kombu import Connection
 from sqlalchemy.exc import OperationalError
@@ -64,6 +64,8 @@ class Watchdog:
         self.notifier = Notifier(config)
         self.clock = clock
         self.bad_since: dict[str, float] = {}
+        #: Wall-clock time each condition turned bad: with its key, the alert's SMS reference.
+        self.bad_at: dict[str, float] = {}
         #: Incidents told while the database could not record them (kept in this process).
         self.unrecorded: set[str] = set()
 
@@ -91,12 +93,19 @@ class Watchdog:
             self.bad_since.pop(key, None)
             told = key in self.unrecorded
             self.unrecorded.discard(key)
-            if incidents.resolve_incident(self.url, key) is not None or told:
-                self.notifier.tell(kind, f"prepress: {recovery}")
+            began = self.bad_at.pop(key, 0.0)
+            incident = incidents.resolve_incident(self.url, key)
+            if incident is not None:
+                began = _aware(incident.opened_at).timestamp()
+            if incident is not None or told:
+                self.notifier.tell(kind, f"prepress: {recovery}", f"{key}@{began:.0f}:over")
             return
         since = self.bad_since.setdefault(key, self.clock())
+        began = self.bad_at.setdefault(key, time.time())
         if self.clock() - since >= after and self._open(key, kind, alert):
-            reached, addresses = self.notifier.tell(kind, f"prepress: {alert}")
+            reached, addresses = self.notifier.tell(
+                kind, f"prepress: {alert}", f"{key}@{began:.0f}"
+            )
             if addresses and not reached:
                 self.unrecorded.discard(key)
                 incidents.forget_incident(self.url, key)
@@ -195,7 +204,8 @@ class Watchdog:
         lines = [f"{j.name} (job {j.id}): {j.error_code}: {_first_line(j.error)}" for j in jobs]
         what = "file(s) rejected" if kind == "rejected" else "job(s) failed"
         text = f"prepress: {len(jobs)} {what}:\n{file_list(lines)}"
-        reached, addresses = self.notifier.tell(kind, text)
+        reference = f"{kind}:" + ",".join(str(j.id) for j in jobs)
+        reached, addresses = self.notifier.tell(kind, text, reference)
         if reached or not addresses:
             incidents.record_events(self.url, [f"job:{j.id}" for j in jobs], kind, text)
 
@@ -292,6 +302,11 @@ def _where(url: str | None) -> str:
         return url.split("?", 1)[0].rsplit("/", 2)[0]
     target = Target.parse(url)
     return f"{target.scheme}://{target.host}:{target.port}"
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives naive datetimes back; every time here is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _first_line(text: str) -> str:

@@ -43,7 +43,7 @@ __all__ = [
 #: Database of the test run's own redis-server the pipeline tests use; flushed before each.
 REDIS_DB = 13
 #: Seconds the workers get to answer a ping after they were started.
-READY_TIMEOUT = 40.0
+READY_TIMEOUT = 90.0
 #: Seconds a worker gets to stop after SIGTERM before it is killed.
 STOP_TIMEOUT = 10.0
 #: Seconds a test waits for a job to reach a final state by default.

@@ -219,6 +219,35 @@ def test_channel_down_is_tried_again_next_round(shop, telegram, sms) -> None:
     assert len(telegram.to(OLGA_CHAT)) == 1 and len(sms.sent_to(OLGA_PHONE)) == 1
 
 
+def test_alert_sms_whose_answer_was_lost_goes_out_once(shop, telegram, sms) -> None:
+    # Given Telegram down and an SMS provider that takes the alert but drops the line
+    telegram.fail_status(500)
+    sms.lose_answers(1, drop=True)
+    dog = Watchdog(replace(shop, alerts=replace(shop.alerts, disk_free_gb=1e9)))
+
+    # When the watchdog makes its rounds
+    dog.check_disk()
+    dog.check_disk()
+    dog.check_disk()
+
+    # Then the provider, asked by the alert's id, settled it: one SMS, never sent again
+    assert len(sms.sent_to(OLGA_PHONE)) == 1 and sms.duplicates == []
+    assert sms.sent_to(OLGA_PHONE)[0].id.startswith("pa-")
+
+
+def test_the_same_alert_told_again_is_not_sent_twice_but_a_new_one_is(shop, sms) -> None:
+    # Given an alert told once (its SMS accepted)
+    notifier = Notifier(shop)
+    assert notifier.tell("disk", "prepress: disk full", "disk@1700000000")[0] >= 1
+
+    # When it is told again (a round that reached nobody else), and a new incident later
+    notifier.tell("disk", "prepress: disk full", "disk@1700000000")
+    notifier.tell("disk", "prepress: disk full", "disk@1700009999")
+
+    # Then the same alert went out once, the new one once
+    assert len(sms.sent_to(OLGA_PHONE)) == 2 and sms.duplicates == []
+
+
 def test_token_never_in_logs_or_errors(shop, telegram, caplog) -> None:
     # Given debug logging of everything, and a chat the bot may not write to
     caplog.set_level(logging.DEBUG)
