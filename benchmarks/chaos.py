@@ -1,6 +1,10 @@
 """Chaos: a burst of Signa files through a real ``prepress up`` while faults keep coming.
 
     .venv/bin/python benchmarks/chaos.py [--files 300] [--every 25] [--outage 45] [--keep]
+    .venv/bin/python benchmarks/chaos.py --heal [--files 12] [--only NAME]
+
+``--heal`` runs the faults that must heal by themselves one at a time, with the production
+timings, and prints for each the time from its end to the last job done (benchmarks/heal.py).
 
 A fresh work folder gets the local shop's config (FTP sinks for the bureau and the press, an
 SMS sink, SQLite) and a redis-server of its own on a free port with AOF (``appendfsync
@@ -53,8 +57,11 @@ STALL = 180.0
 class Shop:
     """The work folder, its sinks, its Redis and its running ``prepress up``."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(
+        self, folder: Path, env: dict[str, str] | None = None, min_free_mb: int | None = None
+    ) -> None:
         self.folder = folder
+        self.frozen: list[int] = []
         self.redis = RedisServer(folder / "redis", appendonly=True).start()
         self.bureau = CountingFtpSink(folder / "ftp-bureau", "ctp", "ctp-pw", free_port()).start()
         self.press = CountingFtpSink(folder / "ftp-press", "press", "press-pw").start()
@@ -63,9 +70,11 @@ class Shop:
             folder / "work", self.redis.url(0), self.bureau, self.press, self.sms, 1.0
         )
         sections["celery"]["visibility_timeout"] = 4 * 3600
+        if min_free_mb is not None:
+            sections["paths"]["min_free_mb"] = min_free_mb
         self.config_path = write_config(folder / "prepress.toml", sections)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PREPRESS_")}
-        self.env.update(ENV, PREPRESS_CONFIG=str(self.config_path), PYTHONUNBUFFERED="1")
+        self.env.update(env or ENV, PREPRESS_CONFIG=str(self.config_path), PYTHONUNBUFFERED="1")
         self.up: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
@@ -97,6 +106,13 @@ class Shop:
         return store.list_jobs(self.url, limit=100000)
 
     def stop(self) -> None:
+        for pid in self.frozen:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        if self.redis.process is not None:
+            self.redis.process.send_signal(signal.SIGCONT)
         if self.up is not None and self.up.poll() is None:
             self.up.send_signal(signal.SIGTERM)
             try:
@@ -208,6 +224,62 @@ def report(shop: Shop, pdfs: list[Path], started: float, last: float, finished: 
         print(f"  problem: {problem}")
 
 
+def run_heal(args: argparse.Namespace) -> None:
+    """Each fault of benchmarks/heal.py alone on a fresh shop; a table of healing times."""
+    from benchmarks.heal import FAULTS, GOAL, HEAL_ENV, prepare, release
+
+    rows = []
+    for name, inject, needs in FAULTS:
+        if args.only and args.only.lower() not in name.lower():
+            continue
+        folder = Path(tempfile.mkdtemp(prefix="bench-heal-"))
+        try:
+            if not prepare(folder, needs):
+                print(f"{name}: skipped (needs root to mount a tmpfs or a bind mount)")
+                continue
+            shop = Shop(folder, HEAL_ENV, min_free_mb=8 if needs == "work-disk" else None)
+            try:
+                healed, outcome = heal_one(shop, inject, args.files, folder)
+            finally:
+                shop.stop()
+            rows.append((name, healed, outcome))
+            print(f"{name}: last job done {healed:.0f} s after the fault ended", flush=True)
+        finally:
+            release(folder)
+            if not args.keep:
+                shutil.rmtree(folder, ignore_errors=True)
+    print(f"\n{'fault':42} {'healed':>8} lost dup stuck  goal {GOAL:.0f} s")
+    for name, healed, outcome in rows:
+        verdict = "ok" if healed < GOAL and outcome.clean else "MISSED"
+        print(
+            f"{name:42} {healed:7.0f}s {outcome.lost:4d} {outcome.duplicated:3d} "
+            f"{outcome.stuck:5d}  {verdict}"
+        )
+        for problem in outcome.problems[:5]:
+            print(f"  problem: {problem}")
+
+
+def heal_one(shop: Shop, inject: Any, files: int, folder: Path) -> tuple[float, Any]:
+    """Half the files, the fault (which drops the other half), then wait; (healed, outcome)."""
+    pdfs = burst(folder / "samples", files)
+    share = folder / "share" if (folder / "share").is_dir() else folder / "work" / "hotfolder"
+
+    def drop(batch: list[Path]) -> None:
+        for pdf in batch:
+            hidden = share / f".{pdf.name}.part"
+            shutil.copyfile(pdf, hidden)
+            hidden.rename(share / pdf.name)
+
+    shop.start_up()
+    drop(pdfs[: files // 2])
+    deadline = time.monotonic() + 300
+    while sum(j.status == "done" for j in shop.jobs()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    ended = inject(shop, lambda: drop(pdfs[files // 2 :]))
+    finished = wait_done(shop, len(pdfs))
+    return finished - ended, check_outcome(shop, pdfs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=300)
@@ -215,7 +287,14 @@ def main() -> None:
     parser.add_argument("--outage", type=float, default=45.0, help="bureau FTP outage, s")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of the five faults")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--heal", action="store_true", help="each self-healing fault alone")
+    parser.add_argument("--only", default="", help="with --heal: faults whose name has this")
     args = parser.parse_args()
+    if args.heal:
+        if args.files == 300:
+            args.files = 12
+        run_heal(args)
+        return
     folder = Path(tempfile.mkdtemp(prefix="bench-chaos-"))
     try:
         run(args, folder)
