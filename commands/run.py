@@ -111,7 +111,10 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str |
 
     pool = pool or ("prefork" if "cpu" in served else "threads")
     concurrency = concurrency or (IO_THREADS if pool == "threads" else os.cpu_count() or 1)
-    app.worker_main(
+    # app.start, not app.worker_main: worker_main drops the exit status, and a worker whose
+    # consumer died ("Unrecoverable error") must exit non-zero so systemd or compose start it
+    # again instead of seeing a clean stop.
+    status = app.start(
         [
             "worker",
             "--queues",
@@ -129,6 +132,8 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str |
             "INFO",
         ]
     )
+    if status:
+        ctx.exit(status)
 
 
 @click.command()
@@ -170,7 +175,9 @@ def beat(ctx: click.Context) -> None:
 
     start_in_background(config)
 
-    app.start(["beat", "--loglevel", "INFO"])
+    status = app.start(["beat", "--loglevel", "INFO"])
+    if status:
+        ctx.exit(status)
 
 
 @click.command()
