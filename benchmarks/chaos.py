@@ -270,6 +270,7 @@ def heal_one(shop: Shop, inject: Any, files: int, folder: Path) -> tuple[float, 
             shutil.copyfile(pdf, hidden)
             hidden.rename(share / pdf.name)
 
+    share.mkdir(parents=True, exist_ok=True)
     shop.start_up()
     drop(pdfs[: files // 2])
     deadline = time.monotonic() + 300

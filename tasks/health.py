@@ -214,6 +214,10 @@ def _probe_folders(config: Config, health: Health) -> None:
     hotfolder = paths.hotfolder
     waiting = _files(hotfolder, recursive=False)
     health.hotfolder = {"path": str(hotfolder), "exists": hotfolder.is_dir(), "waiting": waiting}
+    if paths.hotfolder_dir is not None and not hotfolder.is_dir():  # a share of its own
+        health.problems.append(
+            f"hotfolder {hotfolder} is away (share unmounted or gone): no file is taken"
+        )
     health.spool_files = _files(paths.spool, recursive=True)
     try:
         usage = shutil.disk_usage(paths.work_dir)
@@ -225,6 +229,11 @@ def _probe_folders(config: Config, health: Health) -> None:
         "free_gb": round(usage.free / 1e9, 1),
         "free_percent": round(100 * usage.free / usage.total, 1),
     }
+    if usage.free < paths.min_free_mb * 1_000_000:
+        health.problems.append(
+            f"the disk of {paths.work_dir} has {usage.free / 1e6:.0f} MB free, under [paths] "
+            f"min_free_mb = {paths.min_free_mb}: no file is taken until there is room"
+        )
 
 
 def _files(folder: Path, recursive: bool) -> int:
