@@ -26,6 +26,7 @@ def test_example_config_loads() -> None:
     assert config.presses["Speedmaster"].plate_mm == (1030, 770)
     assert config.outputters["Leonov"].dir_by_press["Dominant"] == "_ADAST"
     assert config.outputters["Admin"].notify is False
+    assert (config.retry.hung_after, config.paths.min_free_mb) == (120, 500)
 
 
 @pytest.mark.parametrize(
@@ -55,6 +56,21 @@ def test_example_config_loads() -> None:
             "[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\n[outputters.L]\n"
             "dir_by_press = { Nope = 'x' }\n",
             "outputters.L.dir_by_press.Nope",
+        ),
+        (
+            "[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\n[outputters.L]\n"
+            "[retry]\nhung_after = 10\n",
+            "retry.hung_after",
+        ),
+        (
+            "[paths]\nmin_free_mb = 2.5\n[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\n"
+            "[outputters.L]\n",
+            "paths.min_free_mb",
+        ),
+        (
+            "[paths]\nmin_free_mb = -1\n[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\n"
+            "[outputters.L]\n",
+            "paths.min_free_mb",
         ),
     ],
 )
