@@ -203,7 +203,11 @@ def wait_done(shop: Shop, count: int) -> float:
     """Wait until all jobs are final or nothing finished for STALL seconds."""
     progress, seen = time.monotonic(), -1
     while time.monotonic() - progress < STALL:
-        final = sum(j.status in FINAL for j in shop.jobs())
+        try:
+            final = sum(j.status in FINAL for j in shop.jobs())
+        except Exception:  # noqa: BLE001 - the database is locked by the fault right now
+            time.sleep(1)
+            continue
         if final != seen:
             progress, seen = time.monotonic(), final
         if final >= count:
@@ -274,7 +278,12 @@ def heal_one(shop: Shop, inject: Any, files: int, folder: Path) -> tuple[float, 
     shop.start_up()
     drop(pdfs[: files // 2])
     deadline = time.monotonic() + 300
-    while sum(j.status == "done" for j in shop.jobs()) < 2 and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        try:
+            if sum(j.status == "done" for j in shop.jobs()) >= 2:
+                break
+        except Exception:  # noqa: BLE001 - the database is not created yet
+            pass
         time.sleep(0.5)
     ended = inject(shop, lambda: drop(pdfs[files // 2 :]))
     finished = wait_done(shop, len(pdfs))

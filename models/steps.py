@@ -43,8 +43,9 @@ from models.job import (
 )
 from pipeline.errors import JobNotFound
 
-#: Seconds a claim holds without a heartbeat; the heartbeat renews it every third of that.
-LEASE_SECONDS = 60.0
+#: Seconds a claim holds without a heartbeat; the heartbeat renews it every third of that,
+#: so a frozen or vanished runner is seen within half a minute.
+LEASE_SECONDS = 30.0
 #: Job statuses after which no step runs any more.
 CLOSED = (DONE, REJECTED, FAILED)
 #: The stages of the chain in order; a tuple is a group whose steps run side by side.

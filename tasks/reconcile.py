@@ -22,9 +22,10 @@ on); the broker and the workers are asked only whether a message for the job exi
   scheduled; a message a worker has run for more than ``[retry] hung_after`` does not
   count: it is blocked, e.g. sending the next message to a broker that is gone); one of its
   steps is running under a live lease (models/steps.py: a heartbeat renews it while the
-  step makes progress, a killed process loses it, a hung step gives it up); its step waits
-  for an attempt that is not overdue; or the job is younger than :data:`RECENT` (intake is
-  still queueing it).
+  step makes progress, a killed process loses it, a hung step gives it up; a held message
+  does not count for a job whose running step's lease is dead: its process is frozen); its
+  step waits for an attempt that is not overdue; or the job is younger than :data:`RECENT`
+  (intake is still queueing it).
 * A job that looks lost is only *suspected*. It is continued when the next pass finds it lost
   at the same step again, at least half a period later, so a step that just finished and is
   sending its successor is never mistaken for a lost one. Continuing is
@@ -83,17 +84,18 @@ def lost_jobs(config: Config, *, ask_workers: bool = True) -> list[tuple[Job, St
     open_jobs = steps.open_jobs(config.database_url)
     if not open_jobs:
         return []
-    alive = inflight.queued_jobs(config, queues())
-    if ask_workers:
-        alive |= inflight.held_jobs(app, hung_after=config.retry.hung_after)
+    queued = inflight.queued_jobs(config, queues())
+    held = inflight.held_jobs(app, hung_after=config.retry.hung_after) if ask_workers else set()
     now = utcnow()
     lost = []
     for job, rows in open_jobs:
-        if job.id in alive or (ask_workers and now - _aware(job.received_at) < RECENT):
+        if job.id in queued or (ask_workers and now - _aware(job.received_at) < RECENT):
             continue
         first = steps.first_unfinished(rows)
         if first is None or any(_in_flight(step, now, ask_workers) for step in rows):
             continue
+        if job.id in held and first.state != STARTED:
+            continue  # a worker holds its next message; a running step's lease says more
         lost.append((job, first))
     return lost
 
@@ -160,7 +162,7 @@ def chain_alive(config: Config, job_id: int) -> bool:
 def run_forever(config: Config, stop: threading.Event) -> None:
     """The beat process's loop: a pass every ``[retry] reconcile_every`` seconds until
     ``stop``; a pass that fails (the broker is down) is logged and the next one tried."""
-    while not stop.wait(config.retry.reconcile_every):
+    while not stop.wait(_next_pass(config)):
         try:
             continued = reconcile(config)
         except Exception as exc:  # the broker or the database is unreachable right now
@@ -168,6 +170,13 @@ def run_forever(config: Config, stop: threading.Event) -> None:
             continue
         if continued:
             log.warning("reconciler continued %d lost job(s): %s", len(continued), continued)
+
+
+def _next_pass(config: Config) -> float:
+    """Seconds to the next pass: half a period while suspects wait for their confirmation,
+    so a lost job is continued within about one and a half periods of being seen lost."""
+    every = config.retry.reconcile_every
+    return every / 2 if _Suspects.seen else every
 
 
 def start_in_background(config: Config) -> threading.Event:
