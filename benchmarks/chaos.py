@@ -58,7 +58,11 @@ class Shop:
     """The work folder, its sinks, its Redis and its running ``prepress up``."""
 
     def __init__(
-        self, folder: Path, env: dict[str, str] | None = None, min_free_mb: int | None = None
+        self,
+        folder: Path,
+        env: dict[str, str] | None = None,
+        min_free_mb: int | None = None,
+        hotfolder: Path | None = None,
     ) -> None:
         self.folder = folder
         self.frozen: list[int] = []
@@ -72,6 +76,8 @@ class Shop:
         sections["celery"]["visibility_timeout"] = 4 * 3600
         if min_free_mb is not None:
             sections["paths"]["min_free_mb"] = min_free_mb
+        if hotfolder is not None:
+            sections["paths"]["hotfolder"] = str(hotfolder)
         self.config_path = write_config(folder / "prepress.toml", sections)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PREPRESS_")}
         self.env.update(env or ENV, PREPRESS_CONFIG=str(self.config_path), PYTHONUNBUFFERED="1")
@@ -241,7 +247,13 @@ def run_heal(args: argparse.Namespace) -> None:
             if not prepare(folder, needs):
                 print(f"{name}: skipped (needs root to mount a tmpfs or a bind mount)")
                 continue
-            shop = Shop(folder, HEAL_ENV, min_free_mb=8 if needs == "work-disk" else None)
+            disk = needs == "work-disk"  # then the hotfolder is a share on another disk
+            shop = Shop(
+                folder,
+                HEAL_ENV,
+                min_free_mb=8 if disk else None,
+                hotfolder=folder / "share" if disk else None,
+            )
             try:
                 healed, outcome = heal_one(shop, inject, args.files, folder)
             finally:

@@ -132,6 +132,7 @@ def prepare(folder: Path, needs: str) -> bool:
     work = folder / "work"
     work.mkdir(parents=True)
     if needs == "work-disk":
+        (folder / "share").mkdir()
         return _mount("-t", "tmpfs", "-o", "size=64m", "tmpfs", str(work))
     if needs == "share":
         (folder / "share").mkdir()
