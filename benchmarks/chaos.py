@@ -259,7 +259,11 @@ def run_heal(args: argparse.Namespace) -> None:
             finally:
                 shop.stop()
             rows.append((name, healed, outcome))
-            print(f"{name}: last job done {healed:.0f} s after the fault ended", flush=True)
+            print(
+                f"{name}: last job done {healed:.0f} s after the fault ended; lost "
+                f"{outcome.lost}, duplicated {outcome.duplicated}, stuck {outcome.stuck}",
+                flush=True,
+            )
         finally:
             release(folder)
             if not args.keep:
