@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 import sqlalchemy  # noqa: E402
 
 from models.db import engine_for, migrate  # noqa: E402
-from models.job import Job, Step  # noqa: E402
+from models.job import Job, Step, search_key  # noqa: E402
 from pipeline.config import config_from_dict  # noqa: E402
 
 #: PostgreSQL server with trust auth; a scratch database is made on it and dropped.
@@ -116,6 +116,7 @@ def job_rows(count: int, rng: random.Random) -> tuple[list[dict], list[dict]]:
                 "sheets": [],
                 "preview": {},
                 "warnings": [],
+                "search_key": search_key(f"{order}_{job}_{outputter}.pdf", order, job),
             }
         )
         same = reprocess is not None and rng.random() < 0.5
