@@ -172,6 +172,22 @@ def upload_steps(url: str, job_ids: Sequence[int]) -> dict[int, dict[str, Step]]
     return found
 
 
+def reprocesses_of(url: str, job_ids: Sequence[int]) -> dict[int, list[int]]:
+    """{job id: the jobs that reprocessed it, oldest first} for the given jobs that have any."""
+    if not job_ids:
+        return {}
+    found: dict[int, list[int]] = {}
+    with _session(url) as db:
+        query = (
+            select(col(Job.reprocess_of), col(Job.id))
+            .where(col(Job.reprocess_of).in_(list(job_ids)))
+            .order_by(col(Job.id))
+        )
+        for original, job_id in db.execute(query):
+            found.setdefault(int(original), []).append(int(job_id))
+    return found
+
+
 def plate_rows(
     url: str,
     where: JobFilter,

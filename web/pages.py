@@ -24,6 +24,9 @@ from web.auth import page
 
 bp = Blueprint("pages", __name__)
 
+#: A job page refreshes itself while its job is in one of these (not while a person decides).
+LIVE_STATUSES = ("queued", "running")
+
 #: Seconds a health probe result is reused (it takes up to a few seconds to collect).
 HEALTH_CACHE_SECONDS = 10.0
 #: Most rows of the printable list and of a CSV export.
@@ -59,8 +62,13 @@ def _grid_context() -> dict[str, Any]:
     limit, offset = present.paging(request.args)
     url = config().database_url
     jobs, total = report.search_jobs(url, where, limit, offset)
-    steps = report.upload_steps(url, [job.id for job in jobs if job.id is not None])
-    rows = [present.grid_row(job, steps.get(job.id or 0, {})) for job in jobs]
+    ids = [job.id for job in jobs if job.id is not None]
+    steps = report.upload_steps(url, ids)
+    redone = report.reprocesses_of(url, ids)
+    rows = [
+        present.grid_row(job, steps.get(job.id or 0, {}), redone.get(job.id or 0, []))
+        for job in jobs
+    ]
     live = any(job.status in ("queued", "running") for job in jobs)
     both = plate_report(config(), where, by=("press", "outputter"))
     return {
@@ -163,6 +171,8 @@ def job(job_id: int) -> Any:
         sms=store.sms_of(url, job_id),
         previews=present.preview_urls(found),
         separations=present.separations_text(found),
+        reprocessed_as=report.reprocesses_of(url, [job_id]).get(job_id, []),
+        live=found.status in LIVE_STATUSES,
     )
 
 

@@ -213,8 +213,10 @@ def inks(job: Job) -> list[dict[str, str]]:
     ]
 
 
-def grid_row(job: Job, steps: Mapping[str, Step]) -> dict[str, Any]:
-    """What one row of the grid shows."""
+def grid_row(
+    job: Job, steps: Mapping[str, Step], reprocessed_as: Sequence[int] = ()
+) -> dict[str, Any]:
+    """What one row of the grid shows (``reprocessed_as``: the jobs that redid this one)."""
     rejected = job.status == "rejected"
     return {
         "job": job,
@@ -224,4 +226,5 @@ def grid_row(job: Job, steps: Mapping[str, Step]) -> dict[str, Any]:
         "separations": separations_text(job),
         "previews": preview_urls(job),
         "inks": inks(job),
+        "reprocessed_as": list(reprocessed_as),
     }

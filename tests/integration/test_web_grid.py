@@ -161,3 +161,15 @@ def test_the_jobs_command_filters_like_the_page(shop: Config) -> None:
     assert before == []
     bad = run(main, [*args, "--from", "yesterday"])
     assert bad.exit_code == 2 and "use a date like" in bad.output
+
+
+def test_a_reprocess_and_its_original_link_each_other(client: Any, shop: Config) -> None:
+    original = add_job(shop, "0608_Again_Leonov.pdf", press="Planeta", outputter="Leonov")
+    later = add_job(shop, "0608_Again_Leonov.pdf", reprocess_of=original, status="running")
+    grid = client.get("/").text
+    assert f"reprocessed as {later}</a>" in grid and f"reprocess of {original}</a>" in grid
+    page = client.get(f"/jobs/{original}").text
+    assert f'href="/jobs/{later}">job {later}</a>' in page
+    # a job page refreshes itself until its job is final
+    assert 'hx-select="#job-page"' in client.get(f"/jobs/{later}").text
+    assert 'hx-select="#job-page"' not in page
