@@ -111,8 +111,8 @@ def grid() -> Any:
 @bp.get("/rows")
 @page()
 def rows() -> Any:
-    """The grid's table body alone, for htmx polling, with the count and totals out of band."""
-    return render_template("_rows.html", oob=True, **_grid_context())
+    """The grid's jobs, count and totals without the page around them, for htmx polling."""
+    return render_template("_live.html", **_grid_context())
 
 
 @bp.get("/print")
