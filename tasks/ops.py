@@ -71,6 +71,6 @@ def _record_failure(config, exc: BaseException) -> None:  # noqa: ANN001
 @app.task(name="tasks.retry_job")
 def retry_job(job_id: int | str) -> str:
     """Run a failed job again from its failed step (as ``prepress retry``); say what was done."""
-    from tasks.retrying import retry_job as retry
+    from tasks import actions
 
-    return retry(get_config(), int(job_id))
+    return actions.retry(get_config(), int(job_id), actions.Actor("flower", actions.FLOWER))
