@@ -288,10 +288,10 @@ def mode(ctx: click.Context, new_mode: str | None, as_json: bool) -> None:
 
 
 def _print_job(config: Any, job_id: int, as_json: bool) -> None:
-    from commands.render import job_details, print_job
+    from commands.render import job_details, print_job, server_paths
 
     data = job_details(config, job_id)
     if as_json:
         echo_json(data)
     else:
-        print_job(data)
+        print_job(data, server_paths(config, job_id))

@@ -41,37 +41,10 @@ def jobs() -> Any:
 @bp.get("/jobs/<int:job_id>")
 @api()
 def job(job_id: int) -> Any:
-    url = config().database_url
     try:
-        found = store.get_job(url, job_id)
+        return jsonify(present.job_json(config().database_url, job_id))
     except JobNotFound as exc:
         return jsonify(error=str(exc)), 404
-    data = present.job_dict(found)
-    data["steps"] = [present.step_dict(step) for step in store.steps_of(url, job_id)]
-    data["deliveries"] = [
-        {
-            "kind": d.kind,
-            "target": d.target,
-            "remote_path": d.remote_path,
-            "bytes": d.bytes,
-            "seconds": d.seconds,
-            "speed_mbps": d.speed_mbps,
-            "done_at": present.iso(d.done_at),
-        }
-        for d in store.deliveries_of(url, job_id)
-    ]
-    data["sms"] = [
-        {
-            "recipient": s.recipient,
-            "state": s.state,
-            "text": s.text,
-            "count": s.count,
-            "cost": s.cost,
-            "sent_at": present.iso(s.sent_at),
-        }
-        for s in store.sms_of(url, job_id)
-    ]
-    return jsonify(data)
 
 
 @bp.get("/report")

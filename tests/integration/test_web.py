@@ -288,6 +288,21 @@ def test_page_retry_of_a_job_retrying_by_itself_is_refused_with_the_clis_message
     assert store.get_job(url, job_id).status == "running"
 
 
+def test_show_json_and_the_api_give_the_same_job_record(client: Any, shop: Config) -> None:
+    # Given a job with a delivered plate file
+    job_id = add_job(shop, "0542_Record_Leonov.pdf", plate_note="sent", press="Planeta")
+    # When it is asked for by ``prepress show --json`` and by the API
+    args = ["--config", str(shop.source), "show", str(job_id), "--json"]
+    shown = json.loads(CliRunner().invoke(main, args, env=_env(shop)).output)
+    answer = client.get(f"/api/jobs/{job_id}", auth=VIEWER).json
+    # Then both carry the same keys, for the job and for each step, and the same facts
+    assert sorted(shown) == sorted(answer)
+    assert [sorted(step) for step in shown["steps"]] == [sorted(step) for step in answer["steps"]]
+    assert (shown["press"], answer["press"]) == ("Planeta", "Planeta")
+    assert shown["steps"][0]["label"] == answer["steps"][0]["label"] == "check file"
+    assert "spool_path" not in shown and "archive_path" not in answer
+
+
 def test_previews_are_served_only_to_logged_in_users(client: Any, shop: Config) -> None:
     # Given a job with a thumbnail under previews/ and one pointing outside it
     thumb = Path(shop.paths.previews) / "1_thumb.png"
