@@ -17,7 +17,7 @@ from pipeline.chain import FINAL_STATUSES, MODES
 NO_WORKER_AFTER = 4.0
 
 
-def _ready(ctx: click.Context, celery: bool = False):  # noqa: ANN202
+def _ready(ctx: click.Context, celery: bool = False):
     """Config loaded, database migrated; with ``celery`` the Celery app configured for sending.
 
     Commands that only read or write the database (jobs, show, mode) leave Celery alone.

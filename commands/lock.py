@@ -39,7 +39,7 @@ class FolderLock:
     def acquire(self) -> FolderLock:
         """Take the lock or raise FolderBusy saying who holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115  (held while running)
+        handle = open(self.path, "a+", encoding="utf-8")  # held while running
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -169,9 +169,9 @@ def test_backup_now_is_the_last_backup_status_shows(tmp_path: Path, sshd: SshSer
     _write_toml(toml, config)
     runner = CliRunner()
     env = {"PREPRESS_BROKER_URL": "redis://127.0.0.1:1/0"}  # status needs no broker here
-    before = json.loads(
-        runner.invoke(main, ["--config", str(toml), "status", "--json"], env=env).output
-    )
+    asked = runner.invoke(main, ["--config", str(toml), "status", "--json"], env=env)
+    assert asked.exception is None or isinstance(asked.exception, SystemExit), asked.exception
+    before = json.loads(asked.output)
     # When the operator takes a backup by hand
     made = runner.invoke(main, ["--config", str(toml), "backup", "now", "--json"])
     assert made.exit_code == 0, made.output
