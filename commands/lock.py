@@ -64,15 +64,6 @@ class FolderLock:
             self._handle.close()
             self._handle = None
 
-    def is_free(self) -> bool:
-        """True when nobody holds the lock now (taken and let go again at once)."""
-        try:
-            self.acquire()
-        except FolderBusy:
-            return False
-        self.release()
-        return True
-
 
 def _holder() -> str:
     command = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))
