@@ -119,6 +119,18 @@ def _active_queues(config: Config, timeout: float) -> dict[str, Any]:
         private.close()
 
 
+def workers_answering(timeout: float = PROBE_TIMEOUT) -> list[str] | None:
+    """Names of the workers that answer a ping on the process's broker (tasks.app configured);
+    None when the broker cannot broadcast (then nobody can tell)."""
+    from tasks.app import app
+
+    try:
+        replies = app.control.ping(timeout=timeout) or []
+    except Exception:  # a transport without broadcast: cannot tell
+        return None
+    return sorted(name for reply in replies for name in reply)
+
+
 def queues_without_worker(config: Config, timeout: float = INSPECT_TIMEOUT) -> list[str]:
     """The required queues no answering worker serves."""
     served = {queue for worker in workers(config, timeout) for queue in worker["queues"]}
