@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.demo.samples import signa_sheet, write_signa_pdf  # noqa: E402
+from testkit.samples import signa_sheet, write_signa_pdf  # noqa: E402
 from pipeline.preview.geometry import PT_PER_MM, SheetGeometry, crop_box  # noqa: E402
 from pipeline.preview.presspdf import PREVIEW_DPI  # noqa: E402
 from pipeline.preview.render import PROOF_PX, THUMB_PX, render_preview  # noqa: E402

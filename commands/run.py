@@ -188,11 +188,17 @@ def beat(ctx: click.Context) -> None:
     help="auto: Redis when reachable, else embedded.",
 )
 @click.option("--keep", is_flag=True, help="Keep the temporary folder (sample PDFs to try).")
-def demo(folder: Path | None, timeout: float, broker: str, keep: bool) -> None:
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Then keep the folder and its local FTP and SMS servers running until Ctrl-C, "
+    "to try it with `prepress up`.",
+)
+def demo(folder: Path | None, timeout: float, broker: str, keep: bool, serve: bool) -> None:
     """Run the whole pipeline on bundled samples with local FTP and SMS sinks, and show it."""
     from commands.demo import run_demo
 
-    raise SystemExit(run_demo(folder, timeout, broker, keep))
+    raise SystemExit(run_demo(folder, timeout, broker, keep, serve))
 
 
 def _node_name(queues: tuple[str, ...]) -> str:

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from commands.cli import main
 from pipeline import backup
 from pipeline.config import Config, config_from_dict
-from pipeline.demo.sinks import SmsSink
+from testkit.sinks import SmsSink
 from tasks.app import BACKUP_ENTRY, beat_schedule
 from tests.fixtures import BASE_CONFIG
 from tests.services import port_open, require
@@ -348,7 +348,7 @@ def test_dropped_connection_is_retried_and_the_backup_is_there(
 ) -> None:
     # Given a line to the backup host that drops the first connection 150 kB into the upload
     from models.db import migrate
-    from pipeline.demo.sinks import CuttingProxy
+    from testkit.sinks import CuttingProxy
     from tasks.app import use_config
     from tasks.ops import backup_database
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.delivery import part_name, upload
-from pipeline.demo.sinks import CuttingProxy, SilentServer
+from testkit.sinks import CuttingProxy, SilentServer
 from pipeline.errors import DeliveryRefused, DeliveryUnavailable
 from tests.services import free_port
 from tests.sshd import SshServer, make_ed25519_key

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from pipeline.config import SmsSettings
-from pipeline.demo.sinks import SmsSink
+from testkit.sinks import SmsSink
 from pipeline.errors import ConfigError, SmsOutcomeUnknown, SmsRefused, SmsUnavailable
 from pipeline.sms import SmsClient
 from tests.services import free_port

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from models import store
 from models.job import STARTED, WAITING
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
-from pipeline.demo.shop import SPEEDMASTER_PHONE, STAFF_PHONE
+from testkit.samples import signa_sheet, write_signa_pdf
+from testkit.shop import SPEEDMASTER_PHONE, STAFF_PHONE
 from pipeline.files import sha256_of
 from tests.pipeline_harness import Pipeline, wait_until
 

@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfWriter
 
 from pipeline.config import config_from_dict
-from pipeline.demo.samples import (
+from testkit.samples import (
     CMYK,
     Mark,
     Sheet,

@@ -18,7 +18,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObjec
 
 from commands.cli import main
 from pipeline.config import Config
-from pipeline.demo.samples import Fill, Sheet, signa_sheet, write_signa_pdf
+from testkit.samples import Fill, Sheet, signa_sheet, write_signa_pdf
 from pipeline.errors import RejectedFile
 from pipeline.preview.geometry import PT_PER_MM, SheetGeometry, crop_box, sheet_geometries
 from pipeline.preview.presspdf import MAX_PAGE_PIXELS, image_needs
