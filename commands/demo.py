@@ -128,10 +128,10 @@ def _say_sinks_are_gone(config_path: Path) -> None:
 def _run(base: Path, config_path: Path, sms: Any, timeout: float) -> int:
     from commands.supervisor import Supervisor, export_config
     from models.db import migrate
-    from pipeline.config import load_config
+    from models.shop_settings import host_config
     from testkit.samples import write_demo_samples
 
-    config = load_config(config_path)
+    config = host_config(config_path).config
     export_config(config_path)
     config.paths.create()
     migrate(config.database_url)

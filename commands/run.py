@@ -23,14 +23,11 @@ def _prepare(ctx: click.Context, queues: tuple[str, ...] | None = None):  # noqa
     (pipeline/config/hosts.py); ``queues`` are what a worker serves."""
     from commands.supervisor import export_config
     from models.shop_settings import host_config
-    from pipeline.config import database_url_from, read_toml
     from pipeline.errors import ConfigError
 
     path = (ctx.find_root().obj or {}).get("config_path")
     try:
-        source, raw = read_toml(path)
-        _migrate(database_url_from(raw, source))
-        host = host_config(path, queues=queues, check=True)
+        host = host_config(path, queues=queues, check=True, prepare=_migrate)
     except ConfigError as exc:
         click.echo(f"configuration error: {exc}", err=True)
         ctx.exit(2)

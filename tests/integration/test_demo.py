@@ -85,9 +85,6 @@ def test_demo_serve_keeps_its_servers_for_prepress_up(tmp_path: Path) -> None:
             up.wait(timeout=60)
         os.killpg(demo.pid, signal.SIGINT)
         demo.wait(timeout=60)
-        time.sleep(0.2)  # the reader thread takes the last lines
-        assert demo.stdout is not None
-        demo.stdout.close()
     # and Ctrl-C stops the servers, and the kept prepress.toml then says so
     assert demo.returncode == 0, "".join(said)[-3000:]
     assert (base / "prepress.toml").read_text(encoding="utf-8").startswith(SINKS_GONE)
@@ -108,8 +105,10 @@ def _lines(process: subprocess.Popen) -> list[str]:
     lines: list[str] = []
 
     def read() -> None:
-        for line in process.stdout or ():
-            lines.append(line)
+        assert process.stdout is not None
+        with process.stdout:  # closed at the end of the output
+            for line in process.stdout:
+                lines.append(line)
 
     threading.Thread(target=read, daemon=True).start()
     return lines
