@@ -89,7 +89,7 @@ lint() {  # the linter, the formatter check and the type checker; any failure fa
   log "ruff check, ruff format --check, mypy"
   "$VENV/bin/ruff" check --quiet .
   "$VENV/bin/ruff" format --check --quiet .
-  "$VENV/bin/mypy" --no-error-summary pipeline models tasks watcher commands web
+  "$VENV/bin/mypy" --no-error-summary pipeline models tasks watcher commands web testkit
 }
 
 case "${1:-help}" in
