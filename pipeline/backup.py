@@ -130,9 +130,9 @@ def backup_time(settings: BackupSettings) -> tuple[int, int]:
 
 
 class _BackupHost:
-    """The backup host as an SFTP endpoint of pipeline.delivery: its session and error mapping
-    (host keys, the mkdir race, every paramiko and socket error classified) with the backup's
-    own errors: a fault a retry may cure is BackupHostUnavailable, a refusal BackupFailed."""
+    """The backup host as a target of pipeline.delivery: its SFTP session and the one error
+    table (pipeline/delivery/mapping.py), worded as the backup's own errors: a fault a retry
+    may cure is BackupHostUnavailable, a refusal BackupFailed."""
 
     def __init__(self, settings: BackupSettings) -> None:
         self.target = Target(
@@ -162,7 +162,7 @@ def backup_host(settings: BackupSettings) -> Iterator[SftpTransport]:
     """
     _check_settings(settings)
     host = _BackupHost(settings)
-    known_hosts = settings.known_hosts or "~/.ssh/known_hosts"
+    known_hosts = settings.known_hosts or None  # None: ~/.ssh/known_hosts
     with (
         map_exceptions(host.failure),
         sftp_session(
