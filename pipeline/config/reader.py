@@ -91,14 +91,10 @@ def with_environment(
         if not given:
             continue
         table = merged.get(section, {})
-        table = (
-            {k: v for k, v in table.items() if k != f"{key}_env"}
-            if isinstance(table, Mapping)
-            else table
-        )
-        if isinstance(table, dict):
-            table[key] = _override_value(name, given)
-            merged[section] = table
+        if not isinstance(table, Mapping):
+            continue  # not a table: the reader names the key
+        kept = {k: v for k, v in table.items() if k != f"{key}_env"}
+        merged[section] = {**kept, key: _override_value(name, given)}
     return merged
 
 
