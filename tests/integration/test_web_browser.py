@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from models import steps, store
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
+from testkit.samples import signa_sheet, write_signa_pdf
 from tests.pipeline_harness import ROOT, Pipeline, wait_until
 from tests.services import free_port, require
 
