@@ -65,7 +65,7 @@ def _create(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args=PG_CONNECT_ARGS)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

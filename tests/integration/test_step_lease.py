@@ -36,8 +36,13 @@ def claimed(config: Config) -> tuple[int, str]:
     return job.id, owner
 
 
+def validate_step(config: Config, job_id: int):  # noqa: ANN201
+    """The validate step's row of the job."""
+    return {s.name: s for s in store.steps_of(config.database_url, job_id)}["validate"]
+
+
 def lease_alive(config: Config, job_id: int) -> bool:
-    step = store.get_step(config.database_url, job_id, "validate")
+    step = validate_step(config, job_id)
     return steps.lease_alive(step.lease_owner, step.lease_until)
 
 
@@ -64,14 +69,14 @@ def test_step_blocked_on_a_silent_peer_is_taken_over_and_its_late_finish_dropped
     with pytest.raises(steps.LeaseLost):
         steps.finish_step(quick.database_url, job_id, "validate", "errored", owner=first)
     steps.finish_step(quick.database_url, job_id, "validate", SUCCEEDED, owner=second)
-    step = store.get_step(quick.database_url, job_id, "validate")
+    step = validate_step(quick, job_id)
     assert (step.state, step.attempts, step.lease_owner) == (SUCCEEDED, 2, "")
 
 
 def test_step_that_computes_or_runs_a_program_keeps_its_lease(quick: Config) -> None:
     # Given a claimed step
     job_id, owner = claimed(quick)
-    before = store.get_step(quick.database_url, job_id, "validate").lease_until
+    before = validate_step(quick, job_id).lease_until
 
     # When its work computes for 3 hung_after, then waits 3 more for a program it started
     with heartbeat(quick, job_id, "validate", owner):
@@ -81,7 +86,7 @@ def test_step_that_computes_or_runs_a_program_keeps_its_lease(quick: Config) -> 
         subprocess.run(["sleep", str(3 * HUNG_AFTER)], check=True)
 
     # Then the lease was renewed all along, and a second run is told the step is busy
-    step = store.get_step(quick.database_url, job_id, "validate")
+    step = validate_step(quick, job_id)
     assert step.lease_owner == owner and step.lease_until > before
     assert step.lease_until.replace(tzinfo=None) > utcnow().replace(tzinfo=None)
     other = steps.claim_step(quick.database_url, job_id, "validate", steps.new_owner())

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from commands.supervisor import Child, Supervisor
-from pipeline.demo.shop import write_config
+from testkit.shop import write_config
 from tests.fixtures import BASE_CONFIG
 from tests.pipeline_harness import ROOT
 
