@@ -164,7 +164,9 @@ def status_text(health: Any) -> str:
 @click.option("--address", default=None, help="Address to listen on (default: [web] address).")
 @click.option("--port", type=int, default=None, help="Port (default: [web] port, 8080).")
 @click.option(
-    "--insecure-local", is_flag=True, help="Allow starting without [web.users], only on 127.0.0.1."
+    "--insecure-local",
+    is_flag=True,
+    help="Allow starting without [web.users]; binds to 127.0.0.1 (loopback only).",
 )
 @click.pass_context
 def web(ctx: click.Context, address: str | None, port: int | None, insecure_local: bool) -> None:
@@ -172,9 +174,17 @@ def web(ctx: click.Context, address: str | None, port: int | None, insecure_loca
     if ctx.invoked_subcommand is not None:
         return
     config = load_config_or_exit(ctx)
+    if insecure_local:
+        address = address or LOCAL_ADDRESS
+        if not _loopback(address):
+            raise click.BadParameter(
+                f"{address!r}: --insecure-local serves only this machine; use a loopback "
+                f"address such as {LOCAL_ADDRESS}",
+                param_hint="--address",
+            )
     address = address or config.web.address
     port = config.web.port if port is None else port
-    if not config.web.users and not (insecure_local and address == LOCAL_ADDRESS):
+    if not config.web.users and not (insecure_local and _loopback(address)):
         click.echo(
             f"configuration error: {config.source}: the dashboard needs users: add "
             "[web.users.NAME] with role and password_env or password_hash (see "
@@ -193,14 +203,29 @@ def serve(config: Any, address: str, port: int, open_local: bool) -> None:
     from models.db import migrate
     from web.app import create_app
 
+    from pipeline.errors import ConfigError
+
     config.paths.create()
     migrate(config.database_url)
-    app = create_app(config, open_local=open_local)
+    try:
+        app = create_app(config, open_local=open_local)
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        raise SystemExit(2) from None
     click.echo(
         f"prepress web: http://{address}:{port}/"
         + (" (no users: open to this machine only)" if open_local else "")
     )
     waitress.serve(app, host=address, port=port, threads=WEB_THREADS, ident="prepress")
+
+
+def _loopback(address: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
 
 
 @web.command("hash-password")

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from pipeline.config.settings import Press
+from pipeline.spreadsheet import safe_row
 
 #: The status a job must have to count.
 COUNTED_STATUS = "done"
@@ -140,7 +141,8 @@ class Report:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([*self.by, *FIGURES])
         for row in self.as_dict()["rows"]:
-            writer.writerow(["" if row[key] is None else row[key] for key in (*self.by, *FIGURES)])
+            cells = ["" if row[key] is None else row[key] for key in (*self.by, *FIGURES)]
+            writer.writerow(safe_row(cells))
         return out.getvalue()
 
 

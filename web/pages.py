@@ -18,6 +18,7 @@ from models import report, store
 from models.job import FAILED, REJECTED
 from models.report import plate_report
 from pipeline.errors import JobNotFound
+from pipeline.spreadsheet import safe_row
 from web import present
 from web.auth import page
 
@@ -124,7 +125,7 @@ def grid_csv() -> Any:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for job in jobs:
-        writer.writerow([_csv_value(getattr(job, column)) for column in CSV_COLUMNS])
+        writer.writerow(safe_row([_csv_value(getattr(job, column)) for column in CSV_COLUMNS]))
     return _csv_answer(out.getvalue(), "jobs.csv")
 
 

@@ -64,7 +64,10 @@ def filter_args(args: Mapping[str, str], default_days: int | None) -> dict[str, 
 
 
 def job_filter(chosen: Mapping[str, str]) -> JobFilter:
-    start, end = period(parse_day(chosen["from"], "from"), parse_day(chosen["to"], "to"))
+    try:
+        start, end = period(parse_day(chosen["from"], "from"), parse_day(chosen["to"], "to"))
+    except (OverflowError, ValueError):
+        raise BadRequest("from and to are out of range; use dates like 2026-12-01") from None
     return JobFilter(
         status=chosen["status"],
         press=chosen["press"],
@@ -76,12 +79,18 @@ def job_filter(chosen: Mapping[str, str]) -> JobFilter:
     )
 
 
+#: Largest limit or offset (the database's 64-bit integers).
+MAX_NUMBER = 2**63 - 1
+
+
 def paging(args: Mapping[str, str], default_limit: int = 50) -> tuple[int, int]:
     try:
         limit = int(args.get("limit") or default_limit)
         offset = int(args.get("offset") or 0)
     except ValueError:
         raise BadRequest("limit and offset must be whole numbers") from None
+    if max(limit, offset) > MAX_NUMBER:
+        raise BadRequest(f"limit and offset must be at most {MAX_NUMBER}")
     return max(0, limit), max(0, offset)
 
 

@@ -11,9 +11,11 @@ from pipeline.config.checking import Reader, check_placeholders
 from pipeline.config.settings import (
     DEFAULT_BACKUP_TIME,
     DEFAULT_GIVE_UP_AFTER,
+    DEFAULT_IDLE_MINUTES,
     DEFAULT_MAX_BACKOFF,
     DEFAULT_RECONCILE_EVERY,
     DEFAULT_SMS_API_URL,
+    DEFAULT_SESSION_HOURS,
     DEFAULT_SMS_TEMPLATE,
     WEB_ROLES,
     BackupSettings,
@@ -107,7 +109,20 @@ def _flower(reader: Reader, raw: Mapping[str, Any]) -> FlowerSettings:
 
 
 def _web(reader: Reader, raw: Mapping[str, Any]) -> WebSettings:
-    reader.only(raw, "web", {"address", "port", "users", "secret_key_env"})
+    reader.only(
+        raw,
+        "web",
+        {
+            "address",
+            "port",
+            "users",
+            "secret_key_env",
+            "session_hours",
+            "idle_minutes",
+            "allowed_hosts",
+            "behind_proxy",
+        },
+    )
     key_env = reader.text(raw, "web.secret_key_env")
     if key_env and key_env not in os.environ:
         raise reader.fail("web.secret_key_env", f"environment variable {key_env!r} is not set")
@@ -120,7 +135,37 @@ def _web(reader: Reader, raw: Mapping[str, Any]) -> WebSettings:
         port=int(reader.number(raw, "web.port", 8080)),
         users=users,
         secret_key=os.environ.get(key_env or "PREPRESS_WEB_SECRET_KEY", ""),
+        secret_key_env=key_env or "PREPRESS_WEB_SECRET_KEY",
+        **_web_session(reader, raw),
     )
+
+
+def _web_session(reader: Reader, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """How long a login lasts, which host names are ours, how many proxies are trusted."""
+    hours = reader.number(raw, "web.session_hours", DEFAULT_SESSION_HOURS)
+    idle = reader.number(raw, "web.idle_minutes", DEFAULT_IDLE_MINUTES)
+    if hours <= 0 or idle <= 0:
+        raise reader.fail("web", "session_hours and idle_minutes must be more than 0")
+    proxies = raw.get("behind_proxy", 0)
+    if isinstance(proxies, bool):
+        proxies = int(proxies)
+    if not isinstance(proxies, int) or not 0 <= proxies <= 5:
+        raise reader.fail(
+            "web.behind_proxy",
+            f"must be the number of reverse proxies in front (0 to 5) or true, got {proxies!r}",
+        )
+    hosts = reader.strings(raw, "web.allowed_hosts")
+    for host in hosts:
+        if not host or any(c in host for c in "/:@ "):
+            raise reader.fail(
+                "web.allowed_hosts", f"{host!r} is not a host name; write names like prepress.shop"
+            )
+    return {
+        "session_hours": hours,
+        "idle_minutes": idle,
+        "allowed_hosts": tuple(h.lower().rstrip(".") for h in hosts),
+        "behind_proxy": proxies,
+    }
 
 
 def _web_user(reader: Reader, name: str, table: Any) -> WebUser:

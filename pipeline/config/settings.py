@@ -41,6 +41,11 @@ DEFAULT_MAX_BACKOFF = 60
 DEFAULT_GIVE_UP_AFTER = 24 * 3600
 #: Seconds between two passes of the reconciler that continues lost chains.
 DEFAULT_RECONCILE_EVERY = 30
+#: Hours a dashboard login lasts at most.
+DEFAULT_SESSION_HOURS = 12.0
+#: Minutes without a request after which a dashboard login ends (an open page polls, so a
+#: browser left on the grid stays logged in; a closed one is logged out within the hour).
+DEFAULT_IDLE_MINUTES = 60.0
 
 #: Placeholders allowed in ``filename`` and ``template``.
 PLACEHOLDERS = frozenset(
@@ -171,6 +176,14 @@ class WebSettings:
     port: int = 8080
     users: Mapping[str, WebUser] = field(default_factory=dict)
     secret_key: str = ""  # signs session cookies; empty: generated under var/
+    secret_key_env: str = ""  # the variable it came from, for messages
+    session_hours: float = DEFAULT_SESSION_HOURS
+    idle_minutes: float = DEFAULT_IDLE_MINUTES
+    #: Host names the dashboard answers to besides IP addresses, localhost and this machine's
+    #: names (a foreign name in Host is DNS rebinding).
+    allowed_hosts: tuple[str, ...] = ()
+    #: Reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none, trust none).
+    behind_proxy: int = 0
 
 
 @dataclass(frozen=True)
