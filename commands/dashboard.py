@@ -201,9 +201,8 @@ def serve(config: Any, address: str, port: int, open_local: bool) -> None:
     import waitress
 
     from models.db import migrate
-    from web.app import create_app
-
     from pipeline.errors import ConfigError
+    from web.app import create_app
 
     config.paths.create()
     migrate(config.database_url)

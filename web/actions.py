@@ -16,6 +16,7 @@ from models import report, store
 from models.job import FAILED, MODES
 from pipeline.errors import CannotRetry, JobNotFound
 from web.auth import page
+from web.security import without_paths
 
 bp = Blueprint("actions", __name__)
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def retry(job_id: int, who: str) -> str:
     try:
         canvas.retry(job_id, config())
     except (CannotRetry, JobNotFound) as exc:
-        raise Refused(str(exc)) from None
+        raise Refused(without_paths(str(exc))) from None
     log.info("job %s retried by %s from the dashboard", job_id, who)
     return f"job {job_id} queued again"
 
@@ -56,7 +57,7 @@ def reprocess(job_id: int, who: str) -> int:
     try:
         new_id = intake.reprocess(job_id, config())
     except (CannotRetry, JobNotFound) as exc:
-        raise Refused(str(exc)) from None
+        raise Refused(without_paths(str(exc))) from None
     log.info("job %s reprocessed as job %s by %s from the dashboard", job_id, new_id, who)
     return new_id
 
