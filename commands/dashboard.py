@@ -215,7 +215,17 @@ def serve(config: Any, address: str, port: int, open_local: bool) -> None:
         f"prepress web: http://{address}:{port}/"
         + (" (no users: open to this machine only)" if open_local else "")
     )
-    waitress.serve(app, host=address, port=port, threads=WEB_THREADS, ident="prepress")
+    waitress.serve(app, host=address, port=port, **server_options(config))
+
+
+def server_options(config: Any) -> dict[str, Any]:
+    """waitress's options: behind a proxy it passes X-Forwarded-* on to the app (ProxyFix
+    there trusts as many proxies as ``[web] behind_proxy`` says), else it drops them."""
+    return {
+        "threads": WEB_THREADS,
+        "ident": "prepress",
+        "clear_untrusted_proxy_headers": not config.web.behind_proxy,
+    }
 
 
 def _loopback(address: str) -> bool:

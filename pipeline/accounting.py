@@ -138,7 +138,8 @@ class Report:
     def as_csv(self) -> str:
         """CSV with a header: the grouping columns, then jobs, plates, area_m2, cost."""
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        # CRLF as RFC 4180 says: the csv module then quotes a cell holding a carriage return
+        writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow([*self.by, *FIGURES])
         for row in self.as_dict()["rows"]:
             cells = ["" if row[key] is None else row[key] for key in (*self.by, *FIGURES)]
