@@ -23,9 +23,9 @@ import requests
 
 from models import store
 from pipeline.config import Config
+from pipeline.demo.samples import signa_sheet, write_signa_pdf
 from tests.integration.test_web import OPERATOR, shop  # noqa: F401  (shop is a fixture)
 from tests.integration.test_web_security import Dashboard, serve  # noqa: F401
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
 from tests.pipeline_harness import ROOT, Pipeline, wait_until
 from tests.services import free_port, require
 
@@ -305,7 +305,7 @@ def csp_complaints(browser: Any) -> list[str]:
 
 def test_pages_run_under_the_policy_without_a_violation(
     browser: Any,
-    serve: Callable[..., Dashboard],
+    serve: Callable[..., Dashboard],  # noqa: F811
 ) -> None:
     from selenium.webdriver.common.by import By
 
@@ -375,8 +375,8 @@ def other_site(tmp_path: Path) -> Iterator[Callable[[str], str]]:
 
 def test_a_form_on_another_site_cannot_reprocess_a_job(
     browser: Any,
-    serve: Callable[..., Dashboard],
-    shop: Config,
+    serve: Callable[..., Dashboard],  # noqa: F811
+    shop: Config,  # noqa: F811
     other_site: Callable[[str], str],
 ) -> None:
     # Given the dashboard without users (--insecure-local) and a job whose original is kept
