@@ -23,6 +23,8 @@ from pipeline.errors import ConfigError
 SECRET_KEY_FILE = "web-secret-key"
 #: Shortest secret key accepted, in bytes (OWASP and Flask: at least 256 random bits).
 MIN_SECRET_KEY_BYTES = 32
+#: Largest request body: forms and the API's JSON are a few hundred bytes.
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def create_app(config: Config, *, open_local: bool = False) -> Flask:
@@ -38,6 +40,7 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
         SESSION_COOKIE_NAME="prepress_session",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=config.web.session_hours),
         PREPRESS_OPEN=open_local,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
     )
     app.extensions["prepress"] = config
     app.url_map.converters["int"] = security.IdConverter  # before any route is added

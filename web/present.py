@@ -57,7 +57,8 @@ def parse_day(text: str, key: str) -> date | None:
 
 def filter_args(args: Mapping[str, str], default_days: int | None) -> dict[str, str]:
     """The filter arguments as given, with the default date range filled in."""
-    chosen = {key: (args.get(key) or "").strip() for key in FILTER_KEYS}
+    # NUL is no character of a name and PostgreSQL refuses it in a query: drop it
+    chosen = {key: (args.get(key) or "").replace("\x00", "").strip() for key in FILTER_KEYS}
     if default_days is not None and not chosen["from"] and not chosen["to"]:
         chosen["from"] = (date.today() - timedelta(days=default_days)).isoformat()
     return chosen

@@ -438,3 +438,43 @@ def test_refusals_name_no_server_path(
     # Then the reason names the file, not where it was kept
     assert answer.status_code == 409 and "0537_Gone_Leonov.pdf" in answer.json()["error"]
     assert "/srv/archive" not in answer.text
+
+
+def test_odd_input_never_gives_a_500(serve: Callable[..., Dashboard]) -> None:
+    # Given a logged-in operator and a script with credentials
+    url = serve().url
+    browser = requests.Session()
+    form_login(browser, url, OPERATOR)
+    token = token_of(browser.get(f"{url}/").text)
+    long = "я" * 5000
+    pages = [
+        "/?q=%00&press=%00x",
+        f"/?q={long}",
+        "/?limit=-1&offset=-9",
+        "/?limit=1e9",
+        "/?from=2026-02-30",
+        "/reports?year=-1",
+        f"/reports?year={HUGE}",
+        "/reports.csv?by=,,,",
+        "/jobs.csv?to=9999-12-31",
+        "/previews/1/%2e%2e",
+        "/jobs/-1",
+        "/jobs/1.5",
+    ]
+    apis = ["/api/jobs?q=%00", "/api/report?by=nope", "/api/jobs?limit=x", "/api/jobs/-1"]
+
+    # When odd values are sent everywhere
+    answers = [browser.get(f"{url}{path}") for path in pages]
+    answers += [requests.get(f"{url}{path}", auth=VIEWER, timeout=10) for path in apis]
+    answers += [
+        requests.post(f"{url}/api/mode", data=b"\xff\xfe", auth=OPERATOR, timeout=10),
+        requests.post(f"{url}/api/mode", json=["dry-run"], auth=OPERATOR, timeout=10),
+        requests.put(f"{url}/api/mode", json={"mode": "x"}, auth=OPERATOR, timeout=10),
+        browser.post(f"{url}/mode", data={"mode": long, "csrf_token": token}),
+        browser.post(f"{url}/mode", data={"csrf_token": token, "x": "y" * (2 * 1024 * 1024)}),
+    ]
+
+    # Then every answer is a 2xx, 3xx or 4xx without a traceback
+    for answer in answers:
+        assert answer.status_code < 500, (answer.request.url[:80], answer.status_code)
+        assert "Traceback" not in answer.text
