@@ -86,7 +86,8 @@ def authenticate(name: str, password: str) -> WebUser | None:
         )
     user = users().get(name)
     stored = (user.password_hash or None, user.password or None) if user else (None, None)
-    if user is not None and _state("passwords").verify(*stored, password):
+    right = _state("passwords").verify(*stored, password)  # also for an unknown name
+    if user is not None and right:
         _state("throttle").succeeded(keys, forget=keys[:1])
         return user
     failures, delay = _state("throttle").failed(keys)
