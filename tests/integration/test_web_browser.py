@@ -394,3 +394,25 @@ def test_a_form_on_another_site_cannot_reprocess_a_job(
     assert "another site" in browser.find_element("tag name", "body").text
     after = requests.get(f"{url}/api/jobs", timeout=10).json()["total"]
     assert after == before[1].json()["total"] == 6
+
+
+def test_another_site_cannot_show_the_dashboard_in_a_frame(
+    browser: Any,
+    serve: Callable[..., Dashboard],  # noqa: F811
+    other_site: Callable[[str], str],
+) -> None:
+    # Given the dashboard and a page of another site that frames its login form (clickjacking)
+    url = serve().url
+    framing = f'<!doctype html><iframe id="victim" src="{url}/login"></iframe>'
+
+    # When the browser opens that page
+    browser.get(other_site(framing))
+    wait_for(
+        browser,
+        lambda: any("frame-ancestors" in m for m in csp_complaints(browser)),
+        "the browser's refusal to frame the dashboard",
+    )
+
+    # Then the frame stays empty: no login form of the dashboard inside it
+    browser.switch_to.frame(browser.find_element("id", "victim"))
+    assert not browser.find_elements("id", "username")
