@@ -47,12 +47,14 @@ LOCAL_OPERATOR = WebUser(name="local", role="operator")
 RANK = {"viewer": 0, "operator": 1}
 
 
-def users() -> dict[str, WebUser]:
-    return dict(current_app.extensions["prepress"].web.users)
-
-
 #: Longest user name written to the log of a failed login.
 LOGGED_NAME_CHARS = 64
+#: Longest user name a throttling key keeps (longer ones are no user's anyway).
+KEY_NAME_CHARS = 256
+
+
+def users() -> dict[str, WebUser]:
+    return dict(current_app.extensions["prepress"].web.users)
 
 
 def install(app: Any, hours: float, idle_minutes: float) -> None:
@@ -76,7 +78,7 @@ def authenticate(name: str, password: str) -> WebUser | None:
 
     Every wrong answer takes as long for an unknown name as for a known one.
     """
-    keys = (f"user:{name}", f"addr:{request.remote_addr}")
+    keys = (f"user:{name[:KEY_NAME_CHARS]}", f"addr:{request.remote_addr}")
     wait = _state("throttle").admit(keys)
     shown = f"{name[:LOGGED_NAME_CHARS]!r}"
     if wait:
@@ -86,7 +88,11 @@ def authenticate(name: str, password: str) -> WebUser | None:
         )
     user = users().get(name)
     stored = (user.password_hash or None, user.password or None) if user else (None, None)
-    right = _state("passwords").verify(*stored, password)  # also for an unknown name
+    try:
+        right = _state("passwords").verify(*stored, password)  # also for an unknown name
+    except Exception:  # a broken hash in the configuration: count it, let the error show
+        _state("throttle").failed(keys)
+        raise
     if user is not None and right:
         _state("throttle").succeeded(keys, forget=keys[:1])
         return user
