@@ -173,6 +173,9 @@ def web(ctx: click.Context, address: str | None, port: int | None, insecure_loca
     """Serve the dashboard: job grid, job pages, problems, reports, the mode switch."""
     if ctx.invoked_subcommand is not None:
         return
+    from pipeline.config import require_web_passwords
+    from pipeline.errors import ConfigError
+
     config = load_config_or_exit(ctx)
     if insecure_local:
         address = address or LOCAL_ADDRESS
@@ -182,6 +185,11 @@ def web(ctx: click.Context, address: str | None, port: int | None, insecure_loca
                 f"address such as {LOCAL_ADDRESS}",
                 param_hint="--address",
             )
+    try:
+        require_web_passwords(config.web, config.source)  # only the dashboard needs them
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        ctx.exit(2)
     address = address or config.web.address
     port = config.web.port if port is None else port
     if not config.web.users and not (insecure_local and _loopback(address)):

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import requests
 
-from models import store
+from models import steps, store
 from pipeline.config import Config
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
+from testkit.samples import signa_sheet, write_signa_pdf
 from tests.integration.test_web import OPERATOR, shop  # noqa: F401  (shop is a fixture)
 from tests.integration.test_web_security import Dashboard, serve  # noqa: F401
 from tests.pipeline_harness import ROOT, Pipeline, wait_until
@@ -146,7 +146,7 @@ def seed_history(pipeline: Pipeline) -> None:
                 finished_at=when,
             )
             for step in ("upload_plate", "upload_preview", "notify_sms"):
-                store.end_step(url, job.id, step, "skipped", note="import mode")
+                steps.finish_step(url, job.id, step, "skipped", note="import mode")
 
 
 def log_in(browser: Any, url: str) -> None:

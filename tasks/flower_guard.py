@@ -5,7 +5,7 @@ balancers: see ``flower/views/monitor.py``, which has no ``@web.authenticated``,
 options, which have no setting for it). Here they need the basic-auth pair or the OAuth login
 like every other page, because the metrics name the shop's workers, queues and task counts.
 A Prometheus scraper sends the ``[flower]`` user and password (``basic_auth`` in its
-scrape configuration). Started as ``python -m commands.flower_guard -A tasks.app flower ...``
+scrape configuration). Started as ``python -m tasks.flower_guard -A tasks.app flower ...``
 with the arguments ``celery`` would get.
 """
 
