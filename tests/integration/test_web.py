@@ -289,6 +289,7 @@ def test_page_retry_of_a_job_retrying_by_itself_is_refused_with_the_clis_message
     assert cli.exit_code == 1 and said in cli.output, cli.output
     assert answer.status_code == 409 and said in answer.json["error"]
     assert said in page.text and 'id="retry-now"' in page.text
+    assert "onsubmit" not in page.text and "try its waiting step now" in page.text  # confirm.js
     assert store.get_job(url, job_id).status == "running"
 
 
