@@ -35,20 +35,22 @@ def preview(
     from pipeline.errors import RejectedFile
     from pipeline.pdf.analysis import read_sheets
     from pipeline.preview.geometry import sheet_geometries
-    from pipeline.preview.render import render_preview
+    from pipeline.preview.budgeted import preview_within_budget
 
     config = load_config_or_exit(ctx)
     path = Path(file)
     try:
         sheets = read_sheets(path, config)
-        result = render_preview(
+        result = preview_within_budget(
             path,
             sheet_geometries(sheets, config, path.name),
             Path(out_dir) if out_dir else config.paths.previews,
             key=f"{time.strftime('%Y%m%d-%H%M%S')}_{path.stem}",
             spots=[name for sheet in sheets for name in sheet.colorants],
+            limits=config.limits,
             ink=not no_ink,
             by_year=out_dir is None,
+            secrets=config.secrets(),
         )
     except RejectedFile as exc:
         fail(ctx, f"rejected: {exc.message}", 1, rejection=exc.code)

@@ -21,7 +21,7 @@ from pipeline.config.checking import Reader as _Reader
 from pipeline.config.checking import check_placeholders
 from pipeline.config.checking import with_password as _with_password
 from pipeline.config.people import read_alerts, read_staff, resolve_phones
-from pipeline.config.services import _backup, _flower, _retry, _sms, _web
+from pipeline.config.services import _backup, _flower, _limits, _retry, _sms, _web
 from pipeline.config.settings import (
     CONFIG_ENV,
     DEFAULT_BROKER_URL,
@@ -104,6 +104,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
             "staff",
             "alerts",
             "retry",
+            "limits",
         },
     )
     paths = _paths(reader, reader.table(raw, "paths"), _base(source))
@@ -151,6 +152,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
         staff=staff,
         alerts=read_alerts(reader, reader.table(raw, "alerts")),
         retry=_retry(reader, reader.table(raw, "retry")),
+        limits=_limits(reader, reader.table(raw, "limits")),
     )
 
 
