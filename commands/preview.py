@@ -34,8 +34,8 @@ def preview(
     """Write the cropped proof, thumbnail and press preview PDF of FILE and say where."""
     from pipeline.errors import RejectedFile
     from pipeline.pdf.analysis import read_sheets
-    from pipeline.preview.geometry import sheet_geometries
     from pipeline.preview.budgeted import preview_within_budget
+    from pipeline.preview.geometry import sheet_geometries
 
     config = load_config_or_exit(ctx)
     path = Path(file)

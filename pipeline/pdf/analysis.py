@@ -24,7 +24,15 @@ from pipeline.pdf.facts import (
     SheetFacts,
     jsonable,
 )
-from pipeline.pdf.read import MB, SIGNA_CREATOR, RawSheet, creator_of, open_pdf, page_count, read_page
+from pipeline.pdf.read import (
+    MB,
+    SIGNA_CREATOR,
+    RawSheet,
+    creator_of,
+    open_pdf,
+    page_count,
+    read_page,
+)
 
 __all__ = [
     "Analysis",

@@ -24,6 +24,8 @@ from pipeline.preview.inkcov import read_ink
 from pipeline.preview.render import PreviewResult, render_preview, safe_key
 from pipeline.text import shown
 
+#: The files :func:`render_preview` writes, after the key.
+ARTEFACTS = ("_proof.jpg", "_thumb.jpg", "_preview.pdf")
 #: Fewer seconds than this left after the rendering: the ink coverage is not started.
 MIN_INK_SECONDS = 5.0
 
@@ -61,7 +63,7 @@ def preview_within_budget(
             what=f"the preview of {name}",
         )
     except OverBudget as exc:
-        _remove_parts(Path(out_dir), key)
+        _remove_artefacts(Path(out_dir), key)
         exc.file = name
         raise
     if ink:
@@ -80,8 +82,7 @@ def _add_ink(
     """The ink coverage in the time the rendering left, or a warning saying why not."""
     if limits.wall_seconds < MIN_INK_SECONDS:
         result.warnings.append(
-            f"ink coverage of {name} not measured: rendering used the budget "
-            f"(limits.wall_seconds)"
+            f"ink coverage of {name} not measured: rendering used the budget (limits.wall_seconds)"
         )
         return
     try:
@@ -101,9 +102,11 @@ def _add_ink(
         result.warnings.append(reading.problem)
 
 
-def _remove_parts(out_dir: Path, key: str) -> None:
-    """Half-written artefacts (``<key>_*.part``) of a rendering that was stopped."""
+def _remove_artefacts(out_dir: Path, key: str) -> None:
+    """What a rendering that was stopped wrote (``<key>_proof.jpg``... and ``.part`` files):
+    a job has its whole preview or none."""
     stem = safe_key(key)
     for folder in (out_dir, *[p for p in out_dir.glob("[0-9]*") if p.is_dir()]):
-        for part in folder.glob(f"{stem}_*.part"):
-            part.unlink(missing_ok=True)
+        for suffix in ARTEFACTS:
+            for written in (folder / f"{stem}{suffix}", folder / f"{stem}{suffix}.part"):
+                written.unlink(missing_ok=True)
