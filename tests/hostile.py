@@ -108,7 +108,8 @@ def postscript_attack(secret: Path, written: Path, piped: Path) -> bytes:
     through ``%pipe%`` that creates ``piped``; each part runs even if another one fails."""
     return (
         f"%!PS\n"
-        f"{{ ({secret}) (r) file dup 4096 string readstring pop print flush closefile }} stopped pop\n"
+        f"{{ ({secret}) (r) file dup 4096 string readstring pop print flush closefile }}"
+        f" stopped pop\n"
         f"{{ ({written}) (w) file dup (pwned) writestring closefile }} stopped pop\n"
         f"{{ (%pipe%touch {piped}) (w) file closefile }} stopped pop\n"
         f"quit\n"
