@@ -10,7 +10,15 @@ from typing import Any
 import click
 
 from commands.cli import fail, load_config_or_exit
-from commands.output import echo_json, local_midnight
+from commands.output import (
+    COUNT,
+    FIRST_DAY,
+    JOB_ID,
+    MAX_ID,
+    checked_day,
+    echo_json,
+    local_midnight,
+)
 
 #: Job statuses after which nothing more happens.
 FINAL = ("done", "rejected", "failed")
@@ -63,9 +71,15 @@ def queue_or_fail(ctx: click.Context, config: Any, job_id: int) -> None:
 @click.pass_context
 def process(ctx: click.Context, file: Path, wait: bool, as_json: bool, timeout: float) -> None:
     """Submit FILE (a copy; the file stays where it is) as a new job."""
+    from pipeline.errors import RejectedFile
+    from pipeline.files import check_takeable
     from watcher import intake
 
     config = _ready(ctx, celery=True)
+    try:
+        check_takeable(file, config.limits.max_file_mb * 2**20)
+    except RejectedFile as exc:
+        fail(ctx, f"rejected: {exc.message}", 1, rejection=exc.code)
     job_id = intake.submit_copy(file, file.name, config, queue=False)
     queue_or_fail(ctx, config, job_id)
     if not wait:
@@ -124,7 +138,7 @@ def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: 
     "--since", help="Only jobs received since: YYYY-MM-DD (the shop's local date), or 7d."
 )
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", default=50, show_default=True, type=COUNT)
 @click.pass_context
 def jobs(
     ctx: click.Context, status: str | None, since: str | None, as_json: bool, limit: int
@@ -166,17 +180,24 @@ def parse_since(value: str | None, now: datetime | None = None) -> datetime | No
     if not value:
         return None
     if value.endswith("d") and value[:-1].isdigit():
-        return (now or datetime.now(UTC)) - timedelta(days=int(value[:-1]))
+        try:
+            return (now or datetime.now(UTC)) - timedelta(days=int(value[:-1]))
+        except OverflowError:
+            raise click.BadParameter(
+                f"{value!r}: too many days back; use a date from {FIRST_DAY}",
+                param_hint="--since",
+            ) from None
     try:
-        return local_midnight(date.fromisoformat(value))
+        date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
             f"{value!r}: use YYYY-MM-DD or a number of days like 7d", param_hint="--since"
         ) from None
+    return local_midnight(checked_day(value, "--since"))
 
 
 @click.command()
-@click.argument("job_id", type=int)
+@click.argument("job_id", type=JOB_ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def show(ctx: click.Context, job_id: int, as_json: bool) -> None:
@@ -191,7 +212,7 @@ def show(ctx: click.Context, job_id: int, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("job_id", type=int)
+@click.argument("job_id", type=JOB_ID)
 @click.option("--now", is_flag=True, help="A job waiting to retry by itself: try it now.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.pass_context
@@ -241,7 +262,8 @@ def reprocess(
 ) -> None:
     """Run the whole chain again on a job's archived original (or on FILE) as a new job."""
     from models import store
-    from pipeline.errors import CannotRetry, JobNotFound
+    from pipeline.errors import CannotRetry, JobNotFound, RejectedFile
+    from pipeline.files import check_takeable
     from watcher import intake
 
     config = _ready(ctx, celery=True)
@@ -250,12 +272,15 @@ def reprocess(
         click.confirm("Go on?", abort=True, err=True)
     try:
         if target.isdigit() and not Path(target).is_file():
+            if int(target) > MAX_ID:
+                raise JobNotFound(f"no job {target}; `prepress jobs` lists the jobs")
             new_id = intake.reprocess(int(target), config, queue=False)
         elif Path(target).is_file():
+            check_takeable(Path(target), config.limits.max_file_mb * 2**20)
             new_id = intake.submit_copy(Path(target), Path(target).name, config, queue=False)
         else:
             raise CannotRetry(f"{target}: neither a job id nor a file")
-    except (CannotRetry, JobNotFound) as exc:
+    except (CannotRetry, JobNotFound, RejectedFile) as exc:
         fail(ctx, str(exc), 1)
     if force_upload:
         store.set_force_upload(config.database_url, new_id)

@@ -43,6 +43,7 @@ REJECTION_CODES = (
     "not_pdf",  # it does not start with %PDF-
     "bytes_before_header",  # bytes (a PostScript program?) come before %PDF-
     "file_too_large",  # larger than [limits] max_file_mb
+    "not_regular_file",  # a device, pipe or folder given to `prepress process`
     "bad_filename",  # the name is not valid UTF-8 or cannot be stored
     "over_budget",  # a required step took more time, CPU or memory than [limits] allow
     "damaged_pdf",  # pypdf cannot read its structure

@@ -15,9 +15,13 @@ import hashlib
 import logging
 import os
 import shutil
+import stat
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from pipeline.errors import RejectedFile
+from pipeline.text import shown
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,27 @@ def sha256_of(path: Path) -> str:
 def sha256_of_stream(handle: Any) -> str:
     """Hex sha256 of an open binary file (local, or remote such as an SFTP file)."""
     return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def check_takeable(path: Path, max_bytes: int) -> None:
+    """Refuse what must never be copied into spool/: anything that is not a regular file
+    (``/dev/zero`` never ends, a FIFO blocks) and files over ``[limits] max_file_mb``."""
+    name = shown(path.name)
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise RejectedFile(
+            "not_regular_file",
+            f"{name}: not a regular file (a device, pipe, socket or folder); give the PDF "
+            f"file itself.",
+            name,
+        )
+    if info.st_size > max_bytes:
+        raise RejectedFile(
+            "file_too_large",
+            f"{name}: {info.st_size // 2**20} MB, more than limits.max_file_mb = "
+            f"{max_bytes // 2**20}; check the file, or raise the limit if such jobs are real.",
+            name,
+        )
 
 
 def take_into_spool(path: Path, spool: Path, job_id: int) -> Path | None:

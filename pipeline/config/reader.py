@@ -73,6 +73,16 @@ def read_toml(path: str | os.PathLike[str] | None = None) -> tuple[Path, dict[st
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML ({exc}); fix the syntax.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{source}: not UTF-8 text (byte {exc.start}); save it as UTF-8."
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{source}: arrays or tables nested too deep to read; fix the file."
+        ) from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise ConfigError(f"{source}: cannot be read ({exc.strerror}).") from None
 
 
 def database_url_from(raw: Mapping[str, Any], source: Path | None = None) -> str:
