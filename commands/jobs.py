@@ -19,6 +19,7 @@ from commands.output import (
     echo_json,
     local_midnight,
 )
+from pipeline.text import shown
 
 #: Job statuses after which nothing more happens.
 FINAL = ("done", "rejected", "failed")
@@ -109,7 +110,7 @@ def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: 
         for step in store.steps_of(config.database_url, job_id):
             if seen.get(step.name) != step.state and not quiet:
                 detail = step.note or step.error
-                click.echo(f"  {step.name:<17} {step.state:<8} {detail}"[:200])
+                click.echo(shown(f"  {step.name:<17} {step.state:<8} {detail}")[:200])
             seen[step.name] = step.state
         status = store.get_job(config.database_url, job_id).status
         if status in FINAL:
@@ -268,7 +269,9 @@ def reprocess(
 
     config = _ready(ctx, celery=True)
     if not yes:
-        click.echo(f"{target}: prepress {REPROCESS_SAYS}; {PLATE_SAYS[force_upload]}.", err=True)
+        click.echo(
+            f"{shown(target)}: prepress {REPROCESS_SAYS}; {PLATE_SAYS[force_upload]}.", err=True
+        )
         click.confirm("Go on?", abort=True, err=True)
     try:
         if target.isdigit() and not Path(target).is_file():

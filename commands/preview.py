@@ -14,6 +14,7 @@ import click
 
 from commands.cli import fail, load_config_or_exit
 from commands.output import echo_json
+from pipeline.text import shown
 
 
 @click.command()
@@ -57,7 +58,7 @@ def preview(
     if as_json:
         echo_json(_as_dict(result))
         return
-    click.echo(f"proof:     {result.proof}")
+    click.echo(f"proof:     {shown(str(result.proof))}")
     click.echo(f"thumbnail: {result.thumbnail}")
     click.echo(f"preview:   {result.preview_pdf}")
     if result.spots:
@@ -67,7 +68,7 @@ def preview(
     if result.ink_coverage is None and not no_ink:
         click.echo("ink coverage: unavailable (Ghostscript `gs` gives it)")
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {shown(warning)}", err=True)
 
 
 def _as_dict(result: Any) -> dict[str, Any]:

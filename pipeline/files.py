@@ -63,15 +63,16 @@ def check_takeable(path: Path, max_bytes: int) -> None:
         )
 
 
-def take_into_spool(path: Path, spool: Path, job_id: int) -> Path | None:
-    """Rename ``path`` into ``spool/<job_id>/``; None when the file is already gone.
+def take_into_spool(path: Path, spool: Path, job_id: int, name: str | None = None) -> Path | None:
+    """Rename ``path`` into ``spool/<job_id>/`` (as ``name``, default its own); None when the
+    file is already gone.
 
     The rename is the lock: however many events arrive for one file, only one rename
     succeeds, so one file gives exactly one job.
     """
     folder = spool / str(job_id)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / path.name
+    target = folder / (name or path.name)
     try:
         _rename(path, target)
     except FileNotFoundError:

@@ -9,6 +9,7 @@ it reaches a warning, a page, an API answer or a log.
 
 from __future__ import annotations
 
+import logging
 import re
 
 from pipeline.errors import mask_secrets
@@ -60,3 +61,18 @@ def outside_text(
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     text = shown(mask_secrets(text.strip(), secrets))
     return text if len(text) <= limit else "..." + text[-limit:]
+
+
+class OneLineRecord(logging.LogRecord):
+    """A log record whose message is one line: control characters in the arguments (a file
+    name with a newline) are escaped, so no log line can be forged. Tracebacks are added by
+    the formatter after this and stay as they are."""
+
+    def getMessage(self) -> str:  # noqa: N802 - the logging API's name
+        return shown(super().getMessage())
+
+
+def one_line_log_records() -> None:
+    """Make every log record of this process (and of processes forked from it) one line."""
+    if logging.getLogRecordFactory() is logging.LogRecord:
+        logging.setLogRecordFactory(OneLineRecord)

@@ -177,7 +177,7 @@ def _upload_preview(job: Job, config: Config) -> str:
     if not (job.preview or {}).get("preview_pdf"):
         raise Skip("this job has no preview (see its warnings); nothing uploaded")
     local = config.paths.work_dir / job.preview["preview_pdf"]
-    name = f"{job.name.rsplit('.', 1)[0]}_preview.pdf"
+    name = naming.safe_remote_name(f"{job.name.rsplit('.', 1)[0]}_preview.pdf")
     return _upload(job, config, "preview", local, press.preview_url, "", name, False)
 
 
