@@ -67,7 +67,7 @@ def worker(mode: str, limits: dict[str, float], files: list[str], out: str) -> N
                 preview_within_budget(
                     Path(name), None, Path(out), f"{number}", limits=budget, by_year=False
                 )
-                children = max(children, last_run.peak_rss_mb)
+                children = last_run.largest_peak_mb
         except PrepressError as exc:
             outcome = f"{getattr(exc, 'code', 'error')} ({getattr(exc, 'resource', '')})"
         print(

@@ -49,6 +49,7 @@ class BudgetRun:
 
     seconds: float = 0.0
     peak_rss_mb: float = 0.0
+    largest_peak_mb: float = 0.0  # of every child this process ran
 
 
 #: The cost of the most recent :func:`run_within_budget` in this process.
@@ -142,6 +143,7 @@ def _result(returncode: int, outcome: Path, limits: Limits, what: str) -> Any:
     with open(outcome, "rb") as handle:
         kind, value, peak = pickle.load(handle)
     last_run.peak_rss_mb = peak
+    last_run.largest_peak_mb = max(last_run.largest_peak_mb, peak)
     if kind == "ok":
         return value
     if isinstance(value, MemoryError):
