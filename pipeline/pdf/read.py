@@ -11,6 +11,7 @@ Every problem with the file itself becomes a :class:`RejectedFile` with a stable
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,7 +67,12 @@ def check_file(path: Path, max_bytes: int | None = None) -> None:
             f"files are processed. Export the job from Signa as PDF.",
             name,
         )
-    size = os.stat(path).st_size
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read, /dev/zero never end
+        raise RejectedFile(
+            "not_regular_file", f"{name}: not a regular file; give the PDF file itself.", name
+        )
+    size = info.st_size
     if size == 0:
         raise RejectedFile(
             "empty_file", f"{name}: the file is empty (0 bytes); copy it again from Signa.", name

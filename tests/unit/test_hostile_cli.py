@@ -4,6 +4,7 @@ traceback: ids past 64 bits, days out of range, devices as files, broken configu
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,13 @@ def test_limits_are_checked_like_every_key(tmp_path: Path) -> None:
     path.write_text(CONFIG_TOML + "wal_seconds = 9\n", encoding="utf-8")
     status, output, _ = run("--config", path, "jobs")
     assert status == 2 and "wal_seconds" in output
+
+
+def test_analyze_refuses_a_fifo_instead_of_blocking(config_file: Path, tmp_path: Path) -> None:
+    # Given a named pipe called like a PDF (reading it would block forever)
+    fifo = tmp_path / "job.pdf"
+    os.mkfifo(fifo)
+    # When it is analysed
+    status, output, exception = run("--config", config_file, "analyze", fifo)
+    # Then it is rejected at once with its own code
+    assert exception is None and status == 1 and "not_regular_file" in output
