@@ -21,12 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import RejectedFile
-from pipeline.text import shown
+from pipeline.text import fit_name, shown
 
 log = logging.getLogger(__name__)
 
 #: Read size for hashing.
 _BLOCK = 1024 * 1024
+#: Most bytes of an archived name (``<job>_<name>``): room for ``.error.txt`` beside it and
+#: for the ``.<name>.part`` of a copy to another disk within the 255 of a file system.
+ARCHIVE_NAME_BYTES = 240
 #: Prefix of a file in the hotfolder claimed by a take that copies it to another disk.
 CLAIM_PREFIX = ".prepress-taking-"
 
@@ -120,7 +123,7 @@ def archive_done(spool_path: Path, done: Path, job_id: int, when: datetime) -> P
     when = when.astimezone() if when.tzinfo else when
     folder = done / f"{when:%Y}" / f"{when:%m}" / f"{when:%d}"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{job_id}_{spool_path.name}"
+    target = folder / archive_name(job_id, spool_path.name)
     if spool_path.exists():
         _move(spool_path, target)
         _remove_empty(spool_path.parent)
@@ -131,11 +134,17 @@ def archive_done(spool_path: Path, done: Path, job_id: int, when: datetime) -> P
     return target
 
 
+def archive_name(job_id: int, name: str) -> str:
+    """``<job>_<name>``, shortened with a stable hash when a file system could not hold it
+    (the job's record keeps the original name)."""
+    return fit_name(f"{job_id}_{name}", ARCHIVE_NAME_BYTES)
+
+
 def move_failed(spool_path: Path, failed: Path, job_id: int, reason: str) -> Path:
     """Move a rejected or abandoned file to ``failed/<job>_<name>`` with the reason beside it."""
     failed.mkdir(parents=True, exist_ok=True)
-    target = failed / f"{job_id}_{spool_path.name}"
-    note = failed / f"{job_id}_{spool_path.name}.error.txt"
+    target = failed / archive_name(job_id, spool_path.name)
+    note = failed / f"{target.name}.error.txt"
     note.write_text(reason.rstrip() + "\n", encoding="utf-8")
     if spool_path.exists():
         _move(spool_path, target)

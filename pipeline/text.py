@@ -9,13 +9,17 @@ it reaches a warning, a page, an API answer or a log.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+from pathlib import PurePath
 
 from pipeline.errors import mask_secrets
 
 #: Characters of a program's error output kept for warnings and logs.
 OUTSIDE_TEXT_CHARS = 300
+#: Hex digits of the hash that keeps a shortened name unique and stable.
+NAME_HASH_DIGITS = 10
 #: C0 controls, DEL, C1 controls, the Unicode line and paragraph separators, and the lone
 #: surrogates Python uses for bytes that are not UTF-8 (``surrogateescape``).
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
@@ -49,6 +53,21 @@ def is_utf8_name(name: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def fit_name(name: str, max_bytes: int) -> str:
+    """``name`` in at most ``max_bytes`` of UTF-8: unchanged when it fits, else its start, a
+    ``~``, 10 hex digits of the sha256 of the whole name, and its extension. The same name
+    always gives the same result, and two long names that differ anywhere differ here."""
+    if len(name.encode("utf-8", "surrogateescape")) <= max_bytes:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()
+    suffix = PurePath(name).suffix if len(PurePath(name).suffix) <= 16 else ""
+    tail = f"~{digest[:NAME_HASH_DIGITS]}{suffix}"
+    stem = name[: len(name) - len(suffix)]
+    while len(stem.encode("utf-8", "surrogateescape")) > max_bytes - len(tail.encode("utf-8")):
+        stem = stem[:-1]
+    return stem + tail
 
 
 def outside_text(

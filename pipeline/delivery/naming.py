@@ -7,7 +7,6 @@ configuration is loaded (:func:`pipeline.config.check_placeholders`); here they 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import PurePath
@@ -15,7 +14,7 @@ from typing import Any
 
 from pipeline.config import Outputter
 from pipeline.errors import ConfigError
-from pipeline.text import shown
+from pipeline.text import fit_name, shown
 
 #: Process colorants in CMYK order, by lower-cased Signa name, with their initial.
 PROCESS_INITIALS = {"cyan": "C", "magenta": "M", "yellow": "Y", "black": "K", "key": "K"}
@@ -28,8 +27,7 @@ UNKNOWN_PLATES = "?"
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f\ud800-\udfff]')
 #: Most bytes of a name on the servers (255) less the temporary ``.<name>.<8 hex>.part``.
 MAX_REMOTE_NAME_BYTES = 255 - len("..12345678.part")
-#: Hex digits of the hash that keeps a shortened name unique and stable.
-NAME_HASH_DIGITS = 10
+
 #: The word a spot colour name carries that the bureau does not want in file names.
 _PANTONE = re.compile(r"\bpantone\b", re.IGNORECASE)
 
@@ -119,17 +117,8 @@ def safe_remote_name(name: str) -> str:
     longer than MAX_REMOTE_NAME_BYTES keeps its start and extension with a stable hash of the
     whole name between them. The job's record keeps the original name.
     """
-    cleaned = re.sub(r"\.{2,}", ".", _UNSAFE_IN_NAME.sub("_", name)).strip().lstrip(". ") or "file"
-    if len(cleaned.encode("utf-8")) <= MAX_REMOTE_NAME_BYTES:
-        return cleaned
-    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()
-    suffix = PurePath(cleaned).suffix if len(PurePath(cleaned).suffix) <= 16 else ""
-    tail = f"~{digest[:NAME_HASH_DIGITS]}{suffix}"
-    stem = cleaned[: len(cleaned) - len(suffix)]
-    budget = MAX_REMOTE_NAME_BYTES - len(tail.encode("utf-8"))
-    while len(stem.encode("utf-8")) > budget:
-        stem = stem[:-1]
-    return stem + tail
+    cleaned = re.sub(r"\.{2,}", ".", _UNSAFE_IN_NAME.sub("_", name)).strip().lstrip(". ")
+    return fit_name(cleaned or "file", MAX_REMOTE_NAME_BYTES)
 
 
 def remote_dir(outputter: Outputter, press: str) -> str:
