@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.config import Limits  # noqa: E402
-from pipeline.demo.samples import signa_sheet, write_signa_pdf  # noqa: E402
+from testkit.samples import signa_sheet, write_signa_pdf  # noqa: E402
 from tests import hostile  # noqa: E402
 
 #: The crafted files: (label, writer).

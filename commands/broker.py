@@ -1,8 +1,9 @@
-"""The broker as commands meet it: reachable or not, a worker answering or not, said in one line.
+"""The broker as commands meet it: reachable or not, said in one line.
 
-A command that queues work checks the broker first (a few seconds at most) instead of letting
-Celery reconnect for twenty seconds and end in a traceback; the line it prints names the broker
-(password masked), that it is not reachable, and where its URL comes from.
+A command that queues work checks the broker first (tasks/probes.py, a few seconds at most)
+instead of letting Celery reconnect for twenty seconds and end in a traceback; the line it
+prints names the broker (password masked), that it is not reachable, and where its URL comes
+from.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from typing import Any
 
 #: Seconds to reach the broker before saying it is unreachable.
 CONNECT_SECONDS = 3.0
-#: Seconds workers get to answer a ping.
-PING_SECONDS = 1.5
 #: Where the broker URL is set, for messages.
 BROKER_KEYS = "[celery] broker_url in prepress.toml, or $PREPRESS_BROKER_URL"
 
@@ -26,37 +25,21 @@ def broker_label(url: str) -> str:
 
 def broker_problem(config: Any) -> str | None:
     """None when the broker takes connections; else one line saying what is wrong and the fix."""
-    from tasks.app import EMBEDDED, app
+    from tasks import probes
 
-    if config.broker_url == EMBEDDED:
-        return None
-    try:
-        with app.connection_for_write(connect_timeout=CONNECT_SECONDS) as connection:
-            connection.ensure_connection(
-                max_retries=1, interval_start=0, interval_step=0, timeout=CONNECT_SECONDS
-            )
-    except Exception as exc:  # kombu wraps every transport's errors differently
-        return unreachable(config, exc)
-    return None
+    if config.broker_url == probes.EMBEDDED:
+        return None  # its folder is made when the first message is written
+    error = probes.broker_error(config, CONNECT_SECONDS)
+    return None if error is None else unreachable(config, error)
 
 
-def unreachable(config: Any, exc: BaseException) -> str:
+def unreachable(config: Any, reason: BaseException | str) -> str:
     """The one line for a broker that did not answer."""
     from pipeline.errors import mask_secrets
 
-    reason = mask_secrets(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
+    text = str(reason).strip()
+    reason = mask_secrets(text.splitlines()[0] if text else repr(reason))
     return (
         f"broker {broker_label(config.broker_url)} is not reachable ({reason}); "
         f"start it or set {BROKER_KEYS}"
     )
-
-
-def workers_answering() -> list[str] | None:
-    """Names of the workers that answer a ping; None when the broker cannot broadcast."""
-    from tasks.app import app
-
-    try:
-        replies = app.control.ping(timeout=PING_SECONDS) or []
-    except Exception:  # a transport without broadcast: cannot tell
-        return None
-    return sorted(name for reply in replies for name in reply)

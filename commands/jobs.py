@@ -11,7 +11,6 @@ import click
 
 from commands.cli import fail, load_config_or_exit
 from commands.output import (
-    COUNT,
     FIRST_DAY,
     JOB_ID,
     MAX_ID,
@@ -19,15 +18,14 @@ from commands.output import (
     echo_json,
     local_midnight,
 )
+from pipeline.chain import FINAL_STATUSES, MODES
 from pipeline.text import shown
 
-#: Job statuses after which nothing more happens.
-FINAL = ("done", "rejected", "failed")
 #: Seconds ``process --wait`` waits for a first step before asking whether a worker answers.
 NO_WORKER_AFTER = 4.0
 
 
-def _ready(ctx: click.Context, celery: bool = False):  # noqa: ANN202
+def _ready(ctx: click.Context, celery: bool = False):
     """Config loaded, database migrated; with ``celery`` the Celery app configured for sending.
 
     Commands that only read or write the database (jobs, show, mode) leave Celery alone.
@@ -76,11 +74,11 @@ def process(ctx: click.Context, file: Path, wait: bool, as_json: bool, timeout: 
     from pipeline.files import check_takeable
     from watcher import intake
 
-    config = _ready(ctx, celery=True)
-    try:
-        check_takeable(file, config.limits.max_file_mb * 2**20)
+    try:  # before anything is set up: /dev/zero or a 16 GB file is refused at once
+        check_takeable(file, load_config_or_exit(ctx).limits.max_file_mb * 2**20)
     except RejectedFile as exc:
         fail(ctx, f"rejected: {exc.message}", 1, rejection=exc.code)
+    config = _ready(ctx, celery=True)
     job_id = intake.submit_copy(file, file.name, config, queue=False)
     queue_or_fail(ctx, config, job_id)
     if not wait:
@@ -100,8 +98,9 @@ def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: 
     When no step has started after a few seconds and no worker answers a ping, say so and
     exit 1: the job stays queued and runs once a worker starts.
     """
-    from commands.broker import broker_label, workers_answering
+    from commands.broker import broker_label
     from models import store
+    from tasks.probes import workers_answering
 
     seen: dict[str, str] = {}
     started = time.monotonic()
@@ -113,7 +112,7 @@ def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: 
                 click.echo(shown(f"  {step.name:<17} {step.state:<8} {detail}")[:200])
             seen[step.name] = step.state
         status = store.get_job(config.database_url, job_id).status
-        if status in FINAL:
+        if status in FINAL_STATUSES:
             return status
         if not asked and status == "queued" and time.monotonic() - started > NO_WORKER_AFTER:
             asked = True
@@ -135,21 +134,33 @@ def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: 
 
 @click.command()
 @click.option("--status", type=click.Choice(["queued", "running", "done", "rejected", "failed"]))
+@click.option("--press", default="", help="Only jobs for this press.")
+@click.option("--outputter", default="", help="Only jobs for this CTP bureau.")
 @click.option(
-    "--since", help="Only jobs received since: YYYY-MM-DD (the shop's local date), or 7d."
+    "--search", default="", help="Words in the file name, order or job name; -WORD excludes."
+)
+@click.option("--from", "first", help="From this local date (YYYY-MM-DD), included.")
+@click.option("--to", "last", help="To this local date (YYYY-MM-DD), included.")
+@click.option("--since", help="Since a local date (YYYY-MM-DD) or a number of days back (7d).")
+@click.option(
+    "--received",
+    is_flag=True,
+    help="Dates are when the file was received, not the job's date (the page's default).",
 )
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--limit", default=50, show_default=True, type=COUNT)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
 @click.pass_context
-def jobs(
-    ctx: click.Context, status: str | None, since: str | None, as_json: bool, limit: int
-) -> None:
-    """List jobs, newest first, times in local time."""
+def jobs(ctx: click.Context, as_json: bool, limit: int, **chosen: Any) -> None:
+    """List jobs, newest job date first, times in local time.
+
+    Dates filter the job's date, as the dashboard and the report do (for imported history the
+    file's date); with --received they filter when the file was received.
+    """
     from commands.render import job_dict, table_header, table_row
-    from models import store
+    from models import report
 
     config = _ready(ctx)
-    rows = store.list_jobs(config.database_url, status, parse_since(since), limit)
+    rows, _ = report.search_jobs(config.database_url, job_filter(**chosen), limit, sheets=True)
     if as_json:
         echo_json([job_dict(job) for job in rows])
         return
@@ -161,9 +172,43 @@ def jobs(
         waiting = _waiting_step(config, job)
         click.echo("\n".join(table_row(job, "waiting" if waiting else None)))
         if waiting:
-            from tasks.retrying import describe_wait
+            from tasks.actions import describe_wait
 
             click.echo(f"{'':>8}{describe_wait(waiting)}"[:240])
+
+
+def job_filter(
+    *,
+    status: str | None,
+    press: str,
+    outputter: str,
+    search: str,
+    first: str | None,
+    last: str | None,
+    since: str | None,
+    received: bool,
+) -> Any:
+    """The ``jobs`` options as the dashboard's filter (models/report.py ``JobFilter``)."""
+    from models.report import JobFilter
+    from pipeline.accounting import period
+
+    start, end = period(_day(first, "--from"), _day(last, "--to"))
+    since_at = parse_since(since)
+    if since_at is not None and (start is None or since_at > start):
+        start = since_at
+    return JobFilter(
+        status=status or "",
+        press=press,
+        outputter=outputter,
+        q=search,
+        start=start,
+        end=end,
+        date_field="received_at" if received else "job_date",
+    )
+
+
+def _day(value: str | None, option: str) -> date | None:
+    return checked_day(value, option) if value else None
 
 
 def _waiting_step(config: Any, job: Any) -> Any:
@@ -212,25 +257,25 @@ def show(ctx: click.Context, job_id: int, as_json: bool) -> None:
         fail(ctx, str(exc), 1)
 
 
-@click.command()
+@click.command("retry")
 @click.argument("job_id", type=JOB_ID)
 @click.option("--now", is_flag=True, help="A job waiting to retry by itself: try it now.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.pass_context
-def retry(ctx: click.Context, job_id: int, now: bool, as_json: bool) -> None:
+def retry_command(ctx: click.Context, job_id: int, now: bool, as_json: bool) -> None:
     """Queue a failed job again from the step that failed (done uploads and SMS are kept).
 
     A job still retrying by itself is left alone (--now cuts its wait short)."""
     from commands.broker import broker_problem
     from pipeline.errors import CannotRetry, JobNotFound
-    from tasks.retrying import retry_job
+    from tasks import actions
 
     config = _ready(ctx, celery=True)
     problem = broker_problem(config)
     if problem:
         fail(ctx, f"job {job_id} not queued again: {problem}", 1, job=job_id)
     try:
-        said = retry_job(config, job_id, now=now)
+        said = actions.retry(config, job_id, actions.Actor.cli(), now=now)
     except (CannotRetry, JobNotFound) as exc:
         fail(ctx, str(exc), 1, job=job_id)
     if as_json:
@@ -265,8 +310,11 @@ def reprocess(
     from models import store
     from pipeline.errors import CannotRetry, JobNotFound, RejectedFile
     from pipeline.files import check_takeable
+    from tasks import actions
     from watcher import intake
 
+    if target.isdigit() and int(target) > MAX_ID and not Path(target).is_file():
+        fail(ctx, f"no job {target}; `prepress jobs` lists the jobs", 1)
     config = _ready(ctx, celery=True)
     if not yes:
         click.echo(
@@ -275,18 +323,18 @@ def reprocess(
         click.confirm("Go on?", abort=True, err=True)
     try:
         if target.isdigit() and not Path(target).is_file():
-            if int(target) > MAX_ID:
-                raise JobNotFound(f"no job {target}; `prepress jobs` lists the jobs")
-            new_id = intake.reprocess(int(target), config, queue=False)
+            new_id = actions.reprocess(
+                config, int(target), actions.Actor.cli(), force_upload=force_upload, queue=False
+            )
         elif Path(target).is_file():
             check_takeable(Path(target), config.limits.max_file_mb * 2**20)
             new_id = intake.submit_copy(Path(target), Path(target).name, config, queue=False)
+            if force_upload:
+                store.set_force_upload(config.database_url, new_id)
         else:
             raise CannotRetry(f"{target}: neither a job id nor a file")
     except (CannotRetry, JobNotFound, RejectedFile) as exc:
         fail(ctx, str(exc), 1)
-    if force_upload:
-        store.set_force_upload(config.database_url, new_id)
     queue_or_fail(ctx, config, new_id)
     if as_json:
         echo_json({"job": new_id, "reprocess_of": target, "force_upload": force_upload})
@@ -295,16 +343,17 @@ def reprocess(
 
 
 @click.command()
-@click.argument("new_mode", required=False, type=click.Choice(["normal", "import", "dry-run"]))
+@click.argument("new_mode", required=False, type=click.Choice(MODES))
 @click.option("--json", "as_json", is_flag=True, help="Print the mode as JSON.")
 @click.pass_context
 def mode(ctx: click.Context, new_mode: str | None, as_json: bool) -> None:
     """Show or set the mode every process uses for new jobs: normal, import or dry-run."""
     from models import store
+    from tasks import actions
 
     config = _ready(ctx)
     if new_mode:
-        store.set_mode(config.database_url, new_mode)
+        actions.set_mode(config, new_mode, actions.Actor.cli())
     current = store.get_mode(config.database_url)
     if as_json:
         echo_json({"mode": current})
@@ -313,10 +362,10 @@ def mode(ctx: click.Context, new_mode: str | None, as_json: bool) -> None:
 
 
 def _print_job(config: Any, job_id: int, as_json: bool) -> None:
-    from commands.render import job_details, print_job
+    from commands.render import job_details, print_job, server_paths
 
     data = job_details(config, job_id)
     if as_json:
         echo_json(data)
     else:
-        print_job(data)
+        print_job(data, server_paths(config, job_id))

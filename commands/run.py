@@ -17,20 +17,17 @@ IO_THREADS = 8
 MIGRATE_ATTEMPTS = 5
 
 
-def _prepare(ctx: click.Context, queues: tuple[str, ...] | None = None):  # noqa: ANN202
+def _prepare(ctx: click.Context, queues: tuple[str, ...] | None = None):
     """Migrate, load and check this host's configuration, export it for child processes,
     configure Celery. A process that takes work refuses settings that differ from the shop's
     (pipeline/config/hosts.py); ``queues`` are what a worker serves."""
     from commands.supervisor import export_config
     from models.shop_settings import host_config
-    from pipeline.config import database_url_from, read_toml
     from pipeline.errors import ConfigError
 
     path = (ctx.find_root().obj or {}).get("config_path")
     try:
-        source, raw = read_toml(path)
-        _migrate(database_url_from(raw, source))
-        host = host_config(path, queues=queues, check=True)
+        host = host_config(path, queues=queues, check=True, prepare=_migrate)
     except ConfigError as exc:
         click.echo(f"configuration error: {exc}", err=True)
         ctx.exit(2)
@@ -188,11 +185,17 @@ def beat(ctx: click.Context) -> None:
     help="auto: Redis when reachable, else embedded.",
 )
 @click.option("--keep", is_flag=True, help="Keep the temporary folder (sample PDFs to try).")
-def demo(folder: Path | None, timeout: float, broker: str, keep: bool) -> None:
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Then keep the folder and its local FTP and SMS servers running until Ctrl-C, "
+    "to try it with `prepress up`.",
+)
+def demo(folder: Path | None, timeout: float, broker: str, keep: bool, serve: bool) -> None:
     """Run the whole pipeline on bundled samples with local FTP and SMS sinks, and show it."""
     from commands.demo import run_demo
 
-    raise SystemExit(run_demo(folder, timeout, broker, keep))
+    raise SystemExit(run_demo(folder, timeout, broker, keep, serve))
 
 
 def _node_name(queues: tuple[str, ...]) -> str:
@@ -201,7 +204,7 @@ def _node_name(queues: tuple[str, ...]) -> str:
     return "-".join(q for q in queues if q != "ops") or "ops"
 
 
-def _hold_folder(ctx: click.Context, config, role: str, also_free: tuple[str, ...] = ()) -> None:  # noqa: ANN001
+def _hold_folder(ctx: click.Context, config, role: str, also_free: tuple[str, ...] = ()) -> None:
     """Take the work folder's lock for ``role`` (and check ``also_free`` are not taken), or
     end the command with status 1 saying which process holds it."""
     from commands.lock import FolderBusy, FolderLock, hold
@@ -215,7 +218,7 @@ def _hold_folder(ctx: click.Context, config, role: str, also_free: tuple[str, ..
         ctx.exit(1)
 
 
-def _continue_lost_jobs(config) -> None:  # noqa: ANN001
+def _continue_lost_jobs(config) -> None:
     """Before the processes start: continue open jobs whose chain is in no queue."""
     from tasks.reconcile import reconcile_at_start
 

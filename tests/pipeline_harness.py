@@ -26,9 +26,10 @@ from typing import Any
 
 import pytest
 
-from pipeline.demo.shop import local_shop
-from pipeline.demo.shop import write_config as demo_write_config
-from pipeline.demo.sinks import FtpSink, SmsSink
+from pipeline.chain import FINAL_STATUSES
+from testkit.shop import local_shop
+from testkit.shop import write_config as demo_write_config
+from testkit.sinks import FtpSink, SmsSink
 from tests.redis_server import RedisServer
 
 __all__ = [
@@ -51,7 +52,7 @@ JOB_TIMEOUT = 60.0
 #: The project root: the workers run ``python -m commands`` from here.
 ROOT = Path(__file__).resolve().parents[1]
 #: Job statuses after which nothing more happens.
-FINAL = ("done", "rejected", "failed")
+FINAL = FINAL_STATUSES
 
 
 class CountingFtpSink(FtpSink):

@@ -6,13 +6,14 @@ files on the server stay out of the answers: previews are offered as URLs of thi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import url_for
 from werkzeug.exceptions import BadRequest
 
+from models import record
 from models.job import Job, Step
 from models.report import JobFilter
 from pipeline.accounting import period
@@ -21,29 +22,6 @@ from pipeline.accounting import period
 DEFAULT_DAYS = 60
 #: Arguments of the grid and of ``/api/jobs`` that filter.
 FILTER_KEYS = ("status", "press", "outputter", "mode", "q", "from", "to")
-#: Job fields the JSON answers carry (no spool or archive paths, no hashes of secrets).
-JOB_FIELDS = (
-    "id",
-    "name",
-    "status",
-    "step",
-    "mode",
-    "order",
-    "job_name",
-    "press",
-    "outputter",
-    "plates",
-    "pages",
-    "signa",
-    "creator",
-    "error_code",
-    "error",
-    "reprocess_of",
-    "size",
-    "sha256",
-    "separations",
-    "warnings",
-)
 
 
 def parse_day(text: str, key: str) -> date | None:
@@ -61,6 +39,48 @@ def filter_args(args: Mapping[str, str], default_days: int | None) -> dict[str, 
     if default_days is not None and not chosen["from"] and not chosen["to"]:
         chosen["from"] = (date.today() - timedelta(days=default_days)).isoformat()
     return chosen
+
+
+def date_presets(today: date) -> list[tuple[str, str, str]]:
+    """(label, from, to) of the grid's date shortcuts, local days, both ends included."""
+    monday = today - timedelta(days=today.weekday())
+    first = today.replace(day=1)
+    last_month_end = first - timedelta(days=1)
+    yesterday = today - timedelta(days=1)
+    return [
+        ("today", today.isoformat(), today.isoformat()),
+        ("yesterday", yesterday.isoformat(), yesterday.isoformat()),
+        ("this week", monday.isoformat(), today.isoformat()),
+        ("this month", first.isoformat(), today.isoformat()),
+        ("last month", last_month_end.replace(day=1).isoformat(), last_month_end.isoformat()),
+    ]
+
+
+def page_filter(
+    chosen: dict[str, str], choices: Mapping[str, Sequence[str]]
+) -> tuple[JobFilter, dict[str, str]]:
+    """The grid's filter and what was wrong with its values ({key: message}).
+
+    A page shows the form with a wrong value marked and filters by the other values, rather
+    than answering 400 or an empty list: a mistyped date or a press that is not configured
+    is the operator's to fix, and the rest of the filter still helps.
+    """
+    problems: dict[str, str] = {}
+    usable = dict(chosen)
+    for key in ("from", "to"):
+        try:
+            parse_day(chosen[key], key)
+        except BadRequest:
+            problems[key] = f"{chosen[key]!r} is not a date; use one like 2026-12-01"
+            usable[key] = ""
+    for key, allowed in choices.items():
+        if chosen.get(key) and chosen[key] not in allowed:
+            problems[key] = f"{chosen[key]!r} is not one of the {key} values; pick one"
+            usable[key] = ""
+    if usable["from"] and usable["to"] and usable["from"] > usable["to"]:
+        problems["to"] = "the last day is before the first one"
+        usable["to"] = ""
+    return job_filter(usable), problems
 
 
 def job_filter(chosen: Mapping[str, str]) -> JobFilter:
@@ -100,29 +120,29 @@ def preview_urls(job: Job) -> dict[str, str]:
 
 
 def job_dict(job: Job) -> dict[str, Any]:
-    """A job as the API shows it."""
-    data = {key: getattr(job, key) for key in JOB_FIELDS}
-    data.update(
-        received_at=iso(job.received_at),
-        job_date=iso(job.job_date),
-        finished_at=iso(job.finished_at),
-        previews=preview_urls(job),
-    )
-    return data
+    """A job as the API's list shows it: the record's job fields (models/record.py)."""
+    return jsonable(with_preview_urls(record.job_summary(job)))
 
 
-def step_dict(step: Step) -> dict[str, Any]:
-    return {
-        "name": step.name,
-        "state": step.state,
-        "attempts": step.attempts,
-        "started_at": iso(step.started_at),
-        "duration": step.duration,
-        "error": step.error,
-        "note": step.note,
-        "waiting_since": iso(step.waiting_since),
-        "next_attempt_at": iso(step.next_attempt_at),
-    }
+def job_json(url: str, job_id: int) -> dict[str, Any]:
+    """The job record as ``/api/jobs/<id>`` answers it (``prepress show --json``'s fields)."""
+    return jsonable(with_preview_urls(record.job_record(url, job_id)))
+
+
+def with_preview_urls(data: dict[str, Any]) -> dict[str, Any]:
+    """The record with its preview kinds turned into URLs of this app."""
+    kinds = data["previews"]
+    urls = {k: url_for("pages.preview", job_id=data["id"], kind=k) for k in kinds}
+    return {**data, "previews": urls}
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with every datetime as ISO 8601 text (Flask would write RFC 822)."""
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [jsonable(item) for item in value]
+    return iso(value) if isinstance(value, datetime) else value
 
 
 def upload_state(steps: Mapping[str, Step], name: str) -> tuple[str, str]:
@@ -155,13 +175,34 @@ def separations_text(job: Job) -> str:
     return "\n".join(lines)
 
 
-def grid_row(job: Job, steps: Mapping[str, Step]) -> dict[str, Any]:
-    """What one row of the grid shows."""
+#: Upload cell of a job that never reaches the uploads (rejected, or not analysed).
+NO_UPLOAD = ("none", "—")
+#: Colour chip of each process ink; spot colours get a neutral chip with their name.
+PROCESS_INKS = {"Cyan": "#00a0e0", "Magenta": "#e0007a", "Yellow": "#ffe600", "Black": "#1d1d1b"}
+
+
+def inks(job: Job) -> list[dict[str, str]]:
+    """The separations of page 1 (what the plates are) as chips: name and colour class."""
+    pages = job.separations or {}
+    first: list[Any] = pages.get("1") or next(iter(pages.values()), [])
+    return [
+        {"name": str(name), "kind": str(name).lower() if name in PROCESS_INKS else "spot"}
+        for name in first
+    ]
+
+
+def grid_row(
+    job: Job, steps: Mapping[str, Step], reprocessed_as: Sequence[int] = ()
+) -> dict[str, Any]:
+    """What one row of the grid shows (``reprocessed_as``: the jobs that redid this one)."""
+    rejected = job.status == "rejected"
     return {
         "job": job,
         "trouble": trouble(job, steps),
-        "bureau": upload_state(steps, "upload_plate"),
-        "press_upload": upload_state(steps, "upload_preview"),
+        "bureau": NO_UPLOAD if rejected else upload_state(steps, "upload_plate"),
+        "press_upload": NO_UPLOAD if rejected else upload_state(steps, "upload_preview"),
         "separations": separations_text(job),
         "previews": preview_urls(job),
+        "inks": inks(job),
+        "reprocessed_as": list(reprocessed_as),
     }

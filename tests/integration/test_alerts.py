@@ -18,10 +18,10 @@ from models.db import session
 from models.job import WAITING, utcnow
 from pipeline.alerts import Notifier
 from pipeline.config import Config, config_from_dict
-from pipeline.demo.shop import local_shop
-from pipeline.demo.sinks import FtpSink, SmsSink
-from pipeline.demo.telegram_sink import TelegramSink
 from tasks.watchdog import Watchdog
+from testkit.shop import local_shop
+from testkit.sinks import FtpSink, SmsSink
+from testkit.telegram_sink import TelegramSink
 from tests.services import free_port
 
 #: The bot token of the tests (the Bot API sink accepts only this one).
@@ -164,6 +164,20 @@ def test_broker_down_then_no_workers_then_recovery(shop, telegram, redis_url) ->
     assert sorted(t for t in texts[2:]) == sorted(
         f"prepress: no worker answers on the {q} queue; is `prepress up` running?"
         for q in ("cpu", "io")
+    )
+
+
+def test_a_dead_ops_worker_is_told_where_a_backup_host_is_set(shop, telegram, redis_url) -> None:
+    # Given a reachable broker, a backup host configured, and no worker at all
+    backup = replace(shop.backup, host="backup.local", user="prepress")
+    dog = Watchdog(replace(shop, broker_url=redis_url, backup=backup))
+    # When the watchdog checks the broker and the workers
+    dog.check_broker()
+    # Then the ops queue (the nightly backup's) is reported as well as cpu and io
+    texts = telegram.to(OLGA_CHAT)
+    assert sorted(texts) == sorted(
+        f"prepress: no worker answers on the {q} queue; is `prepress up` running?"
+        for q in ("cpu", "io", "ops")
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from commands.cli import main
-from pipeline.demo.shop import write_config
+from testkit.shop import write_config
 
 #: The main host's file: one press whose preview FTP has its password in the URL.
 SHOP = {
@@ -22,7 +22,7 @@ SHOP = {
 }
 
 
-def _prepress(config: Path, *args: str):  # noqa: ANN202
+def _prepress(config: Path, *args: str):
     return CliRunner().invoke(main, ["--config", str(config), *args])
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Config
-from pipeline.demo.samples import Fill, Sheet, signa_sheet, write_signa_pdf
 from pipeline.errors import RejectedFile
 from pipeline.pdf.analysis import validate
 from pipeline.preview.geometry import SheetGeometry
 from pipeline.preview.inkcov import ink_coverage, read_ink
 from pipeline.preview.render import render_preview
+from testkit.samples import Fill, Sheet, signa_sheet, write_signa_pdf
 from tests import hostile
 from tests.services import require
 

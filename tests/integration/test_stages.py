@@ -12,11 +12,11 @@ from models import store
 from models.db import migrate
 from pipeline import files
 from pipeline.config import Config, Limits
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
 from pipeline.pdf import analysis
 from pipeline.preview.geometry import sheet_geometries
 from tasks import stages
 from tasks.base import Skip
+from testkit.samples import signa_sheet, write_signa_pdf
 from tests import hostile
 
 
