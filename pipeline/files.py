@@ -30,6 +30,8 @@ _BLOCK = 1024 * 1024
 #: Most bytes of an archived name (``<job>_<name>``): room for ``.error.txt`` beside it and
 #: for the ``.<name>.part`` of a copy to another disk within the 255 of a file system.
 ARCHIVE_NAME_BYTES = 240
+#: Most bytes of a file name on the file systems prepress writes to.
+NAME_MAX_BYTES = 255
 #: Prefix of a file in the hotfolder claimed by a take that copies it to another disk.
 CLAIM_PREFIX = ".prepress-taking-"
 
@@ -91,7 +93,9 @@ def take_into_spool(path: Path, spool: Path, job_id: int, name: str | None = Non
 
 def _take_across(path: Path, target: Path, job_id: int) -> Path | None:
     """Take ``path`` from a share on another disk: claim it by a rename, copy, then remove."""
-    claim = path.with_name(f"{CLAIM_PREFIX}{job_id}-{path.name}")
+    # A name near 255 bytes would not fit with the prefix: the claim holds it shortened (an
+    # interrupted take then gives the file back under that shorter name, never loses it).
+    claim = path.with_name(fit_name(f"{CLAIM_PREFIX}{job_id}-{path.name}", NAME_MAX_BYTES))
     try:
         os.rename(path, claim)
     except FileNotFoundError:
@@ -157,7 +161,7 @@ def copy_for_reprocess(original: Path, spool: Path, job_id: int, name: str) -> P
     folder = spool / str(job_id)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
-    partial = folder / f".{name}.copy"
+    partial = folder / fit_name(f".{name}.copy", NAME_MAX_BYTES)
     shutil.copyfile(original, partial)
     os.replace(partial, target)
     return target
@@ -204,7 +208,7 @@ def _move(source: Path, target: Path) -> None:
 
 def _copy_durably(source: Path, target: Path) -> None:
     """Copy ``source`` to ``target`` so that ``target`` appears only complete and on disk."""
-    partial = target.with_name(f".{target.name}.part")
+    partial = target.with_name(fit_name(f".{target.name}.part", NAME_MAX_BYTES))
     try:
         with open(source, "rb") as reader, open(partial, "xb") as writer:
             shutil.copyfileobj(reader, writer, _BLOCK)

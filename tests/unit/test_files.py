@@ -94,3 +94,18 @@ def test_a_name_of_250_bytes_is_archived_and_failed_under_a_stable_short_name(
     for path in (done, failed):
         assert len(path.name.encode()) <= files.ARCHIVE_NAME_BYTES and path.suffix == ".pdf"
     assert files.archive_name(1, names[0]) == done.name != files.archive_name(1, names[1])
+
+
+def test_a_take_across_disks_claims_a_255_byte_name(tmp_path: Path) -> None:
+    # Given a file on the share whose name is 255 bytes (no room for the claim prefix)
+    share, spool = tmp_path / "share", tmp_path / "spool"
+    share.mkdir()
+    name = "Я" * 125 + "a.pdf"
+    assert len(name.encode()) == 255
+    (share / name).write_bytes(b"%PDF-1.4 x")
+    # When it is taken the way a share on another disk is (claim, copy, remove)
+    (spool / "7").mkdir(parents=True)
+    taken = files._take_across(share / name, spool / "7" / name, 7)
+    # Then it is in spool/ under its own name and nothing is left on the share
+    assert taken == spool / "7" / name and taken.read_bytes() == b"%PDF-1.4 x"
+    assert list(share.iterdir()) == []
