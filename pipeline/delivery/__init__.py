@@ -18,7 +18,8 @@ target with its password masked, the file, what the server said and whether to r
 What lives here: ``sending`` (the upload algorithm, once), ``ftp`` and ``sftp`` (the two
 transports), ``mapping`` (one table from library exceptions to those errors), ``transfer``
 (target URLs, progress, results), ``naming`` (remote file names). It may import the standard
-library, paramiko, pipeline.errors and pipeline.config (naming reads an outputter); nothing
+library, paramiko, pipeline.errors, pipeline.config (naming reads an outputter) and
+pipeline.text (names as data: escaped, fitted to the target's length); nothing
 else of prepress (the backup, pipeline/backup.py, imports it, not the other way round).
 """
 
