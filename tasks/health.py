@@ -8,6 +8,8 @@ broker is probed with a plain socket and one Redis PING before Celery is asked a
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import socket
 import time
@@ -28,6 +30,10 @@ INSPECT_TIMEOUT = 1.0
 QUEUES = ("cpu", "io")
 #: File under var/ where the nightly backup records its last success.
 LAST_BACKUP_FILE = "last-backup.json"
+#: Roles that hold a lock file under var/ while they run (commands/lock.py writes them).
+RUNNING_ROLES = ("up", "watch", "beat")
+#: What a lock file says: ``pid 123 on host since ...``.
+_HOLDER = re.compile(r"pid (?P<pid>\d+) on (?P<host>\S+)")
 
 
 @dataclass
@@ -44,6 +50,12 @@ class Health:
     mode: str = ""
     disk: dict[str, Any] = field(default_factory=dict)
     last_backup: dict[str, Any] | None = None
+    #: Whether a backup host is configured (without one "no backup" is no warning).
+    backup_configured: bool = False
+    #: Roles running on an embedded broker's work folder (up, watch, beat).
+    running: list[str] = field(default_factory=list)
+    #: Every delivery and notification target (tasks/targets.py), failing ones first.
+    targets: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -63,6 +75,7 @@ def collect(config: Config) -> Health:
     _probe_database(config, health)
     _probe_folders(config, health)
     health.last_backup = last_backup(config)
+    health.backup_configured = config.backup.enabled
     health.seconds = round(time.monotonic() - started, 2)
     return health
 
@@ -74,10 +87,7 @@ def _probe_broker(config: Config, health: Health) -> None:
     url = config.broker_url
     health.broker = {"url": mask_secrets(url), "reachable": False}
     if url == "embedded":
-        folder = config.paths.var / "broker"
-        health.broker.update(url="embedded (files under var/broker)", reachable=folder.is_dir())
-        if not folder.is_dir():
-            health.problems.append(f"embedded broker folder {folder} is missing")
+        _probe_embedded(config, health)
         return
     error = redis_ping(url)
     if error:
@@ -95,6 +105,46 @@ def _probe_broker(config: Config, health: Health) -> None:
         health.queues.setdefault(queue, {})["workers"] = len(answering)
         if not answering:
             health.problems.append(f"no worker answers for the {queue} queue")
+
+
+def _probe_embedded(config: Config, health: Health) -> None:
+    """The embedded broker is files under var/: it is "up" when the folder is there; what
+    matters is whether anything runs on it (``prepress up``, or a worker of its own)."""
+    folder = config.paths.var / "broker"
+    health.broker.update(url="embedded (files under var/broker)", reachable=folder.is_dir())
+    health.running = running_roles(config.paths.var)
+    if not health.running or "up" not in health.running:
+        health.workers = workers(config)
+    if not health.running and not health.workers:
+        health.problems.append(
+            "nothing is running on this work folder: no `prepress up`, watcher, beat or "
+            "worker; start `prepress up`"
+        )
+
+
+def running_roles(var: Path) -> list[str]:
+    """The roles (up, watch, beat) whose lock file under ``var`` names a living process of
+    this host (read, never taken: taking it would make a starting `prepress up` fail)."""
+    found = []
+    for role in RUNNING_ROLES:
+        try:
+            holder = (var / f"{role}.lock").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        match = _HOLDER.match(holder.strip())
+        if match and match["host"] == socket.gethostname() and _alive(int(match["pid"])):
+            found.append(role)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def redis_ping(url: str) -> str:
@@ -181,6 +231,24 @@ def _probe_database(config: Config, health: Health) -> None:
 
     health.mode = store.get_mode(url)
     health.jobs_24h = jobs_by_status_since(url, datetime.now(UTC) - timedelta(hours=24))
+    _probe_targets(config, health)
+
+
+def _probe_targets(config: Config, health: Health) -> None:
+    """Every target's state; each failing one is a problem naming it."""
+    from tasks.targets import overview
+
+    views = overview(config)
+    health.targets = [view.as_dict() for view in views]
+    health.problems += [target_problem(view) for view in views if view.state == "failing"]
+
+
+def target_problem(view: Any) -> str:
+    """``Leonov FTP failing since 19:09 — 3 jobs waiting (next attempt 19:40): <error>``."""
+    text = view.summary()
+    if view.next_attempt_at is not None:
+        text += f" (next attempt {view.next_attempt_at.astimezone():%H:%M:%S})"
+    return f"{text}: {view.last_error}" if view.last_error else text
 
 
 def schema_revisions(url: str) -> tuple[str | None, str]:
