@@ -98,3 +98,15 @@ def open_rejections(url: str, limit: int = 200) -> tuple[list[Job], list[tuple[J
     fixed = fixed_by(url, rejected)
     still = [job for job in rejected if job.id not in fixed]
     return still, [(job, fixed[job.id or 0]) for job in rejected if job.id in fixed]
+
+
+def recently_resolved(url: str, limit: int = 20) -> list[tuple[Job, ProblemAck]]:
+    """The last acknowledged rejections, newest first, each with its acknowledgement."""
+    with session(url) as db:
+        query = (
+            select(Job, ProblemAck)
+            .where(col(ProblemAck.job_id) == col(Job.id))
+            .order_by(col(ProblemAck.at).desc())
+            .limit(limit)
+        )
+        return [(job, ack) for job, ack in db.exec(query)]

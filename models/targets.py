@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 
 from models.db import session
-from models.job import utcnow
+from models.job import WAITING, Job, Step, utcnow
 
 #: Target states (a target without a row is unknown).
 OK, FAILING, UNKNOWN = "ok", "failing", "unknown"
@@ -115,6 +115,17 @@ def failing(url: str) -> list[TargetState]:
     with session(url) as db:
         query = select(TargetState).where(TargetState.state == FAILING)
         return list(db.exec(query.order_by(col(TargetState.failing_since))))
+
+
+def waiting_steps_of(url: str, job_ids: list[int]) -> list[tuple[Step, Job]]:
+    """The waiting steps of these jobs, each with its job."""
+    if not job_ids:
+        return []
+    with session(url) as db:
+        query = select(Step, Job).where(
+            Step.job_id == Job.id, Step.state == WAITING, col(Step.job_id).in_(job_ids)
+        )
+        return [(step, job) for step, job in db.exec(query)]
 
 
 def aware(moment: datetime) -> datetime:

@@ -194,6 +194,28 @@ def _view(ref: TargetRef, row: records.TargetState | None) -> TargetView:
     )
 
 
+@dataclass
+class JobWait:
+    """What a waiting job waits for: the target's label (or the step), why, and until when."""
+
+    label: str
+    step: str
+    error: str
+    attempts: int
+    next_attempt_at: datetime | None
+
+
+def waits_of(config: Config, job_ids: list[int]) -> dict[int, JobWait]:
+    """Job id -> what it waits for, for the jobs among ``job_ids`` that wait."""
+    found = {}
+    for step, job in records.waiting_steps_of(config.database_url, job_ids):
+        ref = named.for_step(config, step.name, job.outputter, job.press)
+        label = ref.label if ref is not None else step.name
+        wait = JobWait(label, step.name, step.error, step.attempts, _aware(step.next_attempt_at))
+        found[job.id or 0] = wait
+    return found
+
+
 def failing(config: Config) -> list[TargetView]:
     return [view for view in overview(config) if view.state == records.FAILING]
 

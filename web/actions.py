@@ -61,6 +61,17 @@ def reprocess(job_id: int, who: str) -> int:
     return new_id
 
 
+def acknowledge(job_id: int, who: str, note: str) -> str:
+    """A rejected job leaves Problems: someone has seen it and dealt with it."""
+    from models.problems import acknowledge as ack
+
+    try:
+        ack(config().database_url, job_id, who, note)
+    except (CannotRetry, JobNotFound) as exc:
+        raise Refused(str(exc)) from None
+    return f"job {job_id} acknowledged"
+
+
 def retry_all_failed(who: str) -> tuple[list[int], dict[int, str]]:
     """Retry every failed job; return the ids queued and the reasons of those refused."""
     failed, _ = report.search_jobs(config().database_url, report.JobFilter(status=FAILED), 1000)
@@ -98,7 +109,17 @@ def retry_form(job_id: int) -> Any:
         flash(retry(job_id, _who()), "ok")
     except Refused as exc:
         flash(str(exc), "error")
-    return redirect(url_for("pages.job", job_id=job_id))
+    return redirect(_back(url_for("pages.job", job_id=job_id)))
+
+
+@bp.post("/jobs/<int:job_id>/acknowledge")
+@page("operator")
+def acknowledge_form(job_id: int) -> Any:
+    try:
+        flash(acknowledge(job_id, _who(), request.form.get("note", "")), "ok")
+    except Refused as exc:
+        flash(str(exc), "error")
+    return redirect(_back(url_for("pages.problems")))
 
 
 @bp.post("/jobs/<int:job_id>/reprocess")
@@ -123,9 +144,9 @@ def retry_all_form() -> Any:
     return redirect(url_for("pages.problems"))
 
 
-def _back() -> str:
-    """The page the form was on (a path of this site), else the grid."""
+def _back(default: str = "") -> str:
+    """The page the form was on (a path of this site), else ``default`` or the grid."""
     target = request.form.get("back", "")
     if target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("pages.grid")
+    return default or url_for("pages.grid")

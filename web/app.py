@@ -26,7 +26,7 @@ SESSION_HOURS = 12
 def create_app(config: Config, *, open_local: bool = False) -> Flask:
     """The dashboard for ``config``; ``open_local`` lets everyone in (127.0.0.1 only)."""
     from tasks.app import configure
-    from web import actions, api, auth, pages, reports
+    from web import actions, api, auth, pages, present, reports
 
     app = Flask(__name__)
     app.config.update(
@@ -44,6 +44,7 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
     app.before_request(auth.check_csrf)
     app.context_processor(_template_globals)
     app.add_template_filter(local_time, "local")
+    app.add_template_filter(present.plain_words, "plain")
     app.register_error_handler(400, _error_page)
     app.register_error_handler(403, _error_page)
     app.register_error_handler(404, _error_page)
@@ -80,6 +81,7 @@ def _template_globals() -> dict[str, Any]:
 
     from models import store
     from web.auth import csrf_token, current_user, may
+    from web.health import strip
 
     config = current_app.extensions["prepress"]
     user = current_user()
@@ -93,6 +95,7 @@ def _template_globals() -> dict[str, Any]:
         "is_operator": may(user, "operator"),
         "mode": mode,
         "modes": ("normal", "import", "dry-run"),
+        "health_strip": strip,
     }
 
 

@@ -198,10 +198,12 @@ class Transfer:
             if issubclass(cls, TransientError)
             else "Retrying will not help until this is fixed."
         )
+        # the server's own text often ends with a period ("530 Authentication failed.")
+        reply = str(said or type(said).__name__).strip().rstrip(".")
         return cls(
             self.target.mask(
                 f"upload of {self.local.name} to {self.target.masked} ({self.remote_path}): "
-                f"{what}; server said: {said or type(said).__name__}. {hint}"
+                f"{what}; server said: {reply}. {hint}"
             )
         )
 
