@@ -40,7 +40,7 @@ def where(url: str | None) -> str:
     except ValueError:
         port = None
     host = parts.hostname or "?"
-    return f"{parts.scheme}://{host}:{port}" if port else f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}" if port is None else f"{parts.scheme}://{host}:{port}"
 
 
 def _protocol(url: str) -> str:

@@ -4,6 +4,7 @@ exit 1, all within 60 s) and comes back (all clear); per-row retry, acknowledgin
 file, a rejected file fixed by a later job, and the audit trail of it all.
 """
 
+# ruff: noqa: F811  (the browser fixture is imported by name)
 from __future__ import annotations
 
 import time
