@@ -107,6 +107,14 @@ def print_job(data: dict[str, Any]) -> None:
             f"  - {step['name']:<17} {step_state(step, data['status']):<8} {tries} {took:>7} "
             f"{step['note'] or step['error']}".rstrip()
         )
+    if any(a["outcome"] != "done" for a in data["attempts"]):
+        click.echo("  attempts:")
+        for a in data["attempts"]:
+            said = a["error"] or a["note"]
+            click.echo(
+                f"    {show_time(a['started_at'] or a['ended_at'])}  {a['step']:<17} "
+                f"#{a['number']:<3} {a['outcome']:<8} {said}".rstrip()
+            )
     for d in data["deliveries"]:
         click.echo(f"  {d['kind']:<7} -> {d['target']} {d['remote_path']} ({d['bytes']} bytes)")
     for s in data["sms"]:
@@ -115,7 +123,7 @@ def print_job(data: dict[str, Any]) -> None:
 
 def job_details(config: Any, job_id: int) -> dict[str, Any]:
     """Everything ``show`` prints: the job, its steps, deliveries and SMS."""
-    from models import store
+    from models import attempts, store
 
     url = config.database_url
     data = job_dict(store.get_job(url, job_id))
@@ -130,6 +138,18 @@ def job_details(config: Any, job_id: int) -> dict[str, Any]:
             "next_attempt_at": s.next_attempt_at,
         }
         for s in store.steps_of(url, job_id)
+    ]
+    data["attempts"] = [
+        {
+            "step": a.step,
+            "number": a.number,
+            "started_at": a.started_at,
+            "ended_at": a.ended_at,
+            "outcome": a.outcome,
+            "error": a.error,
+            "note": a.note,
+        }
+        for a in attempts.attempts_of(url, job_id)
     ]
     data["deliveries"] = [
         {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -196,6 +197,19 @@ def test_every_attempt_of_a_step_keeps_its_error_and_time(shop: Config) -> None:
     assert [(a.number, a.outcome) for a in kept] == [(1, "waiting"), (2, "waiting"), (3, "done")]
     assert "refused the connection" in kept[0].error and kept[1].error == "530 Login incorrect"
     assert kept[2].note == "sent" and all(a.started_at and a.ended_at for a in kept)
+    # And `prepress show` lists them, each with its error
+    shown = show(shop, job_id)
+    assert shown.exit_code == 0, shown.output
+    lines = [line for line in shown.output.splitlines() if "upload_plate" in line and "#" in line]
+    assert len(lines) == 3 and "530 Login incorrect" in lines[1] and "refused" in lines[0]
+
+
+def show(config: Config, job_id: int) -> Any:
+    from click.testing import CliRunner
+
+    from commands.cli import main
+
+    return CliRunner().invoke(main, ["--config", str(config.source), "show", str(job_id)])
 
 
 def test_status_names_the_failing_target_and_says_nothing_runs(
