@@ -27,7 +27,7 @@ COMMANDS = {
     "process": "commands.jobs:process",
     "jobs": "commands.jobs:jobs",
     "show": "commands.jobs:show",
-    "retry": "commands.jobs:retry",
+    "retry": "commands.jobs:retry_command",
     "reprocess": "commands.jobs:reprocess",
     "mode": "commands.jobs:mode",
     "flower": "commands.ops:flower",
@@ -167,7 +167,7 @@ def set_console_level(level: int) -> None:
     )
 
 
-def log_to_file(folder) -> None:  # noqa: ANN001  (a Path)
+def log_to_file(folder) -> None:  # a Path
     """Also write INFO and above to ``folder/prepress.log`` when that folder exists."""
     path = folder / "prepress.log"
     root = logging.getLogger()
@@ -205,7 +205,7 @@ def fail(ctx: click.Context, message: str, code: int = 1, **details: object) -> 
     ctx.exit(code)
 
 
-def load_config_or_exit(ctx: click.Context, explicit: str | None = None):  # noqa: ANN201
+def load_config_or_exit(ctx: click.Context, explicit: str | None = None):
     """The configuration for a subcommand (the shop's settings from the database when this
     host's file has none); a ConfigError ends the command with status 2."""
     from pipeline.config.hosts import load_host_config
@@ -221,7 +221,7 @@ def load_config_or_exit(ctx: click.Context, explicit: str | None = None):  # noq
     return config
 
 
-def pushed_settings(url: str):  # noqa: ANN201
+def pushed_settings(url: str):
     """The shop's settings pushed to the database at ``url`` (imported only when needed)."""
     from models.shop_settings import current
 

@@ -24,11 +24,11 @@ def config() -> None:
 @click.pass_context
 def push(ctx: click.Context) -> None:
     """Make the shop sections of this prepress.toml the settings every host uses."""
-    from models import shop_settings
     from models.db import migrate
     from pipeline.config import config_from_dict
     from pipeline.config.hosts import without_io_secrets
     from pipeline.config.shared import shop_settings as shop_of
+    from tasks import actions
 
     source, raw = _read_or_exit(ctx)
     settings = shop_of(raw)
@@ -41,7 +41,7 @@ def push(ctx: click.Context) -> None:
     try:
         config_obj = config_from_dict(without_io_secrets(raw), source)  # checked before stored
         migrate(config_obj.database_url)
-        pushed, new = shop_settings.push(config_obj.database_url, settings, source)
+        pushed, new = actions.push_settings(config_obj, settings, source, actions.Actor.cli())
     except ConfigError as exc:
         _fail(ctx, str(exc))
     if not new:
@@ -110,7 +110,7 @@ def diff(ctx: click.Context) -> None:
     ctx.exit(1)
 
 
-def _read_or_exit(ctx: click.Context):  # noqa: ANN202
+def _read_or_exit(ctx: click.Context):
     from pipeline.config import read_toml
 
     try:
@@ -129,7 +129,7 @@ def _database_url_or_exit(ctx: click.Context) -> str:
         _fail(ctx, str(exc))
 
 
-def _current_or_exit(ctx: click.Context, url: str):  # noqa: ANN202
+def _current_or_exit(ctx: click.Context, url: str):
     from models import shop_settings
 
     try:

@@ -27,8 +27,11 @@ PAGE_LIMIT = 500
 class Actor(Protocol):
     """Who asked (tasks/actions.py ``Actor``): a user name and where from (cli, web, api)."""
 
-    name: str
-    where: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def where(self) -> str: ...
 
 
 class AuditEntry(SQLModel, table=True):

@@ -78,7 +78,7 @@ class Notifier:
                 self._telegram(address.to, text)
             else:
                 self._sms(address.to, text)
-        except Exception as exc:  # noqa: BLE001 - one channel failing must not stop the others
+        except Exception as exc:  # one channel failing must not stop the others
             self._report(address.channel, exc)
             log.warning(
                 "alert to %s (%s %s) not delivered: %s",
@@ -95,7 +95,7 @@ class Notifier:
         if self.on_outcome is not None:
             try:
                 self.on_outcome(channel, fault)
-            except Exception as exc:  # noqa: BLE001 - telling people matters more
+            except Exception as exc:  # telling people matters more
                 log.warning("could not record how the %s alert went: %s", channel, exc)
 
     def _telegram(self, chat_id: str, text: str) -> None:

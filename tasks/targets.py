@@ -73,7 +73,7 @@ def record_channel(config: Config, channel: str, fault: Exception | None) -> Non
 def _safely(record: Any, config: Config, ref: TargetRef, *args: Any) -> None:
     try:
         record(config.database_url, ref.key, ref.label, ref.where, *args)
-    except Exception as exc:  # noqa: BLE001 - the step's own outcome matters more
+    except Exception as exc:  # the step's own outcome matters more
         log.warning("could not record the state of %s: %s", ref.label, exc)
 
 

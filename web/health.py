@@ -83,7 +83,7 @@ def strip() -> Strip:
     settings = config()
     try:
         targets = overview(settings)
-    except Exception:  # noqa: BLE001 - the database being down is shown by the probe
+    except Exception:  # the database being down is shown by the probe
         targets = []
     return Strip(cached_health(), targets, settings.backup.enabled)
 

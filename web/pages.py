@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 
-from models import report, store
+from models import record, report, store
 from models.job import FAILED
 from models.report import plate_report
 from pipeline.errors import JobNotFound
@@ -153,24 +153,23 @@ def job(job_id: int) -> Any:
     """One job: proof, facts, warnings, steps, deliveries, SMS; retry and reprocess."""
     url = config().database_url
     try:
-        found = store.get_job(url, job_id)
+        shown = present.with_preview_urls(record.job_record(url, job_id))
     except JobNotFound:
         abort(404, f"job {job_id} does not exist")
-    from models import attempts, audit
+    from models import audit
     from tasks.targets import waits_of
 
-    steps = store.steps_of(url, job_id)
     return render_template(
         "job.html",
-        job=found,
-        steps=steps,
+        job=shown,
+        steps=shown["steps"],
+        attempts=shown["attempts"],
         wait=waits_of(config(), [job_id]).get(job_id),
-        attempts=attempts.attempts_of(url, job_id),
         audit=audit.of_job(url, job_id),
-        deliveries=store.deliveries_of(url, job_id),
-        sms=store.sms_of(url, job_id),
-        previews=present.preview_urls(found),
-        separations=present.separations_text(found),
+        deliveries=shown["deliveries"],
+        sms=shown["sms"],
+        previews=shown["previews"],
+        separations=present.separations_text(store.get_job(url, job_id)),
     )
 
 

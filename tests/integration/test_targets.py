@@ -137,7 +137,7 @@ def waiting_job(config: Config, name: str, minutes_ago: float) -> int:
     claim = steps.claim_step(url, job.id, "upload_plate", steps.new_owner())
     assert claim.decision == "early"  # the earlier steps are pending: mark them done
     for step in store.STEPS[: store.STEPS.index("upload_plate")]:
-        store.end_step(url, job.id, step, SUCCEEDED)
+        steps.finish_step(url, job.id, step, SUCCEEDED)
     assert steps.claim_step(url, job.id, "upload_plate", steps.new_owner()).decision == "started"
     since = utcnow() - timedelta(minutes=minutes_ago)
     steps.wait_step(
