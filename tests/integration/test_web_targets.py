@@ -117,3 +117,72 @@ def test_a_bureau_outage_is_red_waiting_and_clears_by_itself(
     after = pipeline.cli("status")
     assert after.exit_code == 0, after.output
     assert "Leonov FTP (ftp://127.0.0.1:" in after.output and "): ok (last success" in after.output
+
+
+def test_problems_per_row_retry_acknowledge_and_the_audit_page(
+    start_pipeline: Callable[..., Pipeline], browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    # Given a job failed at its bureau upload (it gave up at once) and a rejected file
+    pipeline = start_pipeline(bureau_down=True, env={"PREPRESS_GIVE_UP_AFTER": "0"})
+    samples = tmp_path / "samples"
+    failed = pipeline.submit(sample(samples, "0710_Retry_Leonov.pdf", "Speedmaster", "Leonov"))
+    bad = samples / "0711_Broken_Leonov.pdf"
+    bad.write_bytes(b"this is no PDF at all")
+    rejected = pipeline.submit(bad)
+    assert pipeline.wait_for(failed).status == "failed"
+    assert pipeline.wait_for(rejected).status == "rejected"
+    # And the bureau back, the dashboard up, the operator logged in on Problems
+    pipeline.bureau.start()
+    add_web_users_and_prices(pipeline)
+    url = start_web(pipeline)
+    log_in(browser, url)
+    browser.get(f"{url}/problems")
+    reason = browser.find_element(By.ID, f"failed-job-{failed}").text
+    assert "prepress retry" not in reason and "spool/" not in reason  # plain words
+
+    # When the operator presses Retry on the failed job's row
+    browser.find_element(By.ID, f"retry-{failed}").click()
+
+    # Then the job goes through and leaves the list
+    wait_for(browser, lambda: "queued again" in browser.page_source, "the retry's message")
+    assert pipeline.wait_for(failed).status == "done", pipeline.step_summary(failed)
+    browser.get(f"{url}/problems")
+    assert not browser.find_elements(By.ID, f"failed-job-{failed}")
+
+    # When the operator acknowledges the rejected file with a note
+    browser.find_element(By.ID, f"ack-note-{rejected}").send_keys("asked Signa for a new one")
+    browser.find_element(By.ID, f"ack-{rejected}").click()
+
+    # Then it leaves the list, and is listed as acknowledged with the note
+    wait_for(browser, lambda: not browser.find_elements(By.ID, f"rejected-job-{rejected}"), "ack")
+    browser.find_element(By.CSS_SELECTOR, "#resolved summary").click()
+    resolved = browser.find_element(By.ID, f"acknowledged-{rejected}").text
+    assert "acknowledged by oleg" in resolved and "asked Signa for a new one" in resolved
+
+    # When the operator switches the mode, the switch asks first
+    Select(browser.find_element(By.ID, "mode-select")).select_by_value("dry-run")
+    browser.find_element(By.ID, "mode-apply").click()
+    question = browser.switch_to.alert
+    assert "dry-run" in question.text
+    question.accept()
+    wait_for(browser, lambda: browser.find_elements(By.ID, "mode-banner"), "the banner")
+
+    # Then the audit page lists who did each, and filters by action
+    browser.get(f"{url}/audit")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#audit tr.audit-row")
+    actions = [row.get_attribute("data-action") for row in rows]
+    assert actions == ["mode", "acknowledge", "retry"], actions
+    assert all("oleg" in row.text and "web" in row.text for row in rows)
+    Select(browser.find_element(By.ID, "audit-action")).select_by_value("acknowledge")
+    browser.find_element(By.ID, "audit-apply").click()
+    wait_for(browser, lambda: "action=acknowledge" in browser.current_url, "the filter")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#audit tr.audit-row")
+    assert len(rows) == 1 and "asked Signa for a new one" in rows[0].text
+    # And the retried job's page shows the retry and every attempt with its error
+    browser.get(f"{url}/jobs/{failed}")
+    assert "retry" in browser.find_element(By.ID, "job-audit").text
+    attempts = browser.find_element(By.ID, "attempts").text
+    assert "upload_plate" in attempts and "failed" in attempts and "done" in attempts
