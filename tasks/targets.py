@@ -24,6 +24,7 @@ from typing import Any
 from models import incidents
 from models import targets as records
 from models.job import utcnow
+from pipeline import delivery
 from pipeline import targets as named
 from pipeline.config import Config
 from pipeline.errors import PermanentError, TransientError, mask_secrets
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 TARGET_FAULTS = (TransientError, PermanentError, ConnectionError, TimeoutError, socket.gaierror)
 #: Waiting jobs listed per target (the rest are counted).
 LISTED_JOBS = 50
+#: Seconds a bureau or press target may stay unused before the watchdog probes it (connects
+#: and logs in, uploads nothing), so an outage shows before the next job and ends without one.
+PROBE_EVERY = 300.0
 
 
 @contextmanager
@@ -75,6 +79,53 @@ def _safely(record: Any, config: Config, ref: TargetRef, *args: Any) -> None:
         record(config.database_url, ref.key, ref.label, ref.where, *args)
     except Exception as exc:  # the step's own outcome matters more
         log.warning("could not record the state of %s: %s", ref.label, exc)
+
+
+def probe_idle(config: Config, every: float = PROBE_EVERY) -> list[str]:
+    """Probe each FTP/FTPS/SFTP target nothing talked to for ``every`` seconds; the keys
+    probed. A probe's outcome is recorded like a step's."""
+    rows = records.states(config.database_url)
+    probed = []
+    for ref, url, active in _upload_targets(config):
+        if not _idle(rows.get(ref.key), every):
+            continue
+        try:
+            delivery.probe(url, active=active)
+        except TARGET_FAULTS as exc:
+            record(config, ref, exc)
+        else:
+            record(config, ref)
+        _safely_probed(config, ref)
+        probed.append(ref.key)
+    return probed
+
+
+def _upload_targets(config: Config) -> Iterator[tuple[TargetRef, str, bool]]:
+    """(target, URL, FTP active mode) of every bureau and press preview target."""
+    for name, outputter in sorted(config.outputters.items()):
+        ref = named.bureau(config, name)
+        if ref is not None and outputter.url:
+            yield ref, outputter.url, outputter.active
+    for name, press in sorted(config.presses.items()):
+        ref = named.press_preview(config, name)
+        if ref is not None and press.preview_url:
+            yield ref, press.preview_url, False
+
+
+def _idle(row: records.TargetState | None, every: float) -> bool:
+    """Nothing (no step, no probe) talked to the target for ``every`` seconds."""
+    if row is None:
+        return True
+    moments = [row.last_ok_at, row.last_failure_at, row.probed_at]
+    last = max((records.aware(m) for m in moments if m is not None), default=None)
+    return last is None or (utcnow() - last).total_seconds() >= every
+
+
+def _safely_probed(config: Config, ref: TargetRef) -> None:
+    try:
+        records.record_probe(config.database_url, ref.key)
+    except Exception as exc:  # the probe's outcome is recorded; its time is a detail
+        log.warning("could not record the probe of %s: %s", ref.label, exc)
 
 
 @dataclass

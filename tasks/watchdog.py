@@ -10,8 +10,11 @@ Checks (kinds as in ``[staff.NAME] notify``):
 
 - ``rejected`` / ``failed``: jobs that ended so since the last round; one message per kind
   and round lists the files and reasons (a storm of rejections is one message, not fifty).
-- ``target``: steps ``waiting`` on a bureau, press or SMS target since more than
-  ``target_minutes``, grouped by target; "back" once nothing waits on it any more.
+- ``target``: a bureau, press, SMS or Telegram target failing for more than
+  ``target_minutes`` (the record the steps keep, tasks/targets.py: failing from its first
+  failed attempt), with the jobs waiting on it; "back" at its next success. Bureau and press
+  targets nothing used for a few minutes are probed first (connect and log in, nothing
+  uploaded), so an outage shows before the next job and ends without one.
 - ``broker``: the broker unreachable for ``broker_minutes``; ``workers``: no worker answers
   on the cpu, io or (with a backup host) ops queue for ``workers_minutes``.
 - ``backup``: the last backup failed, or none succeeded for ``backup_hours`` (backup host set).
@@ -68,8 +71,8 @@ class Watchdog:
 
     def check(self) -> None:
         """Every check once; one failing check does not stop the others."""
-        for probe in (self.check_broker, self.check_targets, self.check_jobs,
-                      self.check_backup, self.check_disk):  # fmt: skip
+        for probe in (self.check_broker, self.probe_idle_targets, self.check_targets,
+                      self.check_jobs, self.check_backup, self.check_disk):  # fmt: skip
             try:
                 probe()
             except Exception:  # keep watching whatever went wrong
@@ -114,6 +117,11 @@ class Watchdog:
                 f"a worker answers on the {queue} queue again.",
                 self.config.alerts.workers_minutes * 60,
             )  # fmt: skip
+
+    def probe_idle_targets(self) -> None:
+        """Connect and log in to bureau and press targets nothing used for a few minutes."""
+        for key in targets.probe_idle(self.config):
+            log.debug("watchdog: probed idle target %s", key)
 
     def check_targets(self) -> None:
         """Targets failing longer than target_minutes (the record the steps keep,

@@ -21,11 +21,12 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-from pipeline.delivery.ftp import upload_ftp
-from pipeline.delivery.sftp import upload_sftp
+from pipeline.delivery.ftp import login_ftp, upload_ftp
+from pipeline.delivery.sftp import login_sftp, upload_sftp
 from pipeline.delivery.transfer import (
     BLOCK_SIZE,
     DEFAULT_TIMEOUT,
+    Login,
     Progress,
     Target,
     Transfer,
@@ -35,7 +36,27 @@ from pipeline.delivery.transfer import (
 )
 from pipeline.errors import ConfigError
 
-__all__ = ["BLOCK_SIZE", "Target", "UploadResult", "part_name", "upload"]
+__all__ = ["BLOCK_SIZE", "Target", "UploadResult", "part_name", "probe", "upload"]
+
+#: Seconds a probe of an idle target may take to connect and log in.
+PROBE_TIMEOUT = 10.0
+
+
+def probe(
+    url: str,
+    *,
+    active: bool = False,
+    timeout: float = PROBE_TIMEOUT,
+    known_hosts: str | Path | None = None,
+    key_file: str | Path | None = None,
+) -> None:
+    """Connect to ``url`` and log in, nothing uploaded: returns when the target would take a
+    file, raises DeliveryUnavailable or DeliveryRefused as an upload would."""
+    target = Target.parse(url)
+    if target.scheme == "sftp":
+        login_sftp(Login(target), timeout, known_hosts, key_file)
+    else:
+        login_ftp(target, active, timeout)
 
 
 def upload(

@@ -9,7 +9,14 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pipeline.delivery.transfer import Target, Transfer, UploadResult, part_name, read_blocks
+from pipeline.delivery.transfer import (
+    Login,
+    Target,
+    Transfer,
+    UploadResult,
+    part_name,
+    read_blocks,
+)
 from pipeline.errors import DeliveryRefused, DeliveryUnavailable, PermanentError, TransientError
 
 log = logging.getLogger(__name__)
@@ -124,8 +131,14 @@ def _ftp_rename(ftp: ftplib.FTP, part: str, name: str) -> None:
         ftp.rename(part, name)
 
 
+def login_ftp(target: Target, active: bool, timeout: float) -> None:
+    """Connect and log in, upload nothing (a probe of an idle target)."""
+    with _ftp_errors(Login(target)), _ftp_session(target, active, timeout):
+        pass
+
+
 @contextmanager
-def _ftp_errors(transfer: Transfer) -> Iterator[None]:
+def _ftp_errors(transfer: Transfer | Login) -> Iterator[None]:
     """Turn ftplib and socket errors into DeliveryUnavailable or DeliveryRefused."""
     try:
         yield

@@ -98,6 +98,17 @@ def upload_sftp(
         return transfer.result()
 
 
+def login_sftp(
+    endpoint: Endpoint,
+    timeout: float,
+    known_hosts: str | Path | None = None,
+    key_file: str | Path | None = None,
+) -> None:
+    """Connect and log in, upload nothing (a probe of an idle target)."""
+    with _sftp_errors(endpoint), _sftp_session(endpoint, timeout, known_hosts, key_file):
+        pass
+
+
 def posix_join(folder: str, name: str) -> str:
     """``folder``/``name``; a folder starting ``/~/`` or ``~`` is relative to the home folder."""
     if folder in ("", "/~", "~") or folder.startswith(("/~/", "~/")):

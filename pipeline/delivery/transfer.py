@@ -208,6 +208,22 @@ class Transfer:
         )
 
 
+@dataclass
+class Login:
+    """A connection that only logs in (a probe of an idle target): words its failures as a
+    :class:`Transfer` does, naming the target, never its password."""
+
+    target: Target
+
+    def failure(
+        self, cls: type[TransientError | PermanentError], what: str, said: object
+    ) -> TransientError | PermanentError:
+        reply = str(said or type(said).__name__).strip().rstrip(".")
+        return cls(
+            self.target.mask(f"login to {self.target.masked}: {what}; server said: {reply}.")
+        )
+
+
 def with_resume(transfer: Transfer, attempt: Callable[[], UploadResult]) -> UploadResult:
     """Run ``attempt``; when it broke while sending data, run it again (it resumes).
 

@@ -233,3 +233,24 @@ def test_status_names_the_failing_target_and_says_nothing_runs(
     assert any("nothing is running" in p for p in answer["problems"])
     assert "FAILING since" in text["text"] and "nothing is running" in text["text"]
     assert SECRET not in text["text"] and SECRET not in str(answer)
+
+
+def test_an_idle_target_is_probed_by_logging_in_and_nothing_is_uploaded(
+    shop: Config, bureau: CountingFtpSink
+) -> None:
+    # Given Leonov's FTP down and never used
+    # When the watchdog probes idle targets
+    probed = targets.probe_idle(shop)
+
+    # Then both FTP targets were probed, and Leonov is failing without any job
+    assert set(probed) == {"bureau:Leonov", "press:Speedmaster"}
+    assert leonov(shop).state == records.FAILING and leonov(shop).waiting_count == 0
+    # And a second round at once probes nothing (it is not idle yet)
+    assert targets.probe_idle(shop) == []
+
+    # When the FTP is back and the target has been idle long enough
+    bureau.start()
+    assert targets.probe_idle(shop, every=0) != []
+
+    # Then it is ok again, and nothing was uploaded
+    assert leonov(shop).state == records.OK and bureau.received == []
