@@ -95,8 +95,9 @@ def test_a_target_fails_from_its_first_failure_and_is_ok_at_the_next_success(
     with pytest.raises(DeliveryRefused):
         upload(shop, tmp_path)
 
-    # Then it is still the same incident
+    # Then it is still the same incident, the server's reply quoted without a doubled period
     assert leonov(shop).failing_since == first.failing_since and leonov(shop).failures == 3
+    assert "530" in leonov(shop).last_error and "failed.." not in leonov(shop).last_error
 
     # When the login works again and a file goes up
     bureau.stop()
