@@ -1,7 +1,8 @@
 """The morning page tells the truth, in a real browser over the real pipeline: a bureau's FTP
 goes down while files are dropped (red target, waiting jobs on Problems, ``prepress status``
 exit 1, all within 60 s) and comes back (all clear); per-row retry, acknowledging a rejected
-file, a rejected file fixed by a later job, and the audit trail of it all.
+file, the mode switch's confirmation and the audit trail of it all. The outage's Problems page
+is saved as docs/screenshots/problems.png for the README.
 """
 
 # ruff: noqa: F811  (the browser fixture is imported by name)
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.integration.test_web_browser import (  # noqa: F401  (browser is a fixture)
+    SCREENSHOTS,
     add_web_users_and_prices,
     browser,
     log_in,
@@ -90,6 +92,8 @@ def test_a_bureau_outage_is_red_waiting_and_clears_by_itself(
     group = browser.find_element(By.ID, "waiting-bureau-Leonov")
     assert "Waiting for Leonov FTP (3)" in group.text
     assert len(group.find_elements(By.CSS_SELECTOR, "tr.row.waiting")) == DROPPED
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "problems.png"))
     # And `prepress status` says not healthy, naming it
     status = pipeline.cli("status")
     assert status.exit_code == 1 and "Leonov FTP" in status.output
