@@ -206,11 +206,15 @@ def test_every_attempt_of_a_step_keeps_its_error_and_time(shop: Config) -> None:
 
 
 def show(config: Config, job_id: int) -> Any:
+    return cli(config, "show", str(job_id))
+
+
+def cli(config: Config, *args: str) -> Any:
     from click.testing import CliRunner
 
     from commands.cli import main
 
-    return CliRunner().invoke(main, ["--config", str(config.source), "show", str(job_id)])
+    return CliRunner().invoke(main, ["--config", str(config.source), *args])
 
 
 def test_status_names_the_failing_target_and_says_nothing_runs(
@@ -234,6 +238,9 @@ def test_status_names_the_failing_target_and_says_nothing_runs(
     assert any("nothing is running" in p for p in answer["problems"])
     assert "FAILING since" in text["text"] and "nothing is running" in text["text"]
     assert SECRET not in text["text"] and SECRET not in str(answer)
+    # And `prepress jobs` says what the waiting job waits for
+    listing = cli(shop, "jobs")
+    assert "waiting" in listing.output and "for Leonov FTP: upload_plate waiting" in listing.output
 
 
 def test_an_idle_target_is_probed_by_logging_in_and_nothing_is_uploaded(
