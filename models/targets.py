@@ -14,8 +14,10 @@ recovered target red again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 
@@ -117,15 +119,36 @@ def failing(url: str) -> list[TargetState]:
         return list(db.exec(query.order_by(col(TargetState.failing_since))))
 
 
-def waiting_steps_of(url: str, job_ids: list[int]) -> list[tuple[Step, Job]]:
-    """The waiting steps of these jobs, each with its job."""
-    if not job_ids:
+@dataclass(frozen=True)
+class WaitingStep:
+    """A step waiting on a transient fault, with what its job says about the target."""
+
+    job_id: int
+    name: str
+    outputter: str
+    press: str
+    step: str
+    attempts: int
+    waiting_since: datetime | None
+    next_attempt_at: datetime | None
+    error: str
+
+
+def waiting_steps(url: str, job_ids: list[int] | None = None) -> list[WaitingStep]:
+    """Every waiting step (or those of ``job_ids``), only the columns the targets need: every
+    page's health strip asks (ix_step_state makes it a look-up, not a scan)."""
+    if job_ids is not None and not job_ids:
         return []
+    columns = (
+        Job.id, Job.name, Job.outputter, Job.press, Step.name, Step.attempts,
+        Step.waiting_since, Step.next_attempt_at, Step.error,
+    )  # fmt: skip
+    query = sa_select(*[col(column) for column in columns])
+    query = query.where(col(Step.job_id) == col(Job.id), col(Step.state) == WAITING)
+    if job_ids is not None:
+        query = query.where(col(Step.job_id).in_(job_ids))
     with session(url) as db:
-        query = select(Step, Job).where(
-            Step.job_id == Job.id, Step.state == WAITING, col(Step.job_id).in_(job_ids)
-        )
-        return [(step, job) for step, job in db.exec(query)]
+        return [WaitingStep(*row) for row in db.execute(query)]
 
 
 def aware(moment: datetime) -> datetime:

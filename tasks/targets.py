@@ -18,10 +18,9 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from models import incidents
 from models import targets as records
 from models.job import utcnow
 from pipeline import delivery
@@ -203,8 +202,8 @@ def overview(config: Config) -> list[TargetView]:
     """Every configured target with its state and the jobs waiting on it; failing first."""
     rows = records.states(config.database_url)
     views = {ref.key: _view(ref, rows.get(ref.key)) for ref in named.configured(config)}
-    for step, job in incidents.waiting_steps(config.database_url, utcnow() + timedelta(days=1)):
-        ref = named.for_step(config, step.name, job.outputter, job.press)
+    for step in records.waiting_steps(config.database_url):
+        ref = named.for_step(config, step.step, step.outputter, step.press)
         if ref is None or ref.key not in views:
             continue
         view = views[ref.key]
@@ -212,11 +211,11 @@ def overview(config: Config) -> list[TargetView]:
         if len(view.waiting) < LISTED_JOBS:
             view.waiting.append(
                 Waiting(
-                    job.id or 0,
-                    job.name,
+                    step.job_id,
                     step.name,
+                    step.step,
                     step.attempts,
-                    step.next_attempt_at,
+                    _aware(step.next_attempt_at),
                     step.error,
                 )  # fmt: skip
             )
@@ -259,11 +258,11 @@ class JobWait:
 def waits_of(config: Config, job_ids: list[int]) -> dict[int, JobWait]:
     """Job id -> what it waits for, for the jobs among ``job_ids`` that wait."""
     found = {}
-    for step, job in records.waiting_steps_of(config.database_url, job_ids):
-        ref = named.for_step(config, step.name, job.outputter, job.press)
-        label = ref.label if ref is not None else step.name
-        wait = JobWait(label, step.name, step.error, step.attempts, _aware(step.next_attempt_at))
-        found[job.id or 0] = wait
+    for step in records.waiting_steps(config.database_url, job_ids):
+        ref = named.for_step(config, step.step, step.outputter, step.press)
+        label = ref.label if ref is not None else step.step
+        wait = JobWait(label, step.step, step.error, step.attempts, _aware(step.next_attempt_at))
+        found[step.job_id] = wait
     return found
 
 

@@ -4,6 +4,7 @@ target_state: one row per delivery or notification target (ok / failing since).
 step_attempt: every attempt of a step with its outcome and error.
 audit_entry: who did what, when, from where.
 problem_ack: rejected jobs someone acknowledged.
+ix_step_state: the waiting steps, looked up by every page's health strip.
 
 Revision ID: 0009_targets_audit
 Revises: 0003
@@ -24,6 +25,8 @@ _time = sqlmodel.sql.sqltypes.UTCDateTime
 
 
 def upgrade() -> None:
+    # the health strip on every page looks up the waiting steps
+    op.create_index("ix_step_state", "step", ["state"])
     op.create_table(
         "target_state",
         sa.Column("key", _text(), nullable=False),
@@ -85,3 +88,4 @@ def downgrade() -> None:
     op.drop_index("ix_step_attempt_job_id", table_name="step_attempt")
     op.drop_table("step_attempt")
     op.drop_table("target_state")
+    op.drop_index("ix_step_state", table_name="step")
