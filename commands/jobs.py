@@ -84,8 +84,9 @@ def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: 
     When no step has started after a few seconds and no worker answers a ping, say so and
     exit 1: the job stays queued and runs once a worker starts.
     """
-    from commands.broker import broker_label, workers_answering
+    from commands.broker import broker_label
     from models import store
+    from tasks.probes import workers_answering
 
     seen: dict[str, str] = {}
     started = time.monotonic()
