@@ -19,8 +19,14 @@ from flask import current_app
 #: Seconds a broker/worker probe result is reused before a background refresh.
 HEALTH_CACHE_SECONDS = 10.0
 
-_cache: dict[str, Any] = {}
-_refreshing = threading.Lock()
+
+@dataclass
+class _Cache:
+    """The last probe of one app (each app has its own configuration, so its own probe)."""
+
+    value: Any = None
+    at: float = 0.0
+    refreshing: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass
@@ -47,33 +53,39 @@ def config() -> Any:
     return current_app.extensions["prepress"]
 
 
+def _cache() -> _Cache:
+    cache = current_app.extensions.get("prepress.health")
+    if cache is None:
+        cache = current_app.extensions.setdefault("prepress.health", _Cache())
+    return cache
+
+
 def cached_health(wait: bool = False) -> Any:
     """The last probe (refreshed in the background when old); with ``wait`` a fresh one when
     there is none yet."""
-    cached = _cache.get("value")
-    stale = cached is None or time.monotonic() - _cache.get("at", 0.0) > HEALTH_CACHE_SECONDS
-    if cached is None and wait:
-        return _refresh(config())
-    if stale and _refreshing.acquire(blocking=False):
+    cache = _cache()
+    if cache.value is None and wait:
+        return _refresh(cache, config())
+    stale = cache.value is None or time.monotonic() - cache.at > HEALTH_CACHE_SECONDS
+    if stale and cache.refreshing.acquire(blocking=False):
         threading.Thread(
-            target=_refresh_in_background, args=(config(),), name="health", daemon=True
+            target=_refresh_in_background, args=(cache, config()), name="health", daemon=True
         ).start()
-    return cached
+    return cache.value
 
 
-def _refresh_in_background(settings: Any) -> None:
+def _refresh_in_background(cache: _Cache, settings: Any) -> None:
     try:
-        _refresh(settings)
+        _refresh(cache, settings)
     finally:
-        _refreshing.release()
+        cache.refreshing.release()
 
 
-def _refresh(settings: Any) -> Any:
+def _refresh(cache: _Cache, settings: Any) -> Any:
     from tasks.health import collect
 
-    value = collect(settings)
-    _cache.update(value=value, at=time.monotonic())
-    return value
+    cache.value, cache.at = collect(settings), time.monotonic()
+    return cache.value
 
 
 def strip() -> Strip:
@@ -86,11 +98,6 @@ def strip() -> Strip:
     except Exception:  # the database being down is shown by the probe
         targets = []
     return Strip(cached_health(), targets, settings.backup.enabled)
-
-
-def forget() -> None:
-    """Drop the cached probe (tests, and after a change an operator made)."""
-    _cache.clear()
 
 
 def answer() -> dict[str, Any]:

@@ -163,5 +163,9 @@ def test_api_health_names_a_failing_target_without_its_password(client: Any, sho
     assert "ftp-pw-Leonov" not in answer.text
     # And every page's health strip names it, rendered with the page
     login(client, VIEWER)
-    assert 'class="bad target"' in client.get("/reports").text
+    page = client.get("/reports").text
+    assert 'class="bad target"' in page and "Leonov FTP failing since" in page
+    assert "checking…" not in page  # no placeholder that flashes on every load
+    # And without a backup host the last backup is grey, not a warning
+    assert '<span class="muted" title="no [backup] host is configured">' in page
     assert store.get_mode(shop.database_url) == "normal"

@@ -85,6 +85,12 @@ def test_a_bureau_outage_is_red_waiting_and_clears_by_itself(
     assert len(badges) == DROPPED
     assert all("waiting for Leonov FTP" in b.text and "next attempt" in b.text for b in badges)
     assert "running" not in " ".join(b.text for b in badges)
+    # And a waiting job's page says what it waits for, why, and when it tries again
+    first = pipeline.jobs()[-1]
+    browser.get(f"{url}/jobs/{first.id}")
+    assert browser.find_element(By.ID, "job-status").text == "waiting for Leonov FTP"
+    wait_box = browser.find_element(By.ID, "wait-box").text
+    assert "connection refused" in wait_box and "Next attempt" in wait_box
     # And Problems shows the target failing and the jobs grouped under it
     browser.get(f"{url}/problems")
     row = browser.find_element(By.CSS_SELECTOR, "tr.target[data-target='bureau:Leonov']")
