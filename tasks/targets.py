@@ -92,6 +92,8 @@ def probe_idle(config: Config, every: float = PROBE_EVERY) -> list[str]:
             delivery.probe(url, active=active)
         except TARGET_FAULTS as exc:
             record(config, ref, exc)
+        except Exception as exc:  # a URL the probe cannot use: say so, probe the others
+            log.warning("could not probe %s: %s", ref.label, mask_secrets(str(exc)))
         else:
             record(config, ref)
         _safely_probed(config, ref)
