@@ -17,9 +17,9 @@ from models.job import SUCCEEDED, utcnow
 from pipeline import delivery
 from pipeline import targets as named
 from pipeline.config import Config, load_config
-from pipeline.demo.shop import write_config
 from pipeline.errors import DeliveryRefused, DeliveryUnavailable
 from tasks import targets
+from testkit.shop import write_config
 from tests.integration.test_status import status
 from tests.pipeline_harness import CountingFtpSink
 from tests.services import free_port

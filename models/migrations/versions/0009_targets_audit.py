@@ -7,7 +7,7 @@ problem_ack: rejected jobs someone acknowledged.
 ix_step_state: the waiting steps, looked up by every page's health strip.
 
 Revision ID: 0009_targets_audit
-Revises: 0003
+Revises: 0007_search_key
 Create Date: 2026-12-03 22:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0009_targets_audit"
-down_revision = "0003"
+down_revision = "0007_search_key"
 branch_labels = None
 depends_on = None
 
