@@ -94,6 +94,12 @@ def test_an_acknowledged_rejection_leaves_problems_and_is_in_the_trail(
         f"/jobs/{fixer}/acknowledge", data={"csrf_token": csrf_of(client)}, follow_redirects=True
     )
     assert "not rejected" in done.text
+    # And a retry refused on the page says what to press, not what to type
+    refused = client.post(
+        f"/jobs/{first}/retry", data={"csrf_token": csrf_of(client)}, follow_redirects=True
+    )
+    assert "was rejected" in refused.text and "prepress reprocess" not in refused.text
+    assert "Reprocess" in refused.text
 
 
 def test_a_viewer_cannot_acknowledge(client: Any, shop: Config) -> None:
