@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 
 from models.db import session
-from models.job import WAITING, Job, Step, utcnow
+from models.job import STARTED, WAITING, Job, Step, utcnow
 
 #: Target states (a target without a row is unknown).
 OK, FAILING, UNKNOWN = "ok", "failing", "unknown"
@@ -135,8 +135,9 @@ class WaitingStep:
 
 
 def waiting_steps(url: str, job_ids: list[int] | None = None) -> list[WaitingStep]:
-    """Every waiting step (or those of ``job_ids``), only the columns the targets need: every
-    page's health strip asks (ix_step_state makes it a look-up, not a scan)."""
+    """Every waiting step (or those of ``job_ids``), also one whose next attempt is running
+    now; only the columns the targets need: every page's health strip asks (ix_step_state
+    makes it a look-up, not a scan)."""
     if job_ids is not None and not job_ids:
         return []
     columns = (
@@ -144,7 +145,12 @@ def waiting_steps(url: str, job_ids: list[int] | None = None) -> list[WaitingSte
         Step.waiting_since, Step.next_attempt_at, Step.error,
     )  # fmt: skip
     query = sa_select(*[col(column) for column in columns])
-    query = query.where(col(Step.job_id) == col(Job.id), col(Step.state) == WAITING)
+    # a waiting step being tried again is "running" for that moment, still waiting on it
+    query = query.where(
+        col(Step.job_id) == col(Job.id),
+        col(Step.state).in_((WAITING, STARTED)),
+        col(Step.waiting_since).is_not(None),
+    )
     if job_ids is not None:
         query = query.where(col(Step.job_id).in_(job_ids))
     with session(url) as db:

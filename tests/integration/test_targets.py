@@ -159,6 +159,9 @@ def test_jobs_waiting_on_a_target_are_listed_with_the_next_attempt(
     with pytest.raises(DeliveryUnavailable):
         upload(shop, tmp_path)
     ids = [waiting_job(shop, f"06{n}_Flier_Leonov.pdf", minutes_ago=2) for n in range(2)]
+    # And the second one's next attempt running at this moment
+    owner = steps.new_owner()
+    assert steps.claim_step(shop.database_url, ids[1], "upload_plate", owner).decision == "started"
 
     # When the targets are looked at
     view = leonov(shop)
