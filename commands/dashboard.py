@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from commands.cli import load_config_or_exit
+from commands.output import show_time
 
 #: Address for which --insecure-local may start the dashboard without users.
 LOCAL_ADDRESS = "127.0.0.1"
@@ -149,12 +150,45 @@ def status_text(health: Any) -> str:
             f"disk       {health.disk['free_gb']} GB free ({health.disk['free_percent']}%)"
         )
     backup = health.last_backup
-    lines.append(
-        f"backup     {backup['name'] + ' at ' + backup['taken_at'] if backup else 'none recorded'}"
-    )
+    if backup:
+        lines.append(f"backup     {backup['name']} at {backup['taken_at']}")
+    else:
+        configured = health.backup_configured
+        lines.append(f"backup     {'none recorded' if configured else 'no backup host configured'}")
+    if health.broker.get("url", "").startswith("embedded"):
+        lines.append(f"running    {running_text(health)}")
+    lines += [f"target     {target_text(target)}" for target in health.targets]
     lines += [f"PROBLEM    {problem}" for problem in health.problems]
     lines.append("healthy" if health.healthy else "NOT healthy")
     return "\n".join(lines)
+
+
+def running_text(health: Any) -> str:
+    """What runs on an embedded broker's work folder."""
+    parts = [f"prepress {role}" for role in health.running]
+    parts += [f"worker {w['hostname']}" for w in health.workers]
+    return ", ".join(parts) if parts else "nothing is running (start `prepress up`)"
+
+
+def target_text(target: dict[str, Any]) -> str:
+    """One target's line: ``Leonov FTP (ftp://host:21): FAILING since ...``."""
+    head = f"{target['label']} ({target['where']}): "
+    if target["state"] == "unknown":
+        return head + "unknown (not used yet)"
+    if target["state"] == "ok":
+        return head + f"ok (last success {_when(target['last_ok_at'])})"
+    text = head + f"FAILING since {_when(target['failing_since'])}"
+    if target["jobs_waiting"]:
+        text += f", {target['jobs_waiting']} job(s) waiting"
+    if target["next_attempt_at"]:
+        text += f", next attempt {_when(target['next_attempt_at'])}"
+    return text + (f": {target['last_error']}" if target["last_error"] else "")
+
+
+def _when(stamp: str | None) -> str:
+    from datetime import datetime
+
+    return show_time(datetime.fromisoformat(stamp) if stamp else None)
 
 
 @click.group(invoke_without_command=True)

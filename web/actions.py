@@ -1,4 +1,5 @@
-"""The dashboard's forms for operator actions: the mode, a retry, a reprocess, retry all.
+"""The dashboard's forms for operator actions: the mode, a retry, a reprocess, retry all,
+acknowledging a rejected job.
 
 Every form (and the JSON API, web/api.py) calls tasks/actions.py, as ``prepress retry``,
 ``prepress reprocess`` and ``prepress mode`` do: the same rules, refusals and messages; no
@@ -66,7 +67,19 @@ def _retry(job_id: int, now: bool) -> Any:
         flash(actions.retry(config(), job_id, actor(), now=now), "ok")
     except REFUSALS as exc:
         flash(refusal(exc), "error")
-    return redirect(url_for("pages.job", job_id=job_id))
+    return redirect(_back(url_for("pages.job", job_id=job_id)))
+
+
+@bp.post("/jobs/<int:job_id>/acknowledge")
+@page("operator")
+def acknowledge_form(job_id: int) -> Any:
+    """A rejected job leaves Problems, with the operator's note."""
+    try:
+        actions.acknowledge(config(), job_id, actor(), request.form.get("note", ""))
+        flash(f"job {job_id} acknowledged", "ok")
+    except REFUSALS as exc:
+        flash(refusal(exc), "error")
+    return redirect(_back(url_for("pages.problems")))
 
 
 @bp.post("/jobs/<int:job_id>/reprocess")
@@ -91,9 +104,9 @@ def retry_all_form() -> Any:
     return redirect(url_for("pages.problems"))
 
 
-def _back() -> str:
-    """The page the form was on (a path of this site), else the grid."""
+def _back(default: str = "") -> str:
+    """The page the form was on (a path of this site), else ``default`` or the grid."""
     target = request.form.get("back", "")
     if target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("pages.grid")
+    return default or url_for("pages.grid")

@@ -59,6 +59,17 @@ def plate_totals() -> Any:
     return jsonify(plate_report(config(), where, by).as_dict())
 
 
+@bp.get("/health")
+@api()
+def health() -> Any:
+    """What ``prepress status --json`` says (broker, workers, targets...); 503 when not
+    healthy, so a plain HTTP check sees it."""
+    from web.health import answer
+
+    data = answer()
+    return jsonify(data), 200 if data["healthy"] else 503
+
+
 @bp.post("/mode")
 @api("operator")
 def mode() -> Any:

@@ -36,7 +36,7 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
     from tasks.app import configure
 
     require_web_passwords(config.web, config.source)
-    from web import actions, api, auth, pages, reports, security
+    from web import actions, api, auth, pages, present, reports, security
 
     app = Flask(__name__)
     app.config.update(
@@ -58,6 +58,7 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
     app.before_request(auth.check_csrf)
     app.context_processor(_template_globals)
     app.add_template_filter(local_time, "local")
+    app.add_template_filter(present.plain_words, "plain")
     app.add_url_rule("/healthz", "healthz", lambda: jsonify(ok=True))
     return app
 
@@ -99,6 +100,7 @@ def _template_globals() -> dict[str, Any]:
 
     from models import store
     from web.auth import csrf_token, current_user, may
+    from web.health import strip
 
     config = current_app.extensions["prepress"]
     user = current_user()
@@ -112,4 +114,5 @@ def _template_globals() -> dict[str, Any]:
         "is_operator": may(user, "operator"),
         "mode": mode,
         "modes": ("normal", "import", "dry-run"),
+        "health_strip": strip,
     }
