@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from models.attempts import attempt_of
 from models.db import session
 from models.job import (
     ERRORED,
@@ -193,21 +194,29 @@ def finish_step(
     values = {"state": state, "duration": duration, "error": error}
     if note:
         values["note"] = note
-    _record(url, job_id, name, owner, values | {"waiting_since": None, "next_attempt_at": None})
+    ended = values | {"waiting_since": None, "next_attempt_at": None}
+    _record(url, job_id, name, owner, ended, always=False)
 
 
-def _record(url: str, job_id: int, name: str, owner: str | None, values: dict) -> None:
-    """Write the end of a run and give up its lease: one UPDATE, conditional on ``owner``."""
+def _record(
+    url: str, job_id: int, name: str, owner: str | None, values: dict, *, always: bool = True
+) -> None:
+    """Write the end of a run, with its attempt row, and give up its lease: one UPDATE,
+    conditional on ``owner``. ``always=False``: the attempt row only for a run that started."""
     where = [col(Step.job_id) == job_id, col(Step.name) == name]
     if owner is not None:
         where.append(col(Step.lease_owner) == owner)
     with session(url) as db:
+        step = _step(db, job_id, name)  # NoResultFound when the step does not exist
+        attempt = attempt_of(step, values["state"], values["error"], values.get("note", ""))
         result = db.execute(
             update(Step).where(*where).values(**values, lease_owner="", lease_until=None)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
+            if always or step.started_at is not None:
+                db.add(attempt)
             return
-        step = _step(db, job_id, name)  # NoResultFound when the step does not exist
+        db.refresh(step)
     taken = f" by {step.lease_owner}" if step.lease_owner else ""
     raise LeaseLost(f"step {name} of job {job_id} was taken over{taken}; its result is dropped")
 

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from pipeline.config.settings import Press
+from pipeline.spreadsheet import safe_row
 
 #: The status a job must have to count.
 COUNTED_STATUS = "done"
@@ -137,10 +138,12 @@ class Report:
     def as_csv(self) -> str:
         """CSV with a header: the grouping columns, then jobs, plates, area_m2, cost."""
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        # CRLF as RFC 4180 says: the csv module then quotes a cell holding a carriage return
+        writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow([*self.by, *FIGURES])
         for row in self.as_dict()["rows"]:
-            writer.writerow(["" if row[key] is None else row[key] for key in (*self.by, *FIGURES)])
+            cells = ["" if row[key] is None else row[key] for key in (*self.by, *FIGURES)]
+            writer.writerow(safe_row(cells))
         return out.getvalue()
 
 

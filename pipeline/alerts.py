@@ -18,11 +18,12 @@ lost is settled by asking again, never by sending blindly a second time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pipeline.config import Config
 from pipeline.errors import mask_secrets
+from pipeline.text import shown as escaped
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,17 @@ class Address:
     to: str
 
 
-class Notifier:
-    """Sends alert texts to the people who asked for that kind."""
+#: Called after each send with the channel (``sms``, ``telegram``) and the fault, or None.
+Outcome = Callable[[str, Exception | None], None]
 
-    def __init__(self, config: Config) -> None:
+
+class Notifier:
+    """Sends alert texts to the people who asked for that kind; ``on_outcome`` hears how each
+    send went (the watchdog keeps the SMS provider's and Telegram's health with it)."""
+
+    def __init__(self, config: Config, on_outcome: Outcome | None = None) -> None:
         self.config = config
+        self.on_outcome = on_outcome
 
     def addresses(self, kind: str) -> list[Address]:
         """Everyone who hears about ``kind``, once per channel and address."""
@@ -79,8 +86,8 @@ class Notifier:
                 self._telegram(address.to, text)
             else:
                 self._sms(address.to, text, reference)
-            return True
         except Exception as exc:  # one channel failing must not stop the others
+            self._report(address.channel, exc)
             log.warning(
                 "alert to %s (%s %s) not delivered: %s",
                 address.who,
@@ -89,6 +96,15 @@ class Notifier:
                 mask_secrets(str(exc), self.config.secrets()),
             )
             return False
+        self._report(address.channel, None)
+        return True
+
+    def _report(self, channel: str, fault: Exception | None) -> None:
+        if self.on_outcome is not None:
+            try:
+                self.on_outcome(channel, fault)
+            except Exception as exc:  # telling people matters more
+                log.warning("could not record how the %s alert went: %s", channel, exc)
 
     def _telegram(self, chat_id: str, text: str) -> None:
         from pipeline.telegram import TelegramBot
@@ -118,8 +134,9 @@ class Notifier:
 
 
 def file_list(lines: Iterable[str], limit: int = LISTED_FILES) -> str:
-    """Up to ``limit`` lines, then how many more there are."""
-    items = list(lines)
+    """Up to ``limit`` lines, then how many more there are; a name's control characters are
+    escaped so that a file name cannot add lines of its own."""
+    items = [escaped(line) for line in lines]
     shown = "\n".join(f"- {line}" for line in items[:limit])
     more = len(items) - limit
     return shown + (f"\n... and {more} more" if more > 0 else "")

@@ -19,12 +19,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pipeline.config.checking import Reader as _Reader
 from pipeline.config.checking import check_placeholders
 from pipeline.config.checking import with_password as _with_password
 from pipeline.config.people import read_alerts, read_staff, resolve_phones
-from pipeline.config.services import _backup, _flower, _retry, _sms, _web
+from pipeline.config.services import _backup, _flower, _limits, _retry, _sms, _web
 from pipeline.config.settings import (
     CONFIG_ENV,
     DEFAULT_BROKER_URL,
@@ -76,6 +77,16 @@ def read_toml(path: str | os.PathLike[str] | None = None) -> tuple[Path, dict[st
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML ({exc}); fix the syntax.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{source}: not UTF-8 text (byte {exc.start}); save it as UTF-8."
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{source}: arrays or tables nested too deep to read; fix the file."
+        ) from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise ConfigError(f"{source}: cannot be read ({exc.strerror}).") from None
 
 
 def with_environment(
@@ -139,6 +150,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
             "staff",
             "alerts",
             "retry",
+            "limits",
         },
     )
     paths = _paths(reader, reader.table(raw, "paths"), _base(source))
@@ -183,6 +195,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
         staff=staff,
         alerts=read_alerts(reader, reader.table(raw, "alerts")),
         retry=_retry(reader, reader.table(raw, "retry")),
+        limits=_limits(reader, reader.table(raw, "limits")),
     )
 
 
@@ -339,11 +352,26 @@ def _marks(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, str]:
     return marks
 
 
+def _holds_secrets(config: Config) -> bool:
+    """Passwords of services, of the database and broker URLs, and password hashes (a hash
+    read by others can be attacked offline)."""
+    urls = (config.database_url, config.broker_url, config.result_backend)
+    hashes = [user.password_hash for user in config.web.users.values()]
+    return bool(config.secrets() or any(_url_password(url) for url in urls) or any(hashes))
+
+
+def _url_password(url: str) -> str:
+    try:
+        return urlsplit(url).password or ""
+    except ValueError:
+        return ""
+
+
 def warn_if_world_readable(source: Path, config: Config) -> None:
     """Warn once per file: the processes ``prepress up`` starts inherit that it was said."""
     mode = source.stat().st_mode
     said = os.environ.get(_WARNED_ENV, "").split(os.pathsep)
-    if config.secrets() and mode & (stat.S_IRGRP | stat.S_IROTH) and str(source) not in said:
+    if _holds_secrets(config) and mode & (stat.S_IRGRP | stat.S_IROTH) and str(source) not in said:
         os.environ[_WARNED_ENV] = os.pathsep.join([*filter(None, said), str(source)])
         log.warning(
             "%s holds passwords and is readable by group or others; "

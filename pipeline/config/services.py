@@ -18,27 +18,37 @@ from pipeline.config.settings import (
     DEFAULT_BACKUP_REMOTE_DIR,
     DEFAULT_BACKUP_RETRIES,
     DEFAULT_BACKUP_TIME,
+    DEFAULT_BEHIND_PROXY,
+    DEFAULT_CPU_SECONDS,
     DEFAULT_FLOWER_ADDRESS,
     DEFAULT_FLOWER_PORT,
     DEFAULT_GIVE_UP_AFTER,
     DEFAULT_HUNG_AFTER,
+    DEFAULT_IDLE_MINUTES,
     DEFAULT_KEEP_DAILY,
     DEFAULT_KEEP_MONTHLY,
     DEFAULT_MAX_BACKOFF,
+    DEFAULT_MAX_FILE_MB,
+    DEFAULT_MEMORY_MB,
     DEFAULT_RECONCILE_EVERY,
+    DEFAULT_SESSION_HOURS,
     DEFAULT_SMS_API_URL,
     DEFAULT_SMS_PROVIDER,
     DEFAULT_SMS_TEMPLATE,
     DEFAULT_SMS_TIMEOUT,
+    DEFAULT_WALL_SECONDS,
     DEFAULT_WEB_ADDRESS,
     DEFAULT_WEB_PORT,
     DEFAULT_WEB_ROLE,
     DEFAULT_WEB_SECRET_KEY_ENV,
     FLOWER_OAUTH_OPTIONS,
+    MAX_BEHIND_PROXY,
+    MAX_BUDGET_SECONDS,
     MIN_HUNG_AFTER,
     WEB_ROLES,
     BackupSettings,
     FlowerSettings,
+    Limits,
     RetrySettings,
     SmsSettings,
     WebSettings,
@@ -167,7 +177,20 @@ def flower_credentials(
 
 
 def _web(reader: Reader, raw: Mapping[str, Any]) -> WebSettings:
-    reader.only(raw, "web", {"address", "port", "users", "secret_key_env"})
+    reader.only(
+        raw,
+        "web",
+        {
+            "address",
+            "port",
+            "users",
+            "secret_key_env",
+            "session_hours",
+            "idle_minutes",
+            "allowed_hosts",
+            "behind_proxy",
+        },
+    )
     key_env = reader.text(raw, "web.secret_key_env")
     if key_env and key_env not in os.environ:
         raise reader.fail("web.secret_key_env", f"environment variable {key_env!r} is not set")
@@ -180,7 +203,38 @@ def _web(reader: Reader, raw: Mapping[str, Any]) -> WebSettings:
         port=int(reader.number(raw, "web.port", DEFAULT_WEB_PORT)),
         users=users,
         secret_key=os.environ.get(key_env or DEFAULT_WEB_SECRET_KEY_ENV, ""),
+        secret_key_env=key_env or DEFAULT_WEB_SECRET_KEY_ENV,
+        **_web_session(reader, raw),
     )
+
+
+def _web_session(reader: Reader, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """How long a login lasts, which host names are ours, how many proxies are trusted."""
+    hours = reader.number(raw, "web.session_hours", DEFAULT_SESSION_HOURS)
+    idle = reader.number(raw, "web.idle_minutes", DEFAULT_IDLE_MINUTES)
+    if hours <= 0 or idle <= 0:
+        raise reader.fail("web", "session_hours and idle_minutes must be more than 0")
+    proxies = raw.get("behind_proxy", DEFAULT_BEHIND_PROXY)
+    if isinstance(proxies, bool):
+        proxies = int(proxies)
+    if not isinstance(proxies, int) or not 0 <= proxies <= MAX_BEHIND_PROXY:
+        raise reader.fail(
+            "web.behind_proxy",
+            f"must be the number of reverse proxies in front (0 to {MAX_BEHIND_PROXY}) or "
+            f"true, got {proxies!r}",
+        )
+    hosts = reader.strings(raw, "web.allowed_hosts")
+    for host in hosts:
+        if not host or any(c in host for c in "/:@ "):
+            raise reader.fail(
+                "web.allowed_hosts", f"{host!r} is not a host name; write names like prepress.shop"
+            )
+    return {
+        "session_hours": hours,
+        "idle_minutes": idle,
+        "allowed_hosts": tuple(h.lower().rstrip(".") for h in hosts),
+        "behind_proxy": proxies,
+    }
 
 
 def _web_user(reader: Reader, name: str, table: Any) -> WebUser:
@@ -253,3 +307,27 @@ def _retry(reader: Reader, raw: Mapping[str, Any]) -> RetrySettings:
             f"timeout), got {values['hung_after']:g}",
         )
     return RetrySettings(**values)
+
+
+def _limits(reader: Reader, raw: Mapping[str, Any]) -> Limits:
+    """``[limits]``: the per-file budget; seconds stay under the Celery backstop."""
+    reader.only(raw, "limits", {"wall_seconds", "cpu_seconds", "memory_mb", "max_file_mb"})
+    limits = Limits(
+        wall_seconds=reader.number(raw, "limits.wall_seconds", DEFAULT_WALL_SECONDS),
+        cpu_seconds=reader.number(raw, "limits.cpu_seconds", DEFAULT_CPU_SECONDS),
+        memory_mb=int(reader.number(raw, "limits.memory_mb", DEFAULT_MEMORY_MB)),
+        max_file_mb=int(reader.number(raw, "limits.max_file_mb", DEFAULT_MAX_FILE_MB)),
+    )
+    for key in ("wall_seconds", "cpu_seconds"):
+        if not 1 <= getattr(limits, key) <= MAX_BUDGET_SECONDS:
+            raise reader.fail(
+                f"limits.{key}",
+                f"must be between 1 and {MAX_BUDGET_SECONDS} seconds (the step's hard "
+                f"stop is longer), got {getattr(limits, key):g}",
+            )
+    if limits.memory_mb < 256 or limits.max_file_mb < 1:
+        raise reader.fail(
+            "limits.memory_mb" if limits.memory_mb < 256 else "limits.max_file_mb",
+            "memory_mb must be at least 256 and max_file_mb at least 1",
+        )
+    return limits

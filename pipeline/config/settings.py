@@ -49,6 +49,29 @@ DEFAULT_HUNG_AFTER = 120
 #: The shortest ``[retry] hung_after`` allowed: above the 30 s timeout of a network call, so
 #: a step waiting for a slow peer is not taken for a hung one.
 MIN_HUNG_AFTER = 40
+#: Hours a dashboard login lasts at most.
+DEFAULT_SESSION_HOURS = 12.0
+#: Minutes without a request after which a dashboard login ends (an open page polls, so a
+#: browser left on the grid stays logged in; a closed one is logged out within the hour).
+DEFAULT_IDLE_MINUTES = 60.0
+#: Reverse proxies in front of the dashboard whose X-Forwarded-* headers are trusted (none).
+DEFAULT_BEHIND_PROXY = 0
+#: Most reverse proxies ``web.behind_proxy`` may name.
+MAX_BEHIND_PROXY = 5
+#: Seconds of wall time one file's rendering (or ink coverage, or preflight) may take. The
+#: slowest real sheet measured (benchmarks/README.md) renders in under 10 s; a crafted file
+#: is cut off here, so it delays the next file by at most this.
+DEFAULT_WALL_SECONDS = 90.0
+#: Most seconds ``wall_seconds`` and ``cpu_seconds`` may be set to: below celeryconfig's
+#: CPU_SOFT_LIMIT (600 s), which stays the outer backstop of a whole step.
+MAX_BUDGET_SECONDS = 500
+#: Seconds of CPU time for the same (one core: never more than the wall time).
+DEFAULT_CPU_SECONDS = 90.0
+#: Address space in MB of the child process that renders one file: a real 1030 x 770 mm sheet
+#: with a 300 dpi photo peaks at about 250 MB resident; PDFium and Python map some more.
+DEFAULT_MEMORY_MB = 1500
+#: Largest file taken, in MB: a 16-sheet job of 300 dpi photos is well under 1 GB.
+DEFAULT_MAX_FILE_MB = 2048
 #: Pages of a PDF read at most (a hostile file with a million pages is refused).
 DEFAULT_MAX_PAGES = 2000
 #: Watch the hotfolder by polling instead of inotify (a Samba or NFS share needs polling).
@@ -259,6 +282,17 @@ class RetrySettings:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """The budget of one file's expensive steps (``[limits]``): rendering, ink coverage and
+    preflight each run in a child process held to these (``pipeline.budget``)."""
+
+    wall_seconds: float = DEFAULT_WALL_SECONDS
+    cpu_seconds: float = DEFAULT_CPU_SECONDS
+    memory_mb: int = DEFAULT_MEMORY_MB
+    max_file_mb: int = DEFAULT_MAX_FILE_MB
+
+
+@dataclass(frozen=True)
 class FlowerSettings:
     address: str = DEFAULT_FLOWER_ADDRESS
     port: int = DEFAULT_FLOWER_PORT
@@ -289,6 +323,14 @@ class WebSettings:
     port: int = DEFAULT_WEB_PORT
     users: Mapping[str, WebUser] = field(default_factory=dict)
     secret_key: str = ""  # signs session cookies; empty: generated under var/
+    secret_key_env: str = ""  # the variable it came from, for messages
+    session_hours: float = DEFAULT_SESSION_HOURS
+    idle_minutes: float = DEFAULT_IDLE_MINUTES
+    #: Host names the dashboard answers to besides IP addresses, localhost and this machine's
+    #: names (a foreign name in Host is DNS rebinding).
+    allowed_hosts: tuple[str, ...] = ()
+    #: Reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none, trust none).
+    behind_proxy: int = DEFAULT_BEHIND_PROXY
 
 
 @dataclass(frozen=True)
@@ -367,6 +409,7 @@ class Config:
     staff: Mapping[str, StaffMember] = field(default_factory=dict)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     retry: RetrySettings = field(default_factory=RetrySettings)
+    limits: Limits = field(default_factory=Limits)
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value known to this configuration, for masking."""
