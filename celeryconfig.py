@@ -37,6 +37,7 @@ CPU_TASKS = (
     "tasks.count_plates",
     "tasks.detect_outputter",
     "tasks.render_preview",
+    "tasks.hold",
 )
 #: Operator tasks that need what only the main host has (pg_dump, the backup key): queue ops,
 #: served by the worker of ``prepress up`` or ``prepress worker --queues io,ops`` there.

@@ -59,6 +59,8 @@ class PlateRow:
     plates: int | None
     reprocess_of: int | None
     same_file: bool = False
+    duplicate_of: int | None = None
+    remake: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,9 @@ class PlateGroup:
     jobs: int
     plates: int
     unknown_plates_jobs: int
+    remake_jobs: int = 0
+    remake_plates: int = 0
+    remake_unknown: int = 0
 
 
 @contextmanager
@@ -179,14 +184,19 @@ def plate_rows(
     columns = [col(c) for c in (Job.id, Job.status, Job.mode, Job.job_date, Job.press)]
     extra = [col(c) for c in (Job.outputter, Job.plates, Job.reprocess_of)]
     with _session(url) as db:
-        query = select(*columns, *extra).where(
+        query = select(*columns, *extra, col(Job.duplicate_of), col(Job.remake)).where(
             col(Job.status).in_(statuses),
             col(Job.mode).in_(modes),
             *conditions(where, url.startswith("sqlite")),
         )
         same_file = _same_file_reprocesses(db, statuses, modes, same_file_note)
         rows = [
-            PlateRow(*row, same_file=row[0] in same_file)  # type: ignore[misc]
+            PlateRow(
+                *row[:8],  # type: ignore[arg-type]
+                same_file=row[0] in same_file,
+                duplicate_of=row[8],
+                remake=bool(row[9]),
+            )
             for row in db.execute(query)
         ]
     return rows, set(same_file.values())
@@ -209,6 +219,8 @@ def _counting(
 ) -> list[ColumnElement[bool]]:
     sqlite = url.startswith("sqlite")
     clauses: list[ColumnElement[bool]] = [col(Job.status).in_(statuses), col(Job.mode).in_(modes)]
+    if accounting.DUPLICATES_COUNT_ONLY_AS_REMAKES:
+        clauses.append(or_(col(Job.duplicate_of).is_(None), col(Job.remake).is_(True)))
     clauses += conditions(where, sqlite)
     if exclude_ids:
         clauses.append(col(Job.id).not_in(list(exclude_ids)))
@@ -253,7 +265,7 @@ def plate_groups(
             *[(date < start, label) for (label, _), (_, start) in pairwise(months)],
             else_=months[-1][0],
         )
-    plates = col(Job.plates)
+    plates, remake = col(Job.plates), col(Job.remake).is_(True)
     query = (
         select(
             month,
@@ -262,14 +274,20 @@ def plate_groups(
             func.count(),
             func.coalesce(func.sum(plates), 0),
             func.sum(case((plates.is_(None), 1), else_=0)),
+            func.sum(case((remake, 1), else_=0)),
+            func.sum(case((and_(remake, plates.is_not(None)), plates), else_=0)),
+            func.sum(case((and_(remake, plates.is_(None)), 1), else_=0)),
         )
         .where(*clauses)
         .group_by(month, col(Job.press), col(Job.outputter))
     )
     with _session(url) as db:
         return [
-            PlateGroup(str(m), p or "", o or "", int(n), int(total), int(unknown or 0))
-            for m, p, o, n, total, unknown in db.execute(query)
+            PlateGroup(
+                str(m), p or "", o or "", int(n), int(total), int(unknown or 0),
+                int(remakes or 0), int(remade or 0), int(remade_unknown or 0),
+            )  # fmt: skip
+            for m, p, o, n, total, unknown, remakes, remade, remade_unknown in db.execute(query)
         ]
 
 

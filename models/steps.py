@@ -30,6 +30,7 @@ from models.job import (
     DONE,
     ERRORED,
     FAILED,
+    HELD,
     QUEUED,
     REJECTED,
     RUNNING,
@@ -52,6 +53,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("validate",),
     ("detect_press", "count_plates", "detect_outputter"),
     ("render_preview",),
+    ("hold",),
     ("upload_plate",),
     ("upload_preview",),
     ("notify_sms",),
@@ -116,8 +118,8 @@ def claim_step(url: str, job_id: int, name: str, owner: str, task_id: str = "") 
         step = steps.get(name) or Step(job_id=job_id, name=name)
         if step.state in (SUCCEEDED, SKIPPED):
             return Claim("done", job)  # a redelivered message: done before, not repeated
-        if job.status in CLOSED:
-            return Claim("closed", job)
+        if job.status in CLOSED or job.status == HELD:
+            return Claim("closed", job)  # final, or waiting for a person at the hold
         earlier = [s for stage in STAGES[: stage_of(name)] for s in stage]
         unfinished = [steps[s] for s in earlier if s in steps and steps[s].state not in _FINISHED]
         if unfinished:

@@ -42,6 +42,7 @@ STEPS = (
     "count_plates",
     "detect_outputter",
     "render_preview",
+    "hold",
     "upload_plate",
     "upload_preview",
     "notify_sms",

@@ -19,7 +19,8 @@
     ├── ConfigError                 prepress.toml is wrong: fix the named key and restart
     ├── JobNotFound                 no job with that id (also a LookupError)
     └── CannotRetry                 the job is not in a state a retry or reprocess can help
-        └── AlreadyRetrying         the job is running or waiting to retry by itself
+        ├── AlreadyRetrying         the job is running or waiting to retry by itself
+        └── CannotDecide            approve/reject of a job that is not held, or no reason
 
 A failed job's ``error_code`` is one of these stable codes: a rejection code for a rejected
 job, otherwise ``error_code(exc)`` of what stopped it (FAILURE_CODES).
@@ -46,6 +47,7 @@ REJECTION_CODES = (
     "press_undetected",  # no press could be read from the file or its name
     "outputter_undetected",  # no CTP bureau could be read from the file or its name
     "file_missing",  # the spooled original disappeared before a step could read it
+    "rejected_at_hold",  # a person rejected the held job (findings and reason in error.txt)
 )
 #: Codes of a job failed after its retries (``error_code`` of a failed job).
 FAILURE_CODES = (
@@ -177,6 +179,12 @@ class AlreadyRetrying(CannotRetry):
     """The job is still running or retrying by itself; the message says where and until when."""
 
     code = "already_retrying"
+
+
+class CannotDecide(CannotRetry):
+    """Approve or reject refused: the job is not held (any more), or a needed reason is missing."""
+
+    code = "cannot_decide"
 
 
 def error_code(exc: BaseException) -> str:

@@ -1,7 +1,7 @@
 """The per-file chain, built in one place.
 
     validate -> group(detect_press, count_plates, detect_outputter) -> render_preview
-             -> upload_plate -> upload_preview -> notify_sms -> persist
+             -> hold -> upload_plate -> upload_preview -> notify_sms -> persist
 
 Every signature is immutable and carries only the job id. Intake (watcher/intake.py) records the
 job and calls :func:`start`; ``prepress retry`` and Flower's ``tasks.retry_job`` call
@@ -24,6 +24,7 @@ CHAIN: tuple[str | tuple[str, ...], ...] = (
     "validate",
     ("detect_press", "count_plates", "detect_outputter"),
     "render_preview",
+    "hold",
     "upload_plate",
     "upload_preview",
     "notify_sms",

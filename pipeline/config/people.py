@@ -6,11 +6,12 @@
     [staff.olga]
     phone = "+380501112233"          # SMS through the [sms] provider
     telegram = "123456789"           # a Telegram chat id the shop's bot may write to
-    notify = ["rejected", "failed", "target", "broker", "workers", "backup", "disk"]
+    notify = ["rejected", "failed", "held", "target", "broker", "workers", "backup", "disk"]
 
     [alerts]
     target_minutes = 10              # a bureau/press/SMS target waiting longer than this
     disk_free_gb = 5                 # free space of the work folder under this
+    held_after = 2                   # hours a held job waits before staff are told again
     [alerts.telegram]
     token_env = "PREPRESS_TELEGRAM_TOKEN"   # the bot token, from the environment only
 
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 #: What a person can ask to be told about (``notify``).
-ALERT_KINDS = ("rejected", "failed", "target", "broker", "workers", "backup", "disk")
+ALERT_KINDS = ("rejected", "failed", "held", "target", "broker", "workers", "backup", "disk")
 #: The Telegram Bot API (``https://api.telegram.org/bot<token>/sendMessage``).
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 #: Minutes a target (bureau FTP, press FTP, SMS provider) may keep steps waiting before an alert.
@@ -40,6 +41,8 @@ DEFAULT_WORKERS_MINUTES = 3.0
 DEFAULT_DISK_FREE_GB = 5.0
 #: Hours without a successful backup (when a backup host is configured) before an alert.
 DEFAULT_BACKUP_HOURS = 26.0
+#: Hours a job may wait at the hold before staff are told a second time.
+DEFAULT_HELD_AFTER = 2.0
 #: Seconds between two rounds of the watchdog's checks.
 DEFAULT_CHECK_SECONDS = 30.0
 
@@ -65,6 +68,7 @@ class AlertSettings:
     workers_minutes: float = DEFAULT_WORKERS_MINUTES
     disk_free_gb: float = DEFAULT_DISK_FREE_GB
     backup_hours: float = DEFAULT_BACKUP_HOURS
+    held_after: float = DEFAULT_HELD_AFTER
     check_seconds: float = DEFAULT_CHECK_SECONDS
     timeout: float = 15.0
 
@@ -106,6 +110,7 @@ def read_alerts(reader: Any, raw: Mapping[str, Any]) -> AlertSettings:
         "workers_minutes": DEFAULT_WORKERS_MINUTES,
         "disk_free_gb": DEFAULT_DISK_FREE_GB,
         "backup_hours": DEFAULT_BACKUP_HOURS,
+        "held_after": DEFAULT_HELD_AFTER,
         "check_seconds": DEFAULT_CHECK_SECONDS,
         "timeout": 15.0,
     }

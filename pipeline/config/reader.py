@@ -26,12 +26,14 @@ from pipeline.config.settings import (
     CONFIG_ENV,
     DEFAULT_BROKER_URL,
     DEFAULT_CONFIG_NAME,
+    DEFAULT_DUPLICATE_DAYS,
     DEFAULT_MARKS,
     DEFAULT_RETENTION_DAYS,
     DEFAULT_STABLE_SECONDS,
     DEFAULT_VISIBILITY_TIMEOUT,
     DEFAULT_WORK_DIR,
     Config,
+    HoldSettings,
     Outputter,
     Paths,
     Press,
@@ -104,6 +106,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
             "staff",
             "alerts",
             "retry",
+            "preflight",
         },
     )
     paths = _paths(reader, reader.table(raw, "paths"), _base(source))
@@ -151,6 +154,18 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
         staff=staff,
         alerts=read_alerts(reader, reader.table(raw, "alerts")),
         retry=_retry(reader, reader.table(raw, "retry")),
+        hold=_hold(reader, reader.table(raw, "preflight")),
+    )
+
+
+def _hold(reader: _Reader, raw: Mapping[str, Any]) -> HoldSettings:
+    """``[preflight]``: ``enabled`` (the hold step runs) and ``duplicate_days`` (> 0)."""
+    reader.only(raw, "preflight", {"enabled", "duplicate_days"})
+    days = reader.number(raw, "preflight.duplicate_days", DEFAULT_DUPLICATE_DAYS)
+    if days <= 0:
+        raise reader.fail("preflight.duplicate_days", "must be a number of days above 0")
+    return HoldSettings(
+        enabled=reader.boolean(raw, "preflight.enabled", True), duplicate_days=days
     )
 
 

@@ -41,6 +41,8 @@ DEFAULT_MAX_BACKOFF = 60
 DEFAULT_GIVE_UP_AFTER = 24 * 3600
 #: Seconds between two passes of the reconciler that continues lost chains.
 DEFAULT_RECONCILE_EVERY = 30
+#: Days a file's bytes are remembered: the same bytes again within them is a held duplicate.
+DEFAULT_DUPLICATE_DAYS = 60
 
 #: Placeholders allowed in ``filename`` and ``template``.
 PLACEHOLDERS = frozenset(
@@ -223,6 +225,15 @@ class Paths:
 
 
 @dataclass(frozen=True)
+class HoldSettings:
+    """``[preflight]`` keys of the hold: whether it runs, and the duplicate check's window."""
+
+    #: False: no preflight, no duplicate check, no hold (the chain goes straight on).
+    enabled: bool = True
+    duplicate_days: float = DEFAULT_DUPLICATE_DAYS
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything prepress.toml says, checked, with secrets resolved."""
 
@@ -247,6 +258,7 @@ class Config:
     staff: Mapping[str, StaffMember] = field(default_factory=dict)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     retry: RetrySettings = field(default_factory=RetrySettings)
+    hold: HoldSettings = field(default_factory=HoldSettings)
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value known to this configuration, for masking."""

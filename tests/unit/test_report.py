@@ -174,8 +174,8 @@ def test_grouping_names_are_checked_and_put_in_order() -> None:
 def test_csv_has_a_header_and_the_same_figures() -> None:
     report = summarize([row(1, 8), row(2, None)], presses(Speedmaster=95.0), by=("press",))
     assert report.as_csv().splitlines() == [
-        "press,jobs,plates,area_m2,cost",
-        "Speedmaster,2,8,6.345,760.0",
+        "press,jobs,plates,area_m2,cost,remake_jobs,remake_plates,remake_cost",
+        "Speedmaster,2,8,6.345,760.0,0,0,",
     ]
 
 
