@@ -6,6 +6,7 @@ The visibility timeout is one number for broker and result backend and is longer
 longest step, so a slow upload is not delivered twice.
 """
 
+from pipeline.chain import CPU, IO, queues_by_task
 from pipeline.config import DEFAULT_BROKER_URL, DEFAULT_VISIBILITY_TIMEOUT
 
 broker_url = DEFAULT_BROKER_URL
@@ -30,22 +31,13 @@ task_track_started = True
 worker_send_task_events = True
 task_send_sent_event = True
 
-#: CPU steps on the cpu queue (prefork pool), network and database steps on io (threads).
-CPU_TASKS = (
-    "tasks.validate",
-    "tasks.detect_press",
-    "tasks.count_plates",
-    "tasks.detect_outputter",
-    "tasks.render_preview",
-    "tasks.hold",
-)
-#: Operator tasks that need what only the main host has (pg_dump, the backup key): queue ops,
-#: served by the worker of ``prepress up`` or ``prepress worker --queues io,ops`` there.
-OPS_TASKS = ("tasks.backup_database",)
-task_routes = {
-    **{name: {"queue": "cpu"} for name in CPU_TASKS},
-    **{name: {"queue": "ops"} for name in OPS_TASKS},
-}
+#: Every step and operator task on the queue pipeline/chain.py gives it: CPU steps on cpu
+#: (prefork pool), network and database steps on io (threads), operator tasks that need what
+#: only the main host has (pg_dump, the backup key) on ops, served by the worker of
+#: ``prepress up`` or ``prepress worker --queues io,ops`` there.
+task_routes = {name: {"queue": queue} for name, queue in queues_by_task().items()}
+#: The CPU steps, whose time is bounded below.
+CPU_TASKS = tuple(name for name, queue in queues_by_task().items() if queue == CPU)
 #: A CPU step that runs this long is stopped and the job failed at that step (seconds); the
 #: analysis bounds its own work, this is the backstop for a file that still ties a worker up.
 CPU_SOFT_LIMIT = 600
@@ -53,6 +45,6 @@ task_annotations = {
     name: {"soft_time_limit": CPU_SOFT_LIMIT, "time_limit": CPU_SOFT_LIMIT + 60}
     for name in CPU_TASKS
 }
-task_default_queue = "io"
+task_default_queue = IO
 
 enable_utc = True  # the beat schedule runs in the host's local zone (tasks/app.py)

@@ -26,25 +26,20 @@ def broker_label(url: str) -> str:
 
 def broker_problem(config: Any) -> str | None:
     """None when the broker takes connections; else one line saying what is wrong and the fix."""
-    from tasks.app import EMBEDDED, app
+    from tasks import probes
 
-    if config.broker_url == EMBEDDED:
-        return None
-    try:
-        with app.connection_for_write(connect_timeout=CONNECT_SECONDS) as connection:
-            connection.ensure_connection(
-                max_retries=1, interval_start=0, interval_step=0, timeout=CONNECT_SECONDS
-            )
-    except Exception as exc:  # kombu wraps every transport's errors differently
-        return unreachable(config, exc)
-    return None
+    if config.broker_url == probes.EMBEDDED:
+        return None  # its folder is made when the first message is written
+    error = probes.broker_error(config, CONNECT_SECONDS)
+    return None if error is None else unreachable(config, error)
 
 
-def unreachable(config: Any, exc: BaseException) -> str:
+def unreachable(config: Any, reason: BaseException | str) -> str:
     """The one line for a broker that did not answer."""
     from pipeline.errors import mask_secrets
 
-    reason = mask_secrets(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
+    text = str(reason).strip()
+    reason = mask_secrets(text.splitlines()[0] if text else repr(reason))
     return (
         f"broker {broker_label(config.broker_url)} is not reachable ({reason}); "
         f"start it or set {BROKER_KEYS}"

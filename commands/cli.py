@@ -27,7 +27,7 @@ COMMANDS = {
     "process": "commands.jobs:process",
     "jobs": "commands.jobs:jobs",
     "show": "commands.jobs:show",
-    "retry": "commands.jobs:retry",
+    "retry": "commands.jobs:retry_command",
     "reprocess": "commands.jobs:reprocess",
     "mode": "commands.jobs:mode",
     "flower": "commands.ops:flower",

@@ -11,9 +11,8 @@ import click
 
 from commands.cli import fail, load_config_or_exit
 from commands.output import echo_json, local_midnight
+from pipeline.chain import FINAL_STATUSES, MODES
 
-#: Job statuses after which nothing more happens.
-FINAL = ("done", "rejected", "failed")
 #: Seconds ``process --wait`` waits for a first step before asking whether a worker answers.
 NO_WORKER_AFTER = 4.0
 
@@ -98,7 +97,7 @@ def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: 
                 click.echo(f"  {step.name:<17} {step.state:<8} {detail}"[:200])
             seen[step.name] = step.state
         status = store.get_job(config.database_url, job_id).status
-        if status in FINAL:
+        if status in FINAL_STATUSES:
             return status
         if not asked and status == "queued" and time.monotonic() - started > NO_WORKER_AFTER:
             asked = True
@@ -146,7 +145,7 @@ def jobs(
         waiting = _waiting_step(config, job)
         click.echo("\n".join(table_row(job, "waiting" if waiting else None)))
         if waiting:
-            from tasks.retrying import describe_wait
+            from tasks.actions import describe_wait
 
             click.echo(f"{'':>8}{describe_wait(waiting)}"[:240])
 
@@ -190,25 +189,25 @@ def show(ctx: click.Context, job_id: int, as_json: bool) -> None:
         fail(ctx, str(exc), 1)
 
 
-@click.command()
+@click.command("retry")
 @click.argument("job_id", type=int)
 @click.option("--now", is_flag=True, help="A job waiting to retry by itself: try it now.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.pass_context
-def retry(ctx: click.Context, job_id: int, now: bool, as_json: bool) -> None:
+def retry_command(ctx: click.Context, job_id: int, now: bool, as_json: bool) -> None:
     """Queue a failed job again from the step that failed (done uploads and SMS are kept).
 
     A job still retrying by itself is left alone (--now cuts its wait short)."""
     from commands.broker import broker_problem
     from pipeline.errors import CannotRetry, JobNotFound
-    from tasks.retrying import retry_job
+    from tasks import actions
 
     config = _ready(ctx, celery=True)
     problem = broker_problem(config)
     if problem:
         fail(ctx, f"job {job_id} not queued again: {problem}", 1, job=job_id)
     try:
-        said = retry_job(config, job_id, now=now)
+        said = actions.retry(config, job_id, actions.Actor.cli(), now=now)
     except (CannotRetry, JobNotFound) as exc:
         fail(ctx, str(exc), 1, job=job_id)
     if as_json:
@@ -242,6 +241,7 @@ def reprocess(
     """Run the whole chain again on a job's archived original (or on FILE) as a new job."""
     from models import store
     from pipeline.errors import CannotRetry, JobNotFound
+    from tasks import actions
     from watcher import intake
 
     config = _ready(ctx, celery=True)
@@ -250,15 +250,17 @@ def reprocess(
         click.confirm("Go on?", abort=True, err=True)
     try:
         if target.isdigit() and not Path(target).is_file():
-            new_id = intake.reprocess(int(target), config, queue=False)
+            new_id = actions.reprocess(
+                config, int(target), actions.Actor.cli(), force_upload=force_upload, queue=False
+            )
         elif Path(target).is_file():
             new_id = intake.submit_copy(Path(target), Path(target).name, config, queue=False)
+            if force_upload:
+                store.set_force_upload(config.database_url, new_id)
         else:
             raise CannotRetry(f"{target}: neither a job id nor a file")
     except (CannotRetry, JobNotFound) as exc:
         fail(ctx, str(exc), 1)
-    if force_upload:
-        store.set_force_upload(config.database_url, new_id)
     queue_or_fail(ctx, config, new_id)
     if as_json:
         echo_json({"job": new_id, "reprocess_of": target, "force_upload": force_upload})
@@ -267,16 +269,17 @@ def reprocess(
 
 
 @click.command()
-@click.argument("new_mode", required=False, type=click.Choice(["normal", "import", "dry-run"]))
+@click.argument("new_mode", required=False, type=click.Choice(MODES))
 @click.option("--json", "as_json", is_flag=True, help="Print the mode as JSON.")
 @click.pass_context
 def mode(ctx: click.Context, new_mode: str | None, as_json: bool) -> None:
     """Show or set the mode every process uses for new jobs: normal, import or dry-run."""
     from models import store
+    from tasks import actions
 
     config = _ready(ctx)
     if new_mode:
-        store.set_mode(config.database_url, new_mode)
+        actions.set_mode(config, new_mode, actions.Actor.cli())
     current = store.get_mode(config.database_url)
     if as_json:
         echo_json({"mode": current})
@@ -285,10 +288,10 @@ def mode(ctx: click.Context, new_mode: str | None, as_json: bool) -> None:
 
 
 def _print_job(config: Any, job_id: int, as_json: bool) -> None:
-    from commands.render import job_details, print_job
+    from commands.render import job_details, print_job, server_paths
 
     data = job_details(config, job_id)
     if as_json:
         echo_json(data)
     else:
-        print_job(data)
+        print_job(data, server_paths(config, job_id))

@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -66,11 +67,27 @@ def backup_now(ctx: click.Context, as_json: bool) -> None:
     try:
         info = run_backup(config)
     except PrepressError as exc:
+        _record_backup(config, ok=False, message=str(exc))
         fail(ctx, f"backup failed: {exc}", 1)
+    _record_backup(config, ok=True, when=info.taken_at, name=info.name, size=info.size)
     if as_json:
         echo_json(_backup_dict(info))
     else:
         click.echo(f"{info.name}  {info.size} bytes  sha256 {info.sha256}")
+
+
+def _record_backup(config: Any, ok: bool, message: str = "", **facts: Any) -> None:
+    """Record the outcome where ``prepress status``, the dashboard and the watchdog read it
+    (the nightly task records its own the same way, tasks/ops.py)."""
+    from models import incidents
+    from pipeline.errors import mask_secrets
+
+    try:
+        incidents.record_backup(
+            config.database_url, ok, mask_secrets(message, config.secrets())[:500], **facts
+        )
+    except Exception as exc:  # the backup itself is what the operator asked for
+        click.echo(f"prepress: the backup's outcome was not recorded: {exc}", err=True)
 
 
 @backup.command("list")

@@ -78,8 +78,9 @@ def step_state(step: dict[str, Any], job_status: str) -> str:
     return str(step["state"])
 
 
-def print_job(data: dict[str, Any]) -> None:
-    """The ``show`` page of one job."""
+def print_job(data: dict[str, Any], paths: dict[str, str] | None = None) -> None:
+    """The ``show`` page of one job; ``paths`` says where its file is on the server."""
+    data = {**data, **(paths or {})}
     click.echo(f"job {data['id']}: {data['name']}  [{data['status']}]")
     for key in (
         "order",
@@ -114,43 +115,15 @@ def print_job(data: dict[str, Any]) -> None:
 
 
 def job_details(config: Any, job_id: int) -> dict[str, Any]:
-    """Everything ``show`` prints: the job, its steps, deliveries and SMS."""
+    """Everything ``show`` prints: the job record the API and the dashboard show too."""
+    from models.record import job_record
+
+    return job_record(config.database_url, job_id)
+
+
+def server_paths(config: Any, job_id: int) -> dict[str, str]:
+    """Where the job's file is on the server, for the console only (never in JSON)."""
     from models import store
 
-    url = config.database_url
-    data = job_dict(store.get_job(url, job_id))
-    data["steps"] = [
-        {
-            "name": s.name,
-            "state": s.state,
-            "attempts": s.attempts,
-            "duration": s.duration,
-            "error": s.error,
-            "note": s.note,
-            "next_attempt_at": s.next_attempt_at,
-        }
-        for s in store.steps_of(url, job_id)
-    ]
-    data["deliveries"] = [
-        {
-            "kind": d.kind,
-            "target": d.target,
-            "remote_path": d.remote_path,
-            "bytes": d.bytes,
-            "seconds": d.seconds,
-            "speed_mbps": d.speed_mbps,
-            "done_at": d.done_at,
-        }
-        for d in store.deliveries_of(url, job_id)
-    ]
-    data["sms"] = [
-        {
-            "recipient": s.recipient,
-            "state": s.state,
-            "provider_id": s.provider_id,
-            "text": s.text,
-            "sent_at": s.sent_at,
-        }
-        for s in store.sms_of(url, job_id)
-    ]
-    return data
+    job = store.get_job(config.database_url, job_id)
+    return {"archive_path": job.archive_path, "spool_path": job.spool_path}

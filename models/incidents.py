@@ -10,6 +10,7 @@ processes) never send the same alert twice.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -136,10 +137,29 @@ def set_setting(url: str, key: str, value: str) -> None:
         db.add(row)
 
 
-def record_backup(url: str, ok: bool, message: str = "", when: datetime | None = None) -> None:
-    """Remember the backup's outcome: ``<iso time>`` on success, ``<iso time> <message>`` else."""
+def record_backup(
+    url: str,
+    ok: bool,
+    message: str = "",
+    when: datetime | None = None,
+    *,
+    name: str = "",
+    size: int = 0,
+) -> None:
+    """Remember a backup's outcome (the nightly task's and ``prepress backup now``'s), the one
+    record of it: on success ``<iso time> <name> <size>``, else ``<iso time> <message>``."""
     stamp = (when or utcnow()).isoformat()
-    set_setting(url, BACKUP_OK if ok else BACKUP_FAILED, f"{stamp} {message}".strip())
+    value = f"{stamp} {name} {size}" if ok and name else f"{stamp} {message}"
+    set_setting(url, BACKUP_OK if ok else BACKUP_FAILED, value.strip())
+
+
+def last_backup(url: str) -> dict[str, Any] | None:
+    """The last successful backup: ``name``, ``size`` and ``taken_at`` (ISO), or None."""
+    stamp, _, rest = get_setting(url, BACKUP_OK).partition(" ")
+    if not stamp:
+        return None
+    name, _, size = rest.partition(" ")
+    return {"name": name, "size": int(size) if size.isdigit() else 0, "taken_at": stamp}
 
 
 def backup_outcomes(url: str) -> tuple[datetime | None, datetime | None, str]:

@@ -14,22 +14,32 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-#: Job statuses.
-QUEUED, RUNNING, DONE, REJECTED, FAILED = "queued", "running", "done", "rejected", "failed"
-#: Job status of a job stopped by the hold before the plate upload until a person decides.
-HELD = "held"
+# job statuses, modes: defined once with the chain
+from pipeline.chain import DONE, FAILED, FINAL_STATUSES, HELD, MODES, QUEUED, REJECTED, RUNNING
+
 #: What a person decided about a held job (``Job.decision``).
 APPROVED, DISMISSED = "approved", "rejected"
+
 #: Step states.
 PENDING, STARTED, SUCCEEDED, SKIPPED, ERRORED = "pending", "running", "done", "skipped", "failed"
 #: Step state of a transient fault being retried automatically (until give_up_after).
 WAITING = "waiting"
-#: Run-time modes the operator switches between (DOMAIN.md).
-MODES = ("normal", "import", "dry-run")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+__all__ = [
+    "DONE",
+    "FAILED",
+    "FINAL_STATUSES",
+    "HELD",
+    "MODES",
+    "QUEUED",
+    "REJECTED",
+    "RUNNING",
+]
 
 
 class Job(SQLModel, table=True):

@@ -1,4 +1,6 @@
-"""Who runs a step, and what it is waiting for: claims with a lease, attempts, waiting state.
+"""The step lifecycle, in one place: claim (with a lease), finish, wait, first unfinished, reset.
+
+Who runs a step, and what it is waiting for: claims with a lease, attempts, waiting state.
 
 A step task *claims* its step before it does anything (:func:`claim_step`). The claim is a
 lease: ``lease_owner`` names the process (``host:pid:token``) and ``lease_until`` says how long
@@ -27,12 +29,10 @@ from sqlmodel import col, select
 
 from models.db import session
 from models.job import (
-    DONE,
     ERRORED,
-    FAILED,
     HELD,
+    PENDING,
     QUEUED,
-    REJECTED,
     RUNNING,
     SKIPPED,
     STARTED,
@@ -42,23 +42,13 @@ from models.job import (
     Step,
     utcnow,
 )
+from pipeline.chain import FINAL_STATUSES, STAGES, stage_of
 from pipeline.errors import JobNotFound
 
 #: Seconds a claim holds without a heartbeat; the heartbeat renews it every third of that.
 LEASE_SECONDS = 60.0
 #: Job statuses after which no step runs any more.
-CLOSED = (DONE, REJECTED, FAILED)
-#: The stages of the chain in order; a tuple is a group whose steps run side by side.
-STAGES: tuple[tuple[str, ...], ...] = (
-    ("validate",),
-    ("detect_press", "count_plates", "detect_outputter"),
-    ("render_preview",),
-    ("hold",),
-    ("upload_plate",),
-    ("upload_preview",),
-    ("notify_sms",),
-    ("persist",),
-)
+CLOSED = FINAL_STATUSES
 
 
 @dataclass(frozen=True)
@@ -98,14 +88,6 @@ def lease_alive(owner: str, until: datetime | None, now: datetime | None = None)
     except PermissionError:
         return True
     return True
-
-
-def stage_of(name: str) -> int:
-    """Index of the stage holding step ``name``."""
-    for index, stage in enumerate(STAGES):
-        if name in stage:
-            return index
-    raise ValueError(f"unknown step {name!r}")
 
 
 def claim_step(url: str, job_id: int, name: str, owner: str, task_id: str = "") -> Claim:
@@ -236,7 +218,11 @@ def open_jobs(url: str, limit: int = 5000) -> list[tuple[Job, list[Step]]]:
 
 
 def first_unfinished(steps: list[Step]) -> Step | None:
-    """The first step in chain order that is neither done nor skipped."""
+    """The first step in chain order that is neither done nor skipped.
+
+    A ``waiting`` step counts as unfinished: :func:`claim_step` lets no later step run
+    before it, so a chain started after it would stop at once.
+    """
     by_name = {s.name: s for s in steps}
     for stage in STAGES:
         for name in stage:
@@ -246,12 +232,23 @@ def first_unfinished(steps: list[Step]) -> Step | None:
     return None
 
 
-def mark_errored_pending(url: str, job_id: int) -> None:
-    """Steps of an open job left ``failed`` go back to pending before its chain continues."""
+def reset(url: str, job_id: int, *, reopen: bool = False) -> None:
+    """Before the job's chain runs again, its failed steps go back to pending.
+
+    ``reopen`` (a retry of a final job): steps left running by the run that failed go back
+    to pending too, and the job is queued again with its error cleared. Without it (an open
+    job whose chain is continued) running steps keep their lease and the job its status.
+    """
+    again = (ERRORED, STARTED) if reopen else (ERRORED,)
     with session(url) as db:
-        for step in db.exec(select(Step).where(Step.job_id == job_id, Step.state == ERRORED)):
-            step.state = "pending"
-            db.add(step)
+        for step in db.exec(select(Step).where(Step.job_id == job_id)):
+            if step.state in again:
+                step.state = PENDING
+                db.add(step)
+        job = db.get(Job, job_id)
+        if reopen and job is not None:
+            job.status, job.error_code, job.error, job.finished_at = QUEUED, "", "", None
+            db.add(job)
 
 
 def _step(db, job_id: int, name: str) -> Step:  # noqa: ANN001

@@ -19,12 +19,7 @@ from models.job import (
     ERRORED,
     FAILED,
     MODES,
-    PENDING,
-    QUEUED,
     REJECTED,
-    RUNNING,
-    SKIPPED,
-    STARTED,
     SUCCEEDED,
     Delivery,
     Job,
@@ -33,21 +28,8 @@ from models.job import (
     Step,
     utcnow,
 )
+from pipeline.chain import STEPS, order_of
 from pipeline.errors import JobNotFound
-
-#: Steps of the chain in order; the three detections run side by side.
-STEPS = (
-    "validate",
-    "detect_press",
-    "count_plates",
-    "detect_outputter",
-    "render_preview",
-    "hold",
-    "upload_plate",
-    "upload_preview",
-    "notify_sms",
-    "persist",
-)
 
 
 def create_job(
@@ -127,62 +109,7 @@ def list_jobs(
 def steps_of(url: str, job_id: int) -> list[Step]:
     with session(url) as db:
         rows = list(db.exec(select(Step).where(Step.job_id == job_id)))
-        return sorted(rows, key=lambda s: STEPS.index(s.name) if s.name in STEPS else 99)
-
-
-def get_step(url: str, job_id: int, name: str) -> Step:
-    with session(url) as db:
-        step = db.exec(select(Step).where(Step.job_id == job_id, Step.name == name)).first()
-        if step is None:
-            step = Step(job_id=job_id, name=name)
-            db.add(step)
-            db.flush()
-        return step
-
-
-def start_step(url: str, job_id: int, name: str) -> tuple[str, Job]:
-    """In one transaction: decide whether the step runs, and if so mark it running.
-
-    Returns ``("done", job)`` when the step was done before (a redelivered message),
-    ``("closed", job)`` when the job is already rejected or done, else ``("started", job)``.
-    """
-    with session(url) as db:
-        job = db.get(Job, job_id)
-        if job is None:
-            raise JobNotFound(f"job {job_id} does not exist; `prepress jobs` lists them")
-        step = db.exec(select(Step).where(Step.job_id == job_id, Step.name == name)).first()
-        if step is None:
-            step = Step(job_id=job_id, name=name)
-        if step.state in (SUCCEEDED, SKIPPED):
-            return "done", job
-        if job.status in (REJECTED, DONE):
-            return "closed", job
-        step.state, step.attempts, step.started_at = STARTED, step.attempts + 1, utcnow()
-        step.error = ""
-        db.add(step)
-        if job.status in (QUEUED, RUNNING, FAILED):
-            job.status, job.step = RUNNING, name
-            job.error_code, job.error = "", ""
-            db.add(job)
-        return "started", job
-
-
-def end_step(
-    url: str,
-    job_id: int,
-    name: str,
-    state: str,
-    *,
-    duration: float | None = None,
-    error: str = "",
-    note: str = "",
-) -> None:
-    with session(url) as db:
-        step = db.exec(select(Step).where(Step.job_id == job_id, Step.name == name)).one()
-        step.state, step.duration, step.error = state, duration, error
-        if note:
-            step.note = note
-        db.add(step)
+        return sorted(rows, key=lambda s: order_of(s.name))
 
 
 def fail_job(url: str, job_id: int, step: str, *, status: str, code: str, message: str) -> None:
@@ -208,27 +135,6 @@ def finish_job(url: str, job_id: int, archive_path: str) -> None:
         job.status, job.step, job.archive_path = DONE, "persist", archive_path
         job.spool_path, job.finished_at = "", utcnow()
         db.add(job)
-
-
-def first_unfinished_step(url: str, job_id: int) -> str | None:
-    """The first step that is not done or skipped, in chain order."""
-    for step in steps_of(url, job_id):
-        if step.state in (PENDING, STARTED, ERRORED):
-            return step.name
-    return None
-
-
-def reset_failed_steps(url: str, job_id: int) -> None:
-    """Before a retry: failed or interrupted steps go back to pending, the job to queued."""
-    with session(url) as db:
-        for step in db.exec(select(Step).where(Step.job_id == job_id)):
-            if step.state in (ERRORED, STARTED):
-                step.state = PENDING
-                db.add(step)
-        job = db.get(Job, job_id)
-        if job is not None:
-            job.status, job.error_code, job.error, job.finished_at = QUEUED, "", "", None
-            db.add(job)
 
 
 def get_delivery(url: str, job_id: int, kind: str) -> Delivery | None:

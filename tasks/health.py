@@ -1,33 +1,22 @@
 """How the installation is doing, for ``prepress status`` and the dashboard's health strip.
 
-Every probe has a short timeout of its own and none lets Celery or kombu retry a connection,
-so the whole answer comes within seconds even when the broker or the database is down: the
-broker is probed with a plain socket and one Redis PING before Celery is asked anything.
+The probes are tasks/probes.py's (each with a short timeout of its own, none letting Celery
+or kombu retry), so the whole answer comes within seconds even when the broker or the
+database is down. The last backup is the database's record (models/incidents.py).
 """
 
 from __future__ import annotations
 
-import json
 import shutil
-import socket
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from pipeline.config import Config
 from pipeline.errors import mask_secrets
-
-#: Seconds any single network probe may take.
-PROBE_TIMEOUT = 1.5
-#: Seconds workers get to answer ``inspect active_queues``.
-INSPECT_TIMEOUT = 1.0
-#: The queues the pipeline needs a worker for (celeryconfig.py routes to these).
-QUEUES = ("cpu", "io")
-#: File under var/ where the nightly backup records its last success.
-LAST_BACKUP_FILE = "last-backup.json"
+from tasks import probes
 
 
 @dataclass
@@ -62,7 +51,6 @@ def collect(config: Config) -> Health:
     _probe_broker(config, health)
     _probe_database(config, health)
     _probe_folders(config, health)
-    health.last_backup = last_backup(config)
     health.seconds = round(time.monotonic() - started, 2)
     return health
 
@@ -73,13 +61,12 @@ def collect(config: Config) -> Health:
 def _probe_broker(config: Config, health: Health) -> None:
     url = config.broker_url
     health.broker = {"url": mask_secrets(url), "reachable": False}
-    if url == "embedded":
-        folder = config.paths.var / "broker"
-        health.broker.update(url="embedded (files under var/broker)", reachable=folder.is_dir())
-        if not folder.is_dir():
-            health.problems.append(f"embedded broker folder {folder} is missing")
+    error = probes.broker_error(config)
+    if url == probes.EMBEDDED:
+        health.broker.update(url="embedded (files under var/broker)", reachable=error is None)
+        if error:
+            health.problems.append(error)
         return
-    error = redis_ping(url)
     if error:
         health.broker["error"] = error
         health.problems.append(
@@ -88,72 +75,13 @@ def _probe_broker(config: Config, health: Health) -> None:
         )
         return
     health.broker["reachable"] = True
-    health.queues = queue_lengths(url)
-    health.workers = workers(config)
-    for queue in QUEUES:
+    health.queues = probes.queue_lengths(url)
+    health.workers = probes.workers(config)
+    for queue in probes.required_queues(config):
         answering = [w["hostname"] for w in health.workers if queue in w["queues"]]
         health.queues.setdefault(queue, {})["workers"] = len(answering)
         if not answering:
             health.problems.append(f"no worker answers for the {queue} queue")
-
-
-def redis_ping(url: str) -> str:
-    """ "" when the Redis at ``url`` answers PING within the timeout, else why not."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("redis", "rediss"):
-        return f"cannot probe a {parts.scheme}:// broker"
-    try:
-        with socket.create_connection(
-            (parts.hostname or "127.0.0.1", parts.port or 6379), timeout=PROBE_TIMEOUT
-        ):
-            pass
-        client = _redis(url)
-        try:
-            client.ping()
-        finally:
-            client.close()
-    except Exception as exc:  # any failure is an answer: "not reachable, because..."
-        return mask_secrets(str(exc) or type(exc).__name__)
-    return ""
-
-
-def _redis(url: str) -> Any:
-    import redis
-
-    return redis.Redis.from_url(
-        url, socket_timeout=PROBE_TIMEOUT, socket_connect_timeout=PROBE_TIMEOUT
-    )
-
-
-def queue_lengths(url: str) -> dict[str, dict[str, Any]]:
-    """Messages waiting per queue (kombu keeps a Redis list per queue name)."""
-    client = _redis(url)
-    try:
-        return {queue: {"waiting": int(client.llen(queue))} for queue in QUEUES}
-    except Exception:
-        return {}
-    finally:
-        client.close()
-
-
-def workers(config: Config) -> list[dict[str, Any]]:
-    """Workers of every host that answer within the timeout, each with its queues.
-
-    The Celery app must be configured for ``config`` (tasks.app.configure) beforehand.
-    """
-    from tasks.app import app
-
-    try:
-        with app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=0, timeout=PROBE_TIMEOUT)
-            inspect = app.control.inspect(timeout=INSPECT_TIMEOUT, connection=connection)
-            answers = inspect.active_queues() or {}
-    except Exception:
-        return []
-    return [
-        {"hostname": hostname, "queues": sorted(q["name"] for q in queues or [])}
-        for hostname, queues in sorted(answers.items())
-    ]
 
 
 # --- database ------------------------------------------------------------------------------
@@ -163,7 +91,7 @@ def _probe_database(config: Config, health: Health) -> None:
     url = config.database_url
     health.database = {"url": mask_secrets(url), "reachable": False, "migrated": False}
     try:
-        current, head = schema_revisions(url)
+        current, head = probes.schema_revisions(url)
     except Exception as exc:
         message = mask_secrets(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         health.database["error"] = message
@@ -176,34 +104,12 @@ def _probe_database(config: Config, health: Health) -> None:
             "(it migrates) or any prepress command that opens the database"
         )
         return
-    from models import store
+    from models import incidents, store
     from models.report import jobs_by_status_since
 
     health.mode = store.get_mode(url)
+    health.last_backup = incidents.last_backup(url)
     health.jobs_24h = jobs_by_status_since(url, datetime.now(UTC) - timedelta(hours=24))
-
-
-def schema_revisions(url: str) -> tuple[str | None, str]:
-    """(the database's alembic revision, the newest one); raises when unreachable."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-    from sqlalchemy import create_engine
-
-    from models.db import MIGRATIONS
-
-    head = ScriptDirectory(str(MIGRATIONS)).get_current_head() or ""
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:" and not Path(path).is_file():
-            raise FileNotFoundError(f"no database file at {path}")
-        engine = create_engine(url, connect_args={"timeout": PROBE_TIMEOUT})
-    else:
-        engine = create_engine(url, connect_args={"connect_timeout": int(PROBE_TIMEOUT + 1)})
-    try:
-        with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision(), head
-    finally:
-        engine.dispose()
 
 
 # --- folders, disk, backup -----------------------------------------------------------------
@@ -233,22 +139,3 @@ def _files(folder: Path, recursive: bool) -> int:
         return 0
     found = folder.rglob("*") if recursive else folder.iterdir()
     return sum(1 for p in found if p.is_file() and not p.name.startswith("."))
-
-
-def record_backup(config: Config, name: str, size: int, taken_at: datetime) -> None:
-    """Remember the last successful backup under var/ (the backup host may be far away)."""
-    target = config.paths.var / LAST_BACKUP_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    record = {"name": name, "size": size, "taken_at": taken_at.astimezone(UTC).isoformat()}
-    temporary = target.with_suffix(".tmp")
-    temporary.write_text(json.dumps(record), encoding="utf-8")
-    temporary.replace(target)
-
-
-def last_backup(config: Config) -> dict[str, Any] | None:
-    """The last successful backup recorded by :func:`record_backup`, or None."""
-    try:
-        raw = json.loads((config.paths.var / LAST_BACKUP_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return raw if isinstance(raw, dict) else None

@@ -26,7 +26,7 @@ from typing import Any
 
 from celery import Celery
 
-from models.store import STEPS
+from pipeline.chain import STEPS
 from pipeline.config import Config
 
 log = logging.getLogger(__name__)

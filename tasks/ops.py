@@ -16,6 +16,7 @@ from celery import Task
 
 from models import incidents
 from pipeline import backup
+from pipeline.config import Config
 from pipeline.errors import BackupHostUnavailable, mask_secrets
 from tasks.app import app, get_config
 
@@ -52,25 +53,24 @@ def backup_database(self: Task) -> dict[str, object]:
     except Exception as exc:
         _record_failure(config, exc)
         raise
-    from tasks.health import record_backup
-
-    record_backup(config, info.name, info.size, info.taken_at)
-    incidents.record_backup(config.database_url, ok=True)
+    incidents.record_backup(
+        config.database_url, ok=True, when=info.taken_at, name=info.name, size=info.size
+    )
     return {"name": info.name, "size": info.size, "sha256": info.sha256}
 
 
-def _record_failure(config, exc: BaseException) -> None:  # noqa: ANN001
+def _record_failure(config: Config, exc: BaseException) -> None:
     message = mask_secrets(str(exc), config.secrets())[:500]
     log.error("nightly backup failed: %s", message)
     try:
         incidents.record_backup(config.database_url, ok=False, message=message)
-    except Exception:  # noqa: BLE001 - the database itself may be what failed
+    except Exception:  # the database itself may be what failed
         log.exception("could not record the failed backup")
 
 
 @app.task(name="tasks.retry_job")
 def retry_job(job_id: int | str) -> str:
     """Run a failed job again from its failed step (as ``prepress retry``); say what was done."""
-    from tasks.retrying import retry_job as retry
+    from tasks import actions
 
-    return retry(get_config(), int(job_id))
+    return actions.retry(get_config(), int(job_id), actions.Actor("flower", actions.FLOWER))

@@ -144,7 +144,7 @@ def continue_job(config: Config, job: Job, step: str) -> None:
         job.name,
         step,
     )
-    steps.mark_errored_pending(config.database_url, job.id)
+    steps.reset(config.database_url, job.id)
     canvas.start(job.id, step)
 
 

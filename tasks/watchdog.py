@@ -13,7 +13,7 @@ Checks (kinds as in ``[staff.NAME] notify``):
 - ``target``: steps ``waiting`` on a bureau, press or SMS target since more than
   ``target_minutes``, grouped by target; "back" once nothing waits on it any more.
 - ``broker``: the broker unreachable for ``broker_minutes``; ``workers``: no worker answers
-  on the cpu or io queue for ``workers_minutes``.
+  on the cpu, io or (with a backup host) ops queue for ``workers_minutes``.
 - ``backup``: the last backup failed, or none succeeded for ``backup_hours`` (backup host set).
 - ``disk``: the work folder's disk has less than ``disk_free_gb`` free.
 
@@ -31,19 +31,16 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from kombu import Connection
-
 from models import incidents
 from models.job import FAILED, Job, Step, utcnow
 from pipeline.alerts import Notifier, file_list
 from pipeline.config import Config
 from pipeline.delivery.transfer import Target
 from pipeline.errors import ConfigError, mask_secrets
+from tasks import probes
 
 log = logging.getLogger(__name__)
 
-#: Queues that must each have a worker answering.
-QUEUES = ("cpu", "io")
 #: Seconds the broker and the workers get to answer one check.
 PROBE_TIMEOUT = 3.0
 #: Setting: jobs up to this id were there before alerts started (never reported).
@@ -75,7 +72,7 @@ class Watchdog:
                       self.check_backup, self.check_disk):  # fmt: skip
             try:
                 probe()
-            except Exception:  # noqa: BLE001 - keep watching whatever went wrong
+            except Exception:  # keep watching whatever went wrong
                 log.exception("watchdog: %s failed", probe.__name__)
 
     # --- the incident protocol -----------------------------------------------------------
@@ -100,7 +97,7 @@ class Watchdog:
     def check_broker(self) -> None:
         """The broker, then (when it answers) a worker on every queue."""
         where = mask_secrets(self.config.broker_url)
-        error = _broker_error(self.config)
+        error = probes.broker_error(self.config, PROBE_TIMEOUT)
         self.condition(
             "broker", "broker", error is not None,
             f"the broker {where} is unreachable ({error}); jobs cannot move on.",
@@ -109,10 +106,10 @@ class Watchdog:
         )  # fmt: skip
         if error is not None:
             return
-        served = _queues_served(self.config)
-        for queue in QUEUES:
+        missing = probes.queues_without_worker(self.config, PROBE_TIMEOUT)
+        for queue in probes.required_queues(self.config):
             self.condition(
-                f"workers:{queue}", "workers", queue not in served,
+                f"workers:{queue}", "workers", queue in missing,
                 f"no worker answers on the {queue} queue; is `prepress up` running?",
                 f"a worker answers on the {queue} queue again.",
                 self.config.alerts.workers_minutes * 60,
@@ -208,48 +205,6 @@ class Watchdog:
             f"only {free:.1f} GB free on the disk of {folder} (alert under {limit:g} GB).",
             f"{free:.1f} GB free again on the disk of {folder}.",
         )  # fmt: skip
-
-
-def _broker(config: Config) -> Connection:
-    """A connection to this configuration's broker (its own, not the process's Celery app's,
-    so a watchdog can watch a broker it was not configured for)."""
-    from tasks.app import EMBEDDED, app
-
-    if config.broker_url == EMBEDDED:
-        return app.connection_for_read()
-    return Connection(config.broker_url, connect_timeout=PROBE_TIMEOUT)
-
-
-def _broker_error(config: Config) -> str | None:
-    """None when the broker accepts a connection, else what went wrong."""
-    try:
-        with _broker(config) as connection:
-            connection.ensure_connection(max_retries=1, interval_start=0, timeout=PROBE_TIMEOUT)
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure to connect is "unreachable"
-        return mask_secrets(f"{type(exc).__name__}: {exc}"[:200])
-
-
-def _queues_served(config: Config) -> set[str]:
-    """The queues some worker answers for (a broadcast ``active_queues`` over the broker).
-
-    A Celery app of its own for the broadcast: the process's app keeps producer pools bound to
-    the broker it first used, and the watchdog must ask the broker it was configured for.
-    """
-    from celery import Celery
-
-    from tasks.app import EMBEDDED, app
-
-    if config.broker_url == EMBEDDED:
-        replies = app.control.inspect(timeout=PROBE_TIMEOUT).active_queues() or {}
-    else:
-        private = Celery("prepress-watchdog", broker=config.broker_url, set_as_current=False)
-        private.conf.broker_connection_timeout = PROBE_TIMEOUT
-        try:
-            replies = private.control.inspect(timeout=PROBE_TIMEOUT).active_queues() or {}
-        finally:
-            private.close()
-    return {queue["name"] for queues in replies.values() for queue in queues or []}
 
 
 def _watched_since(url: str) -> datetime:

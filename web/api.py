@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from models import report, store
 from models.report import plate_report
 from pipeline.accounting import parse_by
 from pipeline.errors import JobNotFound
+from tasks import actions as tasks_actions
 from web import actions, present
 from web.auth import api
 
@@ -22,6 +23,10 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 def config() -> Any:
     return current_app.extensions["prepress"]
+
+
+def actor() -> tasks_actions.Actor:
+    return actions.actor(tasks_actions.API)
 
 
 @bp.get("/jobs")
@@ -36,37 +41,10 @@ def jobs() -> Any:
 @bp.get("/jobs/<int:job_id>")
 @api()
 def job(job_id: int) -> Any:
-    url = config().database_url
     try:
-        found = store.get_job(url, job_id)
+        return jsonify(present.job_json(config().database_url, job_id))
     except JobNotFound as exc:
         return jsonify(error=str(exc)), 404
-    data = present.job_dict(found)
-    data["steps"] = [present.step_dict(step) for step in store.steps_of(url, job_id)]
-    data["deliveries"] = [
-        {
-            "kind": d.kind,
-            "target": d.target,
-            "remote_path": d.remote_path,
-            "bytes": d.bytes,
-            "seconds": d.seconds,
-            "speed_mbps": d.speed_mbps,
-            "done_at": present.iso(d.done_at),
-        }
-        for d in store.deliveries_of(url, job_id)
-    ]
-    data["sms"] = [
-        {
-            "recipient": s.recipient,
-            "state": s.state,
-            "text": s.text,
-            "count": s.count,
-            "cost": s.cost,
-            "sent_at": present.iso(s.sent_at),
-        }
-        for s in store.sms_of(url, job_id)
-    ]
-    return jsonify(data)
 
 
 @bp.get("/report")
@@ -88,7 +66,7 @@ def mode() -> Any:
     if not isinstance(body, dict) or not isinstance(body.get("mode"), str):
         return jsonify(error='send JSON like {"mode": "dry-run"}'), 400
     try:
-        return jsonify(mode=actions.set_mode(body["mode"], g.user.name))
+        return jsonify(mode=tasks_actions.set_mode(config(), body["mode"], actor()))
     except ValueError as exc:
         return jsonify(error=str(exc)), 400
 
@@ -101,17 +79,22 @@ def current_mode() -> Any:
 
 @bp.post("/jobs/<int:job_id>/retry")
 @api("operator")
-def retry(job_id: int) -> Any:
+def job_retry(job_id: int) -> Any:
+    """``prepress retry``; ``{"now": true}`` in the body is ``--now``."""
+    body = request.get_json(silent=True)
+    now = isinstance(body, dict) and body.get("now") is True
     try:
-        return jsonify(job=job_id, message=actions.retry(job_id, g.user.name))
-    except actions.Refused as exc:
+        message = tasks_actions.retry(config(), job_id, actor(), now=now)
+        return jsonify(job=job_id, message=message)
+    except actions.REFUSALS as exc:
         return jsonify(error=str(exc)), 409
 
 
 @bp.post("/jobs/<int:job_id>/reprocess")
 @api("operator")
-def reprocess(job_id: int) -> Any:
+def job_reprocess(job_id: int) -> Any:
     try:
-        return jsonify(job=actions.reprocess(job_id, g.user.name), reprocess_of=job_id)
-    except actions.Refused as exc:
+        new_id = tasks_actions.reprocess(config(), job_id, actor())
+        return jsonify(job=new_id, reprocess_of=job_id)
+    except actions.REFUSALS as exc:
         return jsonify(error=str(exc)), 409

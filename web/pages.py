@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 
-from models import report, store
+from models import record, report, store
 from models.job import FAILED, REJECTED
 from models.report import plate_report
 from pipeline.errors import JobNotFound
@@ -146,18 +146,17 @@ def job(job_id: int) -> Any:
     """One job: proof, facts, warnings, steps, deliveries, SMS; retry and reprocess."""
     url = config().database_url
     try:
-        found = store.get_job(url, job_id)
+        shown = present.with_preview_urls(record.job_record(url, job_id))
     except JobNotFound:
         abort(404, f"job {job_id} does not exist")
-    steps = store.steps_of(url, job_id)
     return render_template(
         "job.html",
-        job=found,
-        steps=steps,
-        deliveries=store.deliveries_of(url, job_id),
-        sms=store.sms_of(url, job_id),
-        previews=present.preview_urls(found),
-        separations=present.separations_text(found),
+        job=shown,
+        steps=shown["steps"],
+        deliveries=shown["deliveries"],
+        sms=shown["sms"],
+        previews=shown["previews"],
+        separations=present.separations_text(store.get_job(url, job_id)),
     )
 
 

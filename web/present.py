@@ -13,6 +13,7 @@ from typing import Any
 from flask import url_for
 from werkzeug.exceptions import BadRequest
 
+from models import record
 from models.job import Job, Step
 from models.report import JobFilter
 from pipeline.accounting import period
@@ -21,29 +22,6 @@ from pipeline.accounting import period
 DEFAULT_DAYS = 60
 #: Arguments of the grid and of ``/api/jobs`` that filter.
 FILTER_KEYS = ("status", "press", "outputter", "mode", "q", "from", "to")
-#: Job fields the JSON answers carry (no spool or archive paths, no hashes of secrets).
-JOB_FIELDS = (
-    "id",
-    "name",
-    "status",
-    "step",
-    "mode",
-    "order",
-    "job_name",
-    "press",
-    "outputter",
-    "plates",
-    "pages",
-    "signa",
-    "creator",
-    "error_code",
-    "error",
-    "reprocess_of",
-    "size",
-    "sha256",
-    "separations",
-    "warnings",
-)
 
 
 def parse_day(text: str, key: str) -> date | None:
@@ -100,29 +78,29 @@ def preview_urls(job: Job) -> dict[str, str]:
 
 
 def job_dict(job: Job) -> dict[str, Any]:
-    """A job as the API shows it."""
-    data = {key: getattr(job, key) for key in JOB_FIELDS}
-    data.update(
-        received_at=iso(job.received_at),
-        job_date=iso(job.job_date),
-        finished_at=iso(job.finished_at),
-        previews=preview_urls(job),
-    )
-    return data
+    """A job as the API's list shows it: the record's job fields (models/record.py)."""
+    return jsonable(with_preview_urls(record.job_summary(job)))
 
 
-def step_dict(step: Step) -> dict[str, Any]:
-    return {
-        "name": step.name,
-        "state": step.state,
-        "attempts": step.attempts,
-        "started_at": iso(step.started_at),
-        "duration": step.duration,
-        "error": step.error,
-        "note": step.note,
-        "waiting_since": iso(step.waiting_since),
-        "next_attempt_at": iso(step.next_attempt_at),
-    }
+def job_json(url: str, job_id: int) -> dict[str, Any]:
+    """The job record as ``/api/jobs/<id>`` answers it (``prepress show --json``'s fields)."""
+    return jsonable(with_preview_urls(record.job_record(url, job_id)))
+
+
+def with_preview_urls(data: dict[str, Any]) -> dict[str, Any]:
+    """The record with its preview kinds turned into URLs of this app."""
+    kinds = data["previews"]
+    urls = {k: url_for("pages.preview", job_id=data["id"], kind=k) for k in kinds}
+    return {**data, "previews": urls}
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with every datetime as ISO 8601 text (Flask would write RFC 822)."""
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [jsonable(item) for item in value]
+    return iso(value) if isinstance(value, datetime) else value
 
 
 def upload_state(steps: Mapping[str, Step], name: str) -> tuple[str, str]:

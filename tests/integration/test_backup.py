@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -14,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from commands.cli import main
+from models.db import migrate
 from pipeline import backup
 from pipeline.config import Config, config_from_dict
 from pipeline.demo.sinks import SmsSink
@@ -157,6 +159,30 @@ def test_restore_command_asks_first_and_restores_with_yes(
     assert refused.exit_code == 1 and rows_after_refusal == 0
     assert done.exit_code == 0, done.output
     assert len(read_rows(db_path)) == 200
+
+
+def test_backup_now_is_the_last_backup_status_shows(tmp_path: Path, sshd: SshServer) -> None:
+    # Given a shop with a migrated database and no backup taken yet
+    config = backup_config(tmp_path, sshd)
+    migrate(config.database_url)
+    toml = tmp_path / "prepress.toml"
+    _write_toml(toml, config)
+    runner = CliRunner()
+    env = {"PREPRESS_BROKER_URL": "redis://127.0.0.1:1/0"}  # status needs no broker here
+    before = json.loads(
+        runner.invoke(main, ["--config", str(toml), "status", "--json"], env=env).output
+    )
+    # When the operator takes a backup by hand
+    made = runner.invoke(main, ["--config", str(toml), "backup", "now", "--json"])
+    assert made.exit_code == 0, made.output
+    # Then `prepress status` shows it as the last backup, read from the database
+    after = json.loads(
+        runner.invoke(main, ["--config", str(toml), "status", "--json"], env=env).output
+    )
+    assert before["last_backup"] is None
+    assert after["last_backup"]["name"] == json.loads(made.output)["name"]
+    assert after["last_backup"]["size"] == json.loads(made.output)["size"] > 0
+    assert not (config.paths.var / "last-backup.json").exists()
 
 
 def _write_toml(path: Path, config: Config, extra: str = "") -> None:

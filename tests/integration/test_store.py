@@ -6,9 +6,13 @@ import threading
 
 import pytest
 
-from models import store
+from models import steps, store
 from models.db import migrate
-from models.job import DONE, FAILED, QUEUED, REJECTED, RUNNING
+from models.job import DONE, FAILED, QUEUED, REJECTED, RUNNING, Step, utcnow
+from pipeline.chain import STEPS
+
+#: A lease owner name for the steps claimed here.
+OWNER = "test-host:1:token"
 
 
 def test_migrate_twice_is_harmless(database_url: str) -> None:
@@ -22,47 +26,64 @@ def test_migrate_twice_is_harmless(database_url: str) -> None:
 
 def test_new_job_has_a_pending_row_per_step(database_url: str) -> None:
     job = store.create_job(database_url, "Каталог $(x).pdf")
-    steps = store.steps_of(database_url, job.id)
-    assert [s.name for s in steps] == list(store.STEPS)
-    assert {s.state for s in steps} == {"pending"}
+    rows = store.steps_of(database_url, job.id)
+    assert [s.name for s in rows] == list(STEPS)
+    assert {s.state for s in rows} == {"pending"}
     assert store.get_job(database_url, job.id).name == "Каталог $(x).pdf"
+
+
+def step_named(url: str, job_id: int, name: str) -> Step:
+    return next(s for s in store.steps_of(url, job_id) if s.name == name)
 
 
 def test_step_lifecycle_counts_attempts_and_moves_the_job(database_url: str) -> None:
     job = store.create_job(database_url, "a.pdf")
     # When a step starts twice (a retry) and then succeeds
-    store.start_step(database_url, job.id, "validate")
-    store.end_step(database_url, job.id, "validate", "failed", error="boom")
-    store.start_step(database_url, job.id, "validate")
-    store.end_step(database_url, job.id, "validate", "done", duration=0.5, note="ok")
+    steps.claim_step(database_url, job.id, "validate", OWNER)
+    steps.finish_step(database_url, job.id, "validate", "failed", error="boom")
+    steps.claim_step(database_url, job.id, "validate", OWNER)
+    steps.finish_step(database_url, job.id, "validate", "done", duration=0.5, note="ok")
     # Then the attempts are counted and the job is running at that step
-    step = store.get_step(database_url, job.id, "validate")
+    step = step_named(database_url, job.id, "validate")
     assert (step.state, step.attempts, step.error, step.note) == ("done", 2, "", "ok")
     assert store.get_job(database_url, job.id).status == RUNNING
-    assert store.first_unfinished_step(database_url, job.id) == "detect_press"
+    first = steps.first_unfinished(store.steps_of(database_url, job.id))
+    assert first is not None and first.name == "detect_press"
 
 
-def test_start_step_does_not_repeat_a_done_step(database_url: str) -> None:
+def test_first_unfinished_counts_a_waiting_step(database_url: str) -> None:
+    # Given a job whose validate is done and whose press detection waits to retry
+    job = store.create_job(database_url, "a.pdf")
+    steps.finish_step(database_url, job.id, "validate", "done")
+    now = utcnow()
+    steps.wait_step(database_url, job.id, "detect_press", since=now, error="busy", next_attempt=now)
+    # When the first unfinished step is asked for (where a continued chain starts)
+    first = steps.first_unfinished(store.steps_of(database_url, job.id))
+    # Then it is the waiting step: no later step may run before it
+    assert first is not None and first.name == "detect_press"
+
+
+def test_claim_does_not_repeat_a_done_step(database_url: str) -> None:
     # Given a job whose validate step is done
     job = store.create_job(database_url, "a.pdf")
-    store.start_step(database_url, job.id, "validate")
-    store.end_step(database_url, job.id, "validate", "done")
+    steps.claim_step(database_url, job.id, "validate", OWNER)
+    steps.finish_step(database_url, job.id, "validate", "done")
     # When the same step's message is delivered again
-    decision, _ = store.start_step(database_url, job.id, "validate")
+    decision = steps.claim_step(database_url, job.id, "validate", OWNER).decision
     # Then it is not started a second time and its attempts stay one
     assert decision == "done"
-    assert store.get_step(database_url, job.id, "validate").attempts == 1
+    assert step_named(database_url, job.id, "validate").attempts == 1
 
 
-def test_start_step_on_a_closed_job_does_nothing(database_url: str) -> None:
+def test_claim_on_a_closed_job_does_nothing(database_url: str) -> None:
     # Given a rejected job
     job = store.create_job(database_url, "a.pdf")
     store.fail_job(database_url, job.id, "validate", status=REJECTED, code="not_pdf", message="m")
     # When a later step of it starts
-    decision, loaded = store.start_step(database_url, job.id, "render_preview")
+    claim = steps.claim_step(database_url, job.id, "render_preview", OWNER)
     # Then it is told the job is closed and the step stays pending
-    assert (decision, loaded.status) == ("closed", REJECTED)
-    assert store.get_step(database_url, job.id, "render_preview").state == "pending"
+    assert (claim.decision, claim.job.status) == ("closed", REJECTED)
+    assert step_named(database_url, job.id, "render_preview").state == "pending"
 
 
 def test_update_job_adds_only_new_warnings(database_url: str) -> None:
@@ -75,14 +96,13 @@ def test_update_job_adds_only_new_warnings(database_url: str) -> None:
 
 def test_failed_job_is_reset_for_retry(database_url: str) -> None:
     job = store.create_job(database_url, "a.pdf")
-    store.start_step(database_url, job.id, "upload_plate")
-    store.end_step(database_url, job.id, "upload_plate", "failed", error="ftp down")
+    steps.finish_step(database_url, job.id, "upload_plate", "failed", error="ftp down")
     store.fail_job(database_url, job.id, "upload_plate", status=FAILED, code="X", message="m")
     assert store.get_job(database_url, job.id).status == FAILED
     # When reset for a retry
-    store.reset_failed_steps(database_url, job.id)
+    steps.reset(database_url, job.id, reopen=True)
     # Then the failed step is pending again and the job queued
-    assert store.get_step(database_url, job.id, "upload_plate").state == "pending"
+    assert step_named(database_url, job.id, "upload_plate").state == "pending"
     assert store.get_job(database_url, job.id).status == QUEUED
 
 

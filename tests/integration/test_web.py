@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from commands.cli import main
-from models import store
+from models import steps, store
 from models.db import migrate
 from pipeline.config import Config, load_config
 from pipeline.demo.shop import write_config
@@ -66,7 +66,7 @@ def add_job(
     assert job.id is not None
     note = facts.pop("plate_note", "")
     if note:
-        store.end_step(url, job.id, "upload_plate", "done", note=note)
+        steps.finish_step(url, job.id, "upload_plate", "done", note=note)
     store.update_job(url, job.id, status=status, **facts)
     return job.id
 
@@ -261,6 +261,46 @@ def test_retry_of_a_done_job_is_409_with_the_reason(client: Any) -> None:
     answer = client.post("/api/jobs/1/retry", auth=OPERATOR)
     assert answer.status_code == 409 and "prepress reprocess 1" in answer.json["error"]
     assert client.post("/api/jobs/1/retry", auth=VIEWER).status_code == 403
+
+
+def test_page_retry_of_a_job_retrying_by_itself_is_refused_with_the_clis_message(
+    client: Any, shop: Config
+) -> None:
+    # Given a running job whose upload waits for its next automatic attempt
+    url = shop.database_url
+    job_id = add_job(shop, "0541_Waiting_Leonov.pdf", status="running", step="upload_plate")
+    moment = datetime(2026, 12, 2, 23, 1, 2, tzinfo=UTC)
+    steps.wait_step(
+        url, job_id, "upload_plate", since=moment, error="ftp down", next_attempt=moment
+    )
+    # When the operator retries it from the page, the API and the CLI
+    login(client, OPERATOR)
+    token = csrf_of(client, f"/jobs/{job_id}")
+    page = client.post(f"/jobs/{job_id}/retry", data={"csrf_token": token}, follow_redirects=True)
+    answer = client.post(f"/api/jobs/{job_id}/retry", auth=OPERATOR)
+    args = ["--config", str(shop.source), "retry", str(job_id)]
+    cli = CliRunner().invoke(main, args, env=_env(shop))
+    # Then all three refuse with the same message, and the page offers "retry now"
+    said = f"job {job_id} is retrying by itself: upload_plate waiting since 23:01:02"
+    assert cli.exit_code == 1 and said in cli.output, cli.output
+    assert answer.status_code == 409 and said in answer.json["error"]
+    assert said in page.text and 'id="retry-now"' in page.text
+    assert store.get_job(url, job_id).status == "running"
+
+
+def test_show_json_and_the_api_give_the_same_job_record(client: Any, shop: Config) -> None:
+    # Given a job with a delivered plate file
+    job_id = add_job(shop, "0542_Record_Leonov.pdf", plate_note="sent", press="Planeta")
+    # When it is asked for by ``prepress show --json`` and by the API
+    args = ["--config", str(shop.source), "show", str(job_id), "--json"]
+    shown = json.loads(CliRunner().invoke(main, args, env=_env(shop)).output)
+    answer = client.get(f"/api/jobs/{job_id}", auth=VIEWER).json
+    # Then both carry the same keys, for the job and for each step, and the same facts
+    assert sorted(shown) == sorted(answer)
+    assert [sorted(step) for step in shown["steps"]] == [sorted(step) for step in answer["steps"]]
+    assert (shown["press"], answer["press"]) == ("Planeta", "Planeta")
+    assert shown["steps"][0]["label"] == answer["steps"][0]["label"] == "check file"
+    assert "spool_path" not in shown and "archive_path" not in answer
 
 
 def test_previews_are_served_only_to_logged_in_users(client: Any, shop: Config) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 
-from models import store
+from models import steps, store
 from pipeline.demo.samples import signa_sheet, write_signa_pdf
 from tests.pipeline_harness import ROOT, Pipeline, wait_until
 from tests.services import free_port, require
@@ -142,7 +142,7 @@ def seed_history(pipeline: Pipeline) -> None:
                 finished_at=when,
             )
             for step in ("upload_plate", "upload_preview", "notify_sms"):
-                store.end_step(url, job.id, step, "skipped", note="import mode")
+                steps.finish_step(url, job.id, step, "skipped", note="import mode")
 
 
 def log_in(browser: Any, url: str) -> None:

@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from models import store
+from models import steps
 from models.job import STARTED, WAITING
 from pipeline.demo.samples import signa_sheet, write_signa_pdf
 from pipeline.demo.shop import SPEEDMASTER_PHONE, STAFF_PHONE
@@ -94,7 +94,7 @@ def test_upload_redelivered_after_a_crash_is_not_repeated(start_pipeline, tmp_pa
     assert len(pipeline.bureau.received) == 1 and pipeline.sms.messages == []
     # ... and whose upload_plate record was lost, as when a worker dies after the upload
     # but before it wrote "done" (the broker then delivers the task again)
-    store.end_step(pipeline.url, job_id, "upload_plate", STARTED)
+    steps.finish_step(pipeline.url, job_id, "upload_plate", STARTED)
     (pipeline.bureau.root / REMOTE).unlink()  # a second upload would bring it back
 
     # When the SMS provider is back and the job is retried

@@ -87,7 +87,7 @@ def test_show_says_which_steps_will_not_run_and_which_retry_by_themselves(tokyo,
     rejected = store.create_job(url, "a.pdf", reprocess_of=original.id)
     assert rejected.id is not None and original.id is not None
     store.fail_job(url, rejected.id, "validate", status="rejected", code="not_pdf", message="x")
-    step = store.get_step(url, original.id, "upload_plate")
+    step = next(s for s in store.steps_of(url, original.id) if s.name == "upload_plate")
     with_retry = {"state": "waiting", "next_attempt_at": LATE_EVENING_UTC, "attempts": 2}
     _update_step(url, step.id, with_retry)
     # When both are shown

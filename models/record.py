@@ -1,0 +1,86 @@
+"""The job record: what ``prepress show --json``, ``/api/jobs/<id>`` and the job page show.
+
+Built once here so the three carry the same fields. Times stay ``datetime`` (each interface
+writes them its way: local on the console, ISO in JSON); server paths (spool, archive,
+preview files) stay out: ``previews`` names the kinds of preview the job has, which the
+dashboard serves by URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models import store
+from models.job import Delivery, Job, SmsSend, Step
+from pipeline.chain import label_of
+
+#: Job fields of a record, in this order (no spool or archive paths, no secrets).
+JOB_FIELDS = (
+    "id",
+    "name",
+    "status",
+    "step",
+    "mode",
+    "order",
+    "job_name",
+    "press",
+    "press_source",
+    "outputter",
+    "outputter_source",
+    "plates",
+    "pages",
+    "signa",
+    "creator",
+    "error_code",
+    "error",
+    "reprocess_of",
+    "size",
+    "sha256",
+    "separations",
+    "warnings",
+    "received_at",
+    "job_date",
+    "finished_at",
+)
+#: Step fields of a record; ``label`` is the chain's display name of the step.
+STEP_FIELDS = (
+    "name",
+    "state",
+    "attempts",
+    "started_at",
+    "duration",
+    "error",
+    "note",
+    "waiting_since",
+    "next_attempt_at",
+)
+#: Delivery fields of a record (the target's password is masked when it is stored).
+DELIVERY_FIELDS = ("kind", "target", "remote_path", "bytes", "seconds", "speed_mbps", "done_at")
+#: SMS fields of a record.
+SMS_FIELDS = ("recipient", "state", "provider_id", "text", "count", "cost", "sent_at")
+#: Kinds of preview a job may have.
+PREVIEW_KINDS = ("thumbnail", "proof")
+
+
+def job_summary(job: Job) -> dict[str, Any]:
+    """The job's own fields (what a list of jobs shows)."""
+    data = {key: getattr(job, key) for key in JOB_FIELDS}
+    data["previews"] = [kind for kind in PREVIEW_KINDS if (job.preview or {}).get(kind)]
+    return data
+
+
+def step_record(step: Step) -> dict[str, Any]:
+    return {**{key: getattr(step, key) for key in STEP_FIELDS}, "label": label_of(step.name)}
+
+
+def job_record(url: str, job_id: int) -> dict[str, Any]:
+    """The job with its steps (chain order), deliveries and SMS; JobNotFound if none."""
+    data = job_summary(store.get_job(url, job_id))
+    data["steps"] = [step_record(step) for step in store.steps_of(url, job_id)]
+    data["deliveries"] = [_fields(d, DELIVERY_FIELDS) for d in store.deliveries_of(url, job_id)]
+    data["sms"] = [_fields(s, SMS_FIELDS) for s in store.sms_of(url, job_id)]
+    return data
+
+
+def _fields(row: Delivery | SmsSend, keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: getattr(row, key) for key in keys}

@@ -1,0 +1,167 @@
+"""What an operator does to jobs, in one place for the CLI, the dashboard, the API and Flower.
+
+Each action takes an :class:`Actor` (who asked, from where), applies the same rules whoever
+asks, logs who did it, and raises :class:`~pipeline.errors.CannotRetry` (or
+:class:`~pipeline.errors.JobNotFound`) with the message every interface shows as it is.
+
+Retry of a job:
+
+* final (failed): queued again from its first unfinished step; done steps (uploads, SMS)
+  are not repeated. A done or rejected job, or one whose spooled file is gone, is refused
+  with what to do instead (``prepress reprocess``).
+* waiting (a step retrying a transient fault by itself): refused with the step, attempts,
+  last error and next attempt time, unless ``now`` is asked, which revokes the scheduled
+  retry and queues the step at once. The step's lease (models/steps.py) keeps the two from
+  ever running at the same time.
+* running: refused; there is nothing to retry.
+* lost (no message of its chain anywhere): continued from its first unfinished step, as the
+  reconciler would.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from dataclasses import dataclass
+
+from models import report, steps, store
+from models.job import DONE, FAILED, MODES, REJECTED, WAITING, Step
+from pipeline.config import Config
+from pipeline.errors import AlreadyRetrying, CannotRetry, JobNotFound
+from tasks import canvas, reconcile
+from tasks.app import app
+
+log = logging.getLogger(__name__)
+
+#: Where an action comes from.
+CLI, WEB, API, FLOWER = "cli", "web", "api", "flower"
+#: Most failed jobs one "retry all" queues again.
+RETRY_ALL_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asked for an action (a dashboard user name or the OS user) and from where."""
+
+    name: str
+    where: str
+
+    @classmethod
+    def cli(cls) -> Actor:
+        """The OS user running ``prepress``."""
+        return cls(getpass.getuser(), CLI)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.where})"
+
+
+def retry(config: Config, job_id: int, actor: Actor, *, now: bool = False) -> str:
+    """Retry the job as described above; return what was done, raise CannotRetry if nothing."""
+    said = _retry(config, job_id, now)
+    log.info("job %s: retry by %s: %s", job_id, actor, said)
+    return said
+
+
+def _retry(config: Config, job_id: int, now: bool) -> str:
+    job = store.get_job(config.database_url, job_id)
+    if job.status in steps.CLOSED:
+        _requeue(config, job_id)
+        return f"job {job_id} queued again"
+    rows = store.steps_of(config.database_url, job_id)
+    waiting = [s for s in rows if s.state == WAITING]
+    if waiting and now:
+        return _try_now(job_id, waiting[0])
+    if waiting:
+        raise AlreadyRetrying(
+            f"job {job_id} is retrying by itself: {describe_wait(waiting[0])}. "
+            f"`prepress retry --now {job_id}` tries at once."
+        )
+    if reconcile.chain_alive(config, job_id):
+        raise AlreadyRetrying(
+            f"job {job_id} is {job.status} at {job.step or 'its first step'}; nothing to retry"
+        )
+    first = steps.first_unfinished(rows)
+    start_at = first.name if first else "persist"
+    reconcile.continue_job(config, job, start_at)
+    return f"job {job_id}: its chain was lost; continued from {start_at}"
+
+
+def _requeue(config: Config, job_id: int) -> str:
+    """Queue a final job again from its first unfinished step; done steps are not repeated."""
+    url = config.database_url
+    job = store.get_job(url, job_id)
+    if job.status == DONE:
+        raise CannotRetry(
+            f"job {job_id} is done; use `prepress reprocess {job_id}` to run the "
+            f"whole chain again as a new job"
+        )
+    if job.status == REJECTED:
+        raise CannotRetry(
+            f"job {job_id} was rejected ({job.error_code}): the file itself is "
+            f"wrong. Fix it and drop it into the hotfolder again, or "
+            f"`prepress reprocess {job_id}` after changing the configuration"
+        )
+    if not job.spool_path or not (config.paths.work_dir / job.spool_path).exists():
+        raise CannotRetry(f"job {job_id}: the spooled file is gone; use `prepress reprocess`")
+    first = steps.first_unfinished(store.steps_of(url, job_id))
+    steps.reset(url, job_id, reopen=True)
+    return canvas.start(job_id, first.name if first else "persist")
+
+
+def _try_now(job_id: int, step: Step) -> str:
+    """Drop the scheduled retry of a waiting step and queue the step now."""
+    if step.task_id:
+        app.control.revoke(step.task_id)
+    canvas.start(job_id, step.name)
+    log.info("job %s: %s tried now instead of at its next attempt", job_id, step.name)
+    return f"job {job_id}: {step.name} queued now (was {describe_wait(step)})"
+
+
+def describe_wait(step: Step) -> str:
+    """``upload_plate waiting since 23:01:02, 5 attempts, next at 23:10:40: <error>``."""
+    since = f" since {step.waiting_since:%H:%M:%S}" if step.waiting_since else ""
+    upcoming = f", next at {step.next_attempt_at:%H:%M:%S} UTC" if step.next_attempt_at else ""
+    return f"{step.name} waiting{since}, {step.attempts} attempt(s){upcoming}: {step.error}"
+
+
+def retry_all(config: Config, actor: Actor) -> tuple[list[int], dict[int, str]]:
+    """Retry every failed job; return the ids queued and the reasons of those refused."""
+    where = report.JobFilter(status=FAILED)
+    failed, _ = report.search_jobs(config.database_url, where, RETRY_ALL_LIMIT)
+    queued, refused = [], {}
+    for job in failed:
+        assert job.id is not None
+        try:
+            retry(config, job.id, actor)
+            queued.append(job.id)
+        except (CannotRetry, JobNotFound) as exc:
+            refused[job.id] = str(exc)
+    return queued, refused
+
+
+def reprocess(
+    config: Config, job_id: int, actor: Actor, *, force_upload: bool = False, queue: bool = True
+) -> int:
+    """Run the whole chain again on the job's original as a new job; return its id.
+
+    ``force_upload`` sends the plate file again even when the bureau has it (a remake);
+    ``queue=False`` records the new job with its file and leaves queueing to the caller.
+    """
+    from watcher import intake
+
+    new_id = intake.reprocess(job_id, config, queue=False)
+    if force_upload:
+        store.set_force_upload(config.database_url, new_id)
+    if queue:
+        canvas.start(new_id)
+    log.info("job %s reprocessed as job %s by %s", job_id, new_id, actor)
+    return new_id
+
+
+def set_mode(config: Config, mode: str, actor: Actor) -> str:
+    """Switch the mode every process uses for new jobs; ValueError names the valid ones."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    store.set_mode(config.database_url, mode)
+    log.info("mode set to %s by %s", mode, actor)
+    return mode
