@@ -11,7 +11,7 @@ import click
 
 from commands.cli import fail, load_config_or_exit
 from commands.output import echo_json, local_midnight
-from pipeline.chain import FINAL_STATUSES, MODES
+from pipeline.chain import FINAL_STATUSES, HELD, MODES
 
 #: Seconds ``process --wait`` waits for a first step before asking whether a worker answers.
 NO_WORKER_AFTER = 4.0
@@ -97,7 +97,7 @@ def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: 
                 click.echo(f"  {step.name:<17} {step.state:<8} {detail}"[:200])
             seen[step.name] = step.state
         status = store.get_job(config.database_url, job_id).status
-        if status in FINAL_STATUSES:
+        if status in FINAL_STATUSES or status == HELD:
             return status
         if not asked and status == "queued" and time.monotonic() - started > NO_WORKER_AFTER:
             asked = True
@@ -118,7 +118,9 @@ def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: 
 
 
 @click.command()
-@click.option("--status", type=click.Choice(["queued", "running", "done", "rejected", "failed"]))
+@click.option(
+    "--status", type=click.Choice(["queued", "running", "held", "done", "rejected", "failed"])
+)
 @click.option(
     "--since", help="Only jobs received since: YYYY-MM-DD (the shop's local date), or 7d."
 )

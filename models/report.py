@@ -284,8 +284,15 @@ def plate_groups(
     with _session(url) as db:
         return [
             PlateGroup(
-                str(m), p or "", o or "", int(n), int(total), int(unknown or 0),
-                int(remakes or 0), int(remade or 0), int(remade_unknown or 0),
+                str(m),
+                p or "",
+                o or "",
+                int(n),
+                int(total),
+                int(unknown or 0),
+                int(remakes or 0),
+                int(remade or 0),
+                int(remade_unknown or 0),
             )  # fmt: skip
             for m, p, o, n, total, unknown, remakes, remade, remade_unknown in db.execute(query)
         ]

@@ -98,9 +98,7 @@ def approve(config: Config, job_id: int, actor: Any, reason: str = "") -> str:
     reason = reason.strip()
     if rules.reason_required(findings) and not reason:
         what = "a remake" if job.duplicate_of else "an override of its errors"
-        raise CannotDecide(
-            f"job {job_id}: approving it is {what}; give the reason (--reason TEXT)"
-        )
+        raise CannotDecide(f"job {job_id}: approving it is {what}; give the reason (--reason TEXT)")
     if not held.approve(url, job_id, str(actor), reason):
         raise _decided_meanwhile(url, job_id)
     log.warning("job %s approved by %s: %s", job_id, actor, reason)
