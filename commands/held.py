@@ -1,4 +1,4 @@
-"""Held jobs: ``prepress held``, ``prepress approve JOB --reason``, ``prepress reject JOB --reason``.
+"""Held jobs: ``prepress held``, ``approve JOB --reason``, ``reject JOB --reason``.
 
 The decisions are tasks/actions.py's ``approve`` and ``reject``, the same the dashboard's
 buttons and ``/api/jobs/<id>/approve|reject`` call; this module only prints.

@@ -190,16 +190,27 @@ def plate_rows(
             *conditions(where, url.startswith("sqlite")),
         )
         same_file = _same_file_reprocesses(db, statuses, modes, same_file_note)
-        rows = [
-            PlateRow(
-                *row[:8],  # type: ignore[arg-type]
-                same_file=row[0] in same_file,
-                duplicate_of=row[8],
-                remake=bool(row[9]),
-            )
-            for row in db.execute(query)
-        ]
+        rows = [_plate_row(row, same_file) for row in db.execute(query)]
     return rows, set(same_file.values())
+
+
+def _plate_row(row: Any, same_file: dict[int, int]) -> PlateRow:
+    """A PlateRow from (id, status, mode, job_date, press, outputter, plates, reprocess_of,
+    duplicate_of, remake)."""
+    job_id, status, mode, job_date, press, outputter, plates, reprocess_of, duplicate, remake = row
+    return PlateRow(
+        job_id,
+        status,
+        mode,
+        job_date,
+        press,
+        outputter,
+        plates,
+        reprocess_of,
+        same_file=job_id in same_file,
+        duplicate_of=duplicate,
+        remake=bool(remake),
+    )
 
 
 def same_file_reprocesses(

@@ -164,9 +164,7 @@ def _hold(reader: _Reader, raw: Mapping[str, Any]) -> HoldSettings:
     days = reader.number(raw, "preflight.duplicate_days", DEFAULT_DUPLICATE_DAYS)
     if days <= 0:
         raise reader.fail("preflight.duplicate_days", "must be a number of days above 0")
-    return HoldSettings(
-        enabled=reader.boolean(raw, "preflight.enabled", True), duplicate_days=days
-    )
+    return HoldSettings(enabled=reader.boolean(raw, "preflight.enabled", True), duplicate_days=days)
 
 
 def _staff_phones(

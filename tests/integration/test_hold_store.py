@@ -164,3 +164,23 @@ def _config(url: str, tmp_path: Path) -> Config:
 
     raw = dict(BASE_CONFIG, paths={"work_dir": str(tmp_path / "work")})
     return replace(config_from_dict(raw, source=tmp_path / "prepress.toml"), database_url=url)
+
+
+def test_the_plate_report_counts_a_duplicate_once_and_a_remake_apart(
+    database_url: str, tmp_path: Path
+) -> None:
+    from models.report import JobFilter, plate_report
+
+    # Given a done job, a done duplicate nobody approved (import mode), a remake, a held job
+    config = _config(database_url, tmp_path)
+    original = a_job(database_url, status="done", plates=3, press="Speedmaster", outputter="Korol")
+    a_job(database_url, status="done", plates=3, press="Speedmaster", outputter="Korol",
+          mode="import", duplicate_of=original)  # fmt: skip
+    a_job(database_url, status="done", plates=3, press="Speedmaster", outputter="Korol",
+          duplicate_of=original, remake=True)  # fmt: skip
+    held_job(database_url, duplicate_of=original)
+    # When the plate report is made from the database
+    report = plate_report(config, JobFilter(), by=("outputter",)).as_dict()
+    # Then the original and the remake count, the remake also apart
+    assert (report["totals"]["jobs"], report["totals"]["plates"]) == (2, 6)
+    assert (report["remakes"]["totals"]["jobs"], report["remakes"]["totals"]["plates"]) == (1, 3)
