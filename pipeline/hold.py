@@ -146,5 +146,23 @@ def describe(finding: Finding) -> str:
     return f"{finding.severity} {finding.code}{place}: {finding.message}"
 
 
+def marker(
+    position_mm: tuple[float, float] | None, crop_pt: tuple[float, float, float, float] | None
+) -> tuple[float, float] | None:
+    """Where a finding at ``position_mm`` (from the sheet's lower left corner) is on the proof,
+    as (left, top) percentages of the proof image, which shows ``crop_pt`` (x0, y0, x1, y1 in
+    points, PDF coordinates); None when unknown or off the proof."""
+    if position_mm is None or crop_pt is None:
+        return None
+    x0, y0, x1, y1 = crop_pt
+    if x1 <= x0 or y1 <= y0:
+        return None
+    x, y = (value * 72 / 25.4 for value in position_mm)
+    left, top = (x - x0) / (x1 - x0) * 100, (y1 - y) / (y1 - y0) * 100
+    if not (0 <= left <= 100 and 0 <= top <= 100):
+        return None
+    return round(left, 2), round(top, 2)
+
+
 def _day(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")

@@ -26,7 +26,7 @@ SESSION_HOURS = 12
 def create_app(config: Config, *, open_local: bool = False) -> Flask:
     """The dashboard for ``config``; ``open_local`` lets everyone in (127.0.0.1 only)."""
     from tasks.app import configure
-    from web import actions, api, auth, pages, reports
+    from web import actions, api, auth, held, pages, reports
 
     app = Flask(__name__)
     app.config.update(
@@ -39,7 +39,7 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
     )
     app.extensions["prepress"] = config
     configure(config)  # retry and reprocess queue chains on this broker
-    for blueprint in (auth.bp, pages.bp, reports.bp, actions.bp, api.bp):
+    for blueprint in (auth.bp, pages.bp, reports.bp, actions.bp, api.bp, held.bp, held.api_bp):
         app.register_blueprint(blueprint)
     app.before_request(auth.check_csrf)
     app.context_processor(_template_globals)

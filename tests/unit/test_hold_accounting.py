@@ -83,3 +83,15 @@ def test_rollup_keeps_the_remakes_apart() -> None:
     assert by_press["remakes"]["rows"] == [
         {"press": "Speedmaster", "jobs": 1, "plates": 3, "area_m2": 2.379, "cost": 285.0}
     ]
+
+
+def test_a_finding_is_marked_where_it_is_on_the_proof() -> None:
+    from pipeline.hold import marker
+
+    # Given a proof showing the paper 100..300 x 50..250 pt of the sheet
+    crop = (100.0, 50.0, 300.0, 250.0)
+    # Then a finding at its centre (200 pt = 70.556 mm, 150 pt = 52.917 mm) is in the middle
+    assert marker((200 * 25.4 / 72, 150 * 25.4 / 72), crop) == (50.0, 50.0)
+    # And one off the paper, or without a position or crop, is not marked
+    assert marker((1.0, 1.0), crop) is None
+    assert marker(None, crop) is None and marker((80.0, 60.0), None) is None
