@@ -10,6 +10,8 @@ Checks (kinds as in ``[staff.NAME] notify``):
 
 - ``rejected`` / ``failed``: jobs that ended so since the last round; one message per kind
   and round lists the files and reasons (a storm of rejections is one message, not fifty).
+- ``held``: jobs held before the plate upload (tasks/hold.py), once when held and once more
+  when held longer than ``held_after`` hours.
 - ``target``: steps ``waiting`` on a bureau, press or SMS target since more than
   ``target_minutes``, grouped by target; "back" once nothing waits on it any more.
 - ``broker``: the broker unreachable for ``broker_minutes``; ``workers``: no worker answers
@@ -31,7 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from models import incidents
+from models import hold, incidents
 from models.job import FAILED, Job, Step, utcnow
 from pipeline.alerts import Notifier, file_list
 from pipeline.config import Config
@@ -69,7 +71,7 @@ class Watchdog:
     def check(self) -> None:
         """Every check once; one failing check does not stop the others."""
         for probe in (self.check_broker, self.check_targets, self.check_jobs,
-                      self.check_backup, self.check_disk):  # fmt: skip
+                      self.check_held, self.check_backup, self.check_disk):  # fmt: skip
             try:
                 probe()
             except Exception:  # keep watching whatever went wrong
@@ -175,6 +177,32 @@ class Watchdog:
         if reached or not addresses:
             incidents.record_events(self.url, [f"job:{j.id}" for j in jobs], kind, text)
 
+    def check_held(self) -> None:
+        """Jobs held before the plate upload: told once when held, and once more when one has
+        waited longer than ``[alerts] held_after`` hours."""
+        jobs = hold.held_jobs(self.url)
+        keys = [f"{prefix}:{j.id}" for j in jobs for prefix in ("held", "held-long")]
+        known = incidents.known_keys(self.url, keys)
+        late = utcnow() - timedelta(hours=self.config.alerts.held_after)
+        fresh = [j for j in jobs if f"held:{j.id}" not in known]
+        long = [
+            j
+            for j in jobs
+            if f"held-long:{j.id}" not in known and j.held_at and _aware(j.held_at) < late
+        ]
+        if fresh:
+            self._tell_held("held", fresh, "job(s) held before the plate upload")
+        if long:
+            hours = f"{self.config.alerts.held_after:g} h"
+            self._tell_held("held-long", long, f"job(s) still held after more than {hours}")
+
+    def _tell_held(self, prefix: str, jobs: list[Job], what: str) -> None:
+        lines = [f"{j.name} (job {j.id}): {_held_reason(j)}" for j in jobs]
+        text = f"prepress: {len(jobs)} {what}, waiting for a person:\n{file_list(lines)}"
+        reached, addresses = self.notifier.tell("held", text)
+        if reached or not addresses:
+            incidents.record_events(self.url, [f"{prefix}:{j.id}" for j in jobs], "held", text)
+
     def check_backup(self) -> None:
         """The last backup failed, or none succeeded within backup_hours."""
         if not self.config.backup.enabled:
@@ -224,6 +252,17 @@ def _where(url: str | None) -> str:
         return url.split("?", 1)[0].rsplit("/", 2)[0]
     target = Target.parse(url)
     return f"{target.scheme}://{target.host}:{target.port}"
+
+
+def _held_reason(job: Job) -> str:
+    reasons = [f.get("message", "") for f in job.findings or [] if f.get("severity") == "error"]
+    return _first_line("; ".join(reasons))
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _first_line(text: str) -> str:
