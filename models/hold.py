@@ -203,3 +203,18 @@ def _job(db: Any, job_id: int) -> Job:
     if job is None:
         raise JobNotFound(f"job {job_id} does not exist; `prepress jobs` lists them")
     return job
+
+
+def remake_jobs(url: str, where: Any, limit: int = 200) -> list[Job]:
+    """Done remakes among the jobs ``where`` (a models.report.JobFilter) selects, newest first."""
+    from models.report import conditions
+
+    with session(url) as db:
+        query = (
+            select(Job)
+            .where(col(Job.remake).is_(True), col(Job.status) == "done")
+            .where(*conditions(where, url.startswith("sqlite")))
+            .order_by(col(Job.job_date).desc())
+            .limit(limit)
+        )
+        return list(db.exec(query))
