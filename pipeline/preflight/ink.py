@@ -60,7 +60,7 @@ def ink_from_raster(
     # 255 per channel is 100 %: the limit in channel units, compared on the sum
     limit = settings.max_tac * 255 / 100
     total = ImageMath.lambda_eval(lambda a: a["c"] + a["m"] + a["y"] + a["k"], c=c, m=m, y=y, k=k)
-    over = total.point(lambda v: 255 if v > limit else 0).convert("L")
+    over = ImageMath.lambda_eval(lambda a: (a["t"] > limit) * 255, t=total).convert("L")
     pixels = over.histogram()[255]
     area_mm2 = pixels * (MM_PER_INCH / dpi) ** 2
     if area_mm2 <= settings.tac_min_area_mm2:

@@ -19,6 +19,7 @@ _TOKEN = re.compile(
     rb"(?:[\x00\t\n\x0c\r ]+|%[^\r\n]*)*"
     rb"(?:(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))(?![^\x00\t\n\x0c\r /\[\]()<>{}%])"
     rb"|/(?P<name>[^\x00\t\n\x0c\r /\[\]()<>{}%]*)"
+    rb"|\((?P<text>(?:[^()\\]|\\.)*)\)"
     rb"|(?P<str>\()"
     rb"|(?P<open><<|\[|\{)"
     rb"|(?P<close>>>|\]|\})"
@@ -45,51 +46,51 @@ def operations(data: bytes) -> Iterator[tuple[list[Any], str]]:
     pos, end = 0, len(data)
     operands: list[Any] = []
     stack: list[list[Any]] = []
-    match = _TOKEN.match
     while pos < end:
-        token = match(data, pos)
-        if token is None:
-            return
-        pos = token.end()
-        kind = token.lastgroup
-        if kind == "num":
-            text = token.group("num")
-            value: Any = float(text) if b"." in text else int(text)
-        elif kind == "name":
-            value = _name(token.group("name"))
-        elif kind == "word":
-            word = token.group("word")
-            if word in _CONSTANTS:
-                value = _CONSTANTS[word]
-            elif stack:
-                continue  # an operator inside an array is malformed: skip it
-            elif word == b"BI":
-                settings, pos = _inline_image(data, pos)
-                yield [settings], "BI"
-                operands = []
+        pos_after = end  # where to go on when a token needs reading by hand
+        for token in _TOKEN.finditer(data, pos):
+            kind = token.lastgroup
+            if kind == "num":
+                text = token.group("num")
+                value: Any = float(text) if b"." in text else int(text)
+            elif kind == "word":
+                word = token.group("word")
+                if word in _CONSTANTS:
+                    value = _CONSTANTS[word]
+                elif stack:
+                    continue  # an operator inside an array is malformed: skip it
+                elif word == b"BI":
+                    settings, pos_after = _inline_image(data, token.end())
+                    yield [settings], "BI"
+                    operands = []
+                    break
+                else:
+                    yield operands, word.decode("latin-1")
+                    operands = []
+                    continue
+            elif kind == "name":
+                value = _name(token.group("name"))
+            elif kind == "text":
+                value = token.group("text")
+            elif kind == "str":  # a string with nested parentheses
+                value, pos_after = _literal(data, token.end())
+                (stack[-1] if stack else operands).append(value)
+                break
+            elif kind == "hex":
+                digits = re.sub(rb"\s", b"", token.group("hex"))
+                value = bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode("ascii"))
+            elif kind == "open":
+                stack.append([token.group("open")])
                 continue
+            elif kind == "close":
+                if not stack:
+                    continue
+                opened = stack.pop()
+                value = _dict(opened[1:]) if opened[0] == b"<<" else opened[1:]
             else:
-                yield operands, word.decode("latin-1")
-                operands = []
-                continue
-        elif kind == "str":
-            value, pos = _literal(data, pos)
-        elif kind == "hex":
-            digits = re.sub(rb"\s", b"", token.group("hex"))
-            value = bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode("ascii"))
-        elif kind == "open":
-            stack.append([token.group("open")])
-            continue
-        elif kind == "close":
-            if not stack:
-                continue
-            opened = stack.pop()
-            value = _dict(opened[1:]) if opened[0] == b"<<" else opened[1:]
-        else:
-            if kind is None:  # only white space and comments were left
-                return
-            continue
-        (stack[-1] if stack else operands).append(value)
+                continue  # white space at the end, or a stray byte
+            (stack[-1] if stack else operands).append(value)
+        pos = pos_after
 
 
 def _name(raw: bytes) -> Name:

@@ -102,6 +102,7 @@ class Walker:
         self.forms: list[str] = []  # the forms being walked (loop detection)
         self.patterns: set[str] = set()  # coloured tiling patterns already walked
         self.colours: dict[tuple[Any, ...], Colour] = {}
+        self.fonts_seen: set[tuple[int, str]] = set()
         self.handlers: dict[str, Callable[[list[Any]], None]] = self._handlers()
 
     def walk(self, page: DictionaryObject) -> PageUse:
@@ -299,12 +300,12 @@ class Walker:
     def _paints(
         self,
         value: Colour,
-        where: Box | list[float] | None,
+        where: Box | list[float] | Callable[[], Box] | None,
         overprint: bool = False,
         vector: bool = True,
     ) -> None:
-        """Record that ``value`` is painted over ``where`` (a box, or a path whose box is
-        computed only when a record needs it)."""
+        """Record that ``value`` is painted over ``where`` (a box, or a path or a function
+        whose box is computed only when a record needs it)."""
         use = self.use
         if self.mark:
             use.mark_inks.update(value.inks)
@@ -317,7 +318,10 @@ class Walker:
         wanted = new or (vector and converted) or (overprint and value.white)
         if not wanted:
             return
-        box = self._path_box(where) if isinstance(where, list) else where
+        if isinstance(where, list):
+            box = self._path_box(where)
+        else:
+            box = where() if callable(where) else where
         for ink in new:
             recorded[ink] = box
         if vector and converted and len(use.converted) < MAX_RECORDS:
@@ -345,18 +349,26 @@ class Walker:
 
     def _show_text(self, _: list[Any]) -> None:
         state = self.state
-        size = abs(state.font_size) or 1.0
-        box = transform_box(multiply(state.text, state.ctm), 0, 0, size, size)
         if state.render in (0, 2, 4, 6):
-            self._paints(state.fill, box, state.overprint_fill)
+            self._paints(state.fill, self._text_box, state.overprint_fill)
         if state.render in (1, 2, 5, 6):
-            self._paints(state.stroke, box, state.overprint_stroke)
+            self._paints(state.stroke, self._text_box, state.overprint_stroke)
         if not self.mark and state.font:
             self._check_font(state.font)
 
+    def _text_box(self) -> Box:
+        """Where the text shown now starts: a font-size square at the text position."""
+        state = self.state
+        size = abs(state.font_size) or 1.0
+        return transform_box(multiply(state.text, state.ctm), 0, 0, size, size)
+
     def _check_font(self, name: str) -> None:
+        seen = (id(self.resources), name)
+        if seen in self.fonts_seen:
+            return
+        self.fonts_seen.add(seen)
         font = lookup(self.resources, "/Font", name)
-        key = f"{object_key(font)}"
+        key = object_key(font) if font is not None else f"missing {name}"
         if key not in self.use.fonts:
             self.use.fonts[key] = font_use(font) if font is not None else missing_font(name)
 
