@@ -105,21 +105,29 @@ class Colour:
     space: Space
     inks: frozenset[str]
     white: bool
-    label: str
+    values: tuple[float, ...] = ()
+    name: str = ""  # a pattern's name, instead of values
+
+    @property
+    def label(self) -> str:
+        """``DeviceCMYK 0 0 0 1``, ``Separation Gold 0.5``, ``Pattern /P1``: for messages."""
+        if self.name:
+            return self.name
+        return f"{self.space.label} {' '.join(f'{v:g}' for v in self.values)}".strip()
 
 
-BLACK = Colour(GRAY, frozenset({"Black"}), False, "DeviceGray 0")
+BLACK = Colour(GRAY, frozenset({"Black"}), False, (0.0,))
 
 
 def colour(space: Space, values: Sequence[Any]) -> Colour:
     """The colour ``values`` select in ``space`` (see the module docstring for the rule)."""
-    numbers = [float(v) for v in values if isinstance(v, int | float)]
+    numbers = tuple(float(v) for v in values if isinstance(v, int | float))
     inks = inks_of(space, numbers)
-    white = not inks and space.family != "pattern" and not space.converted
     if space.converted:
-        white = bool(numbers) and all(v >= 1 for v in numbers) and space.family == "rgb"
-    label = f"{space.label} {' '.join(f'{v:g}' for v in numbers)}".strip()
-    return Colour(space, inks, white, label)
+        white = space.family == "rgb" and bool(numbers) and min(numbers) >= 1
+    else:
+        white = not inks and space.family not in ("pattern", "unknown")
+    return Colour(space, inks, white, numbers)
 
 
 def inks_of(space: Space, values: Sequence[float]) -> frozenset[str]:

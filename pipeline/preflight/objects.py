@@ -90,7 +90,7 @@ def initial_colour(space: Space) -> Colour:
     if space.family == "cmyk":
         return colour(space, [0, 0, 0, 1])
     if space.family in ("pattern", "unknown"):
-        return Colour(space, frozenset(), False, space.label)
+        return Colour(space, frozenset(), False, name=space.label)
     return colour(space, [0.0] * space.components)
 
 
@@ -171,9 +171,9 @@ def image_use(
 def _image_colour(image: DictionaryObject, resources: Any, use: PageUse) -> Colour:
     if "/ColorSpace" not in image:
         # JPX images carry their colour space in the data; take them as process colour
-        return Colour(UNKNOWN, frozenset(PROCESS), False, "colour space in the image data")
+        return Colour(UNKNOWN, frozenset(PROCESS), False, name="colour space in the image data")
     space = space_of(image["/ColorSpace"], resources, use)
-    return Colour(space, space.all_inks(), False, space.label)
+    return Colour(space, space.all_inks(), False, name=space.label)
 
 
 def missing_font(name: str) -> FontUse:

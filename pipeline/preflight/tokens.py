@@ -30,6 +30,14 @@ _TOKEN = re.compile(
 )
 #: Start of inline image data: the ``ID`` keyword between white space.
 _INLINE_ID = re.compile(rb"[\x00\t\n\x0c\r ]ID[\x00\t\n\x0c\r ]")
+#: A whole operation of numbers and an alphabetic operator, e.g. ``0 0 0 1 k``, ``re``, ``f*``.
+_OPERATION = re.compile(
+    rb"(?:[\x00\t\n\x0c\r ]+|%[^\r\n]*)*"
+    rb"((?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[\x00\t\n\x0c\r ]+|%[^\r\n]*)+)*)"
+    rb"([A-Za-z][A-Za-z0-9]*\*?|'|\")(?=[\x00\t\n\x0c\r /\[\]()<>{}%]|$)"
+)
+#: Keywords the whole-operation path leaves to the token reader.
+_NOT_SIMPLE = frozenset({b"BI", b"true", b"false", b"null", b"ID", b"EI"})
 #: End of inline image data: ``EI`` after white space, followed by white space or the end.
 _INLINE_END = re.compile(rb"[\x00\t\n\x0c\r ]EI(?=[\x00\t\n\x0c\r ]|$)")
 #: Keywords that are values, not operators.
@@ -42,55 +50,69 @@ class Name(str):
 
 
 def operations(data: bytes) -> Iterator[tuple[list[Any], str]]:
-    """Yield ``(operands, operator)``; inline images come as ``([settings_dict], "BI")``."""
+    """Yield ``(operands, operator)``; inline images come as ``([settings_dict], "BI")``.
+
+    Most operations of a busy sheet are numbers and an operator (``0.2 0.4 0 0 k``,
+    ``10 20 30 40 re``): one regular expression takes such an operation whole; anything else
+    is read token by token.
+    """
     pos, end = 0, len(data)
     operands: list[Any] = []
     stack: list[list[Any]] = []
+    fast, match = _OPERATION.match, _TOKEN.match
     while pos < end:
-        pos_after = end  # where to go on when a token needs reading by hand
-        for token in _TOKEN.finditer(data, pos):
-            kind = token.lastgroup
-            if kind == "num":
-                text = token.group("num")
-                value: Any = float(text) if b"." in text else int(text)
-            elif kind == "word":
-                word = token.group("word")
-                if word in _CONSTANTS:
-                    value = _CONSTANTS[word]
-                elif stack:
-                    continue  # an operator inside an array is malformed: skip it
-                elif word == b"BI":
-                    settings, pos_after = _inline_image(data, token.end())
-                    yield [settings], "BI"
-                    operands = []
-                    break
-                else:
-                    yield operands, word.decode("latin-1")
-                    operands = []
-                    continue
-            elif kind == "name":
-                value = _name(token.group("name"))
-            elif kind == "text":
-                value = token.group("text")
-            elif kind == "str":  # a string with nested parentheses
-                value, pos_after = _literal(data, token.end())
-                (stack[-1] if stack else operands).append(value)
-                break
-            elif kind == "hex":
-                digits = re.sub(rb"\s", b"", token.group("hex"))
-                value = bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode("ascii"))
-            elif kind == "open":
-                stack.append([token.group("open")])
+        if not operands and not stack:
+            whole = fast(data, pos)
+            if whole is not None and whole.group(2) not in _NOT_SIMPLE:
+                yield [_number(n) for n in whole.group(1).split()], whole.group(2).decode()
+                pos = whole.end()
                 continue
-            elif kind == "close":
-                if not stack:
-                    continue
-                opened = stack.pop()
-                value = _dict(opened[1:]) if opened[0] == b"<<" else opened[1:]
+        token = match(data, pos)
+        if token is None:
+            return
+        pos = token.end()
+        kind = token.lastgroup
+        if kind == "num":
+            value: Any = _number(token.group("num"))
+        elif kind == "word":
+            word = token.group("word")
+            if word in _CONSTANTS:
+                value = _CONSTANTS[word]
+            elif stack:
+                continue  # an operator inside an array is malformed: skip it
+            elif word == b"BI":
+                settings, pos = _inline_image(data, pos)
+                yield [settings], "BI"
+                operands = []
+                continue
             else:
-                continue  # white space at the end, or a stray byte
-            (stack[-1] if stack else operands).append(value)
-        pos = pos_after
+                yield operands, word.decode("latin-1")
+                operands = []
+                continue
+        elif kind == "name":
+            value = _name(token.group("name"))
+        elif kind == "text":
+            value = token.group("text")
+        elif kind == "str":  # a string with nested parentheses
+            value, pos = _literal(data, pos)
+        elif kind == "hex":
+            digits = re.sub(rb"\s", b"", token.group("hex"))
+            value = bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode("ascii"))
+        elif kind == "open":
+            stack.append([token.group("open")])
+            continue
+        elif kind == "close":
+            if not stack:
+                continue
+            opened = stack.pop()
+            value = _dict(opened[1:]) if opened[0] == b"<<" else opened[1:]
+        else:
+            continue  # white space at the end, or a stray byte
+        (stack[-1] if stack else operands).append(value)
+
+
+def _number(text: bytes) -> int | float:
+    return float(text) if b"." in text else int(text)
 
 
 def _name(raw: bytes) -> Name:

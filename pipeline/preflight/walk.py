@@ -227,7 +227,7 @@ class Walker:
 
     def _colour(self, space: Space, operands: list[Any]) -> Colour:
         """``colour()`` remembered: a sheet sets the same few colours thousands of times."""
-        key = (space, *operands)
+        key = (id(space), *operands)
         try:
             return self.colours[key]
         except KeyError:
@@ -264,7 +264,8 @@ class Walker:
             self.patterns.add(object_key(pattern))
             self._form(pattern, f"pattern /{name}")
         inks, converted = pattern_inks(pattern, kind, space, operands[:-1], self.resources)
-        return Colour(space if not converted else _RGB_PATTERN, inks, False, f"Pattern /{name}")
+        space = _RGB_PATTERN if converted else space
+        return Colour(space, inks, False, name=f"Pattern /{name}")
 
     # --- paths and painting ----------------------------------------------------------------
 
@@ -422,5 +423,5 @@ class Walker:
             return
         space = space_of(shading.get("/ColorSpace"), self.resources, self.use)
         box = bbox(shading.get("/BBox"), self.state.ctm)
-        value = Colour(space, space.all_inks(), False, space.label)
+        value = Colour(space, space.all_inks(), False, name=space.label)
         self._paints(value, box, self.state.overprint_fill)
