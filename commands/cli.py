@@ -17,6 +17,7 @@ import click
 #: Subcommand name -> "module:attribute" of its click command.
 COMMANDS = {
     "analyze": "commands.analyze:analyze",
+    "preflight": "commands.preflight:preflight_command",
     "preview": "commands.preview:preview",
     "up": "commands.run:up",
     "worker": "commands.run:worker",

@@ -41,7 +41,7 @@ def held(ctx: click.Context, as_json: bool) -> None:
             f"  {job.press or '-'} {job.outputter or '-'} {_plates(job)}"
         )
         for finding in job.findings:
-            described = rules.describe(rules.Finding.from_dict(finding))
+            described = rules.describe(rules.finding_from(finding))
             click.echo(f"        {described}")
     click.echo(f"{len(jobs)} held; `prepress approve JOB --reason TEXT` or `prepress reject JOB`")
 

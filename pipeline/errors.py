@@ -62,6 +62,27 @@ FAILURE_CODES = (
     "internal_error",  # a bug: the message and the worker's log say where
 )
 
+#: Preflight finding codes and their default severity (``error`` holds the job, ``warning`` is
+#: shown, ``off`` is not checked); ``[preflight.severity]`` changes them per shop, press, bureau.
+#: Findings are data (``pipeline.preflight.Finding``), not exceptions: a file is never rejected
+#: by preflight, a person approves or rejects the held job.
+PREFLIGHT_CODES: dict[str, str] = {
+    "plate_missing": "error",  # the sheet prints a colour its colorant list has no plate for
+    "plate_empty": "warning",  # a listed colorant that nothing but marks prints: a wasted plate
+    "rgb_content": "error",  # RGB, Lab or RGB-ICC images or vector fills outside the marks
+    "font_not_embedded": "error",  # a font the sheet uses is not in the file
+    "low_resolution": "error",  # an image under min_ppi_error (warning under min_ppi_warning)
+    "ink_limit": "warning",  # total area coverage over max_tac
+    "white_overprint": "warning",  # a white fill or text set to overprint: it vanishes
+    "paper_too_large": "error",  # the paper is larger than the press takes or off the plate
+    "preflight_unreadable": "warning",  # a part of the sheet could not be checked
+    "preflight_timeout": "warning",  # the checks ran over budget_seconds and stopped
+    "duplicate": "error",  # the same bytes as a job received in the last duplicate_days
+    "new_version": "warning",  # another file with the same order and job name
+}
+#: Preflight severities; ``off`` checks are not run.
+PREFLIGHT_SEVERITIES = ("error", "warning", "off")
+
 
 class PrepressError(Exception):
     """Base of every error prepress raises on purpose."""

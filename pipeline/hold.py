@@ -13,15 +13,18 @@ file with the same order and job name is a ``new_version`` warning: corrected fi
 
 Modes (DOMAIN.md): import records the findings but never holds; dry-run holds like normal.
 
-Pure functions and plain data; imports nothing outside pipeline/.
+Findings are preflight's (``pipeline.preflight.Finding``). Pure functions and plain data;
+imports nothing outside pipeline/.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from pipeline.preflight.findings import Finding
 
 #: Severity of a finding that holds the job.
 ERROR = "error"
@@ -36,39 +39,6 @@ NEVER_HOLDS = "import"
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One thing found on a sheet or about a file: the shape preflight reports findings in.
-
-    ``page`` (1-based) and ``position_mm`` (x, y from the sheet's lower left corner) say where,
-    when there is a where; ``object`` names the image, font or colour.
-    """
-
-    code: str
-    severity: str
-    message: str
-    page: int | None = None
-    object: str = ""
-    position_mm: tuple[float, float] | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["position_mm"] = list(self.position_mm) if self.position_mm else None
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Finding:
-        position = data.get("position_mm")
-        return cls(
-            code=str(data.get("code", "")),
-            severity=str(data.get("severity", WARNING)),
-            message=str(data.get("message", "")),
-            page=data.get("page"),
-            object=str(data.get("object") or ""),
-            position_mm=(float(position[0]), float(position[1])) if position else None,
-        )
-
-
-@dataclass(frozen=True)
 class Earlier:
     """An earlier job the duplicate check compares with."""
 
@@ -79,32 +49,46 @@ class Earlier:
 
 
 def duplicate_findings(
-    sha256: str, name: str, same_bytes: Earlier | None, same_order_and_job: Earlier | None
+    name: str,
+    same_bytes: Earlier | None,
+    same_order_and_job: Earlier | None,
+    severity: dict[str, str] | None = None,
 ) -> list[Finding]:
-    """The ``duplicate`` error when an earlier job had the same bytes, else a ``new_version``
-    warning when one had the same order and job name (a corrected file)."""
-    if same_bytes is not None and sha256:
-        return [
-            Finding(
-                DUPLICATE,
-                ERROR,
-                f"{name}: the same file (same bytes) as job {same_bytes.id} "
-                f"({same_bytes.name}) received {_day(same_bytes.received_at)}; approve it "
-                f"only as a remake (plates bought again), else reject it",
-                object=same_bytes.name,
-            )
-        ]
-    if same_order_and_job is not None:
-        return [
-            Finding(
-                NEW_VERSION,
-                WARNING,
-                f"{name}: a new version of job {same_order_and_job.id} "
-                f"({same_order_and_job.name}, received {_day(same_order_and_job.received_at)})",
-                object=same_order_and_job.name,
-            )
-        ]
-    return []
+    """The ``duplicate`` finding when an earlier job had the same bytes, else ``new_version``
+    when one had the same order and job name (a corrected file). ``severity`` maps the two
+    codes to ``error``, ``warning`` or ``off`` (``[preflight.severity]``; default error and
+    warning)."""
+    levels = {DUPLICATE: ERROR, NEW_VERSION: WARNING, **(severity or {})}
+    found = []
+    if same_bytes is not None:
+        message = (
+            f"{name}: the same file (same bytes) as job {same_bytes.id} ({same_bytes.name}) "
+            f"received {_day(same_bytes.received_at)}; approve it only as a remake (plates "
+            f"bought again), else reject it"
+        )
+        found.append(Finding(DUPLICATE, levels[DUPLICATE], None, same_bytes.name, None, message))
+    elif same_order_and_job is not None:
+        earlier = same_order_and_job
+        message = (
+            f"{name}: a new version of job {earlier.id} ({earlier.name}, received "
+            f"{_day(earlier.received_at)})"
+        )
+        found.append(Finding(NEW_VERSION, levels[NEW_VERSION], None, earlier.name, None, message))
+    return [f for f in found if f.severity != "off"]
+
+
+def finding_from(data: dict[str, Any]) -> Finding:
+    """A stored finding (``Finding.as_dict``) back, tolerating keys it lacks."""
+    position = data.get("position_mm")
+    return Finding(
+        code=str(data.get("code", "")),
+        severity=str(data.get("severity", WARNING)),
+        page=data.get("page"),
+        object=data.get("object"),
+        position_mm=tuple(position) if position else None,  # type: ignore[arg-type]
+        message=str(data.get("message", "")),
+        value=data.get("value"),
+    )
 
 
 def must_hold(findings: Iterable[Finding], mode: str) -> bool:
@@ -141,23 +125,26 @@ def describe(finding: Finding) -> str:
     if finding.object:
         where.append(finding.object)
     if finding.position_mm:
-        where.append(f"at {finding.position_mm[0]:.0f} x {finding.position_mm[1]:.0f} mm")
+        x, y = finding.position_mm[:2]
+        where.append(f"at x {x:.0f} mm, y {y:.0f} mm")
     place = f" ({', '.join(where)})" if where else ""
     return f"{finding.severity} {finding.code}{place}: {finding.message}"
 
 
 def marker(
-    position_mm: tuple[float, float] | None, crop_pt: tuple[float, float, float, float] | None
+    position_mm: Sequence[float] | None, crop_pt: tuple[float, float, float, float] | None
 ) -> tuple[float, float] | None:
-    """Where a finding at ``position_mm`` (from the sheet's lower left corner) is on the proof,
-    as (left, top) percentages of the proof image, which shows ``crop_pt`` (x0, y0, x1, y1 in
-    points, PDF coordinates); None when unknown or off the proof."""
-    if position_mm is None or crop_pt is None:
+    """Where a finding at ``position_mm`` (x, y[, w, h] from the sheet's lower left corner) is
+    on the proof: the centre of its box as (left, top) percentages of the proof image, which
+    shows ``crop_pt`` (x0, y0, x1, y1 in points, PDF coordinates); None when unknown or off
+    the proof."""
+    if not position_mm or crop_pt is None:
         return None
     x0, y0, x1, y1 = crop_pt
     if x1 <= x0 or y1 <= y0:
         return None
-    x, y = (value * 72 / 25.4 for value in position_mm)
+    width, height = (position_mm[2], position_mm[3]) if len(position_mm) >= 4 else (0.0, 0.0)
+    x, y = ((position_mm[0] + width / 2) * 72 / 25.4, (position_mm[1] + height / 2) * 72 / 25.4)
     left, top = (x - x0) / (x1 - x0) * 100, (y1 - y) / (y1 - y0) * 100
     if not (0 <= left <= 100 and 0 <= top <= 100):
         return None

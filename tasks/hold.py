@@ -28,7 +28,9 @@ from models.job import HELD, Job, utcnow
 from pipeline import files
 from pipeline import hold as rules
 from pipeline.config import Config
+from pipeline.config.preflight import PreflightSettings
 from pipeline.errors import CannotDecide
+from pipeline.preflight.findings import Finding
 from tasks.app import app, get_config
 from tasks.base import Skip, StepTask, run_step, spooled_file
 
@@ -48,15 +50,17 @@ def hold(job_id: int) -> str:
 
 def _hold(job: Job, config: Config) -> str:
     assert job.id is not None
-    if not config.hold.enabled:
+    settings = config.preflight_for(job.press, job.outputter)
+    if not settings.active:
         raise Skip("[preflight] enabled = false: no preflight, no duplicate check")
-    found = preflight(spooled_file(job, config), job, config)
-    since = utcnow() - timedelta(days=config.hold.duplicate_days)
+    found = preflight(spooled_file(job, config), job, config, settings)
+    since = utcnow() - timedelta(days=settings.duplicate_days)
     same_bytes = held.earlier_same_bytes(config.database_url, job, since)
     if job.reprocess_of is not None:
         same_bytes = None  # a reprocess asked for by a person is not a duplicate drop
     same_job = held.earlier_same_order_and_job(config.database_url, job, since)
-    found += rules.duplicate_findings(job.sha256, job.name, same_bytes, same_job)
+    levels = {code: settings.severity_of(code) for code in (rules.DUPLICATE, rules.NEW_VERSION)}
+    found += rules.duplicate_findings(job.name, same_bytes, same_job, levels)
     stored = [f.as_dict() for f in found]
     duplicate_of = same_bytes.id if same_bytes else None
     if not rules.must_hold(found, job.mode):
@@ -67,16 +71,21 @@ def _hold(job: Job, config: Config) -> str:
     return "held: " + "; ".join(rules.reasons(found))
 
 
-def preflight(path: Path, job: Job, config: Config) -> list[rules.Finding]:
-    """The preflight findings of the spooled file.
+def preflight(path: Path, job: Job, config: Config, settings: PreflightSettings) -> list[Finding]:
+    """The preflight findings of the spooled file (pipeline/preflight), from the sheets
+    validate read, the press detect_press decided and the ink coverage render_preview
+    measured (no second reading or rendering)."""
+    from pipeline.pdf.facts import SheetFacts
+    from pipeline.preflight import preflight as check
 
-    The one place the preflight engine is called; until it is part of prepress this finds
-    nothing, so only the duplicate check holds jobs.
-    """
-    return []
+    sheets = [SheetFacts.from_dict(sheet) for sheet in job.sheets or []]
+    coverage = (job.preview or {}).get("ink_coverage")
+    ink = {int(page): dict(inks) for page, inks in coverage.items()} if coverage else None
+    press = config.presses.get(job.press)
+    return check(path, settings, sheets=sheets or None, press=press, ink_coverage=ink)
 
 
-def _summary(found: list[rules.Finding]) -> str:
+def _summary(found: list[Finding]) -> str:
     return "; ".join(f"{f.severity} {f.code}" for f in found)
 
 
@@ -94,7 +103,7 @@ def approve(config: Config, job_id: int, actor: Any, reason: str = "") -> str:
 
     url = config.database_url
     job = _held(url, job_id)
-    findings = [rules.Finding.from_dict(f) for f in job.findings]
+    findings = [rules.finding_from(f) for f in job.findings]
     reason = reason.strip()
     if rules.reason_required(findings) and not reason:
         what = "a remake" if job.duplicate_of else "an override of its errors"
@@ -119,7 +128,7 @@ def reject(config: Config, job_id: int, actor: Any, reason: str) -> str:
     reason = reason.strip()
     if not reason:
         raise CannotDecide(f"job {job_id}: say why it is rejected (--reason TEXT)")
-    findings = [rules.Finding.from_dict(f) for f in job.findings]
+    findings = [rules.finding_from(f) for f in job.findings]
     text = rules.error_text(job.name, findings, reason, str(actor))
     if not held.reject(url, job_id, str(actor), reason, text.strip()):
         raise _decided_meanwhile(url, job_id)

@@ -123,7 +123,7 @@ def findings_of(job: Job) -> list[dict[str, Any]]:
     crop = proof_crop(job)
     shown = []
     for number, data in enumerate(job.findings or [], start=1):
-        finding = rules.Finding.from_dict(data)
+        finding = rules.finding_from(data)
         place = rules.marker(finding.position_mm, crop) if finding.page in (1, None) else None
         shown.append(
             {

@@ -21,19 +21,18 @@ from pipeline.config.checking import Reader as _Reader
 from pipeline.config.checking import check_placeholders
 from pipeline.config.checking import with_password as _with_password
 from pipeline.config.people import read_alerts, read_staff, resolve_phones
+from pipeline.config.preflight import read_preflight, settings_from
 from pipeline.config.services import _backup, _flower, _retry, _sms, _web
 from pipeline.config.settings import (
     CONFIG_ENV,
     DEFAULT_BROKER_URL,
     DEFAULT_CONFIG_NAME,
-    DEFAULT_DUPLICATE_DAYS,
     DEFAULT_MARKS,
     DEFAULT_RETENTION_DAYS,
     DEFAULT_STABLE_SECONDS,
     DEFAULT_VISIBILITY_TIMEOUT,
     DEFAULT_WORK_DIR,
     Config,
-    HoldSettings,
     Outputter,
     Paths,
     Press,
@@ -154,17 +153,10 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
         staff=staff,
         alerts=read_alerts(reader, reader.table(raw, "alerts")),
         retry=_retry(reader, reader.table(raw, "retry")),
-        hold=_hold(reader, reader.table(raw, "preflight")),
+        preflight=settings_from(
+            read_preflight(reader, reader.table(raw, "preflight"), "preflight")
+        ),
     )
-
-
-def _hold(reader: _Reader, raw: Mapping[str, Any]) -> HoldSettings:
-    """``[preflight]``: ``enabled`` (the hold step runs) and ``duplicate_days`` (> 0)."""
-    reader.only(raw, "preflight", {"enabled", "duplicate_days"})
-    days = reader.number(raw, "preflight.duplicate_days", DEFAULT_DUPLICATE_DAYS)
-    if days <= 0:
-        raise reader.fail("preflight.duplicate_days", "must be a number of days above 0")
-    return HoldSettings(enabled=reader.boolean(raw, "preflight.enabled", True), duplicate_days=days)
 
 
 def _staff_phones(
@@ -223,7 +215,15 @@ def _presses(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, Press]:
         reader.only(
             table,
             key,
-            {"plate_mm", "gripper_mm", "preview_url", "password_env", "sms", "plate_cost"},
+            {
+                "plate_mm",
+                "gripper_mm",
+                "preview_url",
+                "password_env",
+                "sms",
+                "plate_cost",
+                "preflight",
+            },
         )
         plate = table.get("plate_mm")
         if (
@@ -250,6 +250,9 @@ def _presses(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, Press]:
             plate_cost=(
                 reader.number(table, f"{key}.plate_cost", 0) if "plate_cost" in table else None
             ),
+            preflight=read_preflight(
+                reader, reader.table(table, f"{key}.preflight"), f"{key}.preflight"
+            ),
         )
     return presses
 
@@ -265,7 +268,9 @@ def _outputters(
         if not isinstance(table, Mapping):
             raise reader.fail(key, "must be a table")
         reader.only(
-            table, key, {"url", "password_env", "dir_by_press", "filename", "notify", "active"}
+            table,
+            key,
+            {"url", "password_env", "dir_by_press", "filename", "notify", "active", "preflight"},
         )
         dirs = reader.table(table, f"{key}.dir_by_press")
         for press, folder in dirs.items():
@@ -291,6 +296,9 @@ def _outputters(
             filename=filename,
             notify=reader.boolean(table, f"{key}.notify", True),
             active=reader.boolean(table, f"{key}.active", False),
+            preflight=read_preflight(
+                reader, reader.table(table, f"{key}.preflight"), f"{key}.preflight"
+            ),
         )
     return outputters
 

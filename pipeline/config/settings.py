@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from pipeline.config.people import AlertSettings, StaffMember
+from pipeline.config.preflight import PreflightSettings, merge
 
 #: Environment variable naming the configuration file.
 CONFIG_ENV = "PREPRESS_CONFIG"
@@ -41,8 +43,6 @@ DEFAULT_MAX_BACKOFF = 60
 DEFAULT_GIVE_UP_AFTER = 24 * 3600
 #: Seconds between two passes of the reconciler that continues lost chains.
 DEFAULT_RECONCILE_EVERY = 30
-#: Days a file's bytes are remembered: the same bytes again within them is a held duplicate.
-DEFAULT_DUPLICATE_DAYS = 60
 
 #: Placeholders allowed in ``filename`` and ``template``.
 PLACEHOLDERS = frozenset(
@@ -88,6 +88,7 @@ class Press:
     preview_url: str | None = None
     sms: tuple[str, ...] = ()
     plate_cost: float | None = None  # price of one plate, for the plate report
+    preflight: Mapping[str, Any] = field(default_factory=dict)  # [presses.NAME.preflight]
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class Outputter:
     filename: str | None = None
     notify: bool = True
     active: bool = False  # FTP active mode instead of passive
+    preflight: Mapping[str, Any] = field(default_factory=dict)  # [outputters.NAME.preflight]
 
 
 @dataclass(frozen=True)
@@ -225,15 +227,6 @@ class Paths:
 
 
 @dataclass(frozen=True)
-class HoldSettings:
-    """``[preflight]`` keys of the hold: whether it runs, and the duplicate check's window."""
-
-    #: False: no preflight, no duplicate check, no hold (the chain goes straight on).
-    enabled: bool = True
-    duplicate_days: float = DEFAULT_DUPLICATE_DAYS
-
-
-@dataclass(frozen=True)
 class Config:
     """Everything prepress.toml says, checked, with secrets resolved."""
 
@@ -258,7 +251,19 @@ class Config:
     staff: Mapping[str, StaffMember] = field(default_factory=dict)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     retry: RetrySettings = field(default_factory=RetrySettings)
-    hold: HoldSettings = field(default_factory=HoldSettings)
+    preflight: PreflightSettings = field(default_factory=PreflightSettings)
+
+    def preflight_for(
+        self, press: str | None = None, outputter: str | None = None
+    ) -> PreflightSettings:
+        """The preflight settings of a job: the shop's, then the press's, then the bureau's
+        overrides (a name that is not configured adds nothing)."""
+        settings = self.preflight
+        if press is not None and press in self.presses:
+            settings = merge(settings, self.presses[press].preflight)
+        if outputter is not None and outputter in self.outputters:
+            settings = merge(settings, self.outputters[outputter].preflight)
+        return settings
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value known to this configuration, for masking."""

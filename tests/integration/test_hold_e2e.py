@@ -20,7 +20,7 @@ from tests.integration.test_web_browser import (
     PASSWORD,
     USER,
     add_web_users_and_prices,
-    browser,  # noqa: F401 - the fixture
+    browser,  # noqa: F401 - the fixture, used by name
     log_in,
     start_web,
     wait_for,
@@ -51,8 +51,8 @@ def report(pipeline: Pipeline) -> dict[str, Any]:
 
 def test_duplicates_are_held_approved_as_remakes_or_rejected_through_prepress_up(
     start_pipeline: Callable[..., Pipeline],
-    browser: Any,
-    tmp_path: Path,  # noqa: F811
+    browser: Any,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     from selenium.webdriver.common.by import By
 

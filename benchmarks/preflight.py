@@ -1,0 +1,95 @@
+"""Preflight speed against Ghostscript's ink coverage pass, on the same file in one run.
+
+The file is the analysis benchmark's heavy sheet: 8 pages of ~20,000 vector objects each
+(Signa marks, colorant lists). Measured, median of ``--runs``, methods interleaved round by
+round (the machine is shared):
+
+1. ``run_preflight()`` with the default settings: every content check on every page;
+2. only the reading of the content streams (``tokens.operations`` over every page), so the
+   walk and the "prints" rule cost = (1) - (2);
+3. Ghostscript's ink coverage pass (``pipeline.preview.inkcov.read_ink``: ``ink_cov`` at
+   72 dpi), the pass the preview already runs on every job.
+
+Run: ``.venv/bin/python benchmarks/preflight.py [--runs 5]``. Temporary files are deleted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pypdf import PdfReader  # noqa: E402
+
+from pipeline.config.preflight import PreflightSettings  # noqa: E402
+from pipeline.demo.samples import signa_sheet, write_signa_pdf  # noqa: E402
+from pipeline.preflight import run_preflight  # noqa: E402
+from pipeline.preflight.tokens import operations  # noqa: E402
+from pipeline.preview.inkcov import read_ink  # noqa: E402
+
+#: Pages and vector objects per page, as in benchmarks/analysis.py.
+PAGES, VECTOR_OBJECTS = 8, 20_000
+#: A budget no run reaches: the benchmark measures the whole walk.
+NO_BUDGET = PreflightSettings(budget_seconds=3600)
+
+
+def read_only(path: Path) -> int:
+    """Tokenise every page's content without interpreting it; the operator count."""
+    count = 0
+    for page in PdfReader(path).pages:
+        count += sum(1 for _ in operations(page.get_contents().get_data()))
+    return count
+
+
+def measure(path: Path, runs: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {"preflight": [], "read": [], "inkcov": []}
+    for _ in range(runs):
+        started = time.perf_counter()
+        report = run_preflight(path, NO_BUDGET)
+        times["preflight"].append(time.perf_counter() - started)
+        assert report.pages_checked == PAGES and not report.findings, report.findings
+        started = time.perf_counter()
+        read_only(path)
+        times["read"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        ink = read_ink(path)
+        times["inkcov"].append(time.perf_counter() - started)
+        assert ink.coverage is not None, ink.problem
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_signa_pdf(
+            Path(folder) / "0537_Busy_Leonov.pdf",
+            [signa_sheet(vector_objects=VECTOR_OBJECTS)] * PAGES,
+        )
+        operators = run_preflight(path, NO_BUDGET).operators
+        times = {k: statistics.median(v) for k, v in measure(path, args.runs).items()}
+        size = path.stat().st_size / 1e6
+    print(
+        f"file: {PAGES} pages x {VECTOR_OBJECTS} vector objects, {size:.1f} MB, "
+        f"{operators} operators"
+    )
+    print(f"  preflight, all checks (median of {args.runs}): {times['preflight'] * 1000:8.0f} ms")
+    print(f"  reading the content streams only:          {times['read'] * 1000:8.0f} ms")
+    print(
+        f"  walk + rules (the difference):             "
+        f"{(times['preflight'] - times['read']) * 1000:8.0f} ms"
+    )
+    print(f"  Ghostscript ink_cov pass, 72 dpi:          {times['inkcov'] * 1000:8.0f} ms")
+    print(f"  ratio preflight / ink_cov: {times['preflight'] / times['inkcov']:.2f}")
+    print(f"  per operator: {times['preflight'] / operators * 1e6:.1f} us")
+
+
+if __name__ == "__main__":
+    main()
