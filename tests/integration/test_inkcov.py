@@ -108,7 +108,9 @@ def test_preview_records_ink_coverage_and_spots(gs: str, tmp_path: Path) -> None
         "3_0601_Flier_Korol",
         spots=["Cyan", "Magenta", "PANTONE Reflex Blue C"],
     )
-    # Then the coverage of page 1 is recorded (the sample's paper is inked in M above all)
+    # Then the coverage of page 1 is recorded (the sample's paper is inked in M above all, and
+    # in no process colour its colorant list lacks)
     assert result.ink_coverage is not None
-    assert result.ink_coverage[1]["M"] > result.ink_coverage[1]["K"] > 0
+    assert result.ink_coverage[1]["M"] > result.ink_coverage[1]["C"] > 0
+    assert result.ink_coverage[1]["K"] == result.ink_coverage[1]["Y"] == 0
     assert result.spots == ["PANTONE Reflex Blue C"] and result.warnings == []
