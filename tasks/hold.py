@@ -110,7 +110,6 @@ def approve(config: Config, job_id: int, actor: Any, reason: str = "") -> str:
         raise CannotDecide(f"job {job_id}: approving it is {what}; give the reason (--reason TEXT)")
     if not held.approve(url, job_id, str(actor), reason):
         raise _decided_meanwhile(url, job_id)
-    log.warning("job %s approved by %s: %s", job_id, actor, reason)
     _audit(config, job_id, "approve", actor, reason)
     try:
         canvas.start(job_id, CONTINUE_AT)
@@ -132,7 +131,6 @@ def reject(config: Config, job_id: int, actor: Any, reason: str) -> str:
     text = rules.error_text(job.name, findings, reason, str(actor))
     if not held.reject(url, job_id, str(actor), reason, text.strip()):
         raise _decided_meanwhile(url, job_id)
-    log.warning("job %s rejected at the hold by %s: %s", job_id, actor, reason)
     _audit(config, job_id, "reject", actor, reason)
     if job.spool_path:
         spooled = config.paths.work_dir / job.spool_path

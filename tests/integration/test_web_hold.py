@@ -5,6 +5,7 @@ a reason, roles and CSRF, and no inline script on these pages."""
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -132,3 +133,32 @@ def test_api_reject_then_approve_is_409_with_who_decided(client: Any, shop: Conf
     assert again.status_code == 409 and "rejected by oleg (api)" in again.json["error"]
     record = client.get(f"/api/jobs/{job_id}", headers=basic(VIEWER)).json
     assert record["decision"] == "rejected" and record["findings"][0]["code"] == "plate_missing"
+
+
+def test_the_cli_lists_approves_and_rejects_like_the_page(shop: Config) -> None:
+    from click.testing import CliRunner
+
+    from commands.cli import main
+
+    # Given two held jobs
+    first = held_job(shop, "0601_Flier_Korol.pdf", [MISSING_PLATE])
+    second = held_job(shop, "0602_Menu_Korol.pdf", [MISSING_PLATE])
+    argv = ["--config", str(shop.source)]
+    runner = CliRunner()
+    # When they are listed
+    listed = runner.invoke(main, [*argv, "held", "--json"])
+    # Then both are there with their findings
+    assert listed.exit_code == 0, listed.output
+    data = json.loads(listed.output)
+    assert [job["id"] for job in data["held"]] == [first, second] and data["total"] == 2
+    assert data["held"][0]["findings"][0]["code"] == "plate_missing"
+    text = runner.invoke(main, [*argv, "held"]).output
+    assert "0601_Flier_Korol.pdf" in text and "plate_missing" in text
+    # When one is approved without a reason, it is refused (exit 1) with the reason why
+    refused = runner.invoke(main, [*argv, "approve", str(first), "--json"])
+    assert refused.exit_code == 1 and "give the reason" in json.loads(refused.output)["error"]
+    # When the other is rejected, then rejected again
+    done = runner.invoke(main, [*argv, "reject", str(second), "--reason", "wrong spot", "--json"])
+    assert done.exit_code == 0 and json.loads(done.output)["status"] == "rejected"
+    again = runner.invoke(main, [*argv, "reject", str(second), "--reason", "again"])
+    assert again.exit_code == 1 and "not held: rejected by" in again.output
