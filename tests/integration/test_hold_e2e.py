@@ -1,6 +1,7 @@
 """The hold through ``prepress up`` (real Redis, FTP and SMS sinks, ``prepress web`` in a real
 browser): a duplicate drop is held with nothing uploaded or texted; approved from the page it
-is a remake, uploaded and texted once and counted apart; rejected it goes to failed/ with its
+is a remake, uploaded and texted once and counted apart (also after every process was killed
+and the broker lost its data while it was held); rejected it goes to failed/ with its
 error.txt; of two approvals at once exactly one continues the chain."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import redis
 import requests
 
 from models import store
@@ -29,6 +31,21 @@ from tests.pipeline_harness import Pipeline, wait_until
 
 #: Seconds a held job is watched to see that nothing moves while it waits.
 HELD_QUIET = 3.0
+#: Seconds `prepress up`'s workers get to answer (its five processes start at once).
+UP_READY = 150.0
+
+
+def start_up(pipeline: Pipeline) -> None:
+    """``prepress up`` without the dashboard; wait until both workers answer a ping."""
+    from tasks.app import app
+
+    pipeline._spawn("up", "up", "--no-web")
+
+    def answered() -> bool:
+        replies = app.control.ping(timeout=1.0) or []
+        return {"cpu", "io"} <= {name.split("@")[0] for reply in replies for name in reply}
+
+    assert wait_until(answered, UP_READY), f"workers did not answer:\n{pipeline.logs()}"
 
 
 def drop_and_wait(pipeline: Pipeline, pdf: Path, *statuses: str) -> Any:
@@ -59,8 +76,7 @@ def test_duplicates_are_held_approved_as_remakes_or_rejected_through_prepress_up
     # Given `prepress up` and the dashboard, and a good file that went through once
     pipeline = start_pipeline(workers=False)
     add_web_users_and_prices(pipeline)
-    pipeline._spawn("up", "up", "--no-web")
-    pipeline.wait_ready(["cpu", "io"])
+    start_up(pipeline)
     url = start_web(pipeline)
     pdf = good_pdf(tmp_path / "samples")
     first = drop_and_wait(pipeline, pdf, "done")
@@ -70,14 +86,23 @@ def test_duplicates_are_held_approved_as_remakes_or_rejected_through_prepress_up
     # When the same file is dropped again
     second = drop_and_wait(pipeline, pdf, "held")
     # Then it is held as a duplicate naming the first job; nothing is uploaded or texted
-    assert second.duplicate_of == first.id and second.findings[0]["code"] == "duplicate"
-    assert f"job {first.id}" in second.findings[0]["message"]
+    duplicate = next(f for f in second.findings if f["code"] == "duplicate")
+    assert second.duplicate_of == first.id and duplicate["severity"] == "error"
+    assert f"job {first.id}" in duplicate["message"]
     time.sleep(HELD_QUIET)
     assert sent(pipeline) == (1, texts)
     assert pipeline.job(second.id).status == "held"
     assert pipeline.steps(second.id)["upload_plate"].state == "pending"
     # And the plates are counted once
     assert report(pipeline)["totals"]["jobs"] == 1
+
+    # When every process is killed and the broker loses its data, then `prepress up` starts
+    pipeline.kill("up")
+    redis.Redis.from_url(pipeline.config.broker_url).flushdb()
+    start_up(pipeline)
+    time.sleep(HELD_QUIET)
+    # Then the job is still held, and still nothing went out
+    assert pipeline.job(second.id).status == "held" and sent(pipeline) == (1, texts)
 
     # When the operator approves it from the job page as a remake, with a reason
     log_in(browser, url)
