@@ -35,6 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pipeline.chain import FINAL_STATUSES  # noqa: E402
 from pipeline.demo.shop import local_shop, write_config  # noqa: E402
 from pipeline.demo.sinks import SmsSink  # noqa: E402
 from tests.pipeline_harness import CountingFtpSink  # noqa: E402
@@ -43,7 +44,7 @@ from tests.reliability.outcome import burst, check_outcome  # noqa: E402
 from tests.services import free_port  # noqa: E402
 
 #: Job statuses that end a job.
-FINAL = ("done", "rejected", "failed")
+FINAL = FINAL_STATUSES
 #: Environment of ``prepress up``: the reconciler every 5 s, at most 10 s between attempts.
 ENV = {"PREPRESS_RECONCILE_EVERY": "5", "PREPRESS_MAX_BACKOFF": "10"}
 #: Seconds without a job finishing after the last fault before the rest counts as stuck.
@@ -75,7 +76,7 @@ class Shop:
 
     def start_up(self) -> None:
         self.starts += 1
-        log = open(self.folder / f"up-{self.starts}.log", "ab")  # noqa: SIM115
+        log = open(self.folder / f"up-{self.starts}.log", "ab")
         self.up = subprocess.Popen(
             [sys.executable, "-m", "commands", "up"],
             cwd=Path(__file__).resolve().parents[1],

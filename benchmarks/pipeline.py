@@ -45,15 +45,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pipeline import chain  # noqa: E402
+
 #: Targets from the issue: overhead per file (s) by broker; idle p95 is stable_seconds + this.
 OVERHEAD_TARGET = {"redis": 0.050, "embedded": 1.0}
 IDLE_MARGIN = 3.0
 #: Job statuses that end a job.
-FINAL = ("done", "rejected", "failed")
+FINAL = chain.FINAL_STATUSES
 #: Steps that run side by side (counted once, by the longest, on the critical path).
-GROUP = ("detect_press", "count_plates", "detect_outputter")
+GROUP = next(stage for stage in chain.STAGES if len(stage) > 1)
 #: Steps of the cpu queue (prefork pool, one process per core).
-CPU_STEPS = ("validate", *GROUP, "render_preview")
+CPU_STEPS = tuple(step.name for step in chain.STEP_DEFS if step.queue == chain.CPU)
 #: Seconds between two looks at the job table while waiting.
 POLL = 0.1
 #: Environment variables that would override the benchmark's config in the children.

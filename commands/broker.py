@@ -1,8 +1,9 @@
-"""The broker as commands meet it: reachable or not, a worker answering or not, said in one line.
+"""The broker as commands meet it: reachable or not, said in one line.
 
-A command that queues work checks the broker first (a few seconds at most) instead of letting
-Celery reconnect for twenty seconds and end in a traceback; the line it prints names the broker
-(password masked), that it is not reachable, and where its URL comes from.
+A command that queues work checks the broker first (tasks/probes.py, a few seconds at most)
+instead of letting Celery reconnect for twenty seconds and end in a traceback; the line it
+prints names the broker (password masked), that it is not reachable, and where its URL comes
+from.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from typing import Any
 
 #: Seconds to reach the broker before saying it is unreachable.
 CONNECT_SECONDS = 3.0
-#: Seconds workers get to answer a ping.
-PING_SECONDS = 1.5
 #: Where the broker URL is set, for messages.
 BROKER_KEYS = "[celery] broker_url in prepress.toml, or $PREPRESS_BROKER_URL"
 
@@ -44,14 +43,3 @@ def unreachable(config: Any, reason: BaseException | str) -> str:
         f"broker {broker_label(config.broker_url)} is not reachable ({reason}); "
         f"start it or set {BROKER_KEYS}"
     )
-
-
-def workers_answering() -> list[str] | None:
-    """Names of the workers that answer a ping; None when the broker cannot broadcast."""
-    from tasks.app import app
-
-    try:
-        replies = app.control.ping(timeout=PING_SECONDS) or []
-    except Exception:  # a transport without broadcast: cannot tell
-        return None
-    return sorted(name for reply in replies for name in reply)

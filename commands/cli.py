@@ -171,7 +171,7 @@ def set_console_level(level: int) -> None:
     )
 
 
-def log_to_file(folder) -> None:  # noqa: ANN001  (a Path)
+def log_to_file(folder) -> None:  # a Path
     """Also write INFO and above to ``folder/prepress.log`` when that folder exists."""
     path = folder / "prepress.log"
     root = logging.getLogger()
@@ -209,7 +209,7 @@ def fail(ctx: click.Context, message: str, code: int = 1, **details: object) -> 
     ctx.exit(code)
 
 
-def load_config_or_exit(ctx: click.Context, explicit: str | None = None):  # noqa: ANN201
+def load_config_or_exit(ctx: click.Context, explicit: str | None = None):
     """The configuration for a subcommand (the shop's settings from the database when this
     host's file has none); a ConfigError ends the command with status 2."""
     from pipeline.config.hosts import load_host_config
@@ -225,7 +225,7 @@ def load_config_or_exit(ctx: click.Context, explicit: str | None = None):  # noq
     return config
 
 
-def pushed_settings(url: str):  # noqa: ANN201
+def pushed_settings(url: str):
     """The shop's settings pushed to the database at ``url`` (imported only when needed)."""
     from models.shop_settings import current
 

@@ -110,7 +110,7 @@ def diff(ctx: click.Context) -> None:
     ctx.exit(1)
 
 
-def _read_or_exit(ctx: click.Context):  # noqa: ANN202
+def _read_or_exit(ctx: click.Context):
     from pipeline.config import read_toml
 
     try:
@@ -129,7 +129,7 @@ def _database_url_or_exit(ctx: click.Context) -> str:
         _fail(ctx, str(exc))
 
 
-def _current_or_exit(ctx: click.Context, url: str):  # noqa: ANN202
+def _current_or_exit(ctx: click.Context, url: str):
     from models import shop_settings
 
     try:

@@ -17,7 +17,7 @@ from pipeline.chain import FINAL_STATUSES, HELD, MODES
 NO_WORKER_AFTER = 4.0
 
 
-def _ready(ctx: click.Context, celery: bool = False):  # noqa: ANN202
+def _ready(ctx: click.Context, celery: bool = False):
     """Config loaded, database migrated; with ``celery`` the Celery app configured for sending.
 
     Commands that only read or write the database (jobs, show, mode) leave Celery alone.
@@ -84,8 +84,9 @@ def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: 
     When no step has started after a few seconds and no worker answers a ping, say so and
     exit 1: the job stays queued and runs once a worker starts.
     """
-    from commands.broker import broker_label, workers_answering
+    from commands.broker import broker_label
     from models import store
+    from tasks.probes import workers_answering
 
     seen: dict[str, str] = {}
     started = time.monotonic()

@@ -39,7 +39,7 @@ class FolderLock:
     def acquire(self) -> FolderLock:
         """Take the lock or raise FolderBusy saying who holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115  (held while running)
+        handle = open(self.path, "a+", encoding="utf-8")  # held while running
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -63,15 +63,6 @@ class FolderLock:
             fcntl.flock(self._handle, fcntl.LOCK_UN)
             self._handle.close()
             self._handle = None
-
-    def is_free(self) -> bool:
-        """True when nobody holds the lock now (taken and let go again at once)."""
-        try:
-            self.acquire()
-        except FolderBusy:
-            return False
-        self.release()
-        return True
 
 
 def _holder() -> str:

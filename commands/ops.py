@@ -69,11 +69,11 @@ def backup_now(ctx: click.Context, as_json: bool) -> None:
     except PrepressError as exc:
         _record_backup(config, ok=False, message=str(exc))
         fail(ctx, f"backup failed: {exc}", 1)
-    _record_backup(config, ok=True, when=info.taken_at, name=info.name, size=info.size)
     if as_json:
         echo_json(_backup_dict(info))
     else:
         click.echo(f"{info.name}  {info.size} bytes  sha256 {info.sha256}")
+    _record_backup(config, ok=True, when=info.taken_at, name=info.name, size=info.size)
 
 
 def _record_backup(config: Any, ok: bool, message: str = "", **facts: Any) -> None:

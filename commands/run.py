@@ -17,7 +17,7 @@ IO_THREADS = 8
 MIGRATE_ATTEMPTS = 5
 
 
-def _prepare(ctx: click.Context, queues: tuple[str, ...] | None = None):  # noqa: ANN202
+def _prepare(ctx: click.Context, queues: tuple[str, ...] | None = None):
     """Migrate, load and check this host's configuration, export it for child processes,
     configure Celery. A process that takes work refuses settings that differ from the shop's
     (pipeline/config/hosts.py); ``queues`` are what a worker serves."""
@@ -201,7 +201,7 @@ def _node_name(queues: tuple[str, ...]) -> str:
     return "-".join(q for q in queues if q != "ops") or "ops"
 
 
-def _hold_folder(ctx: click.Context, config, role: str, also_free: tuple[str, ...] = ()) -> None:  # noqa: ANN001
+def _hold_folder(ctx: click.Context, config, role: str, also_free: tuple[str, ...] = ()) -> None:
     """Take the work folder's lock for ``role`` (and check ``also_free`` are not taken), or
     end the command with status 1 saying which process holds it."""
     from commands.lock import FolderBusy, FolderLock, hold
@@ -215,7 +215,7 @@ def _hold_folder(ctx: click.Context, config, role: str, also_free: tuple[str, ..
         ctx.exit(1)
 
 
-def _continue_lost_jobs(config) -> None:  # noqa: ANN001
+def _continue_lost_jobs(config) -> None:
     """Before the processes start: continue open jobs whose chain is in no queue."""
     from tasks.reconcile import reconcile_at_start
 

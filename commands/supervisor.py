@@ -69,7 +69,7 @@ class Supervisor:
         output = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            output = open(self.log_dir / f"{child.name}.log", "ab")  # noqa: SIM115
+            output = open(self.log_dir / f"{child.name}.log", "ab")
         child.process = subprocess.Popen(
             child.argv,
             stdout=output,

@@ -124,7 +124,7 @@ def claim_step(url: str, job_id: int, name: str, owner: str, task_id: str = "") 
 _FINISHED = (SUCCEEDED, SKIPPED)
 
 
-def _take_lease(db, step: Step, owner: str, task_id: str) -> bool:  # noqa: ANN001
+def _take_lease(db, step: Step, owner: str, task_id: str) -> bool:
     """Compare-and-set on the previous owner: True when this UPDATE took the step."""
     now = utcnow()
     result = db.execute(
@@ -251,7 +251,7 @@ def reset(url: str, job_id: int, *, reopen: bool = False) -> None:
             db.add(job)
 
 
-def _step(db, job_id: int, name: str) -> Step:  # noqa: ANN001
+def _step(db, job_id: int, name: str) -> Step:
     return db.exec(select(Step).where(Step.job_id == job_id, Step.name == name)).one()
 
 

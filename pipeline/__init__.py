@@ -7,6 +7,10 @@ names), ``sms`` (the smsc client), ``telegram`` (the Bot API client), ``alerts``
 about what), ``backup`` and ``snapshot`` (the database backup), ``demo/`` (the local shop,
 its servers and sample PDFs).
 
-May import only itself and third-party libraries; never celery, tasks/, models/, commands/ or
-watcher/ (tests/unit/test_layers.py checks it).
+``chain`` defines the per-file chain once (steps, queues, labels) with the queues, modes and
+final job statuses every other package uses.
+
+The rules tests/unit/test_layers.py reads from this text and checks:
+May import: third-party libraries only, none of the project's other packages.
+Never imports: celery, kombu, flask, click, models/, tasks/, commands/, watcher/, web/.
 """

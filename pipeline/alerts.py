@@ -73,7 +73,7 @@ class Notifier:
             else:
                 self._sms(address.to, text)
             return True
-        except Exception as exc:  # noqa: BLE001 - one channel failing must not stop the others
+        except Exception as exc:  # one channel failing must not stop the others
             log.warning(
                 "alert to %s (%s %s) not delivered: %s",
                 address.who,

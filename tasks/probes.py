@@ -87,8 +87,9 @@ def queue_lengths(url: str) -> dict[str, dict[str, Any]]:
 def workers(config: Config, timeout: float = INSPECT_TIMEOUT) -> list[dict[str, Any]]:
     """Workers of every host that answer within the timeout, each with its queues.
 
-    A Celery app of its own asks a real broker: the process's app keeps producer pools bound
-    to the broker it first used, and a probe must ask the broker it was given.
+    The process's Celery app asks when it is configured for this broker; else an app of its
+    own does: the process's app keeps producer pools bound to the broker it first used, and a
+    probe must ask the broker it was given (the watchdog may watch another one).
     """
     try:
         answers = _active_queues(config, timeout)
@@ -107,16 +108,30 @@ def _active_queues(config: Config, timeout: float) -> dict[str, Any]:
 
     if config.broker_url == EMBEDDED:
         return app.control.inspect(timeout=timeout).active_queues() or {}
-    private = Celery("prepress-probe", broker=config.broker_url, set_as_current=False)
-    private.conf.broker_connection_timeout = timeout
-    private.conf.broker_connection_retry_on_startup = False
+    own = app.conf.broker_url == config.broker_url
+    asking = app if own else Celery("probe", broker=config.broker_url, set_as_current=False)
+    if not own:
+        asking.conf.broker_connection_timeout = timeout
     try:
-        with private.connection_for_write() as connection:
+        with asking.connection_for_write() as connection:
             connection.ensure_connection(max_retries=0, timeout=timeout)
-            inspect = private.control.inspect(timeout=timeout, connection=connection)
+            inspect = asking.control.inspect(timeout=timeout, connection=connection)
             return inspect.active_queues() or {}
     finally:
-        private.close()
+        if not own:
+            asking.close()
+
+
+def workers_answering(timeout: float = PROBE_TIMEOUT) -> list[str] | None:
+    """Names of the workers that answer a ping on the process's broker (tasks.app configured);
+    None when the broker cannot broadcast (then nobody can tell)."""
+    from tasks.app import app
+
+    try:
+        replies = app.control.ping(timeout=timeout) or []
+    except Exception:  # a transport without broadcast: cannot tell
+        return None
+    return sorted(name for reply in replies for name in reply)
 
 
 def queues_without_worker(config: Config, timeout: float = INSPECT_TIMEOUT) -> list[str]:

@@ -95,7 +95,7 @@ def lost_jobs(config: Config, *, ask_workers: bool = True) -> list[tuple[Job, St
     return lost
 
 
-def _in_flight(step: Step, now, trust_schedule: bool) -> bool:  # noqa: ANN001
+def _in_flight(step: Step, now, trust_schedule: bool) -> bool:
     """A step running under a live lease, or waiting for an attempt that is not overdue."""
     if step.state == STARTED:
         return steps.lease_alive(step.lease_owner, step.lease_until, now)
@@ -176,7 +176,7 @@ def start_in_background(config: Config) -> threading.Event:
     return stop
 
 
-def _aware(moment):  # noqa: ANN001, ANN202
+def _aware(moment):
     from datetime import UTC
 
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

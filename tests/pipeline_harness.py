@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.chain import FINAL_STATUSES
 from pipeline.demo.shop import local_shop
 from pipeline.demo.shop import write_config as demo_write_config
 from pipeline.demo.sinks import FtpSink, SmsSink
@@ -51,7 +52,7 @@ JOB_TIMEOUT = 60.0
 #: The project root: the workers run ``python -m commands`` from here.
 ROOT = Path(__file__).resolve().parents[1]
 #: Job statuses after which nothing more happens.
-FINAL = ("done", "rejected", "failed")
+FINAL = FINAL_STATUSES
 
 
 class CountingFtpSink(FtpSink):

@@ -77,7 +77,7 @@ def _read(path: PathLike, config: Config) -> tuple[DocumentFacts, list[SheetFact
             raw = [read_page(reader, index, name) for index in range(pages)]
     except (RejectedFile, OSError):
         raise
-    except Exception as exc:  # noqa: BLE001 - pypdf fails in many ways on broken files
+    except Exception as exc:  # pypdf fails in many ways on broken files
         raise RejectedFile(
             "damaged_pdf",
             f"{name}: the PDF is damaged ({type(exc).__name__}: "
@@ -294,7 +294,7 @@ def analyze(path: PathLike, config: Config) -> Analysis:
     except RejectedFile as exc:
         result.reject(exc)
         return result
-    except Exception as exc:  # noqa: BLE001 - whatever the input, analysis answers
+    except Exception as exc:  # whatever the input, analysis answers
         result.reject(
             RejectedFile(
                 "damaged_pdf",

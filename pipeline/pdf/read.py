@@ -99,7 +99,7 @@ def creator_of(reader: PdfReader) -> str | None:
     """The document info /Creator, or None when absent or unreadable."""
     try:
         creator = _path(reader.trailer, "/Info", "/Creator")
-    except Exception:  # noqa: BLE001 - a broken info dictionary only loses the creator
+    except Exception:  # a broken info dictionary only loses the creator
         return None
     return str(creator) if creator is not None else None
 
@@ -119,7 +119,7 @@ def page_count(reader: PdfReader, max_pages: int, name: str) -> int:
         pages = len(reader.pages)
     except RecursionError:
         raise _damaged(name, "its page tree loops back on itself") from None
-    except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on broken trees
+    except Exception as exc:  # pypdf raises many kinds on broken trees
         raise _damaged(name, f"its page tree cannot be read ({exc})") from None
     if pages == 0:
         raise _damaged(name, "it has no pages")
@@ -139,7 +139,7 @@ def read_page(reader: PdfReader, index: int, name: str) -> RawSheet:
         sheet = RawSheet(index + 1, _plate_mm(box), _colorants(page), _mark_texts(page))
     except RejectedFile:
         raise
-    except Exception as exc:  # noqa: BLE001 - any unreadable part is a damaged file
+    except Exception as exc:  # any unreadable part is a damaged file
         raise _damaged(
             name, f"page {index + 1} cannot be read ({type(exc).__name__}: {exc})"
         ) from None
@@ -151,7 +151,7 @@ def _reader(stream: BinaryIO, name: str) -> PdfReader:
         return PdfReader(stream, strict=False)
     except RecursionError:
         raise _damaged(name, "its objects refer to each other in a loop") from None
-    except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on broken files
+    except Exception as exc:  # pypdf raises many kinds on broken files
         raise _damaged(
             name, f"its structure cannot be read ({type(exc).__name__}: {exc})"
         ) from None
@@ -163,7 +163,7 @@ def _decrypt(reader: PdfReader, name: str) -> None:
         return
     try:
         opened = reader.decrypt("") != PasswordType.NOT_DECRYPTED
-    except Exception:  # noqa: BLE001 - unsupported or broken encryption
+    except Exception:  # unsupported or broken encryption
         opened = False
     if not opened:
         raise RejectedFile(
@@ -177,7 +177,7 @@ def _decrypt(reader: PdfReader, name: str) -> None:
 def _declared_count(reader: PdfReader) -> int | None:
     try:
         count = cast(Any, reader.trailer)["/Root"]["/Pages"]["/Count"]
-    except Exception:  # noqa: BLE001 - checked properly when the tree is walked
+    except Exception:  # checked properly when the tree is walked
         return None
     return int(count) if isinstance(count, int) else None
 
@@ -216,7 +216,7 @@ def _form_text(page: PageObject, form: StreamObject) -> str:
         text = page.extract_xform_text(
             cast(Any, form), orientations=(0, 90, 180, 270), space_width=200.0
         )
-    except Exception:  # noqa: BLE001 - odd fonts and operators in one mark
+    except Exception:  # odd fonts and operators in one mark
         return ""
     return " ".join(text.split())
 

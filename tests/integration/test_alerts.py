@@ -167,6 +167,20 @@ def test_broker_down_then_no_workers_then_recovery(shop, telegram, redis_url) ->
     )
 
 
+def test_a_dead_ops_worker_is_told_where_a_backup_host_is_set(shop, telegram, redis_url) -> None:
+    # Given a reachable broker, a backup host configured, and no worker at all
+    backup = replace(shop.backup, host="backup.local", user="prepress")
+    dog = Watchdog(replace(shop, broker_url=redis_url, backup=backup))
+    # When the watchdog checks the broker and the workers
+    dog.check_broker()
+    # Then the ops queue (the nightly backup's) is reported as well as cpu and io
+    texts = telegram.to(OLGA_CHAT)
+    assert sorted(texts) == sorted(
+        f"prepress: no worker answers on the {q} queue; is `prepress up` running?"
+        for q in ("cpu", "io", "ops")
+    )
+
+
 def test_backup_failure_and_missed_night_are_told_once(shop, telegram) -> None:
     # Given a backup host configured, and the last backup failing after its retries
     config = replace(shop, backup=replace(shop.backup, host="backup.local", user="prepress"))

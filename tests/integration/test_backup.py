@@ -6,10 +6,13 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -23,6 +26,9 @@ from tasks.app import BACKUP_ENTRY, beat_schedule
 from tests.fixtures import BASE_CONFIG
 from tests.services import port_open, require
 from tests.sshd import SshServer, make_ed25519_key
+
+#: The project root, for the status process's import path.
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def backup_config(
@@ -161,24 +167,28 @@ def test_restore_command_asks_first_and_restores_with_yes(
     assert len(read_rows(db_path)) == 200
 
 
+def _status(toml: Path) -> dict[str, Any]:
+    """``prepress status --json`` in a process of its own (a process uses one broker for its
+    life), on a broker nobody listens on: the last backup needs only the database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREPRESS_", "CELERY_"))}
+    env.update(PYTHONPATH=str(ROOT), PREPRESS_BROKER_URL="redis://127.0.0.1:1/0")
+    argv = [sys.executable, "-m", "commands", "--config", str(toml), "status", "--json"]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    return json.loads(done.stdout)
+
+
 def test_backup_now_is_the_last_backup_status_shows(tmp_path: Path, sshd: SshServer) -> None:
     # Given a shop with a migrated database and no backup taken yet
     config = backup_config(tmp_path, sshd)
     migrate(config.database_url)
     toml = tmp_path / "prepress.toml"
     _write_toml(toml, config)
-    runner = CliRunner()
-    env = {"PREPRESS_BROKER_URL": "redis://127.0.0.1:1/0"}  # status needs no broker here
-    before = json.loads(
-        runner.invoke(main, ["--config", str(toml), "status", "--json"], env=env).output
-    )
+    before = _status(toml)
     # When the operator takes a backup by hand
-    made = runner.invoke(main, ["--config", str(toml), "backup", "now", "--json"])
+    made = CliRunner().invoke(main, ["--config", str(toml), "backup", "now", "--json"])
     assert made.exit_code == 0, made.output
     # Then `prepress status` shows it as the last backup, read from the database
-    after = json.loads(
-        runner.invoke(main, ["--config", str(toml), "status", "--json"], env=env).output
-    )
+    after = _status(toml)
     assert before["last_backup"] is None
     assert after["last_backup"]["name"] == json.loads(made.output)["name"]
     assert after["last_backup"]["size"] == json.loads(made.output)["size"] > 0

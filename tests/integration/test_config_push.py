@@ -22,7 +22,7 @@ SHOP = {
 }
 
 
-def _prepress(config: Path, *args: str):  # noqa: ANN202
+def _prepress(config: Path, *args: str):
     return CliRunner().invoke(main, ["--config", str(config), *args])
 
 

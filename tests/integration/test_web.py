@@ -288,6 +288,23 @@ def test_page_retry_of_a_job_retrying_by_itself_is_refused_with_the_clis_message
     assert store.get_job(url, job_id).status == "running"
 
 
+def test_retry_now_from_the_page_queues_the_waiting_step_at_once(client: Any, shop: Config) -> None:
+    # Given a running job whose upload waits for its next automatic attempt
+    job_id = add_job(shop, "0543_Now_Leonov.pdf", status="running", step="upload_plate")
+    moment = datetime(2026, 12, 2, 23, 1, 2, tzinfo=UTC)
+    steps.wait_step(
+        shop.database_url, job_id, "upload_plate", since=moment, error="x", next_attempt=moment
+    )
+    # When the operator presses "Retry now"
+    login(client, OPERATOR)
+    token = csrf_of(client, f"/jobs/{job_id}")
+    page = client.post(
+        f"/jobs/{job_id}/retry-now", data={"csrf_token": token}, follow_redirects=True
+    )
+    # Then the step is queued now, as `prepress retry --now` says
+    assert f"job {job_id}: upload_plate queued now (was upload_plate waiting since" in page.text
+
+
 def test_show_json_and_the_api_give_the_same_job_record(client: Any, shop: Config) -> None:
     # Given a job with a delivered plate file
     job_id = add_job(shop, "0542_Record_Leonov.pdf", plate_note="sent", press="Planeta")

@@ -1,4 +1,6 @@
-"""The layers of the tree hold: no import cycles, and the domain imports no Celery.
+"""The layers of the tree hold: no import cycles, and each package imports only what its
+``__init__`` docstring says it may (``May import:``) and nothing it says it never does
+(``Never imports:``); the rules are read from the docstrings, so they cannot drift apart.
 
 Every import counts, also those inside functions (they hide cycles, they do not remove them).
 """
@@ -6,6 +8,7 @@ Every import counts, also those inside functions (they hide cycles, they do not 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -14,13 +17,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 #: The project's own top-level packages.
 PACKAGES = ("pipeline", "commands", "tasks", "models", "watcher", "web")
-#: What each layer must not import (prefixes of module names).
-FORBIDDEN = {
-    "pipeline": ("celery", "kombu", "tasks", "commands", "watcher", "web", "models"),
-    "models": ("celery", "tasks", "commands", "watcher", "web"),
-    "tasks": ("commands", "web"),
-    "watcher": ("commands", "web"),
-}
+#: Rules every package's docstring must state (the rules read from them are checked below).
+RULE_LINES = ("May import:", "Never imports:")
+
+
+def stated_rules(package: str) -> tuple[set[str], set[str]]:
+    """(project packages it may import, names it never imports) from its docstring."""
+    doc = ast.get_docstring(ast.parse((ROOT / package / "__init__.py").read_text("utf-8"))) or ""
+    lines = {line.split(":")[0] + ":": line for line in doc.splitlines() if ":" in line}
+    may = re.findall(r"\b([a-z_]+)/", lines.get("May import:", "").split("(")[0])
+    never = re.findall(r"([a-z_]+)/?[,.]", lines.get("Never imports:", ""))
+    return set(may), set(never)
 
 
 def project_modules() -> dict[str, Path]:
@@ -81,8 +88,17 @@ def test_no_import_cycle_between_the_projects_modules() -> None:
     assert cycles == []
 
 
-@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
-def test_layer_imports_only_what_it_may(layer: str) -> None:
+@pytest.mark.parametrize("layer", PACKAGES)
+def test_package_docstring_states_its_rules(layer: str) -> None:
+    doc = ast.get_docstring(ast.parse((ROOT / layer / "__init__.py").read_text("utf-8"))) or ""
+    assert all(line in doc for line in RULE_LINES), f"{layer}/__init__.py: state {RULE_LINES}"
+    may, never = stated_rules(layer)
+    assert never and not (may & never)
+
+
+@pytest.mark.parametrize("layer", PACKAGES)
+def test_layer_imports_only_what_its_docstring_allows(layer: str) -> None:
+    may, never = stated_rules(layer)
     modules = project_modules()
     wrong = []
     for name, path in modules.items():
@@ -90,6 +106,15 @@ def test_layer_imports_only_what_it_may(layer: str) -> None:
             continue
         for imported in imports_of(path, name):
             top = imported.split(".")[0]
-            if top in FORBIDDEN[layer] and not imported.startswith(f"{layer}."):
+            if top == layer:
+                continue
+            if top in never or (top in PACKAGES and top not in may):
                 wrong.append(f"{name} imports {imported}")
     assert wrong == []
+
+
+def test_the_domain_and_the_records_import_no_celery() -> None:
+    # the rules the whole layout rests on, whatever a docstring says
+    assert {"celery", "kombu", "tasks"} <= stated_rules("pipeline")[1]
+    assert {"celery", "kombu", "tasks"} <= stated_rules("models")[1]
+    assert {"watcher", "commands"} <= stated_rules("web")[1]
