@@ -108,11 +108,12 @@ def signa_sheet(
     return Sheet(plate_mm=plate_mm, colorants=colorants, marks=marks, fills=fills, **extra)  # type: ignore[arg-type]
 
 
-def _listed(cmyk: tuple[float, ...], colorants: Sequence[str]) -> tuple[float, ...]:
+def _listed(
+    cmyk: tuple[float, float, float, float], colorants: Sequence[str]
+) -> tuple[float, float, float, float]:
     """``cmyk`` with the process colours that ``colorants`` lacks at 0 % (they print nothing)."""
-    return tuple(
-        value if name in colorants else 0.0 for value, name in zip(cmyk, CMYK, strict=True)
-    )
+    c, m, y, k = (v if name in colorants else 0.0 for v, name in zip(cmyk, CMYK, strict=True))
+    return c, m, y, k
 
 
 def write_signa_pdf(
