@@ -129,6 +129,9 @@ def _check_reader(
         report.findings.append(_unreadable(None, settings, f"{name}: {_reason(exc)}"))
         return
     for number, page in enumerate(pages, start=1):
+        if time.monotonic() > deadline:
+            report.findings.append(_timeout(number, len(pages), settings))
+            return
         try:
             _check_page(page, number, settings, by_number.get(number), press, report, deadline)
         except OverBudget:
