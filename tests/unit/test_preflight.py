@@ -358,3 +358,28 @@ def test_a_page_of_a_million_operators_stops_at_the_budget(tmp_path):
     found = preflight(path, PreflightSettings(budget_seconds=0.2))
     # Then it stops with a timeout warning instead of running on
     assert codes(found) == ["preflight_timeout"] and found[0].page == 1
+
+
+def test_paper_mark_that_does_not_fit_the_plate_is_paper_too_large(tmp_path, config):
+    # Given Signa sheets whose Paper mark says 1000 x 765 mm on a 1030 x 770 mm plate
+    from pipeline.demo.samples import signa_sheet, write_signa_pdf
+    from pipeline.pdf.analysis import read_sheets
+
+    good = write_signa_pdf(tmp_path / "good.pdf", [signa_sheet()])
+    big = write_signa_pdf(tmp_path / "big.pdf", [signa_sheet(paper_mm=(1000, 765))])
+    press = config.presses["Speedmaster"]
+    settings = config.preflight_for("Speedmaster", "Leonov")
+    # When they are preflighted with the sheets validate read and their press
+    found = preflight(big, settings, sheets=read_sheets(big, config), press=press)
+    # Then the paper does not fit above the 10 mm gripper; the good sheet passes
+    assert codes(found) == ["paper_too_large"] and "1000 x 765" in found[0].message
+    assert preflight(good, settings, sheets=read_sheets(good, config), press=press) == []
+
+
+def test_ink_coverage_of_the_preview_is_judged_with_the_sheet(tmp_path):
+    writer = SheetWriter()
+    clean_sheet(writer)
+    path = writer.write(tmp_path / "heavy.pdf")
+    coverage = {1: {"C": 90.0, "M": 90.0, "Y": 90.0, "K": 60.0}}
+    found = preflight(path, PreflightSettings(), ink_coverage=coverage)
+    assert [(f.code, f.page, f.value) for f in found] == [("ink_limit", 1, 330)]
