@@ -7,12 +7,13 @@ Colorant names are compared ignoring case; Signa's registration colour and place
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from pipeline.config.preflight import PreflightSettings
 from pipeline.preflight.colours import NOT_PLATES
 from pipeline.preflight.findings import Finding, to_mm, where
-from pipeline.preflight.records import Box, PageUse
+from pipeline.preflight.records import Box, ImageUse, PageUse
 
 #: Problems of one page named in its ``preflight_unreadable`` message.
 SHOWN_PROBLEMS = 3
@@ -232,7 +233,7 @@ def paper_findings(
     return found
 
 
-def _unique(images):  # type: ignore[no-untyped-def]
+def _unique(images: Iterable[ImageUse]) -> Iterator[ImageUse]:
     """One image per name and placement (the same image drawn twice in one place counts once)."""
     seen = set()
     for image in images:

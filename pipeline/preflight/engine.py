@@ -24,7 +24,7 @@ from pipeline.config.preflight import PreflightSettings
 from pipeline.config.settings import Press
 from pipeline.errors import RejectedFile
 from pipeline.pdf.facts import SheetFacts
-from pipeline.pdf.read import open_pdf
+from pipeline.pdf.read import open_pdf, page_colorants
 from pipeline.preflight.checks import (
     PageContext,
     font_findings,
@@ -152,7 +152,7 @@ def _check_page(
     deadline: float,
 ) -> None:
     media = _box(page.get("/MediaBox")) or (0.0, 0.0, 0.0, 0.0)
-    colorants = sheet.colorants if sheet is not None and sheet.colorants else _colorants(page)
+    colorants = sheet.colorants if sheet is not None and sheet.colorants else page_colorants(page)
     context = PageContext(number, (media[0], media[1]), colorants, settings)
     if any(settings.enabled(code) for code in CONTENT_CODES):
         walker = Walker(deadline)
@@ -171,12 +171,6 @@ def _check_page(
             media,
             _plate(press, media),
         )
-
-
-def _colorants(page: DictionaryObject) -> list[str] | None:
-    from pipeline.pdf.read import _colorants as read_colorants
-
-    return read_colorants(page)
 
 
 def _box(value: Any) -> Box | None:

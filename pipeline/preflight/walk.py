@@ -34,6 +34,7 @@ from pipeline.preflight.objects import (
     pattern_kind,
     space_of,
     stream_data,
+    truth,
 )
 from pipeline.preflight.records import (
     IDENTITY,
@@ -218,9 +219,9 @@ class Walker:
             return
         stroke, fill = settings.get("/OP"), settings.get("/op", settings.get("/OP"))
         if stroke is not None:
-            self.state.overprint_stroke = bool(stroke)
+            self.state.overprint_stroke = truth(stroke)
         if fill is not None:
-            self.state.overprint_fill = bool(fill)
+            self.state.overprint_fill = truth(fill)
 
     def _set(self, fill: bool, space: Space, operands: list[Any]) -> None:
         self._assign(fill, self._colour(space, operands))

@@ -280,12 +280,15 @@ def test_one_bit_images_need_min_ppi_bitmap(tmp_path, pixels, flagged):
         ("/OP1 gs /CS1 cs 0 scn BT /F1 10 Tf (w) Tj ET", True),
         ("/OP1 gs 0 0 0 0.5 k 10 10 50 50 re f", False),
         ("0 0 0 0 k 10 10 50 50 re f", False),
+        ("/OP0 gs 0 0 0 0 k 10 10 50 50 re f", False),
     ],
-    ids=["white-fill", "white-spot-text", "grey-overprint", "white-knockout"],
+    ids=["white-fill", "white-spot-text", "grey-overprint", "white-knockout", "overprint-false"],
 )
 def test_white_overprint(tmp_path, content, flagged):
     found = check(
-        tmp_path, content, f"/ExtGState << /OP1 << /OP true /op true >> >> {spot_space()}"
+        tmp_path,
+        content,
+        f"/ExtGState << /OP1 << /OP true /op true >> /OP0 << /OP false >> >> {spot_space()}",
     )
     assert codes(found) == (["white_overprint"] if flagged else [])
 
@@ -383,3 +386,27 @@ def test_ink_coverage_of_the_preview_is_judged_with_the_sheet(tmp_path):
     coverage = {1: {"C": 90.0, "M": 90.0, "Y": 90.0, "K": 60.0}}
     found = preflight(path, PreflightSettings(), ink_coverage=coverage)
     assert [(f.code, f.page, f.value) for f in found] == [("ink_limit", 1, 330)]
+
+
+def test_an_image_mask_prints_the_fill_colour(tmp_path):
+    # Given a 1-bit stencil mask painted in a spot the list lacks, and a plain grey image
+    writer = SheetWriter()
+    stencil = writer.stream(
+        bytes(75 * 600),
+        " /Type /XObject /Subtype /Image /Width 600 /Height 600 /ImageMask true "
+        "/BitsPerComponent 1",
+    )
+    grey = writer.stream(
+        bytes(300 * 300),
+        " /Type /XObject /Subtype /Image /Width 300 /Height 300 /ImageMask false "
+        "/ColorSpace /DeviceGray /BitsPerComponent 8",
+    )
+    clean_sheet(
+        writer,
+        "/CS1 cs 1 scn q 72 0 0 72 0 0 cm /M Do Q q 72 0 0 72 100 0 cm /G Do Q",
+        spot_space(),
+        xobjects=f"/M {stencil} 0 R /G {grey} 0 R",
+    )
+    found = preflight(writer.write(tmp_path / "mask.pdf"), PreflightSettings())
+    # Then the spot is missing; the grey image prints Black, which is listed
+    assert codes(found) == ["plate_missing"] and found[0].object == SPOT
