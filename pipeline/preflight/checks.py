@@ -113,15 +113,17 @@ def rgb_findings(use: PageUse, page: PageContext) -> list[Finding]:
 
 
 def font_findings(use: PageUse, page: PageContext) -> list[Finding]:
-    """``font_not_embedded`` for each font shown outside the marks that is not in the file."""
+    """``font_not_embedded`` for each font shown outside the marks that is not in the file,
+    placed where its first text starts."""
     return [
         page.finding(
             "font_not_embedded",
-            f"font {font.name} is not embedded ({font.problem}): the RIP substitutes another "
-            f"font. Embed it when exporting the page, or outline the text.",
+            f"font {font.name} is not embedded ({font.problem}), first used{{where}}: the RIP "
+            f"substitutes another font. Embed it when exporting the page, or outline the text.",
             font.name,
+            use.font_places.get(key),
         )
-        for font in use.fonts.values()
+        for key, font in use.fonts.items()
         if not font.embedded
     ]
 

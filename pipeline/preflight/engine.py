@@ -104,7 +104,7 @@ def run_preflight(
         try:
             with open_pdf(source) as reader:
                 _check_reader(reader, name, settings, sheets, press, report, started)
-        except (RejectedFile, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever the file, preflight answers
             report.findings.append(_unreadable(None, settings, f"{name}: {_reason(exc)}"))
     report.findings += ink_from_coverage(ink_coverage, settings)
     report.findings = [f for f in report.findings if f.severity != "off"]

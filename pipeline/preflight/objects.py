@@ -183,4 +183,4 @@ def _image_colour(image: DictionaryObject, resources: Any, use: PageUse) -> Colo
 
 
 def missing_font(name: str) -> FontUse:
-    return FontUse(name, False, "the font is not in the page's resources")
+    return FontUse(name, False, "it is not in the page's resources")

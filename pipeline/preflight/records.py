@@ -41,6 +41,7 @@ class PageUse:
     images: list[ImageUse] = field(default_factory=list)
     white_overprint: list[tuple[str, Box | None]] = field(default_factory=list)
     fonts: dict[str, FontUse] = field(default_factory=dict)
+    font_places: dict[str, Box] = field(default_factory=dict)  # where each font is first used
     problems: list[str] = field(default_factory=list)
     operators: int = 0
 

@@ -373,6 +373,7 @@ class Walker:
         key = object_key(font) if font is not None else f"missing {name}"
         if key not in self.use.fonts:
             self.use.fonts[key] = font_use(font) if font is not None else missing_font(name)
+            self.use.font_places[key] = self._text_box()
 
     # --- external objects ------------------------------------------------------------------
 

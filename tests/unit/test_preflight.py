@@ -410,3 +410,19 @@ def test_an_image_mask_prints_the_fill_colour(tmp_path):
     found = preflight(writer.write(tmp_path / "mask.pdf"), PreflightSettings())
     # Then the spot is missing; the grey image prints Black, which is listed
     assert codes(found) == ["plate_missing"] and found[0].object == SPOT
+
+
+def test_damaged_bytes_anywhere_give_findings_never_an_exception(tmp_path):
+    # Given a sheet with every kind of object, damaged at 200 places one at a time
+    import random
+
+    writer = SheetWriter()
+    clean_sheet(writer, "/CS1 cs 0.5 scn 10 10 50 50 re f", spot_space())
+    data = writer.write(tmp_path / "whole.pdf").read_bytes()
+    rng = random.Random(7)
+    damaged = tmp_path / "damaged.pdf"
+    for _ in range(200):
+        at = rng.randrange(len(data))
+        damaged.write_bytes(data[:at] + bytes([rng.randrange(256)]) * 3 + data[at + 3 :])
+        # When each is preflighted, then it answers findings
+        assert isinstance(preflight(damaged, PreflightSettings()), list)
