@@ -150,7 +150,7 @@ class Walker:
     state: _State = _State()
     stack: list[_State] = []
     mark: bool = False
-    path: list[float] = []
+    path: list[Any] = []
 
     def _clock(self, deadline: float) -> None:
         if time.monotonic() > deadline:
@@ -270,12 +270,14 @@ class Walker:
 
     # --- paths and painting ----------------------------------------------------------------
 
+    # The path keeps the operand lists as they came (a rectangle's as a tuple); numbers are
+    # read only when a record needs the painted box, which is rare.
+
     def _rect(self, operands: list[Any]) -> None:
-        x, y, w, h = (float(v) for v in operands[:4])
-        self.path += (x, y, x + w, y + h)
+        self.path.append(tuple(operands))
 
     def _point(self, operands: list[Any]) -> None:
-        self.path += (float(v) for v in operands[:6])
+        self.path.append(operands)
 
     def _end_path(self, _: list[Any]) -> None:
         self.path = []
@@ -293,16 +295,23 @@ class Walker:
 
         return paint
 
-    def _path_box(self, path: list[float]) -> Box | None:
-        if len(path) < 2:
+    def _path_box(self, path: list[Any]) -> Box | None:
+        points: list[float] = []
+        for operands in path:
+            numbers = [float(v) for v in operands[:6]]
+            if isinstance(operands, tuple) and len(numbers) == 4:
+                x, y, w, h = numbers
+                numbers = [x, y, x + w, y + h]
+            points += numbers[: len(numbers) // 2 * 2]
+        if len(points) < 2:
             return None
-        xs, ys = path[0::2], path[1::2]
+        xs, ys = points[0::2], points[1::2]
         return transform_box(self.state.ctm, min(xs), min(ys), max(xs), max(ys))
 
     def _paints(
         self,
         value: Colour,
-        where: Box | list[float] | Callable[[], Box] | None,
+        where: Box | list[Any] | Callable[[], Box] | None,
         overprint: bool = False,
         vector: bool = True,
     ) -> None:
