@@ -426,3 +426,27 @@ def test_damaged_bytes_anywhere_give_findings_never_an_exception(tmp_path):
         damaged.write_bytes(data[:at] + bytes([rng.randrange(256)]) * 3 + data[at + 3 :])
         # When each is preflighted, then it answers findings
         assert isinstance(preflight(damaged, PreflightSettings()), list)
+
+
+def test_patterns_print_what_their_cell_or_shading_prints(tmp_path):
+    # Given a tiling pattern whose cell fills a spot, and a shading pattern in another spot
+    writer = SheetWriter()
+    cell = writer.stream(
+        "/CS1 cs 1 scn 0 0 5 5 re f",
+        f" /Type /Pattern /PatternType 1 /PaintType 1 /TilingType 1 /BBox [0 0 10 10] "
+        f"/XStep 10 /YStep 10 /Resources << {spot_space()} >>",
+    )
+    shading = writer.add(
+        f"<< /PatternType 2 /Shading << /ShadingType 2 /ColorSpace {separation('Gold')} "
+        "/Coords [0 0 100 0] /Function << /FunctionType 2 /Domain [0 1] /C0 [0] /C1 [1] "
+        "/N 1 >> >> >>"
+    )
+    clean_sheet(
+        writer,
+        "/Pattern cs /P1 scn 10 10 50 50 re f /Pattern CS /P2 SCN 2 w 0 0 m 50 50 l S",
+        f"/Pattern << /P1 {cell} 0 R /P2 {shading} 0 R >>",
+    )
+    found = preflight(writer.write(tmp_path / "patterns.pdf"), PreflightSettings())
+    # Then both spots are missing plates
+    assert sorted(f.object or "" for f in found) == ["Gold", SPOT]
+    assert set(codes(found)) == {"plate_missing"}
