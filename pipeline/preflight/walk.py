@@ -104,6 +104,7 @@ class Walker:
         self.patterns: set[str] = set()  # coloured tiling patterns already walked
         self.colours: dict[tuple[Any, ...], Colour] = {}
         self.fonts_seen: set[tuple[int, str]] = set()
+        self.walked: set[tuple[Any, ...]] = set()  # forms walked, with scale and colours
         self.handlers: dict[str, Callable[[list[Any]], None]] = self._handlers()
 
     def walk(self, page: DictionaryObject) -> PageUse:
@@ -404,15 +405,30 @@ class Walker:
         if key in self.forms or len(self.forms) >= MAX_FORM_DEPTH:
             self.use.problem(f"form /{name} draws itself or nests too deep; not followed")
             return
-        data = stream_data(form, f"form /{name}", self.use)
         state = self.state.copy()
         state.ctm = multiply(matrix(form.get("/Matrix", IDENTITY)), state.ctm)
+        mark = self.mark if mark is None else mark
+        if self._walked_alike(key, state, mark):
+            return
+        data = stream_data(form, f"form /{name}", self.use)
         resources = as_dict(form.get("/Resources")) or self.resources
         self.forms.append(key)
         try:
-            self._run(data, resources, state, self.mark if mark is None else mark)
+            self._run(data, resources, state, mark)
         finally:
             self.forms.pop()
+
+    def _walked_alike(self, key: str, state: _State, mark: bool) -> bool:
+        """True when this form was already walked at the same scale with the same colours:
+        it prints the same inks and images at the same resolution, only elsewhere (an N-up
+        sheet places one page form many times). The first placement's positions stand."""
+        scale = tuple(round(v, 4) for v in state.ctm[:4])
+        overprint = (state.overprint_fill, state.overprint_stroke)
+        alike = (key, mark, scale, state.fill, state.stroke, overprint)
+        if alike in self.walked:
+            return True
+        self.walked.add(alike)
+        return False
 
     def _image(self, name: str, image: DictionaryObject) -> None:
         state = self.state

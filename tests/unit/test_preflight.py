@@ -450,3 +450,18 @@ def test_patterns_print_what_their_cell_or_shading_prints(tmp_path):
     # Then both spots are missing plates
     assert sorted(f.object or "" for f in found) == ["Gold", SPOT]
     assert set(codes(found)) == {"plate_missing"}
+
+
+def test_a_form_placed_many_times_alike_is_walked_once(tmp_path):
+    # Given a 1,500-operator page form placed 24 times at the same scale (an N-up sheet)
+    from pipeline.preflight import run_preflight
+
+    writer = SheetWriter()
+    page = writer.form("0 0 0 1 k 1 1 1 1 re f\n" * 500)
+    placements = " ".join(f"q 1 0 0 1 {20 * i} 0 cm /Pg Do Q" for i in range(24))
+    clean_sheet(writer, placements + " q 2 0 0 2 0 0 cm /Pg Do Q", xobjects=f"/Pg {page} 0 R")
+    # When it is preflighted
+    report = run_preflight(writer.write(tmp_path / "nup.pdf"), PreflightSettings())
+    # Then the form is read once per scale, not 25 times
+    assert report.findings == []
+    assert 3_000 < report.operators < 3_300
