@@ -37,8 +37,8 @@ from pipeline.preflight.checks import (
 )
 from pipeline.preflight.findings import Finding
 from pipeline.preflight.ink import ink_from_coverage
-from pipeline.preflight.records import Box, PageUse
-from pipeline.preflight.walk import OverBudget, Walker
+from pipeline.preflight.records import Box, OverBudget, PageUse
+from pipeline.preflight.walk import Walker
 
 #: The checks that need the page's content walked; when all are off the walk is skipped.
 CONTENT_CODES = (

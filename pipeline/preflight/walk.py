@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from pypdf.generic import DictionaryObject, StreamObject
 
-from pipeline.preflight.colours import BLACK, CMYK, GRAY, Colour, Space, colour
+from pipeline.preflight.colours import CMYK, GRAY, Colour, Space, colour
 from pipeline.preflight.fonts import font_use
 from pipeline.preflight.objects import (
     as_dict,
@@ -39,8 +38,10 @@ from pipeline.preflight.objects import (
 from pipeline.preflight.records import (
     IDENTITY,
     Box,
-    Matrix,
+    GraphicsState,
+    OverBudget,
     PageUse,
+    TooManyOperators,
     multiply,
     transform_box,
 )
@@ -69,30 +70,6 @@ _PAINT_STROKE = {"S", "s", "B", "B*", "b", "b*"}
 _TEXT_SHOW = {"Tj", "TJ", "'", '"'}
 
 
-class _TooMany(Exception):
-    """The page has more operators than MAX_OPERATORS."""
-
-
-class OverBudget(Exception):
-    """The deadline passed while walking; the engine reports ``preflight_timeout``."""
-
-
-@dataclass
-class _State:
-    ctm: Matrix = IDENTITY
-    fill: Colour = BLACK
-    stroke: Colour = BLACK
-    overprint_fill: bool = False
-    overprint_stroke: bool = False
-    render: int = 0
-    font: str = ""
-    font_size: float = 0.0
-    text: Matrix = IDENTITY  # the text line matrix
-
-    def copy(self) -> _State:
-        return _State(**self.__dict__)
-
-
 class Walker:
     """Walks one page; :meth:`walk` returns its :class:`PageUse`."""
 
@@ -111,8 +88,8 @@ class Walker:
         """Walk the page's content; over the operator limit the rest is a problem."""
         data = contents(page, self.use)
         try:
-            self._run(data, as_dict(page.get("/Resources")), _State(), mark=False)
-        except _TooMany:
+            self._run(data, as_dict(page.get("/Resources")), GraphicsState(), mark=False)
+        except TooManyOperators:
             self.use.complete = False
             self.use.problem(
                 f"more than {self.max_operators} drawing operators: the rest of the page is "
@@ -122,7 +99,7 @@ class Walker:
 
     # --- the interpreter -------------------------------------------------------------------
 
-    def _run(self, data: bytes, resources: Any, state: _State, mark: bool) -> None:
+    def _run(self, data: bytes, resources: Any, state: GraphicsState, mark: bool) -> None:
         """Interpret ``data`` with its own resources and a copy of the graphics state."""
         saved = (self.resources, self.state, self.stack, self.mark, self.path)
         self.resources, self.state, self.stack, self.mark, self.path = (
@@ -148,8 +125,8 @@ class Walker:
             self.resources, self.state, self.stack, self.mark, self.path = saved
 
     resources: Any = None
-    state: _State = _State()
-    stack: list[_State] = []
+    state: GraphicsState = GraphicsState()
+    stack: list[GraphicsState] = []
     mark: bool = False
     path: list[Any] = []
 
@@ -157,7 +134,7 @@ class Walker:
         if time.monotonic() > deadline:
             raise OverBudget
         if self.use.operators > self.max_operators:
-            raise _TooMany
+            raise TooManyOperators
 
     def _handlers(self) -> dict[str, Callable[[list[Any]], None]]:
         handlers: dict[str, Callable[[list[Any]], None]] = {
@@ -418,7 +395,7 @@ class Walker:
         finally:
             self.forms.pop()
 
-    def _walked_alike(self, key: str, state: _State, mark: bool) -> bool:
+    def _walked_alike(self, key: str, state: GraphicsState, mark: bool) -> bool:
         """True when this form was already walked at the same scale with the same colours:
         it prints the same inks and images at the same resolution, only elsewhere (an N-up
         sheet places one page form many times). The first placement's positions stand."""
