@@ -16,10 +16,12 @@ Run: ``.venv/bin/python benchmarks/preflight.py [--runs 5]``. Temporary files ar
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,20 +49,32 @@ def read_only(path: Path) -> int:
     return count
 
 
-def measure(path: Path, runs: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {"preflight": [], "read": [], "inkcov": []}
+def cpu() -> float:
+    """CPU seconds (user + sys) of this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(function: Callable[[], object]) -> tuple[float, float, object]:
+    """Wall seconds, CPU seconds and the result of ``function()``."""
+    wall, used = time.perf_counter(), cpu()
+    result = function()
+    return time.perf_counter() - wall, cpu() - used, result
+
+
+def measure(path: Path, runs: int) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) seconds of each method per round."""
+    times: dict[str, list[tuple[float, float]]] = {"preflight": [], "read": [], "inkcov": []}
     for _ in range(runs):
-        started = time.perf_counter()
-        report = run_preflight(path, NO_BUDGET)
-        times["preflight"].append(time.perf_counter() - started)
-        assert report.pages_checked == PAGES and not report.findings, report.findings
-        started = time.perf_counter()
-        read_only(path)
-        times["read"].append(time.perf_counter() - started)
-        started = time.perf_counter()
-        ink = read_ink(path)
-        times["inkcov"].append(time.perf_counter() - started)
-        assert ink.coverage is not None, ink.problem
+        wall, used, report = timed(lambda: run_preflight(path, NO_BUDGET))
+        assert report.pages_checked == PAGES and not report.findings, report.findings  # type: ignore[attr-defined]
+        times["preflight"].append((wall, used))
+        wall, used, _ = timed(lambda: read_only(path))
+        times["read"].append((wall, used))
+        wall, used, ink = timed(lambda: read_ink(path))
+        assert ink.coverage is not None, ink.problem  # type: ignore[attr-defined]
+        times["inkcov"].append((wall, used))
     return times
 
 
@@ -74,21 +88,28 @@ def main() -> None:
             [signa_sheet(vector_objects=VECTOR_OBJECTS)] * PAGES,
         )
         operators = run_preflight(path, NO_BUDGET).operators
-        times = {k: statistics.median(v) for k, v in measure(path, args.runs).items()}
+        rounds = measure(path, args.runs)
         size = path.stat().st_size / 1e6
+    wall = {k: statistics.median(w for w, _ in v) for k, v in rounds.items()}
+    used = {k: statistics.median(c for _, c in v) for k, v in rounds.items()}
     print(
         f"file: {PAGES} pages x {VECTOR_OBJECTS} vector objects, {size:.1f} MB, "
-        f"{operators} operators"
+        f"{operators} operators; median of {args.runs}, CPU ms (wall ms)"
     )
-    print(f"  preflight, all checks (median of {args.runs}): {times['preflight'] * 1000:8.0f} ms")
-    print(f"  reading the content streams only:          {times['read'] * 1000:8.0f} ms")
-    print(
-        f"  walk + rules (the difference):             "
-        f"{(times['preflight'] - times['read']) * 1000:8.0f} ms"
-    )
-    print(f"  Ghostscript ink_cov pass, 72 dpi:          {times['inkcov'] * 1000:8.0f} ms")
-    print(f"  ratio preflight / ink_cov: {times['preflight'] / times['inkcov']:.2f}")
-    print(f"  per operator: {times['preflight'] / operators * 1e6:.1f} us")
+    rows = [
+        ("preflight, all checks", used["preflight"], wall["preflight"]),
+        ("reading the content streams only", used["read"], wall["read"]),
+        (
+            "walk + rules (the difference)",
+            used["preflight"] - used["read"],
+            wall["preflight"] - wall["read"],
+        ),
+        ("Ghostscript ink_cov pass, 72 dpi", used["inkcov"], wall["inkcov"]),
+    ]
+    for label, cpu_s, wall_s in rows:
+        print(f"  {label:<36} {cpu_s * 1000:8.0f} ({wall_s * 1000:.0f})")
+    print(f"  ratio preflight / ink_cov, CPU: {used['preflight'] / used['inkcov']:.2f}")
+    print(f"  per operator, CPU: {used['preflight'] / operators * 1e6:.1f} us")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from pipeline.config import Config
 from pipeline.errors import RejectedFile
 from pipeline.pdf.analysis import analyze, read_sheets
 from pipeline.preflight import Finding, has_errors, preflight
+from pipeline.preview.inkcov import read_ink
 
 
 @click.command(name="preflight")
@@ -25,8 +26,14 @@ from pipeline.preflight import Finding, has_errors, preflight
 @click.option(
     "--json", "as_json", is_flag=True, help="One JSON object per file (an array when several)."
 )
+@click.option(
+    "--ink",
+    is_flag=True,
+    help="Also measure ink coverage with Ghostscript (ink_cov, 72 dpi, as the preview does) "
+    "for the ink_limit check.",
+)
 @click.pass_context
-def preflight_command(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
+def preflight_command(ctx: click.Context, files: tuple[str, ...], as_json: bool, ink: bool) -> None:
     """Check Signa PDFs for what would cost plates or a reprint.
 
     A folder stands for the PDFs directly in it.
@@ -35,7 +42,7 @@ def preflight_command(ctx: click.Context, files: tuple[str, ...], as_json: bool)
     paths = [path for given in files for path in pdfs_in(Path(given))]
     if not paths:
         raise click.UsageError(f"no PDF files in {', '.join(files)}")
-    results = [(path, check_file(path, config)) for path in paths]
+    results = [(path, check_file(path, config, ink)) for path in paths]
     if as_json:
         documents = [
             {
@@ -53,8 +60,9 @@ def preflight_command(ctx: click.Context, files: tuple[str, ...], as_json: bool)
     ctx.exit(1 if any(has_errors(found) for _, found in results) else 0)
 
 
-def check_file(path: Path, config: Config) -> list[Finding]:
-    """The findings of one file with the settings of its press and bureau."""
+def check_file(path: Path, config: Config, ink: bool = False) -> list[Finding]:
+    """The findings of one file with the settings of its press and bureau; with ``ink``,
+    Ghostscript's page coverage feeds ``ink_limit`` (without gs it is skipped)."""
     facts = analyze(path, config)
     settings = config.preflight_for(facts.press, facts.outputter)
     try:
@@ -62,7 +70,8 @@ def check_file(path: Path, config: Config) -> list[Finding]:
     except (RejectedFile, OSError):
         sheets = None  # preflight itself reports an unreadable file
     press = config.presses.get(facts.press) if facts.press else None
-    return preflight(path, settings, sheets=sheets, press=press)
+    coverage = read_ink(path).coverage if ink else None
+    return preflight(path, settings, sheets=sheets, press=press, ink_coverage=coverage)
 
 
 def describe(path: Path, findings: list[Finding]) -> str:

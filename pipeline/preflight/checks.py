@@ -7,12 +7,13 @@ Colorant names are compared ignoring case; Signa's registration colour and place
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from pipeline.config.preflight import PreflightSettings
 from pipeline.preflight.colours import NOT_PLATES
 from pipeline.preflight.findings import Finding, to_mm, where
-from pipeline.preflight.records import Box, PageUse
+from pipeline.preflight.records import Box, ImageUse, PageUse
 
 #: Problems of one page named in its ``preflight_unreadable`` message.
 SHOWN_PROBLEMS = 3
@@ -112,15 +113,17 @@ def rgb_findings(use: PageUse, page: PageContext) -> list[Finding]:
 
 
 def font_findings(use: PageUse, page: PageContext) -> list[Finding]:
-    """``font_not_embedded`` for each font shown outside the marks that is not in the file."""
+    """``font_not_embedded`` for each font shown outside the marks that is not in the file,
+    placed where its first text starts."""
     return [
         page.finding(
             "font_not_embedded",
-            f"font {font.name} is not embedded ({font.problem}): the RIP substitutes another "
-            f"font. Embed it when exporting the page, or outline the text.",
+            f"font {font.name} is not embedded ({font.problem}), first used{{where}}: the RIP "
+            f"substitutes another font. Embed it when exporting the page, or outline the text.",
             font.name,
+            use.font_places.get(key),
         )
-        for font in use.fonts.values()
+        for key, font in use.fonts.items()
         if not font.embedded
     ]
 
@@ -232,7 +235,7 @@ def paper_findings(
     return found
 
 
-def _unique(images):  # type: ignore[no-untyped-def]
+def _unique(images: Iterable[ImageUse]) -> Iterator[ImageUse]:
     """One image per name and placement (the same image drawn twice in one place counts once)."""
     seen = set()
     for image in images:

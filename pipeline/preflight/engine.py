@@ -24,7 +24,7 @@ from pipeline.config.preflight import PreflightSettings
 from pipeline.config.settings import Press
 from pipeline.errors import RejectedFile
 from pipeline.pdf.facts import SheetFacts
-from pipeline.pdf.read import open_pdf
+from pipeline.pdf.read import open_pdf, page_colorants
 from pipeline.preflight.checks import (
     PageContext,
     font_findings,
@@ -37,8 +37,8 @@ from pipeline.preflight.checks import (
 )
 from pipeline.preflight.findings import Finding
 from pipeline.preflight.ink import ink_from_coverage
-from pipeline.preflight.records import Box, PageUse
-from pipeline.preflight.walk import OverBudget, Walker
+from pipeline.preflight.records import Box, OverBudget, PageUse
+from pipeline.preflight.walk import Walker
 
 #: The checks that need the page's content walked; when all are off the walk is skipped.
 CONTENT_CODES = (
@@ -104,7 +104,7 @@ def run_preflight(
         try:
             with open_pdf(source) as reader:
                 _check_reader(reader, name, settings, sheets, press, report, started)
-        except (RejectedFile, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever the file, preflight answers
             report.findings.append(_unreadable(None, settings, f"{name}: {_reason(exc)}"))
     report.findings += ink_from_coverage(ink_coverage, settings)
     report.findings = [f for f in report.findings if f.severity != "off"]
@@ -129,6 +129,9 @@ def _check_reader(
         report.findings.append(_unreadable(None, settings, f"{name}: {_reason(exc)}"))
         return
     for number, page in enumerate(pages, start=1):
+        if time.monotonic() > deadline:
+            report.findings.append(_timeout(number, len(pages), settings))
+            return
         try:
             _check_page(page, number, settings, by_number.get(number), press, report, deadline)
         except OverBudget:
@@ -149,7 +152,7 @@ def _check_page(
     deadline: float,
 ) -> None:
     media = _box(page.get("/MediaBox")) or (0.0, 0.0, 0.0, 0.0)
-    colorants = sheet.colorants if sheet is not None and sheet.colorants else _colorants(page)
+    colorants = sheet.colorants if sheet is not None and sheet.colorants else page_colorants(page)
     context = PageContext(number, (media[0], media[1]), colorants, settings)
     if any(settings.enabled(code) for code in CONTENT_CODES):
         walker = Walker(deadline)
@@ -168,12 +171,6 @@ def _check_page(
             media,
             _plate(press, media),
         )
-
-
-def _colorants(page: DictionaryObject) -> list[str] | None:
-    from pipeline.pdf.read import _colorants as read_colorants
-
-    return read_colorants(page)
 
 
 def _box(value: Any) -> Box | None:

@@ -25,7 +25,7 @@ def font_use(font: Any) -> FontUse:
     without a descriptor is not (a standard font the RIP substitutes)."""
     font = _resolve(font)
     if not isinstance(font, DictionaryObject):
-        return FontUse("(unreadable font)", False, "the font resource is not a dictionary")
+        return FontUse("(unreadable font)", False, "its font resource is not a dictionary")
     name = str(font.get("/BaseFont", "(unnamed)")).lstrip("/")
     subtype = str(font.get("/Subtype", ""))
     if subtype == "/Type3":
@@ -33,16 +33,16 @@ def font_use(font: Any) -> FontUse:
     if subtype == "/Type0":
         descendants = _resolve(font.get("/DescendantFonts"))
         if not isinstance(descendants, ArrayObject) or not descendants:
-            return FontUse(name, False, "a Type0 font without its descendant font")
+            return FontUse(name, False, "it is a Type0 font without its descendant font")
         font = _resolve(descendants[0])
         if not isinstance(font, DictionaryObject):
             return FontUse(name, False, "its descendant font is not a dictionary")
     descriptor = _resolve(font.get("/FontDescriptor"))
     if not isinstance(descriptor, DictionaryObject):
-        return FontUse(name, False, "no font descriptor (a standard font the RIP substitutes)")
+        return FontUse(name, False, "it has no font descriptor, as a standard font")
     if any(key in descriptor for key in FONT_FILES):
         return FontUse(name, True)
-    return FontUse(name, False, "the font program is not in the file")
+    return FontUse(name, False, "its font program is not in the file")
 
 
 def _resolve(obj: Any) -> Any:

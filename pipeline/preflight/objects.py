@@ -42,6 +42,12 @@ def resolved(obj: Any) -> Any:
     return obj.get_object() if isinstance(obj, IndirectObject) else obj
 
 
+def truth(obj: Any) -> bool:
+    """A PDF boolean as Python's (``bool(BooleanObject(False))`` is True in pypdf)."""
+    obj = resolved(obj)
+    return bool(getattr(obj, "value", obj))
+
+
 def as_dict(obj: Any) -> DictionaryObject | None:
     obj = resolved(obj)
     return obj if isinstance(obj, DictionaryObject) else None
@@ -156,7 +162,7 @@ def image_use(
     except (KeyError, TypeError, ValueError):
         use.problem(f"image /{name} has no readable /Width and /Height")
         return None
-    mask = bool(resolved(image.get("/ImageMask", False)))
+    mask = truth(image.get("/ImageMask", False))
     bits = 1 if mask else int(resolved(image.get("/BitsPerComponent", 8)) or 8)
     value = fill if mask else _image_colour(image, resources, use)
     side_x, side_y = math.hypot(ctm[0], ctm[1]), math.hypot(ctm[2], ctm[3])
@@ -177,4 +183,4 @@ def _image_colour(image: DictionaryObject, resources: Any, use: PageUse) -> Colo
 
 
 def missing_font(name: str) -> FontUse:
-    return FontUse(name, False, "the font is not in the page's resources")
+    return FontUse(name, False, "it is not in the page's resources")

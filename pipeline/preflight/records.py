@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipeline.preflight.colours import BLACK, Colour
 from pipeline.preflight.fonts import FontUse
 
 #: Problems recorded per page at most (a hostile page could produce millions).
@@ -41,6 +42,7 @@ class PageUse:
     images: list[ImageUse] = field(default_factory=list)
     white_overprint: list[tuple[str, Box | None]] = field(default_factory=list)
     fonts: dict[str, FontUse] = field(default_factory=dict)
+    font_places: dict[str, Box] = field(default_factory=dict)  # where each font is first used
     problems: list[str] = field(default_factory=list)
     operators: int = 0
 
@@ -68,3 +70,29 @@ def transform_box(m: Matrix, x0: float, y0: float, x1: float, y1: float) -> Box:
         xs.append(m[0] * x + m[2] * y + m[4])
         ys.append(m[1] * x + m[3] * y + m[5])
     return min(xs), min(ys), max(xs), max(ys)
+
+
+class TooManyOperators(Exception):
+    """The page has more operators than MAX_OPERATORS."""
+
+
+class OverBudget(Exception):
+    """The deadline passed while walking; the engine reports ``preflight_timeout``."""
+
+
+@dataclass
+class GraphicsState:
+    """What a content stream has set so far: CTM, colours, overprint, text state."""
+
+    ctm: Matrix = IDENTITY
+    fill: Colour = BLACK
+    stroke: Colour = BLACK
+    overprint_fill: bool = False
+    overprint_stroke: bool = False
+    render: int = 0
+    font: str = ""
+    font_size: float = 0.0
+    text: Matrix = IDENTITY  # the text line matrix
+
+    def copy(self) -> GraphicsState:
+        return GraphicsState(**self.__dict__)

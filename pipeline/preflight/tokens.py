@@ -53,8 +53,8 @@ def operations(data: bytes) -> Iterator[tuple[list[Any], str]]:
     """Yield ``(operands, operator)``; inline images come as ``([settings_dict], "BI")``.
 
     Most operations of a busy sheet are numbers and an operator (``0.2 0.4 0 0 k``,
-    ``10 20 30 40 re``): one regular expression takes such an operation whole; anything else
-    is read token by token.
+    ``10 20 30 40 re``): one regular expression takes such an operation whole (its numbers
+    come as floats); anything else is read token by token.
     """
     pos, end = 0, len(data)
     operands: list[Any] = []
@@ -64,7 +64,7 @@ def operations(data: bytes) -> Iterator[tuple[list[Any], str]]:
         if not operands and not stack:
             whole = fast(data, pos)
             if whole is not None and whole.group(2) not in _NOT_SIMPLE:
-                yield [_number(n) for n in whole.group(1).split()], whole.group(2).decode()
+                yield list(map(float, whole.group(1).split())), whole.group(2).decode()
                 pos = whole.end()
                 continue
         token = match(data, pos)

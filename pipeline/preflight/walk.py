@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from pypdf.generic import DictionaryObject, StreamObject
 
-from pipeline.preflight.colours import BLACK, CMYK, GRAY, Colour, Space, colour
+from pipeline.preflight.colours import CMYK, GRAY, Colour, Space, colour
 from pipeline.preflight.fonts import font_use
 from pipeline.preflight.objects import (
     as_dict,
@@ -34,12 +33,15 @@ from pipeline.preflight.objects import (
     pattern_kind,
     space_of,
     stream_data,
+    truth,
 )
 from pipeline.preflight.records import (
     IDENTITY,
     Box,
-    Matrix,
+    GraphicsState,
+    OverBudget,
     PageUse,
+    TooManyOperators,
     multiply,
     transform_box,
 )
@@ -68,30 +70,6 @@ _PAINT_STROKE = {"S", "s", "B", "B*", "b", "b*"}
 _TEXT_SHOW = {"Tj", "TJ", "'", '"'}
 
 
-class _TooMany(Exception):
-    """The page has more operators than MAX_OPERATORS."""
-
-
-class OverBudget(Exception):
-    """The deadline passed while walking; the engine reports ``preflight_timeout``."""
-
-
-@dataclass
-class _State:
-    ctm: Matrix = IDENTITY
-    fill: Colour = BLACK
-    stroke: Colour = BLACK
-    overprint_fill: bool = False
-    overprint_stroke: bool = False
-    render: int = 0
-    font: str = ""
-    font_size: float = 0.0
-    text: Matrix = IDENTITY  # the text line matrix
-
-    def copy(self) -> _State:
-        return _State(**self.__dict__)
-
-
 class Walker:
     """Walks one page; :meth:`walk` returns its :class:`PageUse`."""
 
@@ -103,14 +81,15 @@ class Walker:
         self.patterns: set[str] = set()  # coloured tiling patterns already walked
         self.colours: dict[tuple[Any, ...], Colour] = {}
         self.fonts_seen: set[tuple[int, str]] = set()
+        self.walked: set[tuple[Any, ...]] = set()  # forms walked, with scale and colours
         self.handlers: dict[str, Callable[[list[Any]], None]] = self._handlers()
 
     def walk(self, page: DictionaryObject) -> PageUse:
         """Walk the page's content; over the operator limit the rest is a problem."""
         data = contents(page, self.use)
         try:
-            self._run(data, as_dict(page.get("/Resources")), _State(), mark=False)
-        except _TooMany:
+            self._run(data, as_dict(page.get("/Resources")), GraphicsState(), mark=False)
+        except TooManyOperators:
             self.use.complete = False
             self.use.problem(
                 f"more than {self.max_operators} drawing operators: the rest of the page is "
@@ -120,7 +99,7 @@ class Walker:
 
     # --- the interpreter -------------------------------------------------------------------
 
-    def _run(self, data: bytes, resources: Any, state: _State, mark: bool) -> None:
+    def _run(self, data: bytes, resources: Any, state: GraphicsState, mark: bool) -> None:
         """Interpret ``data`` with its own resources and a copy of the graphics state."""
         saved = (self.resources, self.state, self.stack, self.mark, self.path)
         self.resources, self.state, self.stack, self.mark, self.path = (
@@ -146,16 +125,16 @@ class Walker:
             self.resources, self.state, self.stack, self.mark, self.path = saved
 
     resources: Any = None
-    state: _State = _State()
-    stack: list[_State] = []
+    state: GraphicsState = GraphicsState()
+    stack: list[GraphicsState] = []
     mark: bool = False
-    path: list[float] = []
+    path: list[Any] = []
 
     def _clock(self, deadline: float) -> None:
         if time.monotonic() > deadline:
             raise OverBudget
         if self.use.operators > self.max_operators:
-            raise _TooMany
+            raise TooManyOperators
 
     def _handlers(self) -> dict[str, Callable[[list[Any]], None]]:
         handlers: dict[str, Callable[[list[Any]], None]] = {
@@ -218,9 +197,9 @@ class Walker:
             return
         stroke, fill = settings.get("/OP"), settings.get("/op", settings.get("/OP"))
         if stroke is not None:
-            self.state.overprint_stroke = bool(stroke)
+            self.state.overprint_stroke = truth(stroke)
         if fill is not None:
-            self.state.overprint_fill = bool(fill)
+            self.state.overprint_fill = truth(fill)
 
     def _set(self, fill: bool, space: Space, operands: list[Any]) -> None:
         self._assign(fill, self._colour(space, operands))
@@ -269,12 +248,14 @@ class Walker:
 
     # --- paths and painting ----------------------------------------------------------------
 
+    # The path keeps the operand lists as they came (a rectangle's as a tuple); numbers are
+    # read only when a record needs the painted box, which is rare.
+
     def _rect(self, operands: list[Any]) -> None:
-        x, y, w, h = (float(v) for v in operands[:4])
-        self.path += (x, y, x + w, y + h)
+        self.path.append(tuple(operands))
 
     def _point(self, operands: list[Any]) -> None:
-        self.path += (float(v) for v in operands[:6])
+        self.path.append(operands)
 
     def _end_path(self, _: list[Any]) -> None:
         self.path = []
@@ -292,16 +273,23 @@ class Walker:
 
         return paint
 
-    def _path_box(self, path: list[float]) -> Box | None:
-        if len(path) < 2:
+    def _path_box(self, path: list[Any]) -> Box | None:
+        points: list[float] = []
+        for operands in path:
+            numbers = [float(v) for v in operands[:6]]
+            if isinstance(operands, tuple) and len(numbers) == 4:
+                x, y, w, h = numbers
+                numbers = [x, y, x + w, y + h]
+            points += numbers[: len(numbers) // 2 * 2]
+        if len(points) < 2:
             return None
-        xs, ys = path[0::2], path[1::2]
+        xs, ys = points[0::2], points[1::2]
         return transform_box(self.state.ctm, min(xs), min(ys), max(xs), max(ys))
 
     def _paints(
         self,
         value: Colour,
-        where: Box | list[float] | Callable[[], Box] | None,
+        where: Box | list[Any] | Callable[[], Box] | None,
         overprint: bool = False,
         vector: bool = True,
     ) -> None:
@@ -372,6 +360,7 @@ class Walker:
         key = object_key(font) if font is not None else f"missing {name}"
         if key not in self.use.fonts:
             self.use.fonts[key] = font_use(font) if font is not None else missing_font(name)
+            self.use.font_places[key] = self._text_box()
 
     # --- external objects ------------------------------------------------------------------
 
@@ -393,15 +382,30 @@ class Walker:
         if key in self.forms or len(self.forms) >= MAX_FORM_DEPTH:
             self.use.problem(f"form /{name} draws itself or nests too deep; not followed")
             return
-        data = stream_data(form, f"form /{name}", self.use)
         state = self.state.copy()
         state.ctm = multiply(matrix(form.get("/Matrix", IDENTITY)), state.ctm)
+        mark = self.mark if mark is None else mark
+        if self._walked_alike(key, state, mark):
+            return
+        data = stream_data(form, f"form /{name}", self.use)
         resources = as_dict(form.get("/Resources")) or self.resources
         self.forms.append(key)
         try:
-            self._run(data, resources, state, self.mark if mark is None else mark)
+            self._run(data, resources, state, mark)
         finally:
             self.forms.pop()
+
+    def _walked_alike(self, key: str, state: GraphicsState, mark: bool) -> bool:
+        """True when this form was already walked at the same scale with the same colours:
+        it prints the same inks and images at the same resolution, only elsewhere (an N-up
+        sheet places one page form many times). The first placement's positions stand."""
+        scale = tuple(round(v, 4) for v in state.ctm[:4])
+        overprint = (state.overprint_fill, state.overprint_stroke)
+        alike = (key, mark, scale, state.fill, state.stroke, overprint)
+        if alike in self.walked:
+            return True
+        self.walked.add(alike)
+        return False
 
     def _image(self, name: str, image: DictionaryObject) -> None:
         state = self.state

@@ -280,12 +280,15 @@ def test_one_bit_images_need_min_ppi_bitmap(tmp_path, pixels, flagged):
         ("/OP1 gs /CS1 cs 0 scn BT /F1 10 Tf (w) Tj ET", True),
         ("/OP1 gs 0 0 0 0.5 k 10 10 50 50 re f", False),
         ("0 0 0 0 k 10 10 50 50 re f", False),
+        ("/OP0 gs 0 0 0 0 k 10 10 50 50 re f", False),
     ],
-    ids=["white-fill", "white-spot-text", "grey-overprint", "white-knockout"],
+    ids=["white-fill", "white-spot-text", "grey-overprint", "white-knockout", "overprint-false"],
 )
 def test_white_overprint(tmp_path, content, flagged):
     found = check(
-        tmp_path, content, f"/ExtGState << /OP1 << /OP true /op true >> >> {spot_space()}"
+        tmp_path,
+        content,
+        f"/ExtGState << /OP1 << /OP true /op true >> /OP0 << /OP false >> >> {spot_space()}",
     )
     assert codes(found) == (["white_overprint"] if flagged else [])
 
@@ -358,3 +361,107 @@ def test_a_page_of_a_million_operators_stops_at_the_budget(tmp_path):
     found = preflight(path, PreflightSettings(budget_seconds=0.2))
     # Then it stops with a timeout warning instead of running on
     assert codes(found) == ["preflight_timeout"] and found[0].page == 1
+
+
+def test_paper_mark_that_does_not_fit_the_plate_is_paper_too_large(tmp_path, config):
+    # Given Signa sheets whose Paper mark says 1000 x 765 mm on a 1030 x 770 mm plate
+    from pipeline.demo.samples import signa_sheet, write_signa_pdf
+    from pipeline.pdf.analysis import read_sheets
+
+    good = write_signa_pdf(tmp_path / "good.pdf", [signa_sheet()])
+    big = write_signa_pdf(tmp_path / "big.pdf", [signa_sheet(paper_mm=(1000, 765))])
+    press = config.presses["Speedmaster"]
+    settings = config.preflight_for("Speedmaster", "Leonov")
+    # When they are preflighted with the sheets validate read and their press
+    found = preflight(big, settings, sheets=read_sheets(big, config), press=press)
+    # Then the paper does not fit above the 10 mm gripper; the good sheet passes
+    assert codes(found) == ["paper_too_large"] and "1000 x 765" in found[0].message
+    assert preflight(good, settings, sheets=read_sheets(good, config), press=press) == []
+
+
+def test_ink_coverage_of_the_preview_is_judged_with_the_sheet(tmp_path):
+    writer = SheetWriter()
+    clean_sheet(writer)
+    path = writer.write(tmp_path / "heavy.pdf")
+    coverage = {1: {"C": 90.0, "M": 90.0, "Y": 90.0, "K": 60.0}}
+    found = preflight(path, PreflightSettings(), ink_coverage=coverage)
+    assert [(f.code, f.page, f.value) for f in found] == [("ink_limit", 1, 330)]
+
+
+def test_an_image_mask_prints_the_fill_colour(tmp_path):
+    # Given a 1-bit stencil mask painted in a spot the list lacks, and a plain grey image
+    writer = SheetWriter()
+    stencil = writer.stream(
+        bytes(75 * 600),
+        " /Type /XObject /Subtype /Image /Width 600 /Height 600 /ImageMask true "
+        "/BitsPerComponent 1",
+    )
+    grey = writer.stream(
+        bytes(300 * 300),
+        " /Type /XObject /Subtype /Image /Width 300 /Height 300 /ImageMask false "
+        "/ColorSpace /DeviceGray /BitsPerComponent 8",
+    )
+    clean_sheet(
+        writer,
+        "/CS1 cs 1 scn q 72 0 0 72 0 0 cm /M Do Q q 72 0 0 72 100 0 cm /G Do Q",
+        spot_space(),
+        xobjects=f"/M {stencil} 0 R /G {grey} 0 R",
+    )
+    found = preflight(writer.write(tmp_path / "mask.pdf"), PreflightSettings())
+    # Then the spot is missing; the grey image prints Black, which is listed
+    assert codes(found) == ["plate_missing"] and found[0].object == SPOT
+
+
+def test_damaged_bytes_anywhere_give_findings_never_an_exception(tmp_path):
+    # Given a sheet with every kind of object, damaged at 200 places one at a time
+    import random
+
+    writer = SheetWriter()
+    clean_sheet(writer, "/CS1 cs 0.5 scn 10 10 50 50 re f", spot_space())
+    data = writer.write(tmp_path / "whole.pdf").read_bytes()
+    rng = random.Random(7)
+    damaged = tmp_path / "damaged.pdf"
+    for _ in range(200):
+        at = rng.randrange(len(data))
+        damaged.write_bytes(data[:at] + bytes([rng.randrange(256)]) * 3 + data[at + 3 :])
+        # When each is preflighted, then it answers findings
+        assert isinstance(preflight(damaged, PreflightSettings()), list)
+
+
+def test_patterns_print_what_their_cell_or_shading_prints(tmp_path):
+    # Given a tiling pattern whose cell fills a spot, and a shading pattern in another spot
+    writer = SheetWriter()
+    cell = writer.stream(
+        "/CS1 cs 1 scn 0 0 5 5 re f",
+        f" /Type /Pattern /PatternType 1 /PaintType 1 /TilingType 1 /BBox [0 0 10 10] "
+        f"/XStep 10 /YStep 10 /Resources << {spot_space()} >>",
+    )
+    shading = writer.add(
+        f"<< /PatternType 2 /Shading << /ShadingType 2 /ColorSpace {separation('Gold')} "
+        "/Coords [0 0 100 0] /Function << /FunctionType 2 /Domain [0 1] /C0 [0] /C1 [1] "
+        "/N 1 >> >> >>"
+    )
+    clean_sheet(
+        writer,
+        "/Pattern cs /P1 scn 10 10 50 50 re f /Pattern CS /P2 SCN 2 w 0 0 m 50 50 l S",
+        f"/Pattern << /P1 {cell} 0 R /P2 {shading} 0 R >>",
+    )
+    found = preflight(writer.write(tmp_path / "patterns.pdf"), PreflightSettings())
+    # Then both spots are missing plates
+    assert sorted(f.object or "" for f in found) == ["Gold", SPOT]
+    assert set(codes(found)) == {"plate_missing"}
+
+
+def test_a_form_placed_many_times_alike_is_walked_once(tmp_path):
+    # Given a 1,500-operator page form placed 24 times at the same scale (an N-up sheet)
+    from pipeline.preflight import run_preflight
+
+    writer = SheetWriter()
+    page = writer.form("0 0 0 1 k 1 1 1 1 re f\n" * 500)
+    placements = " ".join(f"q 1 0 0 1 {20 * i} 0 cm /Pg Do Q" for i in range(24))
+    clean_sheet(writer, placements + " q 2 0 0 2 0 0 cm /Pg Do Q", xobjects=f"/Pg {page} 0 R")
+    # When it is preflighted
+    report = run_preflight(writer.write(tmp_path / "nup.pdf"), PreflightSettings())
+    # Then the form is read once per scale, not 25 times
+    assert report.findings == []
+    assert 3_000 < report.operators < 3_300

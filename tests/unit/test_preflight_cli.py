@@ -61,3 +61,23 @@ def test_a_bureau_override_applies_to_its_files(tmp_path):
     # Then the finding is a warning and the exit status 0
     assert status == 0 and "warning plate_missing" in output
     assert bad.name in output
+
+
+def test_ink_option_measures_coverage_with_ghostscript(tmp_path):
+    import shutil
+
+    from tests.services import require
+
+    require(shutil.which("gs") is not None, "Ghostscript (gs) is not installed")
+    # Given a sheet whose paper is filled with 400 % ink and a 100 % limit for the test
+    config = tmp_path / "prepress.toml"
+    config.write_text(CONFIG_TOML + "[preflight]\nmax_tac = 100\n", encoding="utf-8")
+    writer = SheetWriter()
+    writer.page("1 1 1 1 k 0 0 2920 2183 re f")
+    sheet = writer.write(tmp_path / "0539_Heavy_Leonov.pdf")
+    # When it is checked with and without --ink
+    _, plain = run("preflight", "--config", config, sheet)
+    _, measured = run("preflight", "--config", config, "--ink", sheet)
+    # Then only the measured run reports the ink
+    assert "ink_limit" not in plain
+    assert "warning ink_limit" in measured and "400 %" in measured

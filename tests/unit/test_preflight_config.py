@@ -99,3 +99,19 @@ def test_every_preflight_code_is_in_the_readme_with_its_severity(code):
     )
     assert line is not None, f"{code} is not in the README's preflight table"
     assert f"| {errors.PREFLIGHT_CODES[code]} |" in line
+
+
+def test_preflight_settings_are_shop_settings_and_survive_the_push_text():
+    # Given a shop with preflight limits and a press override
+    import tomllib
+
+    from pipeline.config.shared import SHOP_SECTIONS, shop_settings, to_toml
+
+    raw = shop(preflight={"max_tac": 300, "severity": {"plate_empty": "error"}})
+    raw["presses"]["Dominant"]["preflight"] = {"max_paper_mm": [640, 450]}
+    # When the shop's settings are written as `prepress config push` shares them
+    config = config_from_dict(tomllib.loads(to_toml(shop_settings(raw))))
+    # Then every host reads the same preflight settings
+    assert "preflight" in SHOP_SECTIONS
+    assert config.preflight_for("Dominant") == config_from_dict(raw).preflight_for("Dominant")
+    assert config.preflight_for("Dominant").max_paper_mm == (640, 450)
