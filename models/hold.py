@@ -25,6 +25,7 @@ from models.job import (
     HELD,
     QUEUED,
     REJECTED,
+    RUNNING,
     SUCCEEDED,
     Job,
     Setting,
@@ -106,7 +107,7 @@ def hold_job(
     """Hold the running job with its findings; False when it is no longer running or queued."""
     with session(url) as db:
         job = _job(db, job_id)
-        if job.status not in (QUEUED, "running", HELD):
+        if job.status not in (QUEUED, RUNNING, HELD):
             return False
         job.findings, job.duplicate_of = list(findings), duplicate_of
         job.status, job.step = HELD, HOLD_STEP

@@ -76,7 +76,7 @@ def _choices(chosen: dict[str, str]) -> dict[str, list[str]]:
     return {
         "press": sorted(set(config().presses) | ({chosen["press"]} - {""})),
         "outputter": sorted(set(config().outputters) | ({chosen["outputter"]} - {""})),
-        "status": ["queued", "running", "done", "rejected", "failed"],
+        "status": ["queued", "running", "held", "done", "rejected", "failed"],
         "mode": ["normal", "import", "dry-run"],
     }
 

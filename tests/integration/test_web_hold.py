@@ -162,3 +162,16 @@ def test_the_cli_lists_approves_and_rejects_like_the_page(shop: Config) -> None:
     assert done.exit_code == 0 and json.loads(done.output)["status"] == "rejected"
     again = runner.invoke(main, [*argv, "reject", str(second), "--reason", "again"])
     assert again.exit_code == 1 and "not held: rejected by" in again.output
+
+
+def test_show_prints_the_findings_and_the_decision(shop: Config) -> None:
+    from click.testing import CliRunner
+
+    from commands.cli import main
+
+    job_id = held_job(shop, "0601_Flier_Korol.pdf", [MISSING_PLATE])
+    argv = ["--config", str(shop.source)]
+    CliRunner().invoke(main, [*argv, "reject", str(job_id), "--reason", "wrong spot"])
+    shown = CliRunner().invoke(main, [*argv, "show", str(job_id)]).output
+    assert "error plate_missing (page 1, PANTONE 123 C" in shown
+    assert "rejected     by " in shown and ": wrong spot" in shown
