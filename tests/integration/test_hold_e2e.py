@@ -20,6 +20,7 @@ from models.report import JobFilter, plate_report
 from tests.integration.test_pipeline_e2e import GOOD_REMOTE, good_pdf
 from tests.integration.test_web_browser import (
     PASSWORD,
+    SCREENSHOTS,
     USER,
     add_web_users_and_prices,
     browser,  # noqa: F401 - the fixture, used by name
@@ -110,6 +111,9 @@ def test_duplicates_are_held_approved_as_remakes_or_rejected_through_prepress_up
     browser.get(f"{url}/held")
     browser.find_element(By.LINK_TEXT, str(second.id)).click()
     wait_for(browser, lambda: browser.find_elements(By.ID, "approve"), "the approve button")
+    assert "duplicate" in browser.find_element(By.ID, "findings").text
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "held.png"))
     browser.find_element(By.ID, "approve-reason").send_keys("the customer ordered a reprint")
     browser.find_element(By.ID, "approve").click()
     browser.switch_to.alert.accept()
