@@ -126,7 +126,7 @@ def write_signa_pdf(
         _add_sheet(writer, sheet, font, number, random.Random(seed + number))
         for number, sheet in enumerate(sheets, start=1)
     ]
-    Path(path).write_bytes(writer.finish(pages, creator))
+    Path(path).write_bytes(writer.finish(pages, creator, title=Path(path).name))
     return Path(path)
 
 
@@ -219,7 +219,9 @@ class _PdfWriter:
             out.append(f"{code:02X}")
         return "<" + "".join(out) + ">"
 
-    def finish(self, pages: list[int], creator: str | None) -> bytes:
+    def finish(self, pages: list[int], creator: str | None, title: str = "") -> bytes:
+        """The whole file. ``title`` (the file's name) goes into the document info, so two
+        samples with other names never have the same bytes (the hold holds duplicates)."""
         self._write_font()
         kids = " ".join(f"{p} 0 R" for p in pages)
         tree = self.add(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>")
@@ -229,10 +231,11 @@ class _PdfWriter:
                 self.objects[page - 1].replace(b"/Parent 0 0 R", f"/Parent {tree} 0 R".encode()),
             )
         catalog = self.add(f"<< /Type /Catalog /Pages {tree} 0 R >>")
+        named = f" /Title <FEFF{title.encode('utf-16-be').hex().upper()}>" if title else ""
         info = self.add(
-            f"<< /Creator {_literal(creator)} /Producer (prepress samples) >>"
+            f"<< /Creator {_literal(creator)} /Producer (prepress samples){named} >>"
             if creator
-            else "<< /Producer (prepress samples) >>"
+            else f"<< /Producer (prepress samples){named} >>"
         )
         out = io.BytesIO()
         out.write(b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n")
