@@ -10,6 +10,7 @@ COPY tasks ./tasks
 COPY models ./models
 COPY watcher ./watcher
 COPY web ./web
+COPY testkit ./testkit
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
 
 FROM python:3.11-slim

@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pipeline.config import config_from_dict  # noqa: E402
-from pipeline.demo.samples import signa_sheet, write_signa_pdf  # noqa: E402
 from pipeline.pdf.analysis import analyze  # noqa: E402
+from testkit.samples import signa_sheet, write_signa_pdf  # noqa: E402
 
 #: The shop's presses and bureaus, as in tests/fixtures.py.
 CONFIG = {

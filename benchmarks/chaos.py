@@ -36,8 +36,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.chain import FINAL_STATUSES  # noqa: E402
-from pipeline.demo.shop import local_shop, write_config  # noqa: E402
-from pipeline.demo.sinks import SmsSink  # noqa: E402
+from testkit.shop import local_shop, write_config  # noqa: E402
+from testkit.sinks import SmsSink  # noqa: E402
 from tests.pipeline_harness import CountingFtpSink  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 from tests.reliability.outcome import burst, check_outcome  # noqa: E402

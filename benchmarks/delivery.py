@@ -7,7 +7,7 @@ One file of random bytes is sent three ways over 127.0.0.1, each receiver writin
 comparison) in a separate process (so the receiver does not share our interpreter):
 
 - raw: ``socket.sendall`` in 1 MiB blocks to a plain TCP receiver (the reference),
-- FTP: :func:`pipeline.delivery.upload` to pyftpdlib (:class:`pipeline.demo.sinks.FtpSink`),
+- FTP: :func:`pipeline.delivery.upload` to pyftpdlib (:class:`testkit.sinks.FtpSink`),
 - SFTP: :func:`pipeline.delivery.upload` to OpenSSH ``sshd`` (internal-sftp) started here.
 
 Each time runs until the receiver holds the whole file (for ours: under its final name, size
@@ -231,7 +231,7 @@ class served:
 
 def serve(kind: str, root: Path) -> None:
     if kind == "ftp":
-        from pipeline.demo.sinks import FtpSink
+        from testkit.sinks import FtpSink
 
         sink = FtpSink(root, "bench", "bench").start()
         print(sink.port, flush=True)

@@ -61,7 +61,7 @@ def run(base: Path, args: argparse.Namespace, stack: ExitStack) -> dict[str, lis
     from commands.supervisor import Supervisor, export_config
     from models.db import migrate
     from pipeline.config import load_config
-    from pipeline.demo.sinks import FtpSink, SmsSink
+    from testkit.sinks import FtpSink, SmsSink
 
     ctp = stack.enter_context(FtpSink(base / "ftp-ctp", "ctp", "ctp-bench-pw"))
     press = stack.enter_context(FtpSink(base / "ftp-press", "press", "press-bench-pw"))
@@ -96,7 +96,7 @@ def run(base: Path, args: argparse.Namespace, stack: ExitStack) -> dict[str, lis
 
 def drop(config: Any, supervisor: Any, name: str, number: int, timeout: float) -> Any:
     """One clean file of its own bytes into the hotfolder; its timing once it is done."""
-    from pipeline.demo.samples import signa_sheet, write_signa_pdf
+    from testkit.samples import signa_sheet, write_signa_pdf
 
     paper = (900.0, 600.0 + number * 0.5)
     sheets = [signa_sheet(paper_mm=paper), signa_sheet(paper_mm=paper)]

@@ -156,7 +156,7 @@ def run_child(broker: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def scenario(broker: str, args: argparse.Namespace) -> dict[str, Any]:
-    from pipeline.demo.sinks import FtpSink, SmsSink
+    from testkit.sinks import FtpSink, SmsSink
 
     for name in OVERRIDES:
         os.environ.pop(name, None)
@@ -281,7 +281,7 @@ def wait_for_workers(config: Any, timeout: float = 120.0) -> None:
 
 def drop_and_wait(config: Any, supervisor: Any, names: list[str], timeout: float) -> list[Timing]:
     """Drop the files into the hotfolder at once, wait until every job is final, time them."""
-    from pipeline.demo.samples import signa_sheet, write_signa_pdf
+    from testkit.samples import signa_sheet, write_signa_pdf
 
     hotfolder = config.paths.hotfolder
     for name in names:  # written first, hidden: the watcher ignores ``.*`` and ``*.part``

@@ -30,10 +30,10 @@ sys.path.insert(0, str(REPO))
 from pypdf import PdfReader  # noqa: E402
 
 from pipeline.config.preflight import PreflightSettings  # noqa: E402
-from pipeline.demo.samples import signa_sheet, write_signa_pdf  # noqa: E402
 from pipeline.preflight import run_preflight  # noqa: E402
 from pipeline.preflight.tokens import operations  # noqa: E402
 from pipeline.preview.inkcov import read_ink  # noqa: E402
+from testkit.samples import signa_sheet, write_signa_pdf  # noqa: E402
 
 #: Pages and vector objects per page, as in benchmarks/analysis.py.
 PAGES, VECTOR_OBJECTS = 8, 20_000

@@ -27,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.demo.samples import signa_sheet, write_signa_pdf  # noqa: E402
 from pipeline.preview.geometry import PT_PER_MM, SheetGeometry, crop_box  # noqa: E402
 from pipeline.preview.presspdf import PREVIEW_DPI  # noqa: E402
 from pipeline.preview.render import PROOF_PX, THUMB_PX, render_preview  # noqa: E402
+from testkit.samples import signa_sheet, write_signa_pdf  # noqa: E402
 
 #: The sheet of the benchmark: a Speedmaster plate and its usual paper.
 GEOMETRY = SheetGeometry(plate_mm=(1030, 770), paper_mm=(900, 640), gripper_mm=10)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 import sqlalchemy  # noqa: E402
 
 from models.db import engine_for, migrate  # noqa: E402
-from models.job import Job, Step  # noqa: E402
+from models.job import Job, Step, search_key  # noqa: E402
 from pipeline.config import config_from_dict  # noqa: E402
 
 #: PostgreSQL server with trust auth; a scratch database is made on it and dropped.
@@ -48,7 +48,7 @@ PAIRS = [
 ]
 #: Words of file names.
 WORDS = ["Flier", "Catalog", "Poster", "Menu", "Booklet", "Label", "Card", "Calendar"]
-CLIENTS = ["Technoyug", "Kvitka", "Vesna", "Agro", "Dnipro", "Lviv", "Zirka"]
+CLIENTS = ["Technoyug", "Kvitka", "Vesna", "Agro", "Dnipro", "Lviv", "Zirka", "Каталог", "ЗОРЯ"]
 #: The grid page measured: last 60 days, one press, a word, an excluded word.
 GRID_QUERY = "/?press=Speedmaster&q=flier+-korol&from={start}"
 #: The year's report page and its JSON.
@@ -116,6 +116,7 @@ def job_rows(count: int, rng: random.Random) -> tuple[list[dict], list[dict]]:
                 "sheets": [],
                 "preview": {},
                 "warnings": [],
+                "search_key": search_key(f"{order}_{job}_{outputter}.pdf", order, job),
             }
         )
         same = reprocess is not None and rng.random() < 0.5
@@ -181,8 +182,15 @@ def measure(label: str, url: str, work: Path, count: int, runs: int) -> dict[str
             client, GRID_QUERY.format(start=start), runs
         ),
         "api/jobs, all years, q=catalog": server_ms(client, "/api/jobs?q=catalog", runs),
+        "grid, Cyrillic word, other case": server_ms(
+            client, f"/?q=%D0%9A%D0%90%D0%A2%D0%90%D0%9B%D0%9E%D0%93&from={start}", runs
+        ),
+        "grid rows (polled), default": server_ms(client, f"/rows?from={start}", runs),
         "reports page, year 2026": server_ms(client, REPORT_PAGES[0], runs),
         "api/report, year 2026": server_ms(client, REPORT_PAGES[1], runs),
+        "reports page, date range 2025-2026": server_ms(
+            client, "/reports?from=2025-01-01&to=2026-12-31", runs
+        ),
     }
     for name, ms in figures.items():
         target = REPORT_TARGET if "report" in name else GRID_TARGET

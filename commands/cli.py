@@ -212,21 +212,14 @@ def fail(ctx: click.Context, message: str, code: int = 1, **details: object) -> 
 def load_config_or_exit(ctx: click.Context, explicit: str | None = None):
     """The configuration for a subcommand (the shop's settings from the database when this
     host's file has none); a ConfigError ends the command with status 2."""
-    from pipeline.config.hosts import load_host_config
+    from models.shop_settings import host_config
     from pipeline.errors import ConfigError
 
     path = explicit or (ctx.find_root().obj or {}).get("config_path")
     try:
-        config = load_host_config(path, pushed_settings).config
+        config = host_config(path).config
     except ConfigError as exc:
         fail(ctx, f"configuration error: {exc}", 2)
     if ctx.find_root().invoked_subcommand not in SERVICES:
         log_to_file(config.paths.var)
     return config
-
-
-def pushed_settings(url: str):
-    """The shop's settings pushed to the database at ``url`` (imported only when needed)."""
-    from models.shop_settings import current
-
-    return current(url)

@@ -26,7 +26,7 @@ def push(ctx: click.Context) -> None:
     """Make the shop sections of this prepress.toml the settings every host uses."""
     from models import shop_settings
     from models.db import migrate
-    from pipeline.config import config_from_dict
+    from pipeline.config import config_from_dict, with_environment
     from pipeline.config.hosts import without_io_secrets
     from pipeline.config.shared import shop_settings as shop_of
 
@@ -39,7 +39,8 @@ def push(ctx: click.Context) -> None:
             "holds the shop's presses and bureaus",
         )
     try:
-        config_obj = config_from_dict(without_io_secrets(raw), source)  # checked before stored
+        checked = with_environment(without_io_secrets(raw))  # the file's settings, this host's URLs
+        config_obj = config_from_dict(checked, source)  # checked before stored
         migrate(config_obj.database_url)
         pushed, new = shop_settings.push(config_obj.database_url, settings, source)
     except ConfigError as exc:
@@ -120,11 +121,11 @@ def _read_or_exit(ctx: click.Context):
 
 
 def _database_url_or_exit(ctx: click.Context) -> str:
-    from pipeline.config import database_url_from
+    from pipeline.config import database_url_from, with_environment
 
     source, raw = _read_or_exit(ctx)
     try:
-        return database_url_from(raw, source)
+        return database_url_from(with_environment(raw), source)
     except ConfigError as exc:
         _fail(ctx, str(exc))
 

@@ -178,7 +178,15 @@ def web(ctx: click.Context, address: str | None, port: int | None, insecure_loca
     """Serve the dashboard: job grid, job pages, problems, reports, the mode switch."""
     if ctx.invoked_subcommand is not None:
         return
+    from pipeline.config import require_web_passwords
+    from pipeline.errors import ConfigError
+
     config = load_config_or_exit(ctx)
+    try:
+        require_web_passwords(config.web, config.source)  # only the dashboard needs them
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        ctx.exit(2)
     address = address or config.web.address
     port = config.web.port if port is None else port
     if not config.web.users and not (insecure_local and address == LOCAL_ADDRESS):

@@ -4,6 +4,11 @@ A throwaway work folder and configuration, two local FTP servers (the CTP bureau
 press), a local SMS sink that prints what it receives, Redis when reachable (else the embedded
 broker), the real workers, watcher and beat, and the generated sample PDFs dropped into the
 hotfolder, one of them broken on purpose.
+
+``--serve`` keeps the local FTP and SMS servers running after the samples are done, so the
+kept folder's prepress.toml can be tried for real with ``prepress up`` in another terminal;
+without it, a kept prepress.toml says at its top that its targets are gone.
+The servers come from testkit/, installed with the ``demo`` extra.
 """
 
 from __future__ import annotations
@@ -20,19 +25,39 @@ from typing import Any
 
 import click
 
-from pipeline.demo.shop import local_shop, write_config
+from testkit.shop import local_shop, write_config
 
 #: Redis database the demo owns (flushed at start so no earlier run's messages linger).
 DEMO_REDIS = "redis://127.0.0.1:6379/14"
 #: What the demo expects of the bundled samples.
 EXPECTED = {"done": 3, "rejected": 1}
+#: What ``--serve`` prints once the samples are done and the servers keep running.
+SERVING = "the demo's FTP and SMS servers keep running"
+#: The top of a kept prepress.toml whose local servers stopped with the demo.
+SINKS_GONE = """\
+# Written by `prepress demo`. Its FTP and SMS targets below were local servers on 127.0.0.1
+# that stopped when the demo ended: uploads and SMS to them now fail. To try this folder
+# with `prepress up`, run `prepress demo --serve` (the servers keep running until Ctrl-C)
+# or point the targets at real servers.
+"""
+#: Seconds between looks at the SMS server while serving.
+SERVE_POLL = 0.5
 
 
-def run_demo(folder: Path | None, timeout: float, broker: str = "auto", keep: bool = False) -> int:
-    """Run the demo; return 0 when every sample ended as expected."""
+def run_demo(
+    folder: Path | None,
+    timeout: float,
+    broker: str = "auto",
+    keep: bool = False,
+    serve: bool = False,
+) -> int:
+    """Run the demo; return 0 when every sample ended as expected.
+
+    ``serve`` keeps the folder and its local servers until Ctrl-C (implies ``keep``).
+    """
     logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
-    with demo_folder(folder, keep) as base:
-        return _serve(base, timeout, broker)
+    with demo_folder(folder, keep or serve) as base:
+        return _serve(base, timeout, broker, serve)
 
 
 @contextmanager
@@ -50,25 +75,63 @@ def demo_folder(folder: Path | None, keep: bool) -> Iterator[Path]:
             click.echo(f"the demo's files are in {base} (samples/ has PDFs to try)")
 
 
-def _serve(base: Path, timeout: float, broker: str) -> int:
-    from pipeline.demo.sinks import FtpSink, SmsSink
-
+def _serve(base: Path, timeout: float, broker: str, serve: bool) -> int:
+    try:
+        from testkit.sinks import FtpSink, SmsSink
+    except ImportError as exc:
+        raise click.ClickException(
+            f"the demo's local FTP servers are not installed ({exc}); install them with "
+            "pip install 'prepress[demo]' (bash scripts/dev.sh demo does it for you)."
+        ) from None
     with (
         FtpSink(base / "ftp-ctp", "ctp", "ctp-demo-pw") as ctp,
         FtpSink(base / "ftp-press", "press", "press-demo-pw") as press,
         SmsSink("demo", "sms-demo-pw") as sms,
     ):
         config_path = _write_config(base, ctp, press, sms, broker)
-        return _run(base, config_path, sms, timeout)
+        code = _run(base, config_path, sms, timeout)
+        if serve:
+            _keep_serving(config_path, (ctp, press), sms)
+    _say_sinks_are_gone(config_path)
+    return code
+
+
+def _keep_serving(config_path: Path, ftp: tuple[Any, ...], sms: Any) -> None:
+    """Keep the servers up until Ctrl-C, printing each SMS they receive."""
+    click.secho(f"\n{SERVING} until Ctrl-C:", bold=True)
+    for sink in ftp:
+        click.echo(f"  FTP  127.0.0.1:{sink.port}  files in {sink.root}")
+    click.echo(f"  SMS  {sms.url}")
+    click.echo(
+        f"try the folder for real in another terminal:\n"
+        f"  prepress --config {config_path} up\n"
+        f"and drop PDFs (samples/ has some) into {config_path.parent / 'work' / 'hotfolder'}",
+        nl=True,
+    )
+    printed = len(sms.messages)
+    try:
+        while True:
+            for message in sms.messages[printed:]:
+                click.secho(f"SMS to {message.phones}: {message.mes}", fg="cyan")
+            printed = len(sms.messages)
+            time.sleep(SERVE_POLL)
+    except KeyboardInterrupt:
+        click.echo("servers stopped")
+
+
+def _say_sinks_are_gone(config_path: Path) -> None:
+    """Mark a kept prepress.toml: its local servers stopped with the demo."""
+    if config_path.is_file():
+        config_path.write_text(SINKS_GONE + config_path.read_text(encoding="utf-8"), "utf-8")
 
 
 def _run(base: Path, config_path: Path, sms: Any, timeout: float) -> int:
     from commands.supervisor import Supervisor, export_config
     from models.db import migrate
-    from pipeline.config import load_config
-    from pipeline.demo.samples import write_demo_samples
+    from models.shop_settings import host_config
+    from testkit.samples import write_demo_samples
 
-    config = load_config(config_path)
+    config = host_config(config_path).config
     export_config(config_path)
     config.paths.create()
     migrate(config.database_url)
@@ -140,6 +203,7 @@ def _summary(base: Path, config: Any, sms: Any) -> None:
     click.secho(f"SMS received by the sink: {len(sms.messages)}", bold=True)
     click.echo(
         f"\nEverything is kept in {base}; try: prepress --config {base / 'prepress.toml'} jobs"
+        " (its FTP and SMS targets stop with the demo unless --serve)"
     )
 
 

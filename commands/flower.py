@@ -13,19 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import Config
-from pipeline.errors import ConfigError
+from pipeline.config import Config, flower_credentials
 
 #: The Celery application Flower watches.
 CELERY_APP = "tasks.app"
-#: Address for which --insecure-local may turn authentication off.
-LOCAL_ADDRESS = "127.0.0.1"
 #: Flower's file of persistent state, under var/.
 STATE_FILE = "flower.db"
-#: OAuth options passed through from [flower.oauth] to Flower's environment.
-OAUTH_OPTIONS = frozenset(
-    {"auth", "auth_provider", "oauth2_key", "oauth2_secret", "oauth2_redirect_uri"}
-)
 
 
 @dataclass(frozen=True)
@@ -50,48 +43,22 @@ def flower_launch(
     insecure_local: bool = False,
     celery: str = "celery",
 ) -> FlowerLaunch:
-    """Build Flower's command line from ``[flower]``; raise ConfigError when it would be open.
+    """Flower's command line from ``[flower]``; ConfigError when it would be open (the checks
+    are the configuration's: pipeline.config.flower_credentials).
 
     ``celery`` is the program to run (the ``celery`` script of prepress's virtualenv).
     """
     settings = config.flower
     address = address or settings.address
     port = settings.port if port is None else port
-    env: dict[str, str] = {}
-    if settings.user and settings.password:
-        if "," in settings.user + settings.password or ":" in settings.user:
-            raise ConfigError(
-                f"{config.source}: flower.user must not contain ':' or ',' and "
-                "flower.password must not contain ','; choose other ones."
-            )
-        env["FLOWER_BASIC_AUTH"] = f"{settings.user}:{settings.password}"
-    elif settings.user or settings.password:
-        raise ConfigError(
-            f"{config.source}: flower.user and flower.password go together; set "
-            "both (or PREPRESS_FLOWER_USER and PREPRESS_FLOWER_PASSWORD)."
-        )
-    for key, value in settings.oauth.items():
-        if key not in OAUTH_OPTIONS:
-            raise ConfigError(
-                f"{config.source}: flower.oauth.{key}: unknown option; expected "
-                f"one of {', '.join(sorted(OAUTH_OPTIONS))}."
-            )
-        env[f"FLOWER_{key.upper()}"] = value
-    if not env:
-        if not (insecure_local and address == LOCAL_ADDRESS):
-            raise ConfigError(
-                f"{config.source}: Flower needs credentials: set [flower] user and password "
-                "(or PREPRESS_FLOWER_USER / PREPRESS_FLOWER_PASSWORD) or [flower.oauth]; "
-                f"without them it only starts on {LOCAL_ADDRESS} with --insecure-local."
-            )
-    var = config.paths.var
+    env = flower_credentials(settings, config.source, address, insecure_local)
     argv = [
         celery,
         "-A",
         CELERY_APP,
         "flower",
         "--persistent=True",
-        f"--db={Path(var) / STATE_FILE}",
+        f"--db={Path(config.paths.var) / STATE_FILE}",
         f"--address={address}",
         f"--port={port}",
     ]

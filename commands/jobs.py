@@ -122,21 +122,33 @@ def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: 
 @click.option(
     "--status", type=click.Choice(["queued", "running", "held", "done", "rejected", "failed"])
 )
+@click.option("--press", default="", help="Only jobs for this press.")
+@click.option("--outputter", default="", help="Only jobs for this CTP bureau.")
 @click.option(
-    "--since", help="Only jobs received since: YYYY-MM-DD (the shop's local date), or 7d."
+    "--search", default="", help="Words in the file name, order or job name; -WORD excludes."
+)
+@click.option("--from", "first", help="From this local date (YYYY-MM-DD), included.")
+@click.option("--to", "last", help="To this local date (YYYY-MM-DD), included.")
+@click.option("--since", help="Since a local date (YYYY-MM-DD) or a number of days back (7d).")
+@click.option(
+    "--received",
+    is_flag=True,
+    help="Dates are when the file was received, not the job's date (the page's default).",
 )
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
 @click.pass_context
-def jobs(
-    ctx: click.Context, status: str | None, since: str | None, as_json: bool, limit: int
-) -> None:
-    """List jobs, newest first, times in local time."""
+def jobs(ctx: click.Context, as_json: bool, limit: int, **chosen: Any) -> None:
+    """List jobs, newest job date first, times in local time.
+
+    Dates filter the job's date, as the dashboard and the report do (for imported history the
+    file's date); with --received they filter when the file was received.
+    """
     from commands.render import job_dict, table_header, table_row
-    from models import store
+    from models import report
 
     config = _ready(ctx)
-    rows = store.list_jobs(config.database_url, status, parse_since(since), limit)
+    rows, _ = report.search_jobs(config.database_url, job_filter(**chosen), limit, sheets=True)
     if as_json:
         echo_json([job_dict(job) for job in rows])
         return
@@ -151,6 +163,47 @@ def jobs(
             from tasks.actions import describe_wait
 
             click.echo(f"{'':>8}{describe_wait(waiting)}"[:240])
+
+
+def job_filter(
+    *,
+    status: str | None,
+    press: str,
+    outputter: str,
+    search: str,
+    first: str | None,
+    last: str | None,
+    since: str | None,
+    received: bool,
+) -> Any:
+    """The ``jobs`` options as the dashboard's filter (models/report.py ``JobFilter``)."""
+    from models.report import JobFilter
+    from pipeline.accounting import period
+
+    start, end = period(_day(first, "--from"), _day(last, "--to"))
+    since_at = parse_since(since)
+    if since_at is not None and (start is None or since_at > start):
+        start = since_at
+    return JobFilter(
+        status=status or "",
+        press=press,
+        outputter=outputter,
+        q=search,
+        start=start,
+        end=end,
+        date_field="received_at" if received else "job_date",
+    )
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r}: use a date like 2026-12-01", param_hint=option
+        ) from None
 
 
 def _waiting_step(config: Any, job: Any) -> Any:

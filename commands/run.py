@@ -23,14 +23,11 @@ def _prepare(ctx: click.Context, queues: tuple[str, ...] | None = None):
     (pipeline/config/hosts.py); ``queues`` are what a worker serves."""
     from commands.supervisor import export_config
     from models.shop_settings import host_config
-    from pipeline.config import database_url_from, read_toml
     from pipeline.errors import ConfigError
 
     path = (ctx.find_root().obj or {}).get("config_path")
     try:
-        source, raw = read_toml(path)
-        _migrate(database_url_from(raw, source))
-        host = host_config(path, queues=queues, check=True)
+        host = host_config(path, queues=queues, check=True, prepare=_migrate)
     except ConfigError as exc:
         click.echo(f"configuration error: {exc}", err=True)
         ctx.exit(2)
@@ -188,11 +185,17 @@ def beat(ctx: click.Context) -> None:
     help="auto: Redis when reachable, else embedded.",
 )
 @click.option("--keep", is_flag=True, help="Keep the temporary folder (sample PDFs to try).")
-def demo(folder: Path | None, timeout: float, broker: str, keep: bool) -> None:
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Then keep the folder and its local FTP and SMS servers running until Ctrl-C, "
+    "to try it with `prepress up`.",
+)
+def demo(folder: Path | None, timeout: float, broker: str, keep: bool, serve: bool) -> None:
     """Run the whole pipeline on bundled samples with local FTP and SMS sinks, and show it."""
     from commands.demo import run_demo
 
-    raise SystemExit(run_demo(folder, timeout, broker, keep))
+    raise SystemExit(run_demo(folder, timeout, broker, keep, serve))
 
 
 def _node_name(queues: tuple[str, ...]) -> str:

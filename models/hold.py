@@ -214,7 +214,7 @@ def remake_jobs(url: str, where: Any, limit: int = 200) -> list[Job]:
         query = (
             select(Job)
             .where(col(Job.remake).is_(True), col(Job.status) == "done")
-            .where(*conditions(where, url.startswith("sqlite")))
+            .where(*conditions(where))
             .order_by(col(Job.job_date).desc())
             .limit(limit)
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 # job statuses, modes: defined once with the chain
@@ -40,6 +40,20 @@ __all__ = [
     "REJECTED",
     "RUNNING",
 ]
+
+
+def fold(text: str) -> str:
+    """``text`` for a search that ignores case in every script ("КАТАЛОГ" -> "каталог").
+
+    SQLite's ``lower()`` and ``LIKE`` fold ASCII only, and PostgreSQL's ``ILIKE`` depends on
+    the database's locale; Python's ``casefold`` does the same on both.
+    """
+    return text.casefold()
+
+
+def search_key(name: str, order: str, job_name: str) -> str:
+    """What the grid's word search looks in: file name, order and job name, case-folded."""
+    return fold("\n".join((name, order, job_name)))
 
 
 class Job(SQLModel, table=True):
@@ -102,6 +116,14 @@ class Job(SQLModel, table=True):
     decided_by: str = ""
     decided_at: datetime | None = None
     decision_reason: str = ""
+    #: File name, order and job name case-folded for the search (kept by the ORM events below).
+    search_key: str = ""
+
+
+@event.listens_for(Job, "before_insert")
+@event.listens_for(Job, "before_update")
+def _keep_search_key(_mapper: Any, _connection: Any, job: Job) -> None:
+    job.search_key = search_key(job.name or "", job.order or "", job.job_name or "")
 
 
 class Step(SQLModel, table=True):

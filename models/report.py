@@ -20,7 +20,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col
 
 from models.db import session
-from models.job import Job, Step
+from models.job import Job, Step, fold
 from pipeline import accounting
 from pipeline.config import Config
 
@@ -34,7 +34,8 @@ MAX_LIMIT = 1000
 class JobFilter:
     """The grid's filters; empty means "any". ``q``: words in name, order or job, ``-w`` excludes.
 
-    ``start`` and ``end`` bound the job's date (``start <= job_date < end``).
+    ``start`` and ``end`` bound the job's date (``start <= job_date < end``), or the time it
+    was received when ``date_field`` is ``"received_at"``.
     """
 
     status: str = ""
@@ -44,6 +45,11 @@ class JobFilter:
     q: str = ""
     start: datetime | None = None
     end: datetime | None = None
+    date_field: str = "job_date"
+
+
+#: The dates a filter can range: the job's date (the page's and the report's) or its arrival.
+DATE_FIELDS = ("job_date", "received_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,45 +111,48 @@ def _like(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _word_in_job(word: str, sqlite: bool) -> ColumnElement[bool]:
-    """The word in the file name, order or job name, ignoring case.
+def _word_in_job(word: str) -> ColumnElement[bool]:
+    """The word in the file name, order or job name, ignoring case in every script.
 
-    SQLite's LIKE already ignores (ASCII) case; ILIKE would wrap every value in lower().
+    The job's ``search_key`` holds the three case-folded (models/job.py ``search_key``), so
+    one LIKE on it works alike on SQLite and PostgreSQL, Cyrillic included.
     """
-    pattern = _like(word)
-    columns = (col(Job.name), col(Job.order), col(Job.job_name))
-    if sqlite:
-        return or_(*(column.like(pattern, escape="\\") for column in columns))
-    return or_(*(column.ilike(pattern, escape="\\") for column in columns))
+    return col(Job.search_key).like(_like(fold(word)), escape="\\")
 
 
-def conditions(where: JobFilter, sqlite: bool = False) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of a filter (``sqlite``: for a SQLite database)."""
+def conditions(where: JobFilter) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a filter."""
     clauses: list[ColumnElement[bool]] = []
     for name in ("status", "press", "outputter", "mode"):
         value = getattr(where, name)
         if value:
             clauses.append(getattr(Job, name) == value)
+    if where.date_field not in DATE_FIELDS:
+        raise ValueError(f"date_field must be one of {DATE_FIELDS}, not {where.date_field!r}")
+    moment = col(getattr(Job, where.date_field))
     if where.start is not None:
-        clauses.append(col(Job.job_date) >= where.start)
+        clauses.append(moment >= where.start)
     if where.end is not None:
-        clauses.append(col(Job.job_date) < where.end)
+        clauses.append(moment < where.end)
     wanted, unwanted = split_words(where.q)
-    clauses += [_word_in_job(word, sqlite) for word in wanted]
-    clauses += [not_(_word_in_job(word, sqlite)) for word in unwanted]
+    clauses += [_word_in_job(word) for word in wanted]
+    clauses += [not_(_word_in_job(word)) for word in unwanted]
     return clauses
 
 
 def search_jobs(
-    url: str, where: JobFilter, limit: int = 50, offset: int = 0
+    url: str, where: JobFilter, limit: int = 50, offset: int = 0, *, sheets: bool = False
 ) -> tuple[list[Job], int]:
-    """One page of matching jobs, newest first, and how many match in all."""
-    clauses = conditions(where, url.startswith("sqlite"))
+    """One page of matching jobs, newest first, and how many match in all.
+
+    A job's sheets (the analysed pages, the largest column) are loaded only with ``sheets``.
+    """
+    clauses = conditions(where)
     limit = max(0, min(limit, MAX_LIMIT))
     with _session(url) as db:
         query = (
             select(Job)
-            .options(defer(Job.sheets))  # type: ignore[arg-type]
+            .options(*([] if sheets else [defer(Job.sheets)]))  # type: ignore[arg-type]
             .where(and_(True, *clauses))
             .order_by(col(Job.job_date).desc(), col(Job.id).desc())
             .limit(limit)
@@ -168,6 +177,22 @@ def upload_steps(url: str, job_ids: Sequence[int]) -> dict[int, dict[str, Step]]
     return found
 
 
+def reprocesses_of(url: str, job_ids: Sequence[int]) -> dict[int, list[int]]:
+    """{job id: the jobs that reprocessed it, oldest first} for the given jobs that have any."""
+    if not job_ids:
+        return {}
+    found: dict[int, list[int]] = {}
+    with _session(url) as db:
+        query = (
+            select(col(Job.reprocess_of), col(Job.id))
+            .where(col(Job.reprocess_of).in_(list(job_ids)))
+            .order_by(col(Job.id))
+        )
+        for original, job_id in db.execute(query):
+            found.setdefault(int(original), []).append(int(job_id))
+    return found
+
+
 def plate_rows(
     url: str,
     where: JobFilter,
@@ -187,7 +212,7 @@ def plate_rows(
         query = select(*columns, *extra, col(Job.duplicate_of), col(Job.remake)).where(
             col(Job.status).in_(statuses),
             col(Job.mode).in_(modes),
-            *conditions(where, url.startswith("sqlite")),
+            *conditions(where),
         )
         same_file = _same_file_reprocesses(db, statuses, modes, same_file_note)
         rows = [_plate_row(row, same_file) for row in db.execute(query)]
@@ -228,11 +253,10 @@ def _counting(
     modes: Sequence[str],
     exclude_ids: Sequence[int],
 ) -> list[ColumnElement[bool]]:
-    sqlite = url.startswith("sqlite")
     clauses: list[ColumnElement[bool]] = [col(Job.status).in_(statuses), col(Job.mode).in_(modes)]
     if accounting.DUPLICATES_COUNT_ONLY_AS_REMAKES:
         clauses.append(or_(col(Job.duplicate_of).is_(None), col(Job.remake).is_(True)))
-    clauses += conditions(where, sqlite)
+    clauses += conditions(where)
     if exclude_ids:
         clauses.append(col(Job.id).not_in(list(exclude_ids)))
     return clauses

@@ -12,6 +12,7 @@ from __future__ import annotations
 import getpass
 import os
 import socket
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -95,9 +96,12 @@ def host_config(
     *,
     queues: tuple[str, ...] | None = None,
     check: bool = False,
+    prepare: Callable[[str], None] | None = None,
 ) -> HostConfig:
-    """This host's configuration with the shop's settings from its database (hosts.py)."""
-    return load_host_config(path, current, queues=queues, check=check)
+    """This host's configuration with the shop's settings from its database: the one loader
+    (pipeline/config/hosts.py) with this package's reader of the pushed settings. Every
+    process loads through here."""
+    return load_host_config(path, current, queues=queues, check=check, prepare=prepare)
 
 
 def pusher() -> str:

@@ -6,8 +6,8 @@ format. SQLite is copied with the online backup API, so jobs keep writing while 
 PostgreSQL is dumped with ``pg_dump -Fc``. The file is uploaded under a temporary name, read
 back and checked (size and sha256), and only then renamed, so a name without ``.partial`` is
 always a complete backup. The snapshot itself is made by pipeline/snapshot.py; the SFTP
-session and its error mapping are pipeline.delivery's (one code path for bureaus and
-backups). Host keys are checked against ``[backup] known_hosts`` (else
+session, the upload algorithm and the error mapping are pipeline.delivery's (one code path
+for bureaus and backups). Host keys are checked against ``[backup] known_hosts`` (else
 ``~/.ssh/known_hosts``): an unknown or changed key is refused, never added.
 
 Retention: the newest backup of each of the ``keep_daily`` most recent days, plus the newest of
@@ -32,8 +32,10 @@ from pathlib import Path
 import paramiko
 
 from pipeline.config import BackupSettings, Config
-from pipeline.delivery.sftp import _makedirs, _sftp_errors, _sftp_session
-from pipeline.delivery.transfer import Target
+from pipeline.delivery.mapping import map_exceptions
+from pipeline.delivery.sending import send
+from pipeline.delivery.sftp import SftpTransport, sftp_session
+from pipeline.delivery.transfer import Target, Transfer
 from pipeline.errors import (
     BackupFailed,
     BackupHostUnavailable,
@@ -128,9 +130,9 @@ def backup_time(settings: BackupSettings) -> tuple[int, int]:
 
 
 class _BackupHost:
-    """The backup host as an SFTP endpoint of pipeline.delivery: its session and error mapping
-    (host keys, the mkdir race, every paramiko and socket error classified) with the backup's
-    own errors: a fault a retry may cure is BackupHostUnavailable, a refusal BackupFailed."""
+    """The backup host as a target of pipeline.delivery: its SFTP session and the one error
+    table (pipeline/delivery/mapping.py), worded as the backup's own errors: a fault a retry
+    may cure is BackupHostUnavailable, a refusal BackupFailed."""
 
     def __init__(self, settings: BackupSettings) -> None:
         self.target = Target(
@@ -153,19 +155,37 @@ class _BackupHost:
 
 
 @contextlib.contextmanager
-def backup_host(settings: BackupSettings) -> Iterator[paramiko.SFTPClient]:
+def backup_host(settings: BackupSettings) -> Iterator[SftpTransport]:
     """An SFTP session on the backup host; the host key must already be known.
 
     Every error met inside the session (connect, upload, listing, prune) is classified.
     """
     _check_settings(settings)
     host = _BackupHost(settings)
-    known_hosts = settings.known_hosts or "~/.ssh/known_hosts"
+    known_hosts = settings.known_hosts or None  # None: ~/.ssh/known_hosts
     with (
-        _sftp_errors(host),
-        _sftp_session(host, SSH_TIMEOUT, known_hosts, settings.key_file or None) as sftp,
+        map_exceptions(host.failure),
+        sftp_session(
+            host.target, host.failure, SSH_TIMEOUT, known_hosts, settings.key_file or None
+        ) as sftp,
     ):
         yield sftp
+
+
+class _BackupUpload(Transfer):
+    """One file sent to the backup host: delivery's transfer, worded as the backup's."""
+
+    def __init__(self, settings: BackupSettings, local: Path) -> None:
+        host = _BackupHost(settings)
+        remote = posixpath.join(settings.remote_dir, local.name)
+        super().__init__(host.target, local, remote, local.stat().st_size, None)
+        self.host = host
+        self.replace = True  # names carry the time taken: a file of that name is this one
+
+    def failure(
+        self, cls: type[TransientError | PermanentError], what: str, said: object
+    ) -> TransientError | PermanentError:
+        return self.host.failure(cls, what, said)
 
 
 def _check_settings(settings: BackupSettings) -> None:
@@ -194,19 +214,26 @@ def _remote_sha256(sftp: paramiko.SFTPClient, path: str) -> str:
         return sha256_of_stream(handle)
 
 
-def _upload(sftp: paramiko.SFTPClient, local: Path, remote: str, sha256: str) -> None:
-    """Upload ``local`` to ``remote`` through a temporary name, checking it before the rename."""
-    partial = remote + PARTIAL_SUFFIX
-    sftp.put(str(local), partial, confirm=True)
-    size = sftp.stat(partial).st_size
-    if size != local.stat().st_size or _remote_sha256(sftp, partial) != sha256:
-        sftp.remove(partial)
-        raise BackupFailed(
-            f"{remote}: the uploaded copy differs from the local file "
-            f"(size {size} vs {local.stat().st_size}); check the backup host's "
-            "disk and retry."
-        )
-    sftp.posix_rename(partial, remote)
+def _upload(sftp: SftpTransport, settings: BackupSettings, local: Path, sha256: str) -> None:
+    """Upload ``local`` into the backup folder under ``<name>.partial``, the way bureau
+    uploads go (pipeline.delivery), checking size and sha256 before the rename."""
+
+    def verify(partial: str) -> None:
+        if _remote_sha256(sftp.client, partial) != sha256:
+            sftp.remove(partial)
+            raise BackupFailed(
+                f"{partial}: the uploaded copy differs from the local file {local.name} "
+                "(sha256); check the backup host's disk and retry."
+            )
+
+    send(
+        sftp,
+        _BackupUpload(settings, local),
+        settings.remote_dir,
+        local.name,
+        part=local.name + PARTIAL_SUFFIX,
+        verify=verify,
+    )
 
 
 def list_remote(sftp: paramiko.SFTPClient, remote_dir: str) -> list[BackupInfo]:
@@ -279,12 +306,10 @@ def run_backup(config: Config, now: datetime | None = None) -> BackupInfo:
         checksum = Path(work) / (name + CHECKSUM_SUFFIX)
         checksum.write_text(f"{sha256}  {name}\n", encoding="ascii")
         with backup_host(settings) as sftp:
-            _makedirs(sftp, settings.remote_dir)
-            remote = posixpath.join(settings.remote_dir, name)
-            _upload(sftp, checksum, remote + CHECKSUM_SUFFIX, file_sha256(checksum))
-            _upload(sftp, packed, remote, sha256)
+            _upload(sftp, settings, checksum, file_sha256(checksum))
+            _upload(sftp, settings, packed, sha256)
             info = BackupInfo(name, packed.stat().st_size, taken_at.astimezone(UTC), kind, sha256)
-            removed = prune(sftp, settings, now)
+            removed = prune(sftp.client, settings, now)
     log.info(
         "backup %s uploaded to %s:%s (%d bytes, sha256 %s); pruned %d old backup(s)",
         name,
@@ -300,7 +325,7 @@ def run_backup(config: Config, now: datetime | None = None) -> BackupInfo:
 def list_backups(config: Config) -> list[BackupInfo]:
     """The backups on the backup host, newest first."""
     with backup_host(config.backup) as sftp:
-        return list_remote(sftp, config.backup.remote_dir)
+        return list_remote(sftp.client, config.backup.remote_dir)
 
 
 def restore(config: Config, name: str, before_load: Callable[[], None] | None = None) -> None:
@@ -321,8 +346,8 @@ def restore(config: Config, name: str, before_load: Callable[[], None] | None = 
         remote = posixpath.join(settings.remote_dir, name)
         with backup_host(settings) as sftp:
             try:
-                sftp.get(remote + CHECKSUM_SUFFIX, str(packed) + CHECKSUM_SUFFIX)
-                sftp.get(remote, str(packed))
+                sftp.client.get(remote + CHECKSUM_SUFFIX, str(packed) + CHECKSUM_SUFFIX)
+                sftp.client.get(remote, str(packed))
             except FileNotFoundError:
                 raise BackupFailed(
                     f"{settings.host}:{remote}: backup or its {CHECKSUM_SUFFIX} "

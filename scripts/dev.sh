@@ -4,7 +4,8 @@
 #   bash scripts/dev.sh test    run the test suite (installs and starts what the tests need)
 #   bash scripts/dev.sh setup   only create .venv and install prepress with its test tools
 #   bash scripts/dev.sh lint    ruff check, ruff format --check and mypy (the test command runs them too)
-# The demo installs prepress alone; setup, test and lint add the test tools.
+# The demo installs prepress with its demo extra (local FTP servers); setup, test and lint
+# add the test tools.
 # Works on a fresh Debian machine with Python 3.11; system packages are installed with apt
 # when missing (as root, or through sudo).
 set -euo pipefail
@@ -40,7 +41,7 @@ python_bin() {
   log "Python 3.11 or newer is required"; return 1
 }
 
-setup() {  # setup [EXTRAS] : .venv with prepress (editable), plus its test tools unless ""
+setup() {  # setup [EXTRAS] : .venv with prepress (editable) and EXTRAS (default: the test tools)
   local py stamp extras=${1-[test]}
   py=$(python_bin)
   if [ ! -x "$VENV/bin/python" ]; then
@@ -51,7 +52,7 @@ setup() {  # setup [EXTRAS] : .venv with prepress (editable), plus its test tool
   # a venv with the test tools also serves the demo; one without them is topped up for tests
   if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$stamp" ] &&
      [ "$(cat "$VENV/.installed" 2>/dev/null)" != "${stamp%"$extras"}[test]" ]; then
-    log "installing prepress${extras:+ and its test tools} into $VENV"
+    log "installing prepress${extras:+$extras} into $VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q -e ".$extras"
     echo "$stamp" > "$VENV/.installed"
@@ -88,7 +89,7 @@ lint() {  # the linter, the formatter check and the type checker; any failure fa
   log "ruff check, ruff format --check, mypy"
   "$VENV/bin/ruff" check --quiet .
   "$VENV/bin/ruff" format --check --quiet .
-  "$VENV/bin/mypy" --no-error-summary pipeline models tasks watcher commands web
+  "$VENV/bin/mypy" --no-error-summary pipeline models tasks watcher commands web testkit
 }
 
 case "${1:-help}" in
@@ -98,7 +99,7 @@ case "${1:-help}" in
     setup
     lint ;;
   demo)
-    setup ""   # the demo needs prepress only, not the test tools
+    setup "[demo]"   # the demo needs prepress and its local sinks, not the test tools
     shift; exec "$VENV/bin/prepress" demo "$@" ;;
   test)
     apt_install ghostscript openssh-server redis-server chromium chromium-driver iproute2

@@ -2,7 +2,7 @@
 
 The backup retries a backup host that cannot be reached (BackupHostUnavailable: refused,
 timeout, a connection that drops mid-upload) for a few hours: backoff 60 s doubling up to
-15 min, :data:`BACKUP_RETRIES` times (about 2.75 h). Its outcome is kept in the database
+15 min, ``[backup] retries`` times (default 14, about 2.75 h). Its outcome is kept in the database
 (models/incidents.py); the watchdog tells the staff when it finally failed or when a night
 passed without one.
 """
@@ -10,7 +10,6 @@ passed without one.
 from __future__ import annotations
 
 import logging
-import os
 
 from celery import Task
 
@@ -22,8 +21,6 @@ from tasks.app import app, get_config
 
 log = logging.getLogger(__name__)
 
-#: Retries of an unreachable backup host ($PREPRESS_BACKUP_RETRIES).
-BACKUP_RETRIES = int(os.environ.get("PREPRESS_BACKUP_RETRIES", "14"))
 #: First wait before a backup retry, seconds; doubles each time.
 BACKUP_BACKOFF = 60
 #: Longest wait between two backup retries, seconds.
@@ -33,11 +30,7 @@ BACKUP_MAX_BACKOFF = 900
 @app.task(
     name="tasks.backup_database",
     bind=True,
-    autoretry_for=(BackupHostUnavailable,),
-    retry_backoff=BACKUP_BACKOFF,
-    retry_backoff_max=BACKUP_MAX_BACKOFF,
-    retry_jitter=False,
-    max_retries=BACKUP_RETRIES,
+    max_retries=None,  # [backup] retries decides, read with the configuration
 )
 def backup_database(self: Task) -> dict[str, object]:
     """Back up the database to the backup host; the outcome is recorded for the watchdog."""
@@ -45,9 +38,10 @@ def backup_database(self: Task) -> dict[str, object]:
     try:
         info = backup.run_backup(config)
     except BackupHostUnavailable as exc:
-        if self.request.retries < (self.max_retries or 0):
+        if self.request.retries < config.backup.retries:
             log.warning("nightly backup: %s (retry %d)", exc, self.request.retries + 1)
-            raise
+            wait = min(BACKUP_MAX_BACKOFF, BACKUP_BACKOFF * 2**self.request.retries)
+            raise self.retry(exc=exc, countdown=wait) from None
         _record_failure(config, exc)
         raise
     except Exception as exc:

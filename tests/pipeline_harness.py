@@ -27,9 +27,9 @@ from typing import Any
 import pytest
 
 from pipeline.chain import FINAL_STATUSES
-from pipeline.demo.shop import local_shop
-from pipeline.demo.shop import write_config as demo_write_config
-from pipeline.demo.sinks import FtpSink, SmsSink
+from testkit.shop import local_shop
+from testkit.shop import write_config as demo_write_config
+from testkit.sinks import FtpSink, SmsSink
 from tests.redis_server import RedisServer
 
 __all__ = [

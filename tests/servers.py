@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.demo.sinks import FtpSink, SmsSink, self_signed_cert
+from testkit.sinks import FtpSink, SmsSink, self_signed_cert
 
 __all__ = ["ftp_server", "ftps_server", "cutting_ftp_server", "sms_server"]
 

@@ -24,8 +24,14 @@ SESSION_HOURS = 12
 
 
 def create_app(config: Config, *, open_local: bool = False) -> Flask:
-    """The dashboard for ``config``; ``open_local`` lets everyone in (127.0.0.1 only)."""
+    """The dashboard for ``config``; ``open_local`` lets everyone in (127.0.0.1 only).
+
+    ConfigError when a user's ``password_env`` is not set: nobody could log in as them.
+    """
+    from pipeline.config import require_web_passwords
     from tasks.app import configure
+
+    require_web_passwords(config.web, config.source)
     from web import actions, api, auth, held, pages, reports
 
     app = Flask(__name__)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ from web import present
 from web.auth import page
 
 bp = Blueprint("pages", __name__)
+
+#: A job page refreshes itself while its job is in one of these (not while a person decides).
+LIVE_STATUSES = ("queued", "running")
 
 #: Seconds a health probe result is reused (it takes up to a few seconds to collect).
 HEALTH_CACHE_SECONDS = 10.0
@@ -53,29 +57,45 @@ def config() -> Any:
 
 def _grid_context() -> dict[str, Any]:
     chosen = present.filter_args(request.args, present.DEFAULT_DAYS)
-    where = present.job_filter(chosen)
+    choices = _choices()
+    where, problems = present.page_filter(chosen, choices)
     limit, offset = present.paging(request.args)
     url = config().database_url
     jobs, total = report.search_jobs(url, where, limit, offset)
-    steps = report.upload_steps(url, [job.id for job in jobs if job.id is not None])
-    rows = [present.grid_row(job, steps.get(job.id or 0, {})) for job in jobs]
+    ids = [job.id for job in jobs if job.id is not None]
+    steps = report.upload_steps(url, ids)
+    redone = report.reprocesses_of(url, ids)
+    rows = [
+        present.grid_row(job, steps.get(job.id or 0, {}), redone.get(job.id or 0, []))
+        for job in jobs
+    ]
     live = any(job.status in ("queued", "running") for job in jobs)
+    both = plate_report(config(), where, by=("press", "outputter"))
     return {
         "rows": rows,
         "total": total,
         "chosen": chosen,
+        "choices": choices,
+        "problems": problems,
         "where": where,
         "limit": limit,
         "offset": offset,
         "live": live,
+        "by_press": both.rollup(("press",)).as_dict(),
+        "by_outputter": both.rollup(("outputter",)).as_dict(),
+        "presets": present.date_presets(date.today()),
     }
 
 
-def _choices(chosen: dict[str, str]) -> dict[str, list[str]]:
-    """The filter menus: configured presses and bureaus (and a chosen one no longer there)."""
+def _choices() -> dict[str, list[str]]:
+    """The filter menus: the configured presses and bureaus, the statuses and modes.
+
+    A value that is not among them (an old bookmark, a typing error) is marked on the form,
+    not added to the menu.
+    """
     return {
-        "press": sorted(set(config().presses) | ({chosen["press"]} - {""})),
-        "outputter": sorted(set(config().outputters) | ({chosen["outputter"]} - {""})),
+        "press": sorted(config().presses),
+        "outputter": sorted(config().outputters),
         "status": ["queued", "running", "held", "done", "rejected", "failed"],
         "mode": ["normal", "import", "dry-run"],
     }
@@ -84,23 +104,15 @@ def _choices(chosen: dict[str, str]) -> dict[str, list[str]]:
 @bp.get("/")
 @page()
 def grid() -> Any:
-    """Jobs newest first with filters, previews on hover, totals of counted plates."""
-    context = _grid_context()
-    where = context["where"]
-    both = plate_report(config(), where, by=("press", "outputter"))
-    context.update(
-        choices=_choices(context["chosen"]),
-        by_press=both.rollup(("press",)).as_dict(),
-        by_outputter=both.rollup(("outputter",)).as_dict(),
-    )
-    return render_template("grid.html", **context)
+    """Jobs newest first with filters, previews, and the totals of counted plates."""
+    return render_template("grid.html", **_grid_context())
 
 
 @bp.get("/rows")
 @page()
 def rows() -> Any:
-    """The grid's table body alone, for htmx polling."""
-    return render_template("_rows.html", **_grid_context())
+    """The grid's jobs, count and totals without the page around them, for htmx polling."""
+    return render_template("_live.html", **_grid_context())
 
 
 @bp.get("/print")
@@ -135,7 +147,8 @@ def _csv_value(value: Any) -> Any:
 
 
 def _csv_answer(text: str, filename: str) -> Response:
-    answer = Response(text, mimetype="text/csv")
+    """CSV with a UTF-8 byte order mark: Excel on Windows shows Cyrillic names only with it."""
+    answer = Response("\ufeff" + text, mimetype="text/csv")
     answer.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return answer
 
@@ -157,6 +170,8 @@ def job(job_id: int) -> Any:
         sms=shown["sms"],
         previews=shown["previews"],
         separations=present.separations_text(store.get_job(url, job_id)),
+        reprocessed_as=report.reprocesses_of(url, [job_id]).get(job_id, []),
+        live=shown["status"] in LIVE_STATUSES,
     )
 
 

@@ -6,7 +6,7 @@ files on the server stay out of the answers: previews are offered as URLs of thi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -39,6 +39,48 @@ def filter_args(args: Mapping[str, str], default_days: int | None) -> dict[str, 
     if default_days is not None and not chosen["from"] and not chosen["to"]:
         chosen["from"] = (date.today() - timedelta(days=default_days)).isoformat()
     return chosen
+
+
+def date_presets(today: date) -> list[tuple[str, str, str]]:
+    """(label, from, to) of the grid's date shortcuts, local days, both ends included."""
+    monday = today - timedelta(days=today.weekday())
+    first = today.replace(day=1)
+    last_month_end = first - timedelta(days=1)
+    yesterday = today - timedelta(days=1)
+    return [
+        ("today", today.isoformat(), today.isoformat()),
+        ("yesterday", yesterday.isoformat(), yesterday.isoformat()),
+        ("this week", monday.isoformat(), today.isoformat()),
+        ("this month", first.isoformat(), today.isoformat()),
+        ("last month", last_month_end.replace(day=1).isoformat(), last_month_end.isoformat()),
+    ]
+
+
+def page_filter(
+    chosen: dict[str, str], choices: Mapping[str, Sequence[str]]
+) -> tuple[JobFilter, dict[str, str]]:
+    """The grid's filter and what was wrong with its values ({key: message}).
+
+    A page shows the form with a wrong value marked and filters by the other values, rather
+    than answering 400 or an empty list: a mistyped date or a press that is not configured
+    is the operator's to fix, and the rest of the filter still helps.
+    """
+    problems: dict[str, str] = {}
+    usable = dict(chosen)
+    for key in ("from", "to"):
+        try:
+            parse_day(chosen[key], key)
+        except BadRequest:
+            problems[key] = f"{chosen[key]!r} is not a date; use one like 2026-12-01"
+            usable[key] = ""
+    for key, allowed in choices.items():
+        if chosen.get(key) and chosen[key] not in allowed:
+            problems[key] = f"{chosen[key]!r} is not one of the {key} values; pick one"
+            usable[key] = ""
+    if usable["from"] and usable["to"] and usable["from"] > usable["to"]:
+        problems["to"] = "the last day is before the first one"
+        usable["to"] = ""
+    return job_filter(usable), problems
 
 
 def job_filter(chosen: Mapping[str, str]) -> JobFilter:
@@ -133,13 +175,34 @@ def separations_text(job: Job) -> str:
     return "\n".join(lines)
 
 
-def grid_row(job: Job, steps: Mapping[str, Step]) -> dict[str, Any]:
-    """What one row of the grid shows."""
+#: Upload cell of a job that never reaches the uploads (rejected, or not analysed).
+NO_UPLOAD = ("none", "—")
+#: Colour chip of each process ink; spot colours get a neutral chip with their name.
+PROCESS_INKS = {"Cyan": "#00a0e0", "Magenta": "#e0007a", "Yellow": "#ffe600", "Black": "#1d1d1b"}
+
+
+def inks(job: Job) -> list[dict[str, str]]:
+    """The separations of page 1 (what the plates are) as chips: name and colour class."""
+    pages = job.separations or {}
+    first: list[Any] = pages.get("1") or next(iter(pages.values()), [])
+    return [
+        {"name": str(name), "kind": str(name).lower() if name in PROCESS_INKS else "spot"}
+        for name in first
+    ]
+
+
+def grid_row(
+    job: Job, steps: Mapping[str, Step], reprocessed_as: Sequence[int] = ()
+) -> dict[str, Any]:
+    """What one row of the grid shows (``reprocessed_as``: the jobs that redid this one)."""
+    rejected = job.status == "rejected"
     return {
         "job": job,
         "trouble": trouble(job, steps),
-        "bureau": upload_state(steps, "upload_plate"),
-        "press_upload": upload_state(steps, "upload_preview"),
+        "bureau": NO_UPLOAD if rejected else upload_state(steps, "upload_plate"),
+        "press_upload": NO_UPLOAD if rejected else upload_state(steps, "upload_preview"),
         "separations": separations_text(job),
         "previews": preview_urls(job),
+        "inks": inks(job),
+        "reprocessed_as": list(reprocessed_as),
     }

@@ -1,20 +1,25 @@
-"""The configuration: ``settings`` holds its types and defaults, ``reader`` finds, reads and
-checks prepress.toml. Import from here: ``from pipeline.config import Config, load_config``.
+"""The configuration: ``settings`` holds its types, every default and the environment
+overrides; ``reader`` finds, reads and checks prepress.toml (``services`` and ``people`` its
+tables; ``checking`` the typed reader); ``hosts`` is the one loader (a host's file plus the
+shop's pushed settings), ``shared`` the settings every host agrees on. Import from here:
+``from pipeline.config import Config, load_config``.
 
 May import pipeline.errors only.
 """
 
-from pipeline.config.people import ALERT_KINDS, AlertSettings, StaffMember
+from pipeline.config.hosts import load_config, load_host_config
 from pipeline.config.reader import (
     check_placeholders,
     config_from_dict,
     database_url_from,
     find_config_path,
-    load_config,
     read_toml,
     warn_if_world_readable,
+    with_environment,
 )
+from pipeline.config.services import flower_credentials, require_web_passwords
 from pipeline.config.settings import (
+    ALERT_KINDS,
     CONFIG_ENV,
     DEFAULT_BACKUP_TIME,
     DEFAULT_BROKER_URL,
@@ -27,6 +32,7 @@ from pipeline.config.settings import (
     DEFAULT_VISIBILITY_TIMEOUT,
     DEFAULT_WORK_DIR,
     PLACEHOLDERS,
+    AlertSettings,
     BackupSettings,
     Config,
     FlowerSettings,
@@ -35,6 +41,7 @@ from pipeline.config.settings import (
     Press,
     RetrySettings,
     SmsSettings,
+    StaffMember,
 )
 
 __all__ = [
@@ -65,7 +72,11 @@ __all__ = [
     "config_from_dict",
     "database_url_from",
     "find_config_path",
+    "flower_credentials",
     "load_config",
+    "load_host_config",
     "read_toml",
+    "require_web_passwords",
     "warn_if_world_readable",
+    "with_environment",
 ]

@@ -57,8 +57,11 @@ class Reader:
             raise self.fail(key, f"must be a string, got {value!r}")
         return value
 
-    def number(self, raw: Mapping[str, Any], key: str, default: float) -> float:
+    def number(self, raw: Mapping[str, Any], key: str, default: float | None = None) -> float:
+        """A number >= 0; without ``default`` the key is required."""
         value = raw.get(key.rsplit(".", 1)[-1], default)
+        if value is None:
+            raise self.fail(key, "missing; a number >= 0 is required")
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise self.fail(key, f"must be a number >= 0, got {value!r}")
         return float(value)

@@ -15,6 +15,11 @@ and a host file: a configuration error saying to push from the main host.
 
 The pushed settings are read through ``pushed(database_url)``, a function the caller passes
 (models/shop_settings.py reads them from the database), so this module stays free of it.
+
+:func:`load_host_config` is the one loader: every process (the CLI, the workers, watcher and
+beat, the reload between tasks, the dashboard, the demo) reads its configuration through it,
+with the environment's overrides applied once (reader.with_environment).
+:func:`load_config` is the same loader for a shop file with no database to ask.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from pipeline.config.reader import (
     database_url_from,
     read_toml,
     warn_if_world_readable,
+    with_environment,
 )
 from pipeline.config.settings import DEFAULT_BROKER_URL, Config
 from pipeline.config.shared import (
@@ -50,6 +56,8 @@ _LOCAL_HOSTS = frozenset({"", "localhost", "localhost.localdomain"})
 
 #: Reads the pushed shop settings of the database at a URL (None: nothing pushed).
 PushedReader = Callable[[str], "PushedSettings | None"]
+#: Readies the database at a URL before anything is read from it (a process migrates).
+DatabaseHook = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -89,12 +97,22 @@ class HostConfig:
         return f"{where} {self.pushed.label()}"
 
 
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """A shop file's configuration, read by the one loader with no pushed settings to ask."""
+    return load_host_config(path, _nothing_pushed).config
+
+
+def _nothing_pushed(database_url: str) -> None:
+    return None
+
+
 def load_host_config(
     path: str | os.PathLike[str] | None,
     pushed: PushedReader,
     *,
     queues: Iterable[str] | None = None,
     check: bool = False,
+    prepare: DatabaseHook | None = None,
 ) -> HostConfig:
     """This host's configuration; raise ConfigError naming the file, the keys and the fix.
 
@@ -102,12 +120,15 @@ def load_host_config(
     settings, and SQLite when the broker is on another host. ``queues`` are what this process
     serves: an io worker must have the upload and SMS secrets; without io none is looked up
     (a cpu-only host has none). None means a command, not a worker: it looks up secrets only
-    when its file is a shop file.
+    when its file is a shop file. ``prepare`` gets the database URL first (a process migrates).
     """
-    source, raw = read_toml(path)
+    source, file = read_toml(path)
+    raw = with_environment(file)
     own = shop_settings(raw)
     shop_file = "presses" in own.sections
     database_url = database_url_from(raw, source)
+    if prepare is not None:
+        prepare(database_url)
     if check:
         check_shareable_database(database_url, _broker_url(raw), source)
     current = pushed(database_url) if check or not shop_file else None
@@ -216,9 +237,10 @@ def check_shareable_database(database_url: str, broker_url: str, source: Path | 
 
 
 def _broker_url(raw: Mapping[str, Any]) -> str:
+    """The broker URL of ``raw`` (environment overrides already applied)."""
     celery = raw.get("celery")
     named = celery.get("broker_url") if isinstance(celery, Mapping) else None
-    return os.environ.get("PREPRESS_BROKER_URL") or str(named or DEFAULT_BROKER_URL)
+    return str(named or DEFAULT_BROKER_URL)
 
 
 def is_local_broker(url: str) -> bool:
@@ -298,6 +320,7 @@ __all__ = [
     "check_io_secrets",
     "check_shareable_database",
     "is_local_broker",
+    "load_config",
     "load_host_config",
     "local_part",
     "missing_io_secrets",

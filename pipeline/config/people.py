@@ -17,60 +17,29 @@
 
 Presses and ``[sms] recipients`` may name staff instead of a number (``sms = ["olga"]``);
 the name is replaced by that person's phone here. Reading is done by reader.py, which passes
-its typed reader in; this module imports nothing from the rest of the package.
+its typed reader in; the types and defaults are in settings.py.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-#: What a person can ask to be told about (``notify``).
-ALERT_KINDS = ("rejected", "failed", "held", "target", "broker", "workers", "backup", "disk")
-#: The Telegram Bot API (``https://api.telegram.org/bot<token>/sendMessage``).
-DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
-#: Minutes a target (bureau FTP, press FTP, SMS provider) may keep steps waiting before an alert.
-DEFAULT_TARGET_MINUTES = 10.0
-#: Minutes the broker may be unreachable before an alert.
-DEFAULT_BROKER_MINUTES = 2.0
-#: Minutes a queue may have no worker answering before an alert.
-DEFAULT_WORKERS_MINUTES = 3.0
-#: Free gigabytes of the work folder's disk under which an alert goes out.
-DEFAULT_DISK_FREE_GB = 5.0
-#: Hours without a successful backup (when a backup host is configured) before an alert.
-DEFAULT_BACKUP_HOURS = 26.0
-#: Hours a job may wait at the hold before staff are told a second time.
-DEFAULT_HELD_AFTER = 2.0
-#: Seconds between two rounds of the watchdog's checks.
-DEFAULT_CHECK_SECONDS = 30.0
-
-
-@dataclass(frozen=True)
-class StaffMember:
-    """A person: how to reach them and what they want to hear about."""
-
-    name: str
-    phone: str = ""
-    telegram: str = ""
-    notify: tuple[str, ...] = ALERT_KINDS
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    """The watchdog's thresholds and the Telegram bot (token resolved, never logged)."""
-
-    telegram_token: str = ""
-    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
-    target_minutes: float = DEFAULT_TARGET_MINUTES
-    broker_minutes: float = DEFAULT_BROKER_MINUTES
-    workers_minutes: float = DEFAULT_WORKERS_MINUTES
-    disk_free_gb: float = DEFAULT_DISK_FREE_GB
-    backup_hours: float = DEFAULT_BACKUP_HOURS
-    held_after: float = DEFAULT_HELD_AFTER
-    check_seconds: float = DEFAULT_CHECK_SECONDS
-    timeout: float = 15.0
+from pipeline.config.settings import (
+    ALERT_KINDS,
+    DEFAULT_ALERT_TIMEOUT,
+    DEFAULT_BACKUP_HOURS,
+    DEFAULT_BROKER_MINUTES,
+    DEFAULT_CHECK_SECONDS,
+    DEFAULT_DISK_FREE_GB,
+    DEFAULT_HELD_AFTER,
+    DEFAULT_TARGET_MINUTES,
+    DEFAULT_TELEGRAM_API_URL,
+    DEFAULT_WORKERS_MINUTES,
+    AlertSettings,
+    StaffMember,
+)
 
 
 def read_staff(reader: Any, raw: Mapping[str, Any]) -> dict[str, StaffMember]:
@@ -112,7 +81,7 @@ def read_alerts(reader: Any, raw: Mapping[str, Any]) -> AlertSettings:
         "backup_hours": DEFAULT_BACKUP_HOURS,
         "held_after": DEFAULT_HELD_AFTER,
         "check_seconds": DEFAULT_CHECK_SECONDS,
-        "timeout": 15.0,
+        "timeout": DEFAULT_ALERT_TIMEOUT,
     }
     reader.only(raw, "alerts", {*numbers, "telegram"})
     telegram = reader.table(raw, "alerts.telegram")

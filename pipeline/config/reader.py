@@ -1,9 +1,12 @@
 """prepress.toml: finding, reading and checking it; the defaults and types are in settings.py.
 
 The file is found by ``--config PATH``, else ``$PREPRESS_CONFIG``, else ``./prepress.toml``.
-Every problem raises :class:`ConfigError` naming the file and the key. Secrets may sit in the
-file (a warning is logged when it is readable by group or others) or in environment variables
-the file names (``password_env``); they are resolved here and never stored anywhere else.
+Environment variables that override keys (``PREPRESS_BROKER_URL``...: settings.ENV_OVERRIDES)
+are applied by :func:`with_environment` alone, once per load (pipeline/config/hosts.py's
+loader). Every problem raises :class:`ConfigError` naming the file and the key. Secrets may
+sit in the file (a warning is logged when it is readable by group or others) or in
+environment variables the file names (``password_env``); they are resolved here and never
+stored anywhere else.
 """
 
 from __future__ import annotations
@@ -27,11 +30,18 @@ from pipeline.config.settings import (
     CONFIG_ENV,
     DEFAULT_BROKER_URL,
     DEFAULT_CONFIG_NAME,
+    DEFAULT_DATABASE_FILE,
+    DEFAULT_FTP_ACTIVE,
     DEFAULT_MARKS,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_NOTIFY,
+    DEFAULT_POLLING,
     DEFAULT_RETENTION_DAYS,
     DEFAULT_STABLE_SECONDS,
     DEFAULT_VISIBILITY_TIMEOUT,
     DEFAULT_WORK_DIR,
+    ENV_OVERRIDES,
+    NUMERIC_OVERRIDES,
     Config,
     Outputter,
     Paths,
@@ -54,14 +64,6 @@ def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(DEFAULT_CONFIG_NAME)
 
 
-def load_config(path: str | os.PathLike[str] | None = None) -> Config:
-    """Read, check and return the configuration; raise ConfigError naming file and key."""
-    source, raw = read_toml(path)
-    config = config_from_dict(raw, source=source)
-    warn_if_world_readable(source, config)
-    return config
-
-
 def read_toml(path: str | os.PathLike[str] | None = None) -> tuple[Path, dict[str, Any]]:
     """Find prepress.toml and parse it, unchecked: ``(where it is, its tables)``."""
     source = find_config_path(path)
@@ -76,15 +78,47 @@ def read_toml(path: str | os.PathLike[str] | None = None) -> tuple[Path, dict[st
         raise ConfigError(f"{source}: not valid TOML ({exc}); fix the syntax.") from None
 
 
+def with_environment(
+    raw: Mapping[str, Any], environ: Mapping[str, str] = os.environ
+) -> dict[str, Any]:
+    """``raw`` with the keys :data:`ENV_OVERRIDES` names replaced by the variables that are set.
+
+    The one place these variables are read. An override also replaces the key's ``_env``
+    form (``PREPRESS_FLOWER_PASSWORD`` wins over ``[flower] password_env``).
+    """
+    merged = dict(raw)
+    for name, (section, key) in ENV_OVERRIDES.items():
+        given = environ.get(name)
+        if not given:
+            continue
+        table = merged.get(section, {})
+        if not isinstance(table, Mapping):
+            continue  # not a table: the reader names the key
+        kept = {k: v for k, v in table.items() if k != f"{key}_env"}
+        merged[section] = {**kept, key: _override_value(name, given)}
+    return merged
+
+
+def _override_value(name: str, given: str) -> str | float:
+    if name not in NUMERIC_OVERRIDES:
+        return given
+    try:
+        return float(given)
+    except ValueError:
+        raise ConfigError(f"${name}: must be a number, got {given!r}; fix the variable.") from None
+
+
 def database_url_from(raw: Mapping[str, Any], source: Path | None = None) -> str:
-    """The database URL parsed TOML names ($PREPRESS_DATABASE_URL first), checking only the
-    keys it reads: a host reads its shop settings from there before the rest is checked."""
+    """The database URL parsed TOML names (after with_environment), checking only the keys it
+    reads: a host reads its shop settings from there before the rest is checked."""
     reader = _Reader(source)
     return _database_url(reader, raw, _paths(reader, reader.table(raw, "paths"), _base(source)))
 
 
 def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Config:
-    """Build a Config from already parsed TOML (tests and the demo use this directly)."""
+    """Build a Config from already parsed TOML, as given: processes load through the one
+    loader (pipeline.config.hosts.load_host_config), which applies the environment first;
+    tests build one from a dict."""
     reader = _Reader(source)
     reader.only(
         raw,
@@ -111,9 +145,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
     paths = _paths(reader, reader.table(raw, "paths"), _base(source))
     celery = reader.table(raw, "celery")
     reader.only(celery, "celery", {"broker_url", "result_backend", "visibility_timeout"})
-    broker = os.environ.get("PREPRESS_BROKER_URL") or reader.text(
-        celery, "celery.broker_url", DEFAULT_BROKER_URL
-    )
+    broker = reader.text(celery, "celery.broker_url", DEFAULT_BROKER_URL)
     watcher = reader.table(raw, "watcher")
     reader.only(watcher, "watcher", {"stable_seconds", "polling", "retention_days"})
     analysis = reader.table(raw, "analysis")
@@ -135,17 +167,16 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
         paths=paths,
         database_url=_database_url(reader, raw, paths),
         broker_url=broker,
-        result_backend=os.environ.get("PREPRESS_RESULT_BACKEND")
-        or reader.text(celery, "celery.result_backend", broker),
+        result_backend=reader.text(celery, "celery.result_backend", broker),
         visibility_timeout=int(
             reader.number(celery, "celery.visibility_timeout", DEFAULT_VISIBILITY_TIMEOUT)
         ),
         stable_seconds=reader.number(watcher, "watcher.stable_seconds", DEFAULT_STABLE_SECONDS),
-        polling=reader.boolean(watcher, "watcher.polling", False),
+        polling=reader.boolean(watcher, "watcher.polling", DEFAULT_POLLING),
         retention_days=int(
             reader.number(watcher, "watcher.retention_days", DEFAULT_RETENTION_DAYS)
         ),
-        max_pages=int(reader.number(analysis, "analysis.max_pages", 2000)),
+        max_pages=int(reader.number(analysis, "analysis.max_pages", DEFAULT_MAX_PAGES)),
         sms=sms,
         backup=_backup(reader, reader.table(raw, "backup")),
         flower=_flower(reader, reader.table(raw, "flower")),
@@ -196,9 +227,7 @@ def _base(source: Path | None) -> Path:
 def _database_url(reader: _Reader, raw: Mapping[str, Any], paths: Paths) -> str:
     database = reader.table(raw, "database")
     reader.only(database, "database", {"url"})
-    return os.environ.get("PREPRESS_DATABASE_URL") or reader.text(
-        database, "database.url", f"sqlite:///{paths.var / 'prepress.db'}"
-    )
+    return reader.text(database, "database.url", f"sqlite:///{paths.var / DEFAULT_DATABASE_FILE}")
 
 
 def _presses(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, Press]:
@@ -239,7 +268,7 @@ def _presses(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, Press]:
         presses[name] = Press(
             name=name,
             plate_mm=(float(plate[0]), float(plate[1])),
-            gripper_mm=reader.number(table, f"{key}.gripper_mm", 0),
+            gripper_mm=reader.number(table, f"{key}.gripper_mm"),
             preview_url=_with_password(
                 reader.text(table, f"{key}.preview_url") or None,
                 table.get("password_env"),
@@ -248,7 +277,7 @@ def _presses(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, Press]:
             ),
             sms=reader.strings(table, f"{key}.sms"),
             plate_cost=(
-                reader.number(table, f"{key}.plate_cost", 0) if "plate_cost" in table else None
+                reader.number(table, f"{key}.plate_cost") if "plate_cost" in table else None
             ),
             preflight=read_preflight(
                 reader, reader.table(table, f"{key}.preflight"), f"{key}.preflight"
@@ -294,8 +323,8 @@ def _outputters(
             ),
             dir_by_press=dict(dirs),
             filename=filename,
-            notify=reader.boolean(table, f"{key}.notify", True),
-            active=reader.boolean(table, f"{key}.active", False),
+            notify=reader.boolean(table, f"{key}.notify", DEFAULT_NOTIFY),
+            active=reader.boolean(table, f"{key}.active", DEFAULT_FTP_ACTIVE),
             preflight=read_preflight(
                 reader, reader.table(table, f"{key}.preflight"), f"{key}.preflight"
             ),

@@ -1,5 +1,10 @@
 """The tables of the services prepress talks to or offers: ``[sms]``, ``[backup]``,
-``[flower]``, ``[web]`` and ``[retry]``, each read and checked key by key."""
+``[flower]``, ``[web]`` and ``[retry]``, each read and checked key by key.
+
+A secret only one process needs is checked by that process: the dashboard's passwords by
+:func:`require_web_passwords`, Flower's login by :func:`flower_credentials`. Every other
+command runs without them (a cpu host, ``prepress status``, the workers).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,26 @@ from typing import Any
 
 from pipeline.config.checking import Reader, check_placeholders
 from pipeline.config.settings import (
+    DEFAULT_BACKUP_PORT,
+    DEFAULT_BACKUP_REMOTE_DIR,
+    DEFAULT_BACKUP_RETRIES,
     DEFAULT_BACKUP_TIME,
+    DEFAULT_FLOWER_ADDRESS,
+    DEFAULT_FLOWER_PORT,
     DEFAULT_GIVE_UP_AFTER,
+    DEFAULT_KEEP_DAILY,
+    DEFAULT_KEEP_MONTHLY,
     DEFAULT_MAX_BACKOFF,
     DEFAULT_RECONCILE_EVERY,
     DEFAULT_SMS_API_URL,
+    DEFAULT_SMS_PROVIDER,
     DEFAULT_SMS_TEMPLATE,
+    DEFAULT_SMS_TIMEOUT,
+    DEFAULT_WEB_ADDRESS,
+    DEFAULT_WEB_PORT,
+    DEFAULT_WEB_ROLE,
+    DEFAULT_WEB_SECRET_KEY_ENV,
+    FLOWER_OAUTH_OPTIONS,
     WEB_ROLES,
     BackupSettings,
     FlowerSettings,
@@ -23,6 +42,7 @@ from pipeline.config.settings import (
     WebSettings,
     WebUser,
 )
+from pipeline.errors import ConfigError
 
 
 def _sms(reader: Reader, raw: Mapping[str, Any]) -> SmsSettings:
@@ -44,8 +64,8 @@ def _sms(reader: Reader, raw: Mapping[str, Any]) -> SmsSettings:
     )
     template = reader.text(raw, "sms.template", DEFAULT_SMS_TEMPLATE)
     check_placeholders(template, "sms.template", reader.source)
-    provider = reader.text(raw, "sms.provider", "smsc")
-    if provider != "smsc":
+    provider = reader.text(raw, "sms.provider", DEFAULT_SMS_PROVIDER)
+    if provider != DEFAULT_SMS_PROVIDER:
         raise reader.fail("sms.provider", f"unknown provider {provider!r}; supported: smsc")
     return SmsSettings(
         provider=provider,
@@ -56,7 +76,7 @@ def _sms(reader: Reader, raw: Mapping[str, Any]) -> SmsSettings:
         recipients=reader.strings(raw, "sms.recipients"),
         admin=reader.strings(raw, "sms.admin"),
         template=template,
-        timeout=reader.number(raw, "sms.timeout", 15.0),
+        timeout=reader.number(raw, "sms.timeout", DEFAULT_SMS_TIMEOUT),
     )
 
 
@@ -74,6 +94,7 @@ def _backup(reader: Reader, raw: Mapping[str, Any]) -> BackupSettings:
             "keep_daily",
             "keep_monthly",
             "time",
+            "retries",
         },
     )
     time = reader.text(raw, "backup.time", DEFAULT_BACKUP_TIME)
@@ -82,28 +103,65 @@ def _backup(reader: Reader, raw: Mapping[str, Any]) -> BackupSettings:
         raise reader.fail("backup.time", f"must be HH:MM local time, got {time!r}")
     return BackupSettings(
         host=reader.text(raw, "backup.host"),
-        port=int(reader.number(raw, "backup.port", 22)),
+        port=int(reader.number(raw, "backup.port", DEFAULT_BACKUP_PORT)),
         user=reader.text(raw, "backup.user"),
         key_file=reader.text(raw, "backup.key_file"),
         known_hosts=reader.text(raw, "backup.known_hosts"),
-        remote_dir=reader.text(raw, "backup.remote_dir", "prepress-backups"),
-        keep_daily=int(reader.number(raw, "backup.keep_daily", 14)),
-        keep_monthly=int(reader.number(raw, "backup.keep_monthly", 12)),
+        remote_dir=reader.text(raw, "backup.remote_dir", DEFAULT_BACKUP_REMOTE_DIR),
+        keep_daily=int(reader.number(raw, "backup.keep_daily", DEFAULT_KEEP_DAILY)),
+        keep_monthly=int(reader.number(raw, "backup.keep_monthly", DEFAULT_KEEP_MONTHLY)),
         time=time,
+        retries=int(reader.number(raw, "backup.retries", DEFAULT_BACKUP_RETRIES)),
     )
 
 
 def _flower(reader: Reader, raw: Mapping[str, Any]) -> FlowerSettings:
+    """``[flower]``; the user, password and OAuth options are checked here, whether or not
+    this process starts Flower (whether Flower may start without them: flower_credentials)."""
     reader.only(raw, "flower", {"address", "port", "user", "password", "password_env", "oauth"})
     oauth = reader.table(raw, "flower.oauth")
+    for key in oauth:
+        if key not in FLOWER_OAUTH_OPTIONS:
+            raise reader.fail(
+                f"flower.oauth.{key}",
+                f"unknown option; expected one of {', '.join(sorted(FLOWER_OAUTH_OPTIONS))}",
+            )
+    user = reader.text(raw, "flower.user")
+    if ":" in user or "," in user:
+        raise reader.fail("flower.user", "must not contain ':' or ','; choose another one")
+    password = reader.secret(raw, "flower.password")
+    if "," in password:
+        raise reader.fail("flower.password", "must not contain ','; choose another one")
     return FlowerSettings(
-        address=reader.text(raw, "flower.address", "127.0.0.1"),
-        port=int(reader.number(raw, "flower.port", 5555)),
-        user=os.environ.get("PREPRESS_FLOWER_USER") or reader.text(raw, "flower.user"),
-        password=os.environ.get("PREPRESS_FLOWER_PASSWORD")
-        or reader.secret(raw, "flower.password"),
+        address=reader.text(raw, "flower.address", DEFAULT_FLOWER_ADDRESS),
+        port=int(reader.number(raw, "flower.port", DEFAULT_FLOWER_PORT)),
+        user=user,
+        password=password,
         oauth={str(k): str(v) for k, v in oauth.items()},
     )
+
+
+def flower_credentials(
+    flower: FlowerSettings, source: object, address: str, insecure_local: bool
+) -> dict[str, str]:
+    """Flower's own environment variables for ``[flower]``'s login (basic auth, OAuth);
+    ConfigError when Flower would be open to anyone, unless ``insecure_local`` on 127.0.0.1."""
+    env: dict[str, str] = {}
+    if flower.user and flower.password:
+        env["FLOWER_BASIC_AUTH"] = f"{flower.user}:{flower.password}"
+    elif flower.user or flower.password:
+        raise ConfigError(
+            f"{source}: flower.user and flower.password go together; set "
+            "both (or PREPRESS_FLOWER_USER and PREPRESS_FLOWER_PASSWORD)."
+        )
+    env.update({f"FLOWER_{key.upper()}": value for key, value in flower.oauth.items()})
+    if not env and not (insecure_local and address == DEFAULT_FLOWER_ADDRESS):
+        raise ConfigError(
+            f"{source}: Flower needs credentials: set [flower] user and password "
+            "(or PREPRESS_FLOWER_USER / PREPRESS_FLOWER_PASSWORD) or [flower.oauth]; "
+            f"without them it only starts on {DEFAULT_FLOWER_ADDRESS} with --insecure-local."
+        )
+    return env
 
 
 def _web(reader: Reader, raw: Mapping[str, Any]) -> WebSettings:
@@ -116,10 +174,10 @@ def _web(reader: Reader, raw: Mapping[str, Any]) -> WebSettings:
         for name, table in reader.table(raw, "web.users").items()
     }
     return WebSettings(
-        address=reader.text(raw, "web.address", "127.0.0.1"),
-        port=int(reader.number(raw, "web.port", 8080)),
+        address=reader.text(raw, "web.address", DEFAULT_WEB_ADDRESS),
+        port=int(reader.number(raw, "web.port", DEFAULT_WEB_PORT)),
         users=users,
-        secret_key=os.environ.get(key_env or "PREPRESS_WEB_SECRET_KEY", ""),
+        secret_key=os.environ.get(key_env or DEFAULT_WEB_SECRET_KEY_ENV, ""),
     )
 
 
@@ -129,7 +187,7 @@ def _web_user(reader: Reader, name: str, table: Any) -> WebUser:
     if not isinstance(table, Mapping):
         raise reader.fail(key, "must be a table with role and password_env or password_hash")
     reader.only(table, key, {"role", "password_env", "password_hash"})
-    role = reader.text(table, f"{key}.role", "viewer")
+    role = reader.text(table, f"{key}.role", DEFAULT_WEB_ROLE)
     if role not in WEB_ROLES:
         raise reader.fail(f"{key}.role", f"{role!r} is not a role; choose {' or '.join(WEB_ROLES)}")
     password_hash = reader.text(table, f"{key}.password_hash")
@@ -140,27 +198,49 @@ def _web_user(reader: Reader, name: str, table: Any) -> WebUser:
             "holding the password) and password_hash (from `prepress web "
             "hash-password`)",
         )
-    password = reader.secret(table, f"{key}.password") if "password_env" in table else ""
-    if "password_env" in table and not password:
-        raise reader.fail(f"{key}.password_env", "the environment variable is empty")
-    return WebUser(name=name, role=role, password=password, password_hash=password_hash)
+    env_name = table.get("password_env")
+    if env_name is not None and (not isinstance(env_name, str) or not env_name):
+        raise reader.fail(f"{key}.password_env", "must name an environment variable")
+    # Looked up, not required: only the dashboard needs it (require_web_passwords).
+    password = os.environ.get(env_name, "") if env_name else ""
+    return WebUser(
+        name=name,
+        role=role,
+        password=password,
+        password_hash=password_hash,
+        password_env=env_name or "",
+    )
+
+
+def require_web_passwords(web: WebSettings, source: object) -> None:
+    """The dashboard's check: every ``[web.users.X]`` with ``password_env`` has its password
+    in this process's environment; ConfigError naming each key that lacks it."""
+    missing = [
+        f"web.users.{user.name}.password_env: environment variable {user.password_env!r} is "
+        "not set or empty"
+        for user in web.users.values()
+        if user.password_env and not user.password
+    ]
+    if missing:
+        raise ConfigError(
+            f"{source}: the dashboard's users need their passwords:\n  - "
+            + "\n  - ".join(missing)
+            + "\nSet them in the dashboard's environment (prepress.env), or give the users a "
+            "password_hash (`prepress web hash-password`)."
+        )
 
 
 def _retry(reader: Reader, raw: Mapping[str, Any]) -> RetrySettings:
-    """``[retry]``, each key overridden by its environment variable (seconds)."""
+    """``[retry]`` in seconds (environment overrides applied before: with_environment)."""
     reader.only(raw, "retry", {"max_backoff", "give_up_after", "reconcile_every"})
-    values = {}
-    for key, default in (
-        ("max_backoff", DEFAULT_MAX_BACKOFF),
-        ("give_up_after", DEFAULT_GIVE_UP_AFTER),
-        ("reconcile_every", DEFAULT_RECONCILE_EVERY),
-    ):
-        env = f"PREPRESS_{key.upper()}"
-        given = os.environ.get(env)
-        try:
-            values[key] = float(given) if given else reader.number(raw, f"retry.{key}", default)
-        except ValueError:
-            raise reader.fail(f"${env}", f"must be a number of seconds, got {given!r}") from None
+    values = {
+        key: reader.number(raw, f"retry.{key}", default)
+        for key, default in (
+            ("max_backoff", DEFAULT_MAX_BACKOFF),
+            ("give_up_after", DEFAULT_GIVE_UP_AFTER),
+            ("reconcile_every", DEFAULT_RECONCILE_EVERY),
+        )
+    }
     if values["max_backoff"] < 1 or values["reconcile_every"] < 1:
         raise reader.fail("retry", "max_backoff and reconcile_every must be at least 1 second")
     return RetrySettings(**values)

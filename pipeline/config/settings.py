@@ -1,7 +1,9 @@
-"""The shape of prepress's configuration: defaults and the checked, typed settings.
+"""The shape of prepress's configuration: every default (one ``#:`` line each, as rq's
+``defaults.py``), the environment variables that override prepress.toml, and the checked,
+typed settings.
 
-pipeline/config/reader.py reads prepress.toml into these; everything else imports them from
-pipeline.config.
+pipeline/config/reader.py, services.py and people.py read prepress.toml into these and
+write no default of their own; everything else imports them from pipeline.config.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from pipeline.config.people import AlertSettings, StaffMember
 from pipeline.config.preflight import PreflightSettings, merge
 
 #: Environment variable naming the configuration file.
@@ -43,6 +44,86 @@ DEFAULT_MAX_BACKOFF = 60
 DEFAULT_GIVE_UP_AFTER = 24 * 3600
 #: Seconds between two passes of the reconciler that continues lost chains.
 DEFAULT_RECONCILE_EVERY = 30
+#: Pages of a PDF read at most (a hostile file with a million pages is refused).
+DEFAULT_MAX_PAGES = 2000
+#: Watch the hotfolder by polling instead of inotify (a Samba or NFS share needs polling).
+DEFAULT_POLLING = False
+#: The database file under var/ when ``[database] url`` is not set (SQLite).
+DEFAULT_DATABASE_FILE = "prepress.db"
+#: A bureau's plates are announced by SMS.
+DEFAULT_NOTIFY = True
+#: FTP passive mode; ``active = true`` for a bureau behind a firewall that needs it.
+DEFAULT_FTP_ACTIVE = False
+#: The only SMS provider prepress speaks to.
+DEFAULT_SMS_PROVIDER = "smsc"
+#: Seconds to wait for the SMS provider's answer.
+DEFAULT_SMS_TIMEOUT = 15.0
+#: SSH port of the backup host.
+DEFAULT_BACKUP_PORT = 22
+#: Folder on the backup host (relative to the login folder).
+DEFAULT_BACKUP_REMOTE_DIR = "prepress-backups"
+#: Days whose newest backup is kept.
+DEFAULT_KEEP_DAILY = 14
+#: Months whose newest backup is kept.
+DEFAULT_KEEP_MONTHLY = 12
+#: Retries of an unreachable backup host (60 s doubling to 15 min: about 2.75 h).
+DEFAULT_BACKUP_RETRIES = 14
+#: Address and port Flower listens on.
+DEFAULT_FLOWER_ADDRESS, DEFAULT_FLOWER_PORT = "127.0.0.1", 5555
+#: Address and port the dashboard listens on.
+DEFAULT_WEB_ADDRESS, DEFAULT_WEB_PORT = "127.0.0.1", 8080
+#: OAuth options ``[flower.oauth]`` may pass on to Flower's environment.
+FLOWER_OAUTH_OPTIONS = frozenset(
+    {"auth", "auth_provider", "oauth2_key", "oauth2_secret", "oauth2_redirect_uri"}
+)
+#: Role of a dashboard user whose table names none.
+DEFAULT_WEB_ROLE = "viewer"
+#: Environment variable holding the dashboard's cookie key when ``web.secret_key_env`` is unset.
+DEFAULT_WEB_SECRET_KEY_ENV = "PREPRESS_WEB_SECRET_KEY"
+
+#: What a person can ask to be told about (``notify``).
+ALERT_KINDS = ("rejected", "failed", "held", "target", "broker", "workers", "backup", "disk")
+#: The Telegram Bot API (``https://api.telegram.org/bot<token>/sendMessage``).
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+#: Minutes a target (bureau FTP, press FTP, SMS provider) may keep steps waiting before an alert.
+DEFAULT_TARGET_MINUTES = 10.0
+#: Minutes the broker may be unreachable before an alert.
+DEFAULT_BROKER_MINUTES = 2.0
+#: Minutes a queue may have no worker answering before an alert.
+DEFAULT_WORKERS_MINUTES = 3.0
+#: Free gigabytes of the work folder's disk under which an alert goes out.
+DEFAULT_DISK_FREE_GB = 5.0
+#: Hours without a successful backup (when a backup host is configured) before an alert.
+DEFAULT_BACKUP_HOURS = 26.0
+#: Hours a job may wait at the hold before staff are told a second time.
+DEFAULT_HELD_AFTER = 2.0
+#: Seconds between two rounds of the watchdog's checks.
+DEFAULT_CHECK_SECONDS = 30.0
+#: Seconds to wait for the Telegram API's answer.
+DEFAULT_ALERT_TIMEOUT = 15.0
+
+#: Environment variables that override a key of prepress.toml (a host's own broker, database
+#: or Flower login; shorter waits in tests), applied by reader.with_environment only.
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "PREPRESS_BROKER_URL": ("celery", "broker_url"),
+    "PREPRESS_RESULT_BACKEND": ("celery", "result_backend"),
+    "PREPRESS_DATABASE_URL": ("database", "url"),
+    "PREPRESS_FLOWER_USER": ("flower", "user"),
+    "PREPRESS_FLOWER_PASSWORD": ("flower", "password"),
+    "PREPRESS_MAX_BACKOFF": ("retry", "max_backoff"),
+    "PREPRESS_GIVE_UP_AFTER": ("retry", "give_up_after"),
+    "PREPRESS_RECONCILE_EVERY": ("retry", "reconcile_every"),
+    "PREPRESS_BACKUP_RETRIES": ("backup", "retries"),
+}
+#: Overrides that are numbers (the rest are text).
+NUMERIC_OVERRIDES = frozenset(
+    {
+        "PREPRESS_MAX_BACKOFF",
+        "PREPRESS_GIVE_UP_AFTER",
+        "PREPRESS_RECONCILE_EVERY",
+        "PREPRESS_BACKUP_RETRIES",
+    }
+)
 
 #: Placeholders allowed in ``filename`` and ``template``.
 PLACEHOLDERS = frozenset(
@@ -79,6 +160,32 @@ DEFAULT_MARKS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class StaffMember:
+    """A person: how to reach them and what they want to hear about."""
+
+    name: str
+    phone: str = ""
+    telegram: str = ""
+    notify: tuple[str, ...] = ALERT_KINDS
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """The watchdog's thresholds and the Telegram bot (token resolved, never logged)."""
+
+    telegram_token: str = ""
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    target_minutes: float = DEFAULT_TARGET_MINUTES
+    broker_minutes: float = DEFAULT_BROKER_MINUTES
+    workers_minutes: float = DEFAULT_WORKERS_MINUTES
+    disk_free_gb: float = DEFAULT_DISK_FREE_GB
+    backup_hours: float = DEFAULT_BACKUP_HOURS
+    held_after: float = DEFAULT_HELD_AFTER
+    check_seconds: float = DEFAULT_CHECK_SECONDS
+    timeout: float = DEFAULT_ALERT_TIMEOUT
+
+
+@dataclass(frozen=True)
 class Press:
     """A printing press: its plate, gripper margin, preview target and SMS recipients."""
 
@@ -99,14 +206,14 @@ class Outputter:
     url: str | None = None
     dir_by_press: Mapping[str, str] = field(default_factory=dict)
     filename: str | None = None
-    notify: bool = True
-    active: bool = False  # FTP active mode instead of passive
+    notify: bool = DEFAULT_NOTIFY
+    active: bool = DEFAULT_FTP_ACTIVE  # FTP active mode instead of passive
     preflight: Mapping[str, Any] = field(default_factory=dict)  # [outputters.NAME.preflight]
 
 
 @dataclass(frozen=True)
 class SmsSettings:
-    provider: str = "smsc"
+    provider: str = DEFAULT_SMS_PROVIDER
     api_url: str = DEFAULT_SMS_API_URL
     login: str = ""
     password: str = ""
@@ -114,7 +221,7 @@ class SmsSettings:
     recipients: tuple[str, ...] = ()
     admin: tuple[str, ...] = ()
     template: str = DEFAULT_SMS_TEMPLATE
-    timeout: float = 15.0
+    timeout: float = DEFAULT_SMS_TIMEOUT
 
     @property
     def enabled(self) -> bool:
@@ -124,14 +231,15 @@ class SmsSettings:
 @dataclass(frozen=True)
 class BackupSettings:
     host: str = ""
-    port: int = 22
+    port: int = DEFAULT_BACKUP_PORT
     user: str = ""
     key_file: str = ""
     known_hosts: str = ""
-    remote_dir: str = "prepress-backups"
-    keep_daily: int = 14
-    keep_monthly: int = 12
+    remote_dir: str = DEFAULT_BACKUP_REMOTE_DIR
+    keep_daily: int = DEFAULT_KEEP_DAILY
+    keep_monthly: int = DEFAULT_KEEP_MONTHLY
     time: str = DEFAULT_BACKUP_TIME
+    retries: int = DEFAULT_BACKUP_RETRIES
 
     @property
     def enabled(self) -> bool:
@@ -149,8 +257,8 @@ class RetrySettings:
 
 @dataclass(frozen=True)
 class FlowerSettings:
-    address: str = "127.0.0.1"
-    port: int = 5555
+    address: str = DEFAULT_FLOWER_ADDRESS
+    port: int = DEFAULT_FLOWER_PORT
     user: str = ""
     password: str = ""
     oauth: Mapping[str, str] = field(default_factory=dict)
@@ -160,19 +268,22 @@ class FlowerSettings:
 class WebUser:
     """A dashboard login: ``viewer`` reads, ``operator`` also switches mode, retries, reprocesses.
 
-    Exactly one of ``password`` (resolved from ``password_env``) and ``password_hash`` is set.
+    Exactly one of ``password`` (resolved from ``password_env``) and ``password_hash`` is set,
+    except when the variable ``password_env`` names is not set in this process: only the
+    dashboard needs it (:func:`pipeline.config.require_web_passwords`).
     """
 
     name: str
     role: str
     password: str = ""
     password_hash: str = ""
+    password_env: str = ""
 
 
 @dataclass(frozen=True)
 class WebSettings:
-    address: str = "127.0.0.1"
-    port: int = 8080
+    address: str = DEFAULT_WEB_ADDRESS
+    port: int = DEFAULT_WEB_PORT
     users: Mapping[str, WebUser] = field(default_factory=dict)
     secret_key: str = ""  # signs session cookies; empty: generated under var/
 
@@ -240,9 +351,9 @@ class Config:
     result_backend: str
     visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
     stable_seconds: float = DEFAULT_STABLE_SECONDS
-    polling: bool = False
+    polling: bool = DEFAULT_POLLING
     retention_days: int = DEFAULT_RETENTION_DAYS
-    max_pages: int = 2000
+    max_pages: int = DEFAULT_MAX_PAGES
     sms: SmsSettings = field(default_factory=SmsSettings)
     backup: BackupSettings = field(default_factory=BackupSettings)
     flower: FlowerSettings = field(default_factory=FlowerSettings)

@@ -14,15 +14,24 @@ reads it); an SFTP path is absolute, ``/~/dir`` is relative to the home folder.
 Errors: :class:`DeliveryUnavailable` when a retry may help (refused, timeout, dropped, 4xx),
 :class:`DeliveryRefused` when it will not (login, permission, disk full). Messages name the
 target with its password masked, the file, what the server said and whether to retry.
+
+What lives here: ``sending`` (the upload algorithm, once), ``ftp`` and ``sftp`` (the two
+transports), ``mapping`` (one table from library exceptions to those errors), ``transfer``
+(target URLs, progress, results), ``naming`` (remote file names). It may import the standard
+library, paramiko, pipeline.errors and pipeline.config (naming reads an outputter); nothing
+else of prepress (the backup, pipeline/backup.py, imports it, not the other way round).
 """
 
 from __future__ import annotations
 
 import posixpath
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from pipeline.delivery.ftp import upload_ftp
-from pipeline.delivery.sftp import upload_sftp
+from pipeline.delivery.ftp import ftp_session
+from pipeline.delivery.mapping import map_exceptions
+from pipeline.delivery.sending import Transport, send
+from pipeline.delivery.sftp import sftp_session
 from pipeline.delivery.transfer import (
     BLOCK_SIZE,
     DEFAULT_TIMEOUT,
@@ -73,11 +82,14 @@ def upload(
         target, local, posixpath.join(folder or "/", name), local.stat().st_size, progress
     )
     transfer.replace = replace
-    if target.scheme == "sftp":
-        return with_resume(
-            transfer,
-            lambda: upload_sftp(
-                transfer, folder, name, timeout=timeout, known_hosts=known_hosts, key_file=key_file
-            ),
-        )
-    return with_resume(transfer, lambda: upload_ftp(transfer, folder, name, active, timeout))
+
+    def session() -> AbstractContextManager[Transport]:
+        if target.scheme == "sftp":
+            return sftp_session(target, transfer.failure, timeout, known_hosts, key_file)
+        return ftp_session(target, active, timeout)
+
+    def attempt() -> UploadResult:
+        with map_exceptions(transfer.failure), session() as transport:
+            return send(transport, transfer, folder, name)
+
+    return with_resume(transfer, attempt)

@@ -1,55 +1,24 @@
-"""The FTP and FTPS half of :mod:`pipeline.delivery` (ftplib), passive by default."""
+"""The FTP and FTPS transport of :mod:`pipeline.delivery` (ftplib), passive by default."""
 
 from __future__ import annotations
 
 import ftplib
 import logging
-import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pipeline.delivery.transfer import Target, Transfer, UploadResult, part_name, read_blocks
-from pipeline.errors import DeliveryRefused, DeliveryUnavailable, PermanentError, TransientError
+from pipeline.delivery.transfer import Target, Transfer, read_blocks
 
 log = logging.getLogger(__name__)
 
-#: FTP replies that mean the server does not know a command (REST, SIZE).
-_NOT_IMPLEMENTED = ("500", "501", "502", "504")
-
-
-def upload_ftp(
-    transfer: Transfer, folder: str, name: str, active: bool, timeout: float
-) -> UploadResult:
-    part = part_name(name, transfer.local)
-    with _ftp_errors(transfer), _ftp_session(transfer.target, active, timeout) as ftp:
-        _ftp_enter(ftp, folder)
-        if not transfer.replace and _ftp_size(ftp, name) == transfer.total:
-            log.info(
-                "%s already at %s %s with the same size; not sent again",
-                transfer.local.name,
-                transfer.target.masked,
-                transfer.remote_path,
-            )
-            return transfer.result(skipped=True)
-        offset = _ftp_size(ftp, part) or 0
-        if offset > transfer.total:
-            ftp.delete(part)
-            offset = 0
-        _ftp_store(ftp, transfer, part, offset)
-        remote_size = _ftp_size(ftp, part)
-        if remote_size is not None and remote_size != transfer.total:
-            raise transfer.failure(
-                DeliveryUnavailable,
-                "the uploaded size does not match",
-                f"{remote_size} bytes instead of {transfer.total}",
-            )
-        _ftp_rename(ftp, part, name)
-        return transfer.result()
+#: FTP replies that mean the server cannot resume (REST unknown or refused).
+NO_RESUME_REPLIES = ("500", "501", "502", "504", "554", "350")
 
 
 @contextmanager
-def _ftp_session(target: Target, active: bool, timeout: float) -> Iterator[ftplib.FTP]:
+def ftp_session(target: Target, active: bool, timeout: float) -> Iterator[FtpTransport]:
+    """A logged-in session on ``target`` (TLS-protected data for ftps://), binary mode."""
     ftp: ftplib.FTP = (
         ftplib.FTP_TLS(timeout=timeout) if target.scheme == "ftps" else ftplib.FTP(timeout=timeout)
     )
@@ -61,7 +30,7 @@ def _ftp_session(target: Target, active: bool, timeout: float) -> Iterator[ftpli
             ftp.prot_p()
         ftp.set_pasv(not active)
         ftp.voidcmd("TYPE I")
-        yield ftp
+        yield FtpTransport(ftp, target)
         try:
             ftp.quit()
         except (OSError, EOFError, ftplib.Error):
@@ -70,90 +39,64 @@ def _ftp_session(target: Target, active: bool, timeout: float) -> Iterator[ftpli
         ftp.close()
 
 
-def _ftp_enter(ftp: ftplib.FTP, folder: str) -> None:
-    """Change into ``folder`` (relative to the login folder), creating what is missing."""
-    for part in [p for p in folder.split("/") if p]:
-        try:
-            ftp.cwd(part)
-        except ftplib.error_perm:
+class FtpTransport:
+    """:class:`pipeline.delivery.sending.Transport` over ftplib; works inside the folder it
+    entered, so its paths are plain names."""
+
+    def __init__(self, ftp: ftplib.FTP, target: Target) -> None:
+        self.ftp = ftp
+        self.target = target
+
+    def enter(self, folder: str) -> str:
+        """Change into ``folder`` (relative to the login folder), creating what is missing."""
+        for piece in [p for p in folder.split("/") if p]:
             try:
-                ftp.mkd(part)
+                self.ftp.cwd(piece)
             except ftplib.error_perm:
-                pass  # another upload made it in the meantime; cwd below tells
-            ftp.cwd(part)
+                try:
+                    self.ftp.mkd(piece)
+                except ftplib.error_perm:
+                    pass  # another upload made it in the meantime; cwd below tells
+                self.ftp.cwd(piece)
+        return ""
 
+    def size(self, path: str) -> int | None:
+        """None when the file does not exist or SIZE is not supported."""
+        try:
+            return self.ftp.size(path)
+        except ftplib.error_perm:
+            return None
 
-def _ftp_size(ftp: ftplib.FTP, name: str) -> int | None:
-    """Remote size of ``name``, None when it does not exist or SIZE is not supported."""
-    try:
-        return ftp.size(name)
-    except ftplib.error_perm:
-        return None
+    def store(self, path: str, offset: int, transfer: Transfer) -> None:
+        """STOR from ``offset`` (REST); from 0 again when the server cannot resume."""
+        try:
+            conn = self.ftp.transfercmd(f"STOR {path}", rest=offset or None)
+        except (ftplib.error_perm, ftplib.error_reply) as exc:
+            if not offset or not str(exc).startswith(NO_RESUME_REPLIES):
+                raise
+            log.info(
+                "%s: server cannot resume (%s); sending the whole file again",
+                self.target.masked,
+                exc,
+            )
+            offset = 0
+            conn = self.ftp.transfercmd(f"STOR {path}")
+        transfer.restart_at(offset)
+        with conn:
+            for block in read_blocks(transfer.local, offset):
+                conn.sendall(block)
+                transfer.advance(len(block))
+            if isinstance(conn, ssl.SSLSocket):
+                conn.unwrap()
+        self.ftp.voidresp()
 
+    def rename(self, source: str, final: str) -> None:
+        try:
+            self.ftp.rename(source, final)
+        except ftplib.error_perm:
+            # Some servers refuse to rename onto an existing file: replace it explicitly.
+            self.ftp.delete(final)
+            self.ftp.rename(source, final)
 
-def _ftp_store(ftp: ftplib.FTP, transfer: Transfer, part: str, offset: int) -> None:
-    """Send the file from ``offset`` into ``part``; restart from 0 when REST is refused."""
-    try:
-        conn = ftp.transfercmd(f"STOR {part}", rest=offset or None)
-    except (ftplib.error_perm, ftplib.error_reply) as exc:
-        if not offset or not str(exc).startswith((*_NOT_IMPLEMENTED, "554", "350")):
-            raise
-        log.info(
-            "%s: server cannot resume (%s); sending the whole file again",
-            transfer.target.masked,
-            exc,
-        )
-        offset = 0
-        conn = ftp.transfercmd(f"STOR {part}")
-    transfer.restart_at(offset)
-    with conn:
-        for block in read_blocks(transfer.local, offset):
-            conn.sendall(block)
-            transfer.advance(len(block))
-        if isinstance(conn, ssl.SSLSocket):
-            conn.unwrap()
-    ftp.voidresp()
-
-
-def _ftp_rename(ftp: ftplib.FTP, part: str, name: str) -> None:
-    try:
-        ftp.rename(part, name)
-    except ftplib.error_perm:
-        # Some servers refuse to rename onto an existing file: replace it explicitly.
-        ftp.delete(name)
-        ftp.rename(part, name)
-
-
-@contextmanager
-def _ftp_errors(transfer: Transfer) -> Iterator[None]:
-    """Turn ftplib and socket errors into DeliveryUnavailable or DeliveryRefused."""
-    try:
-        yield
-    except (TransientError, PermanentError):
-        raise
-    except ftplib.error_perm as exc:
-        raise transfer.failure(DeliveryRefused, _ftp_refusal(str(exc)), exc) from None
-    except (ftplib.error_temp, ftplib.error_reply, ftplib.error_proto) as exc:
-        raise transfer.failure(
-            DeliveryUnavailable, "the server is busy or answered oddly", exc
-        ) from None
-    except socket.gaierror as exc:
-        raise transfer.failure(
-            DeliveryUnavailable, "host name not found (check the URL if this persists)", exc
-        ) from None
-    except TimeoutError as exc:
-        raise transfer.failure(DeliveryUnavailable, "no answer within the timeout", exc) from None
-    except ConnectionRefusedError as exc:
-        raise transfer.failure(DeliveryUnavailable, "connection refused", exc) from None
-    except (OSError, EOFError) as exc:
-        raise transfer.failure(DeliveryUnavailable, "the connection broke", exc) from None
-
-
-def _ftp_refusal(reply: str) -> str:
-    code = reply[:3]
-    return {
-        "530": "login refused (check user and password in the target URL)",
-        "550": "permission denied or no such folder (check the folder and the account's rights)",
-        "552": "the server's disk or quota is full (the bureau must make room)",
-        "553": "file name not allowed by the server (check the filename template)",
-    }.get(code, "the server refused the request")
+    def remove(self, path: str) -> None:
+        self.ftp.delete(path)

@@ -1,5 +1,6 @@
 """Previews of a sheet: ``render`` crops to the paper and writes the proof and the thumbnail,
-``presspdf`` the light preview PDF for the press, ``inkcov`` ink coverage by Ghostscript.
+``presspdf`` the light preview PDF for the press, ``inkcov`` ink coverage by Ghostscript;
+``geometry`` (the crop box, turned sheets) and ``raster`` (pages to pixels) serve them.
 
 May import pipeline.config, pipeline.pdf and pipeline.errors.
 """

@@ -18,10 +18,10 @@ from models.db import session
 from models.job import WAITING, utcnow
 from pipeline.alerts import Notifier
 from pipeline.config import Config, config_from_dict
-from pipeline.demo.shop import local_shop
-from pipeline.demo.sinks import FtpSink, SmsSink
-from pipeline.demo.telegram_sink import TelegramSink
 from tasks.watchdog import Watchdog
+from testkit.shop import local_shop
+from testkit.sinks import FtpSink, SmsSink
+from testkit.telegram_sink import TelegramSink
 from tests.services import free_port
 
 #: The bot token of the tests (the Bot API sink accepts only this one).

@@ -21,8 +21,8 @@ from commands.cli import main
 from models.db import migrate
 from pipeline import backup
 from pipeline.config import Config, config_from_dict
-from pipeline.demo.sinks import SmsSink
 from tasks.app import BACKUP_ENTRY, beat_schedule
+from testkit.sinks import SmsSink
 from tests.fixtures import BASE_CONFIG
 from tests.services import port_open, require
 from tests.sshd import SshServer, make_ed25519_key
@@ -384,9 +384,9 @@ def test_dropped_connection_is_retried_and_the_backup_is_there(
 ) -> None:
     # Given a line to the backup host that drops the first connection 150 kB into the upload
     from models.db import migrate
-    from pipeline.demo.sinks import CuttingProxy
     from tasks.app import use_config
     from tasks.ops import backup_database
+    from testkit.sinks import CuttingProxy
 
     with CuttingProxy((sshd.host, sshd.port), cut_after=150_000) as line:
         known = tmp_path / "known_hosts_proxy"

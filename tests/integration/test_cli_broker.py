@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
+from testkit.samples import signa_sheet, write_signa_pdf
 from tests.redis_server import RedisServer
 from tests.services import free_port
 from tests.unit.test_cli_options import prepress

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from commands.cli import main
-from pipeline.demo.shop import write_config
+from testkit.shop import write_config
 
 #: The main host's file: one press whose preview FTP has its password in the URL.
 SHOP = {

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.delivery import UploadResult, part_name, upload
-from pipeline.demo.sinks import READ_ONLY_PERMISSIONS, FtpSink, SilentServer
 from pipeline.errors import ConfigError, DeliveryRefused, DeliveryUnavailable
+from testkit.sinks import READ_ONLY_PERMISSIONS, FtpSink, SilentServer
 from tests.servers import CUT_AFTER
 from tests.services import free_port
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.delivery import part_name, upload
-from pipeline.demo.sinks import CuttingProxy, SilentServer
 from pipeline.errors import DeliveryRefused, DeliveryUnavailable
+from testkit.sinks import CuttingProxy, SilentServer
 from tests.services import free_port
 from tests.sshd import SshServer, make_ed25519_key
 

@@ -18,8 +18,8 @@ import requests
 
 from commands.flower import flower_launch
 from pipeline.config import Config, config_from_dict
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
 from pipeline.errors import ConfigError
+from testkit.samples import signa_sheet, write_signa_pdf
 from tests.fixtures import BASE_CONFIG
 from tests.pipeline_harness import Pipeline
 from tests.redis_server import RedisServer

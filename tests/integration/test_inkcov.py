@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.demo.samples import Fill, Sheet, signa_sheet, write_signa_pdf
 from pipeline.preview.geometry import SheetGeometry
 from pipeline.preview.inkcov import ink_coverage, read_ink
 from pipeline.preview.render import render_preview
+from testkit.samples import Fill, Sheet, signa_sheet, write_signa_pdf
 from tests.services import require
 
 

@@ -11,8 +11,8 @@ from models import store
 from models.db import migrate
 from models.job import utcnow
 from pipeline.config import Config
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
 from tasks.app import configure
+from testkit.samples import signa_sheet, write_signa_pdf
 from watcher.intake import requeue_stranded, take
 
 

@@ -17,9 +17,9 @@ import pytest
 
 from models.job import SKIPPED
 from pipeline.chain import STEPS
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
-from pipeline.demo.shop import SPEEDMASTER_PHONE, STAFF_PHONE
 from pipeline.files import sha256_of
+from testkit.samples import signa_sheet, write_signa_pdf
+from testkit.shop import SPEEDMASTER_PHONE, STAFF_PHONE
 from tests.pipeline_harness import Pipeline, wait_until
 
 #: The shop's everyday job: Speedmaster, bureau Leonov, 4 + 3 plates.

@@ -8,9 +8,9 @@ import pytest
 import requests
 
 from pipeline.config import SmsSettings
-from pipeline.demo.sinks import SmsSink
 from pipeline.errors import ConfigError, SmsOutcomeUnknown, SmsRefused, SmsUnavailable
 from pipeline.sms import SmsClient
+from testkit.sinks import SmsSink
 from tests.services import free_port
 
 PHONE = "+380501112233"

@@ -8,10 +8,10 @@ from models import store
 from models.db import migrate
 from pipeline import files
 from pipeline.config import Config
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
 from pipeline.pdf import analysis
 from pipeline.preview.geometry import sheet_geometries
 from tasks import stages
+from testkit.samples import signa_sheet, write_signa_pdf
 
 
 def validated_job(config: Config, tmp_path: Path, sheets: list) -> tuple[int, Path]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from commands.supervisor import Supervisor
 from models.db import migrate
-from pipeline.demo.shop import write_config
+from testkit.shop import write_config
 from tests.pipeline_harness import ROOT, Pipeline
 from tests.redis_server import RedisServer
 from tests.services import free_port

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
-from pipeline.demo.shop import SPEEDMASTER_PHONE, STAFF_PHONE
-from pipeline.demo.shop import write_config as write_toml
-from pipeline.demo.sinks import SmsSink
+from testkit.samples import signa_sheet, write_signa_pdf
+from testkit.shop import SPEEDMASTER_PHONE, STAFF_PHONE
+from testkit.shop import write_config as write_toml
+from testkit.sinks import SmsSink
 from tests.hosts import PostgresCluster, SecondHost, require_second_host
 from tests.pipeline_harness import (
     ROOT,

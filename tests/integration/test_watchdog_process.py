@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from models import incidents
-from pipeline.demo.telegram_sink import TelegramSink
+from testkit.telegram_sink import TelegramSink
 from tests.pipeline_harness import wait_until
 
 #: The bot token of this test.

@@ -18,7 +18,7 @@ from commands.cli import main
 from models import steps, store
 from models.db import migrate
 from pipeline.config import Config, load_config
-from pipeline.demo.shop import write_config
+from testkit.shop import write_config
 from tests.fixtures import BASE_CONFIG
 
 #: Users of the dashboard in these tests, and their passwords (given by environment variable).

@@ -34,6 +34,7 @@ SOURCES = (
     "models",
     "watcher",
     "web",
+    "testkit",
 )
 
 

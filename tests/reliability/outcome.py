@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
-from pipeline.demo.shop import SPEEDMASTER_PHONE, STAFF_PHONE
+from testkit.samples import signa_sheet, write_signa_pdf
+from testkit.shop import SPEEDMASTER_PHONE, STAFF_PHONE
 
 #: The SMS phones every Speedmaster job of the local shop notifies.
 PHONES = (STAFF_PHONE, SPEEDMASTER_PHONE)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from models import steps
 from models.job import STARTED, WAITING
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
-from pipeline.demo.shop import SPEEDMASTER_PHONE, STAFF_PHONE
 from pipeline.files import sha256_of
+from testkit.samples import signa_sheet, write_signa_pdf
+from testkit.shop import SPEEDMASTER_PHONE, STAFF_PHONE
 from tests.pipeline_harness import Pipeline, wait_until
 
 #: The workers give up on a transient fault after 3 s here (1 s between attempts), so that a

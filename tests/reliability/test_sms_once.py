@@ -12,8 +12,8 @@ from collections import Counter
 from pathlib import Path
 
 from models.job import STARTED
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
-from pipeline.demo.shop import SPEEDMASTER_PHONE, STAFF_PHONE
+from testkit.samples import signa_sheet, write_signa_pdf
+from testkit.shop import SPEEDMASTER_PHONE, STAFF_PHONE
 from tests.pipeline_harness import Pipeline, wait_until
 
 #: Quick automatic retries: at most ~1 s apart (until give_up_after, 24 h).

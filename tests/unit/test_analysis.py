@@ -9,17 +9,6 @@ import pytest
 from pypdf import PdfWriter
 
 from pipeline.config import config_from_dict
-from pipeline.demo.samples import (
-    CMYK,
-    Mark,
-    Sheet,
-    machine_mark,
-    old_outputter_mark,
-    outputter_mark,
-    paper_mark,
-    signa_sheet,
-    write_signa_pdf,
-)
 from pipeline.errors import RejectedFile
 from pipeline.pdf.analysis import (
     Analysis,
@@ -32,6 +21,17 @@ from pipeline.pdf.analysis import (
     order_and_job,
     read_sheets,
     validate,
+)
+from testkit.samples import (
+    CMYK,
+    Mark,
+    Sheet,
+    machine_mark,
+    old_outputter_mark,
+    outputter_mark,
+    paper_mark,
+    signa_sheet,
+    write_signa_pdf,
 )
 from tests.fixtures import BASE_CONFIG
 

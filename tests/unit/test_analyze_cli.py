@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from commands.cli import main
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
+from testkit.samples import signa_sheet, write_signa_pdf
 
 #: The smallest configuration the command accepts.
 CONFIG_TOML = """

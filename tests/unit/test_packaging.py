@@ -33,7 +33,7 @@ def test_the_ansible_role_installs_the_wheel_and_no_unit_imports_the_checkout() 
 def test_the_demo_installs_prepress_without_the_test_tools() -> None:
     script = (ROOT / "scripts" / "dev.sh").read_text()
     demo_branch = script.split("\n  demo)\n", 1)[1].split(";;", 1)[0]
-    assert 'setup ""' in demo_branch
+    assert 'setup "[demo]"' in demo_branch
 
 
 def test_every_environment_variable_is_in_the_readme() -> None:

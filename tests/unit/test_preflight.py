@@ -365,8 +365,8 @@ def test_a_page_of_a_million_operators_stops_at_the_budget(tmp_path):
 
 def test_paper_mark_that_does_not_fit_the_plate_is_paper_too_large(tmp_path, config):
     # Given Signa sheets whose Paper mark says 1000 x 765 mm on a 1030 x 770 mm plate
-    from pipeline.demo.samples import signa_sheet, write_signa_pdf
     from pipeline.pdf.analysis import read_sheets
+    from testkit.samples import signa_sheet, write_signa_pdf
 
     good = write_signa_pdf(tmp_path / "good.pdf", [signa_sheet()])
     big = write_signa_pdf(tmp_path / "big.pdf", [signa_sheet(paper_mm=(1000, 765))])

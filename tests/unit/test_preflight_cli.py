@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from commands.cli import main
-from pipeline.demo.samples import signa_sheet, write_signa_pdf
+from testkit.samples import signa_sheet, write_signa_pdf
 from tests.preflight_sheets import SheetWriter, clean_sheet, separation
 
 CONFIG_TOML = """

@@ -18,7 +18,6 @@ from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObjec
 
 from commands.cli import main
 from pipeline.config import Config
-from pipeline.demo.samples import Fill, Sheet, signa_sheet, write_signa_pdf
 from pipeline.errors import RejectedFile
 from pipeline.preview.geometry import PT_PER_MM, SheetGeometry, crop_box, sheet_geometries
 from pipeline.preview.presspdf import MAX_PAGE_PIXELS, image_needs
@@ -31,6 +30,7 @@ from pipeline.preview.render import (
     safe_key,
     spot_names,
 )
+from testkit.samples import Fill, Sheet, signa_sheet, write_signa_pdf
 
 SPEEDMASTER = SheetGeometry(plate_mm=(1030, 770), paper_mm=(900, 640), gripper_mm=10)
 PLATE_PT = (1030 * PT_PER_MM, 770 * PT_PER_MM)

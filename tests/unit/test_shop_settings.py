@@ -15,8 +15,8 @@ from pipeline.config.hosts import (
     parse_queues,
 )
 from pipeline.config.shared import ShopSettings, local_part, shop_settings, to_toml
-from pipeline.demo.shop import write_config
 from pipeline.errors import ConfigError
+from testkit.shop import write_config
 
 #: A main host's prepress.toml: the shop, with secrets inline and by environment variable.
 SHOP: dict[str, Any] = {

@@ -21,7 +21,7 @@ def local_shop(
 ) -> dict[str, dict[str, Any]]:
     """The shop's presses and bureaus with every target a local sink (demo, tests, benchmarks).
 
-    ``bureau`` and ``press`` are FtpSinks, ``sms`` an SmsSink (pipeline/demo/sinks.py).
+    ``bureau`` and ``press`` are FtpSinks, ``sms`` an SmsSink (testkit/sinks.py).
     """
     return {
         "paths": {"work_dir": str(work_dir)},

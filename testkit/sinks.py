@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from pipeline.demo.sms_sink import SMS_ERRORS, SmsRecord, SmsSink
+from testkit.sms_sink import SMS_ERRORS, SmsRecord, SmsSink
 
 __all__ = ["SMS_ERRORS", "CuttingProxy", "FtpSink", "SilentServer", "SmsRecord", "SmsSink"]
 
