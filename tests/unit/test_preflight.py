@@ -465,3 +465,12 @@ def test_a_form_placed_many_times_alike_is_walked_once(tmp_path):
     # Then the form is read once per scale, not 25 times
     assert report.findings == []
     assert 3_000 < report.operators < 3_300
+
+
+def test_the_demo_samples_print_exactly_their_colorant_lists(tmp_path):
+    # Given the demo's bundled samples (a job with a spot, a Korol job, a Dominant job)
+    from pipeline.demo.samples import write_demo_samples
+
+    good = [p for p in write_demo_samples(tmp_path) if "Broken" not in p.name]
+    # Then none of them would be held or warned about
+    assert {p.name: preflight(p, PreflightSettings()) for p in good} == {p.name: [] for p in good}
