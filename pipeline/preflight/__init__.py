@@ -11,7 +11,7 @@ May import pipeline.config, pipeline.pdf and pipeline.errors; never celery, task
 
 from pipeline.config.preflight import PreflightSettings
 from pipeline.errors import PREFLIGHT_CODES
-from pipeline.preflight.engine import PreflightReport, preflight, run_preflight
+from pipeline.preflight.engine import PreflightReport, preflight, preflight_job, run_preflight
 from pipeline.preflight.findings import Finding, has_errors
 from pipeline.preflight.ink import ink_from_coverage, ink_from_raster
 
@@ -24,5 +24,6 @@ __all__ = [
     "ink_from_coverage",
     "ink_from_raster",
     "preflight",
+    "preflight_job",
     "run_preflight",
 ]
