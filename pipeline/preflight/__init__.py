@@ -1,5 +1,9 @@
 """Preflight of an imposed sheet: what would cost plates or a reprint, found before output.
 
+Use: ``preflight_job(path, config, press=..., outputter=..., sheets=..., ink_coverage=...)``
+(or ``preflight(path, config.preflight_for(press, outputter), ...)``) gives a list of
+:class:`Finding`; ``has_errors(findings)`` says whether the job is held.
+
 ``engine`` runs the checks (:func:`preflight`); ``walk`` follows a page's content through
 forms at any depth, over the fast stream reader of ``tokens``; ``colours`` decides what a
 colour prints; ``objects`` and ``fonts`` read the objects content refers to; ``checks`` turns

@@ -499,3 +499,11 @@ def test_a_sheet_without_a_colorant_list_gets_no_plate_findings(tmp_path):
         colorants=None,
     )
     assert preflight(writer.write(tmp_path / "plain.pdf"), PreflightSettings()) == []
+
+
+def test_an_indexed_rgb_image_is_rgb_content(tmp_path):
+    writer = SheetWriter()
+    image = writer.image(600, 600, "[/Indexed /DeviceRGB 1 <FF000000FF00>]")
+    clean_sheet(writer, "q 72 0 0 72 0 0 cm /Ix Do Q", xobjects=f"/Ix {image} 0 R")
+    found = preflight(writer.write(tmp_path / "indexed.pdf"), PreflightSettings())
+    assert codes(found) == ["rgb_content"] and found[0].object == "Ix"
