@@ -10,6 +10,9 @@ round (the machine is shared):
 3. Ghostscript's ink coverage pass (``pipeline.preview.inkcov.read_ink``: ``ink_cov`` at
    72 dpi), the pass the preview already runs on every job.
 
+The cost of the "prints" rule alone (``colours.colour``, called for each colour a page has not
+set before) is timed in one more run.
+
 Run: ``.venv/bin/python benchmarks/preflight.py [--runs 5]``. Temporary files are deleted.
 """
 
@@ -63,6 +66,29 @@ def timed(function: Callable[[], object]) -> tuple[float, float, object]:
     return time.perf_counter() - wall, cpu() - used, result
 
 
+def rule_cost(path: Path) -> tuple[int, float]:
+    """How often the "prints" rule ran (colours not already remembered) and its CPU seconds,
+    by timing ``colours.colour`` as the walker calls it during one preflight."""
+    import pipeline.preflight.walk as walk
+
+    original, calls, spent = walk.colour, [0], [0.0]
+
+    def timed_colour(space, values):  # type: ignore[no-untyped-def]
+        started = time.process_time()
+        try:
+            return original(space, values)
+        finally:
+            calls[0] += 1
+            spent[0] += time.process_time() - started
+
+    walk.colour = timed_colour  # type: ignore[assignment]
+    try:
+        run_preflight(path, NO_BUDGET)
+    finally:
+        walk.colour = original
+    return calls[0], spent[0]
+
+
 def measure(path: Path, runs: int) -> dict[str, list[tuple[float, float]]]:
     """(wall, CPU) seconds of each method per round."""
     times: dict[str, list[tuple[float, float]]] = {"preflight": [], "read": [], "inkcov": []}
@@ -89,6 +115,7 @@ def main() -> None:
         )
         operators = run_preflight(path, NO_BUDGET).operators
         rounds = measure(path, args.runs)
+        rule_calls, rule_seconds = rule_cost(path)
         size = path.stat().st_size / 1e6
     wall = {k: statistics.median(w for w, _ in v) for k, v in rounds.items()}
     used = {k: statistics.median(c for _, c in v) for k, v in rounds.items()}
@@ -108,6 +135,10 @@ def main() -> None:
     ]
     for label, cpu_s, wall_s in rows:
         print(f"  {label:<36} {cpu_s * 1000:8.0f} ({wall_s * 1000:.0f})")
+    print(
+        f"  the prints rule: {rule_calls} evaluations, {rule_seconds * 1000:.0f} ms CPU "
+        f"(timed separately, one run)"
+    )
     print(f"  ratio preflight / ink_cov, CPU: {used['preflight'] / used['inkcov']:.2f}")
     print(f"  per operator, CPU: {used['preflight'] / operators * 1e6:.1f} us")
 

@@ -17,7 +17,7 @@ from commands.cli import load_config_or_exit
 from pipeline.config import Config
 from pipeline.errors import RejectedFile
 from pipeline.pdf.analysis import analyze, read_sheets
-from pipeline.preflight import Finding, has_errors, preflight
+from pipeline.preflight import Finding, has_errors, preflight_job
 from pipeline.preview.inkcov import read_ink
 
 
@@ -64,14 +64,19 @@ def check_file(path: Path, config: Config, ink: bool = False) -> list[Finding]:
     """The findings of one file with the settings of its press and bureau; with ``ink``,
     Ghostscript's page coverage feeds ``ink_limit`` (without gs it is skipped)."""
     facts = analyze(path, config)
-    settings = config.preflight_for(facts.press, facts.outputter)
     try:
         sheets = read_sheets(path, config)
     except (RejectedFile, OSError):
         sheets = None  # preflight itself reports an unreadable file
-    press = config.presses.get(facts.press) if facts.press else None
     coverage = read_ink(path).coverage if ink else None
-    return preflight(path, settings, sheets=sheets, press=press, ink_coverage=coverage)
+    return preflight_job(
+        path,
+        config,
+        press=facts.press,
+        outputter=facts.outputter,
+        sheets=sheets,
+        ink_coverage=coverage,
+    )
 
 
 def describe(path: Path, findings: list[Finding]) -> str:

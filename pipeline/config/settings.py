@@ -195,7 +195,8 @@ class Press:
     preview_url: str | None = None
     sms: tuple[str, ...] = ()
     plate_cost: float | None = None  # price of one plate, for the plate report
-    preflight: Mapping[str, Any] = field(default_factory=dict)  # [presses.NAME.preflight]
+    # [presses.NAME.preflight] overrides; left out of the hash so a Press stays hashable
+    preflight: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 
 from pipeline.config.preflight import PreflightSettings
-from pipeline.config.settings import Press
+from pipeline.config.settings import Config, Press
 from pipeline.errors import RejectedFile
 from pipeline.pdf.facts import SheetFacts
 from pipeline.pdf.read import open_pdf, page_colorants
@@ -84,6 +84,26 @@ def preflight(
     return run_preflight(
         source, settings, sheets=sheets, press=press, ink_coverage=ink_coverage
     ).findings
+
+
+def preflight_job(
+    source: Source,
+    config: Config,
+    *,
+    press: str | None = None,
+    outputter: str | None = None,
+    sheets: Sequence[SheetFacts] | None = None,
+    ink_coverage: dict[int, dict[str, float]] | None = None,
+) -> list[Finding]:
+    """:func:`preflight` of a job: the settings of its press and bureau
+    (``config.preflight_for``) and its press's gripper for the paper check."""
+    return preflight(
+        source,
+        config.preflight_for(press, outputter),
+        sheets=sheets,
+        press=config.presses.get(press) if press else None,
+        ink_coverage=ink_coverage,
+    )
 
 
 def run_preflight(

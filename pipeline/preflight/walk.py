@@ -82,6 +82,12 @@ class Walker:
         self.colours: dict[tuple[Any, ...], Colour] = {}
         self.fonts_seen: set[tuple[int, str]] = set()
         self.walked: set[tuple[Any, ...]] = set()  # forms walked, with scale and colours
+        # the content stream being interpreted (each form's own while it is walked)
+        self.resources: Any = None
+        self.state = GraphicsState()
+        self.stack: list[GraphicsState] = []
+        self.mark = False
+        self.path: list[Any] = []
         self.handlers: dict[str, Callable[[list[Any]], None]] = self._handlers()
 
     def walk(self, page: DictionaryObject) -> PageUse:
@@ -120,15 +126,9 @@ class Walker:
                     try:
                         handler(operands)
                     except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
-                        use.problem(f"operator {operator}: {type(exc).__name__}: {exc}")
+                        use.problem(f"operator {operator}: {type(exc).__name__}: {exc}"[:200])
         finally:
             self.resources, self.state, self.stack, self.mark, self.path = saved
-
-    resources: Any = None
-    state: GraphicsState = GraphicsState()
-    stack: list[GraphicsState] = []
-    mark: bool = False
-    path: list[Any] = []
 
     def _clock(self, deadline: float) -> None:
         if time.monotonic() > deadline:

@@ -465,3 +465,45 @@ def test_a_form_placed_many_times_alike_is_walked_once(tmp_path):
     # Then the form is read once per scale, not 25 times
     assert report.findings == []
     assert 3_000 < report.operators < 3_300
+
+
+def test_the_demo_samples_print_exactly_their_colorant_lists(tmp_path):
+    # Given the demo's bundled samples (a job with a spot, a Korol job, a Dominant job)
+    from pipeline.demo.samples import write_demo_samples
+
+    good = [p for p in write_demo_samples(tmp_path) if "Broken" not in p.name]
+    # Then none of them would be held or warned about
+    assert {p.name: preflight(p, PreflightSettings()) for p in good} == {p.name: [] for p in good}
+
+
+def test_a_page_over_the_operator_limit_is_checked_in_part_and_says_so(tmp_path):
+    import time
+
+    from pypdf import PdfReader
+
+    from pipeline.preflight.walk import Walker
+
+    writer = SheetWriter()
+    writer.page("0 0 0 1 k 1 1 1 1 re f\n" * 10_000)
+    page = PdfReader(writer.write(tmp_path / "many.pdf")).pages[0]
+    use = Walker(time.monotonic() + 60, max_operators=5_000).walk(page)
+    assert not use.complete and "more than 5000" in use.problems[0]
+    assert 5_000 < use.operators <= 5_000 + 4096
+
+
+def test_a_sheet_without_a_colorant_list_gets_no_plate_findings(tmp_path):
+    writer = SheetWriter()
+    writer.page(
+        "/CS1 cs 1 scn 10 10 50 50 re f",
+        f"/ColorSpace << /CS1 {separation(SPOT)} >>",
+        colorants=None,
+    )
+    assert preflight(writer.write(tmp_path / "plain.pdf"), PreflightSettings()) == []
+
+
+def test_an_indexed_rgb_image_is_rgb_content(tmp_path):
+    writer = SheetWriter()
+    image = writer.image(600, 600, "[/Indexed /DeviceRGB 1 <FF000000FF00>]")
+    clean_sheet(writer, "q 72 0 0 72 0 0 cm /Ix Do Q", xobjects=f"/Ix {image} 0 R")
+    found = preflight(writer.write(tmp_path / "indexed.pdf"), PreflightSettings())
+    assert codes(found) == ["rgb_content"] and found[0].object == "Ix"
