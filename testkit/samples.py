@@ -85,11 +85,7 @@ def signa_sheet(
     colorants: Sequence[str] = CMYK,
     **extra: object,
 ) -> Sheet:
-    """A typical sheet: the marks the shop uses and the paper area filled with ink.
-
-    The fills print only the process colours in ``colorants`` (a sheet listing Cyan and
-    Magenta prints no Yellow or Black), so the sheet passes preflight's plate check.
-    """
+    """A typical sheet: the marks the shop uses and the paper area filled with ink."""
     marks = []
     if press:
         marks.append(machine_mark(press))
@@ -99,21 +95,11 @@ def signa_sheet(
     if paper_mm:
         marks.append(paper_mark(*paper_mm))
         x = (plate_mm[0] - paper_mm[0]) / 2
-        base, accent = (
-            _listed((0.2, 0.4, 0.1, 0.05), colorants),
-            _listed((0, 0.9, 0.8, 0), colorants),
+        fills.append(Fill(x, gripper_mm, paper_mm[0], paper_mm[1], (0.2, 0.4, 0.1, 0.05)))
+        fills.append(
+            Fill(x + 20, gripper_mm + 20, paper_mm[0] / 3, paper_mm[1] / 3, (0.0, 0.9, 0.8, 0.0))
         )
-        fills.append(Fill(x, gripper_mm, paper_mm[0], paper_mm[1], base))
-        fills.append(Fill(x + 20, gripper_mm + 20, paper_mm[0] / 3, paper_mm[1] / 3, accent))
     return Sheet(plate_mm=plate_mm, colorants=colorants, marks=marks, fills=fills, **extra)  # type: ignore[arg-type]
-
-
-def _listed(
-    cmyk: tuple[float, float, float, float], colorants: Sequence[str]
-) -> tuple[float, float, float, float]:
-    """``cmyk`` with the process colours that ``colorants`` lacks at 0 % (they print nothing)."""
-    c, m, y, k = (v if name in colorants else 0.0 for v, name in zip(cmyk, CMYK, strict=True))
-    return c, m, y, k
 
 
 def write_signa_pdf(

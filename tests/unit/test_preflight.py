@@ -469,7 +469,7 @@ def test_a_form_placed_many_times_alike_is_walked_once(tmp_path):
 
 def test_the_demo_samples_print_exactly_their_colorant_lists(tmp_path):
     # Given the demo's bundled samples (a job with a spot, a Korol job, a Dominant job)
-    from pipeline.demo.samples import write_demo_samples
+    from testkit.samples import write_demo_samples
 
     good = [p for p in write_demo_samples(tmp_path) if "Broken" not in p.name]
     # Then none of them would be held or warned about
