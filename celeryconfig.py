@@ -39,7 +39,8 @@ task_routes = {name: {"queue": queue} for name, queue in queues_by_task().items(
 #: The CPU steps, whose time is bounded below.
 CPU_TASKS = tuple(name for name, queue in queues_by_task().items() if queue == CPU)
 #: A CPU step that runs this long is stopped and the job failed at that step (seconds); the
-#: analysis bounds its own work, this is the backstop for a file that still ties a worker up.
+#: analysis bounds its own work and the preview has its ``[limits]`` budget (at most 500 s,
+#: 90 s by default), so this is only the backstop for a file that still ties a worker up.
 CPU_SOFT_LIMIT = 600
 task_annotations = {
     name: {"soft_time_limit": CPU_SOFT_LIMIT, "time_limit": CPU_SOFT_LIMIT + 60}

@@ -49,7 +49,14 @@ def pdfs_in(path: Path) -> list[Path]:
 
 
 def describe(result: Analysis) -> str:
-    """A few lines a person reads: the verdict, the facts, then errors and warnings."""
+    """A few lines a person reads: the verdict, the facts, then errors and warnings (each
+    line with its control characters escaped: a file name is data)."""
+    from pipeline.text import shown
+
+    return "\n".join(shown(line) for line in _lines(result))
+
+
+def _lines(result: Analysis) -> list[str]:
     lines = [f"{result.file}: {'ok' if result.ok else 'REJECTED'}"]
     if result.pages is not None:
         lines.append(
@@ -72,7 +79,7 @@ def describe(result: Analysis) -> str:
         )
     lines += [f"  error {error['code']}: {error['message']}" for error in result.errors]
     lines += [f"  warning: {warning}" for warning in result.warnings]
-    return "\n".join(lines)
+    return lines
 
 
 def _fact(value: str | None, source: str | None) -> str:

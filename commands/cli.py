@@ -147,8 +147,12 @@ class _Console:
 def setup_logging(console_level: int) -> None:
     """Warnings on the console (everything with -v, INFO for services); INFO to the log file.
 
-    Alembic reports every migration step at INFO: those lines show only with -v.
+    Alembic reports every migration step at INFO: those lines show only with -v. Every record
+    is one line: control characters in file names are shown escaped.
     """
+    from pipeline.text import one_line_log_records
+
+    one_line_log_records()
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if console_level <= logging.DEBUG else logging.INFO)
     if _Console.handler is None:

@@ -17,12 +17,9 @@ WEB_THREADS = 8
 
 
 def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD") from None
+    from commands.output import checked_day
+
+    return checked_day(value, param.opts[0]) if value else None
 
 
 @click.command()

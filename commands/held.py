@@ -13,6 +13,7 @@ import click
 from commands.cli import fail
 from commands.jobs import _ready
 from commands.output import echo_json, jsonable, shorten, show_time
+from pipeline.text import shown
 
 #: Longest file name shown in the ``held`` table.
 NAME_WIDTH = 40
@@ -37,12 +38,13 @@ def held(ctx: click.Context, as_json: bool) -> None:
         return
     for job in jobs:
         click.echo(
-            f"{job.id:>6}  {show_time(job.held_at)}  {shorten(job.name, NAME_WIDTH):<{NAME_WIDTH}}"
+            f"{job.id:>6}  {show_time(job.held_at)}  "
+            f"{shown(shorten(job.name, NAME_WIDTH)):<{NAME_WIDTH}}"
             f"  {job.press or '-'} {job.outputter or '-'} {_plates(job)}"
         )
         for finding in job.findings:
             described = rules.describe(rules.finding_from(finding))
-            click.echo(f"        {described}")
+            click.echo(f"        {shown(described)}")
     click.echo(f"{len(jobs)} held; `prepress approve JOB --reason TEXT` or `prepress reject JOB`")
 
 

@@ -10,8 +10,16 @@ from typing import Any
 import click
 
 from commands.cli import fail, load_config_or_exit
-from commands.output import echo_json, local_midnight
+from commands.output import (
+    FIRST_DAY,
+    JOB_ID,
+    MAX_ID,
+    checked_day,
+    echo_json,
+    local_midnight,
+)
 from pipeline.chain import FINAL_STATUSES, HELD, MODES
+from pipeline.text import shown
 
 #: Seconds ``process --wait`` waits for a first step before asking whether a worker answers.
 NO_WORKER_AFTER = 4.0
@@ -62,8 +70,14 @@ def queue_or_fail(ctx: click.Context, config: Any, job_id: int) -> None:
 @click.pass_context
 def process(ctx: click.Context, file: Path, wait: bool, as_json: bool, timeout: float) -> None:
     """Submit FILE (a copy; the file stays where it is) as a new job."""
+    from pipeline.errors import RejectedFile
+    from pipeline.files import check_takeable
     from watcher import intake
 
+    try:  # before anything is set up: /dev/zero or a 16 GB file is refused at once
+        check_takeable(file, load_config_or_exit(ctx).limits.max_file_mb * 2**20)
+    except RejectedFile as exc:
+        fail(ctx, f"rejected: {exc.message}", 1, rejection=exc.code)
     config = _ready(ctx, celery=True)
     job_id = intake.submit_copy(file, file.name, config, queue=False)
     queue_or_fail(ctx, config, job_id)
@@ -95,7 +109,7 @@ def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: 
         for step in store.steps_of(config.database_url, job_id):
             if seen.get(step.name) != step.state and not quiet:
                 detail = step.note or step.error
-                click.echo(f"  {step.name:<17} {step.state:<8} {detail}"[:200])
+                click.echo(shown(f"  {step.name:<17} {step.state:<8} {detail}")[:200])
             seen[step.name] = step.state
         status = store.get_job(config.database_url, job_id).status
         if status in FINAL_STATUSES or status == HELD:
@@ -196,14 +210,7 @@ def job_filter(
 
 
 def _day(value: str | None, option: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r}: use a date like 2026-12-01", param_hint=option
-        ) from None
+    return checked_day(value, option) if value else None
 
 
 def _waiting_step(config: Any, job: Any) -> Any:
@@ -221,17 +228,24 @@ def parse_since(value: str | None, now: datetime | None = None) -> datetime | No
     if not value:
         return None
     if value.endswith("d") and value[:-1].isdigit():
-        return (now or datetime.now(UTC)) - timedelta(days=int(value[:-1]))
+        try:
+            return (now or datetime.now(UTC)) - timedelta(days=int(value[:-1]))
+        except OverflowError:
+            raise click.BadParameter(
+                f"{value!r}: too many days back; use a date from {FIRST_DAY}",
+                param_hint="--since",
+            ) from None
     try:
-        return local_midnight(date.fromisoformat(value))
+        date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
             f"{value!r}: use YYYY-MM-DD or a number of days like 7d", param_hint="--since"
         ) from None
+    return local_midnight(checked_day(value, "--since"))
 
 
 @click.command()
-@click.argument("job_id", type=int)
+@click.argument("job_id", type=JOB_ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def show(ctx: click.Context, job_id: int, as_json: bool) -> None:
@@ -246,7 +260,7 @@ def show(ctx: click.Context, job_id: int, as_json: bool) -> None:
 
 
 @click.command("retry")
-@click.argument("job_id", type=int)
+@click.argument("job_id", type=JOB_ID)
 @click.option("--now", is_flag=True, help="A job waiting to retry by itself: try it now.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.pass_context
@@ -296,13 +310,18 @@ def reprocess(
 ) -> None:
     """Run the whole chain again on a job's archived original (or on FILE) as a new job."""
     from models import store
-    from pipeline.errors import CannotRetry, JobNotFound
+    from pipeline.errors import CannotRetry, JobNotFound, RejectedFile
+    from pipeline.files import check_takeable
     from tasks import actions
     from watcher import intake
 
+    if target.isdigit() and int(target) > MAX_ID and not Path(target).is_file():
+        fail(ctx, f"no job {target}; `prepress jobs` lists the jobs", 1)
     config = _ready(ctx, celery=True)
     if not yes:
-        click.echo(f"{target}: prepress {REPROCESS_SAYS}; {PLATE_SAYS[force_upload]}.", err=True)
+        click.echo(
+            f"{shown(target)}: prepress {REPROCESS_SAYS}; {PLATE_SAYS[force_upload]}.", err=True
+        )
         click.confirm("Go on?", abort=True, err=True)
     try:
         if target.isdigit() and not Path(target).is_file():
@@ -310,12 +329,13 @@ def reprocess(
                 config, int(target), actions.Actor.cli(), force_upload=force_upload, queue=False
             )
         elif Path(target).is_file():
+            check_takeable(Path(target), config.limits.max_file_mb * 2**20)
             new_id = intake.submit_copy(Path(target), Path(target).name, config, queue=False)
             if force_upload:
                 store.set_force_upload(config.database_url, new_id)
         else:
             raise CannotRetry(f"{target}: neither a job id nor a file")
-    except (CannotRetry, JobNotFound) as exc:
+    except (CannotRetry, JobNotFound, RejectedFile) as exc:
         fail(ctx, str(exc), 1)
     queue_or_fail(ctx, config, new_id)
     if as_json:

@@ -18,6 +18,28 @@ import click
 NONE = "-"
 #: Marks where a name was shortened.
 ELLIPSIS = "…"
+#: The largest id or count the database stores (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+#: A job id argument: a larger number is a usage error, not a database overflow.
+JOB_ID = click.IntRange(1, MAX_ID)
+#: A count option (``--limit``).
+COUNT = click.IntRange(0, MAX_ID)
+#: The days a date option may name: the shop's zone is known from 1970 on.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)
+
+
+def checked_day(value: str, option: str) -> date:
+    """``value`` (YYYY-MM-DD) as a date between FIRST_DAY and LAST_DAY, else a usage error."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD", param_hint=option) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise click.BadParameter(
+            f"{value!r} is out of range; use a day from {FIRST_DAY} to {LAST_DAY}",
+            param_hint=option,
+        )
+    return day
 
 
 def local(moment: datetime) -> datetime:

@@ -14,6 +14,7 @@ import click
 
 from commands.cli import fail, load_config_or_exit
 from commands.output import echo_json
+from pipeline.text import shown
 
 
 @click.command()
@@ -34,28 +35,30 @@ def preview(
     """Write the cropped proof, thumbnail and press preview PDF of FILE and say where."""
     from pipeline.errors import RejectedFile
     from pipeline.pdf.analysis import read_sheets
+    from pipeline.preview.budgeted import preview_within_budget
     from pipeline.preview.geometry import sheet_geometries
-    from pipeline.preview.render import render_preview
 
     config = load_config_or_exit(ctx)
     path = Path(file)
     try:
         sheets = read_sheets(path, config)
-        result = render_preview(
+        result = preview_within_budget(
             path,
             sheet_geometries(sheets, config, path.name),
             Path(out_dir) if out_dir else config.paths.previews,
             key=f"{time.strftime('%Y%m%d-%H%M%S')}_{path.stem}",
             spots=[name for sheet in sheets for name in sheet.colorants],
+            limits=config.limits,
             ink=not no_ink,
             by_year=out_dir is None,
+            secrets=config.secrets(),
         )
     except RejectedFile as exc:
         fail(ctx, f"rejected: {exc.message}", 1, rejection=exc.code)
     if as_json:
         echo_json(_as_dict(result))
         return
-    click.echo(f"proof:     {result.proof}")
+    click.echo(f"proof:     {shown(str(result.proof))}")
     click.echo(f"thumbnail: {result.thumbnail}")
     click.echo(f"preview:   {result.preview_pdf}")
     if result.spots:
@@ -65,7 +68,7 @@ def preview(
     if result.ink_coverage is None and not no_ink:
         click.echo("ink coverage: unavailable (Ghostscript `gs` gives it)")
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {shown(warning)}", err=True)
 
 
 def _as_dict(result: Any) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """How jobs read on the console and in JSON: the ``jobs`` table and the ``show`` page.
 
 Times are local with the zone (see commands/output.py); JSON keeps the model's field order.
+File names, errors, warnings and SMS texts are data: their control characters are shown
+escaped (``\n``, ``\x1b``), so a name cannot drive the terminal or forge a line.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 import click
 
 from commands.output import NONE, shorten, show_time
+from pipeline.text import shown
 
 #: Width of the name column of ``prepress jobs``.
 NAME_WIDTH = 44
@@ -62,9 +65,9 @@ def table_row(job: Any, status: str | None = None) -> list[str]:
         f"{value:>{width}}" if title in ("ID", "PLATES") else f"{value:<{width}}"
         for (title, width), value in zip(COLUMNS, values, strict=True)
     ]
-    lines = ["  ".join(cells) + "  " + shorten(job.name, NAME_WIDTH)]
+    lines = ["  ".join(cells) + "  " + shorten(shown(job.name), NAME_WIDTH)]
     if job.status in STOPPED and (job.error or job.error_code):
-        error = " ".join(f"{job.error_code}: {job.error}".split())
+        error = shown(" ".join(f"{job.error_code}: {job.error}".split()))
         lines.append(f"{'':>8}{job.status}: {error[:ERROR_WIDTH]}")
     return lines
 
@@ -81,7 +84,7 @@ def step_state(step: dict[str, Any], job_status: str) -> str:
 def print_job(data: dict[str, Any], paths: dict[str, str] | None = None) -> None:
     """The ``show`` page of one job; ``paths`` says where its file is on the server."""
     data = {**data, **(paths or {})}
-    click.echo(f"job {data['id']}: {data['name']}  [{data['status']}]")
+    click.echo(f"job {data['id']}: {shown(data['name'])}  [{data['status']}]")
     for key in (
         "order",
         "job_name",
@@ -95,24 +98,25 @@ def print_job(data: dict[str, Any], paths: dict[str, str] | None = None) -> None
         "spool_path",
     ):
         if data.get(key) not in (None, ""):
-            click.echo(f"  {key:<12} {data[key]}")
+            click.echo(f"  {key:<12} {shown(str(data[key]))}")
     for key in ("received_at", "job_date", "finished_at"):
         if data.get(key):
             click.echo(f"  {key:<12} {show_time(data[key])}")
     for warning in data["warnings"]:
-        click.echo(f"  warning      {warning}")
+        click.echo(f"  warning      {shown(warning)}")
     _print_hold(data)
     for step in data["steps"]:
         took = f"{step['duration']:.2f}s" if step["duration"] is not None else ""
         tries = f"x{step['attempts']}" if step["attempts"] else "  "
         click.echo(
             f"  - {step['name']:<17} {step_state(step, data['status']):<8} {tries} {took:>7} "
-            f"{step['note'] or step['error']}".rstrip()
+            f"{shown(step['note'] or step['error'] or '')}".rstrip()
         )
     for d in data["deliveries"]:
-        click.echo(f"  {d['kind']:<7} -> {d['target']} {d['remote_path']} ({d['bytes']} bytes)")
+        remote = shown(d["remote_path"])
+        click.echo(f"  {d['kind']:<7} -> {d['target']} {remote} ({d['bytes']} bytes)")
     for s in data["sms"]:
-        click.echo(f"  sms     -> {s['recipient']} [{s['state']}] {s['text']}")
+        click.echo(f"  sms     -> {s['recipient']} [{s['state']}] {shown(s['text'])}")
 
 
 def _print_hold(data: dict[str, Any]) -> None:
@@ -120,12 +124,12 @@ def _print_hold(data: dict[str, Any]) -> None:
     from pipeline.hold import describe, finding_from
 
     for finding in data.get("findings") or []:
-        click.echo(f"  finding      {describe(finding_from(finding))}")
+        click.echo(f"  finding      {shown(describe(finding_from(finding)))}")
     if data.get("decision"):
         remake = " (a remake)" if data.get("remake") else ""
         click.echo(
             f"  {data['decision']:<12} by {data['decided_by']} at "
-            f"{show_time(data['decided_at'])}{remake}: {data['decision_reason']}"
+            f"{show_time(data['decided_at'])}{remake}: {shown(data['decision_reason'])}"
         )
 
 

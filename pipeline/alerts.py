@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from pipeline.config import Config
 from pipeline.errors import mask_secrets
+from pipeline.text import shown as escaped
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,9 @@ class Notifier:
 
 
 def file_list(lines: Iterable[str], limit: int = LISTED_FILES) -> str:
-    """Up to ``limit`` lines, then how many more there are."""
-    items = list(lines)
+    """Up to ``limit`` lines, then how many more there are; a name's control characters are
+    escaped so that a file name cannot add lines of its own."""
+    items = [escaped(line) for line in lines]
     shown = "\n".join(f"- {line}" for line in items[:limit])
     more = len(items) - limit
     return shown + (f"\n... and {more} more" if more > 0 else "")

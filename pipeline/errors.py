@@ -4,7 +4,8 @@
 
     PrepressError                   anything prepress itself decided was wrong
     ├── RejectedFile                bad input: never retried, the file goes to failed/
-    │                               (``code`` is stable, see REJECTION_CODES)
+    │   │                           (``code`` is stable, see REJECTION_CODES)
+    │   └── OverBudget              a step took more time, CPU or memory than [limits] allow
     ├── TransientError              network down, server busy, database locked: retry later
     │   ├── DeliveryUnavailable     an FTP/SFTP target cannot be reached right now
     │   ├── SmsUnavailable          the SMS provider is busy or unreachable
@@ -41,6 +42,11 @@ _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/:@\s]*:)(?P<secret>
 REJECTION_CODES = (
     "empty_file",  # the file has no bytes
     "not_pdf",  # it does not start with %PDF-
+    "bytes_before_header",  # bytes (a PostScript program?) come before %PDF-
+    "file_too_large",  # larger than [limits] max_file_mb
+    "not_regular_file",  # a device, pipe or folder given to `prepress process`
+    "bad_filename",  # the name is not valid UTF-8 or cannot be stored
+    "over_budget",  # a required step took more time, CPU or memory than [limits] allow
     "damaged_pdf",  # pypdf cannot read its structure
     "encrypted",  # it needs a password
     "unknown_press",  # the press read from the file is not in [presses]
@@ -109,6 +115,17 @@ class RejectedFile(PrepressError):
 
     def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}
+
+
+class OverBudget(RejectedFile):
+    """One file's step ran past its ``[limits]`` budget (``resource``: wall, cpu, memory or
+    crash) and was stopped. A step whose artefact is optional catches it and warns; uncaught,
+    the file is rejected with ``over_budget``."""
+
+    def __init__(self, message: str, file: str | None = None, resource: str = "wall") -> None:
+        super().__init__("over_budget", message, file)
+        self.args = (message, file, resource)  # survives pickling and Celery's serialization
+        self.resource = resource
 
 
 class TransientError(PrepressError):

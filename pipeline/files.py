@@ -15,14 +15,23 @@ import hashlib
 import logging
 import os
 import shutil
+import stat
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from pipeline.errors import RejectedFile
+from pipeline.text import fit_name, shown
 
 log = logging.getLogger(__name__)
 
 #: Read size for hashing.
 _BLOCK = 1024 * 1024
+#: Most bytes of an archived name (``<job>_<name>``): room for ``.error.txt`` beside it and
+#: for the ``.<name>.part`` of a copy to another disk within the 255 of a file system.
+ARCHIVE_NAME_BYTES = 240
+#: Most bytes of a file name on the file systems prepress writes to.
+NAME_MAX_BYTES = 255
 #: Prefix of a file in the hotfolder claimed by a take that copies it to another disk.
 CLAIM_PREFIX = ".prepress-taking-"
 
@@ -38,15 +47,37 @@ def sha256_of_stream(handle: Any) -> str:
     return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def take_into_spool(path: Path, spool: Path, job_id: int) -> Path | None:
-    """Rename ``path`` into ``spool/<job_id>/``; None when the file is already gone.
+def check_takeable(path: Path, max_bytes: int) -> None:
+    """Refuse what must never be copied into spool/: anything that is not a regular file
+    (``/dev/zero`` never ends, a FIFO blocks) and files over ``[limits] max_file_mb``."""
+    name = shown(path.name)
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise RejectedFile(
+            "not_regular_file",
+            f"{name}: not a regular file (a device, pipe, socket or folder); give the PDF "
+            f"file itself.",
+            name,
+        )
+    if info.st_size > max_bytes:
+        raise RejectedFile(
+            "file_too_large",
+            f"{name}: {info.st_size // 2**20} MB, more than limits.max_file_mb = "
+            f"{max_bytes // 2**20}; check the file, or raise the limit if such jobs are real.",
+            name,
+        )
+
+
+def take_into_spool(path: Path, spool: Path, job_id: int, name: str | None = None) -> Path | None:
+    """Rename ``path`` into ``spool/<job_id>/`` (as ``name``, default its own); None when the
+    file is already gone.
 
     The rename is the lock: however many events arrive for one file, only one rename
     succeeds, so one file gives exactly one job.
     """
     folder = spool / str(job_id)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / path.name
+    target = folder / (name or path.name)
     try:
         _rename(path, target)
     except FileNotFoundError:
@@ -62,7 +93,9 @@ def take_into_spool(path: Path, spool: Path, job_id: int) -> Path | None:
 
 def _take_across(path: Path, target: Path, job_id: int) -> Path | None:
     """Take ``path`` from a share on another disk: claim it by a rename, copy, then remove."""
-    claim = path.with_name(f"{CLAIM_PREFIX}{job_id}-{path.name}")
+    # A name near 255 bytes would not fit with the prefix: the claim holds it shortened (an
+    # interrupted take then gives the file back under that shorter name, never loses it).
+    claim = path.with_name(fit_name(f"{CLAIM_PREFIX}{job_id}-{path.name}", NAME_MAX_BYTES))
     try:
         os.rename(path, claim)
     except FileNotFoundError:
@@ -94,7 +127,7 @@ def archive_done(spool_path: Path, done: Path, job_id: int, when: datetime) -> P
     when = when.astimezone() if when.tzinfo else when
     folder = done / f"{when:%Y}" / f"{when:%m}" / f"{when:%d}"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{job_id}_{spool_path.name}"
+    target = folder / archive_name(job_id, spool_path.name)
     if spool_path.exists():
         _move(spool_path, target)
         _remove_empty(spool_path.parent)
@@ -105,11 +138,17 @@ def archive_done(spool_path: Path, done: Path, job_id: int, when: datetime) -> P
     return target
 
 
+def archive_name(job_id: int, name: str) -> str:
+    """``<job>_<name>``, shortened with a stable hash when a file system could not hold it
+    (the job's record keeps the original name)."""
+    return fit_name(f"{job_id}_{name}", ARCHIVE_NAME_BYTES)
+
+
 def move_failed(spool_path: Path, failed: Path, job_id: int, reason: str) -> Path:
     """Move a rejected or abandoned file to ``failed/<job>_<name>`` with the reason beside it."""
     failed.mkdir(parents=True, exist_ok=True)
-    target = failed / f"{job_id}_{spool_path.name}"
-    note = failed / f"{job_id}_{spool_path.name}.error.txt"
+    target = failed / archive_name(job_id, spool_path.name)
+    note = failed / f"{target.name}.error.txt"
     note.write_text(reason.rstrip() + "\n", encoding="utf-8")
     if spool_path.exists():
         _move(spool_path, target)
@@ -122,7 +161,7 @@ def copy_for_reprocess(original: Path, spool: Path, job_id: int, name: str) -> P
     folder = spool / str(job_id)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
-    partial = folder / f".{name}.copy"
+    partial = folder / fit_name(f".{name}.copy", NAME_MAX_BYTES)
     shutil.copyfile(original, partial)
     os.replace(partial, target)
     return target
@@ -169,7 +208,7 @@ def _move(source: Path, target: Path) -> None:
 
 def _copy_durably(source: Path, target: Path) -> None:
     """Copy ``source`` to ``target`` so that ``target`` appears only complete and on disk."""
-    partial = target.with_name(f".{target.name}.part")
+    partial = target.with_name(fit_name(f".{target.name}.part", NAME_MAX_BYTES))
     try:
         with open(source, "rb") as reader, open(partial, "xb") as writer:
             shutil.copyfileobj(reader, writer, _BLOCK)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pipeline.errors import BackupFailed, ConfigError, mask_secrets
 from pipeline.files import sha256_of
+from pipeline.text import outside_text
 
 #: Bytes read at a time when compressing.
 CHUNK = 1024 * 1024
@@ -71,7 +72,7 @@ def _run(argv: list[str], env: dict[str, str], what: str, secrets: tuple[str, ..
             "(apt-get install postgresql-client)"
         ) from None
     if result.returncode != 0:
-        detail = mask_secrets(result.stderr.strip(), secrets)
+        detail = outside_text(result.stderr, secrets)  # masked, one line, cut
         raise BackupFailed(f"{what} failed (status {result.returncode}): {detail}")
 
 

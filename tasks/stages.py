@@ -101,7 +101,10 @@ def render_preview(job_id: int) -> str:
 
 
 def _render_preview(job: Job, config: Config) -> str:
-    from pipeline.preview import geometry, render
+    """The preview within ``[limits]``; over budget the job goes on without one, warned."""
+    from pipeline.errors import OverBudget
+    from pipeline.preview import geometry
+    from pipeline.preview.budgeted import preview_within_budget
 
     path = spooled_file(job, config)
     sheets = _sheets(job, config)
@@ -110,13 +113,19 @@ def _render_preview(job: Job, config: Config) -> str:
     }
     key = f"{job.id}_{_UNSAFE.sub('_', path.stem)[:80]}"
     spots = [name for names in job.separations.values() for name in names]
-    result = render.render_preview(
-        path,
-        geometry.sheet_geometries(sheets, config, job.name, presses),
-        config.paths.previews,
-        key,
-        spots=spots,
-    )
+    try:
+        result = preview_within_budget(
+            path,
+            geometry.sheet_geometries(sheets, config, job.name, presses),
+            config.paths.previews,
+            key,
+            limits=config.limits,
+            spots=spots,
+            secrets=config.secrets(),
+        )
+    except OverBudget as exc:
+        _save(job, config, warnings=[f"{exc.message}: no preview for this job"])
+        raise Skip(f"no preview: {exc.message}") from None
     stored = result.as_dict()
     for name in ("proof", "thumbnail", "preview_pdf"):
         stored[name] = str(getattr(result, name).relative_to(config.paths.work_dir))
@@ -165,8 +174,10 @@ def _upload_preview(job: Job, config: Config) -> str:
     press = config.presses[job.press]
     if not press.preview_url:
         raise Skip(f"no preview_url configured for press {press.name}; preview kept locally")
+    if not (job.preview or {}).get("preview_pdf"):
+        raise Skip("this job has no preview (see its warnings); nothing uploaded")
     local = config.paths.work_dir / job.preview["preview_pdf"]
-    name = f"{job.name.rsplit('.', 1)[0]}_preview.pdf"
+    name = naming.safe_remote_name(f"{job.name.rsplit('.', 1)[0]}_preview.pdf")
     return _upload(job, config, "preview", local, press.preview_url, "", name, False)
 
 

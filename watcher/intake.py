@@ -14,7 +14,8 @@ from models import store
 from models.job import QUEUED, STARTED, utcnow
 from pipeline import files
 from pipeline.config import Config
-from pipeline.errors import CannotRetry
+from pipeline.errors import CannotRetry, RejectedFile
+from pipeline.text import is_utf8_name, shown
 from tasks import canvas
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def take(path: Path, config: Config) -> int | None:
     """Submit one stable file; return its job id (None when another taker won)."""
     job_id = submit(path, config)
     if job_id is not None:
-        log.info("job %s: took %s", job_id, path.name)
+        log.info("job %s: took %r", job_id, path.name)
     return job_id
 
 
@@ -70,18 +71,40 @@ def submit(path: Path, config: Config) -> int | None:
         from datetime import UTC, datetime
 
         job_date = datetime.fromtimestamp(stat.st_mtime, UTC)
-    job = store.create_job(url, path.name, mode=mode, job_date=job_date)
+    # A name that is not UTF-8 cannot be stored or sent: the job and the spooled file take
+    # its escaped form (``\xNN`` for each such byte), and the job is rejected below.
+    name = path.name if is_utf8_name(path.name) else shown(path.name)
+    job = store.create_job(url, name, mode=mode, job_date=job_date)
     assert job.id is not None
     try:
-        spooled = files.take_into_spool(path, config.paths.spool, job.id)
+        spooled = files.take_into_spool(path, config.paths.spool, job.id, name)
     except BaseException:
         store.delete_job(url, job.id)  # the file stays in the hotfolder; no orphan row
         raise
     if spooled is None:
         store.delete_job(url, job.id)
         return None
-    _record_and_start(job.id, spooled, config)
+    if name != path.name:
+        _reject_bad_name(job.id, spooled, config)
+    else:
+        _record_and_start(job.id, spooled, config)
     return job.id
+
+
+def _reject_bad_name(job_id: int, spooled: Path, config: Config) -> None:
+    """A file whose name was not UTF-8: rejected to failed/ with ``bad_filename`` at once (the
+    watchdog tells the staff as of any rejected file), never retried and never lost."""
+    from tasks.base import reject
+
+    url = config.database_url
+    store.update_job(url, job_id, spool_path=str(spooled.relative_to(config.paths.work_dir)))
+    error = RejectedFile(
+        "bad_filename",
+        f"{spooled.name}: the file name is not valid UTF-8 (its bytes are shown as \\xNN); "
+        f"rename the file on the share (Samba's unix charset must be UTF-8) and drop it again.",
+        spooled.name,
+    )
+    reject(store.get_job(url, job_id), config, "validate", error)
 
 
 def release_claims(config: Config) -> list[Path]:

@@ -25,7 +25,7 @@ from pipeline.config.checking import check_placeholders
 from pipeline.config.checking import with_password as _with_password
 from pipeline.config.people import read_alerts, read_staff, resolve_phones
 from pipeline.config.preflight import read_preflight, settings_from
-from pipeline.config.services import _backup, _flower, _retry, _sms, _web
+from pipeline.config.services import _backup, _flower, _limits, _retry, _sms, _web
 from pipeline.config.settings import (
     CONFIG_ENV,
     DEFAULT_BROKER_URL,
@@ -76,6 +76,16 @@ def read_toml(path: str | os.PathLike[str] | None = None) -> tuple[Path, dict[st
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML ({exc}); fix the syntax.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{source}: not UTF-8 text (byte {exc.start}); save it as UTF-8."
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{source}: arrays or tables nested too deep to read; fix the file."
+        ) from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise ConfigError(f"{source}: cannot be read ({exc.strerror}).") from None
 
 
 def with_environment(
@@ -140,6 +150,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
             "alerts",
             "retry",
             "preflight",
+            "limits",
         },
     )
     paths = _paths(reader, reader.table(raw, "paths"), _base(source))
@@ -187,6 +198,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
         preflight=settings_from(
             read_preflight(reader, reader.table(raw, "preflight"), "preflight")
         ),
+        limits=_limits(reader, reader.table(raw, "limits")),
     )
 
 

@@ -18,25 +18,31 @@ from pipeline.config.settings import (
     DEFAULT_BACKUP_REMOTE_DIR,
     DEFAULT_BACKUP_RETRIES,
     DEFAULT_BACKUP_TIME,
+    DEFAULT_CPU_SECONDS,
     DEFAULT_FLOWER_ADDRESS,
     DEFAULT_FLOWER_PORT,
     DEFAULT_GIVE_UP_AFTER,
     DEFAULT_KEEP_DAILY,
     DEFAULT_KEEP_MONTHLY,
     DEFAULT_MAX_BACKOFF,
+    DEFAULT_MAX_FILE_MB,
+    DEFAULT_MEMORY_MB,
     DEFAULT_RECONCILE_EVERY,
     DEFAULT_SMS_API_URL,
     DEFAULT_SMS_PROVIDER,
     DEFAULT_SMS_TEMPLATE,
     DEFAULT_SMS_TIMEOUT,
+    DEFAULT_WALL_SECONDS,
     DEFAULT_WEB_ADDRESS,
     DEFAULT_WEB_PORT,
     DEFAULT_WEB_ROLE,
     DEFAULT_WEB_SECRET_KEY_ENV,
     FLOWER_OAUTH_OPTIONS,
+    MAX_BUDGET_SECONDS,
     WEB_ROLES,
     BackupSettings,
     FlowerSettings,
+    Limits,
     RetrySettings,
     SmsSettings,
     WebSettings,
@@ -244,3 +250,27 @@ def _retry(reader: Reader, raw: Mapping[str, Any]) -> RetrySettings:
     if values["max_backoff"] < 1 or values["reconcile_every"] < 1:
         raise reader.fail("retry", "max_backoff and reconcile_every must be at least 1 second")
     return RetrySettings(**values)
+
+
+def _limits(reader: Reader, raw: Mapping[str, Any]) -> Limits:
+    """``[limits]``: the per-file budget; seconds stay under the Celery backstop."""
+    reader.only(raw, "limits", {"wall_seconds", "cpu_seconds", "memory_mb", "max_file_mb"})
+    limits = Limits(
+        wall_seconds=reader.number(raw, "limits.wall_seconds", DEFAULT_WALL_SECONDS),
+        cpu_seconds=reader.number(raw, "limits.cpu_seconds", DEFAULT_CPU_SECONDS),
+        memory_mb=int(reader.number(raw, "limits.memory_mb", DEFAULT_MEMORY_MB)),
+        max_file_mb=int(reader.number(raw, "limits.max_file_mb", DEFAULT_MAX_FILE_MB)),
+    )
+    for key in ("wall_seconds", "cpu_seconds"):
+        if not 1 <= getattr(limits, key) <= MAX_BUDGET_SECONDS:
+            raise reader.fail(
+                f"limits.{key}",
+                f"must be between 1 and {MAX_BUDGET_SECONDS} seconds (the step's hard "
+                f"stop is longer), got {getattr(limits, key):g}",
+            )
+    if limits.memory_mb < 256 or limits.max_file_mb < 1:
+        raise reader.fail(
+            "limits.memory_mb" if limits.memory_mb < 256 else "limits.max_file_mb",
+            "memory_mb must be at least 256 and max_file_mb at least 1",
+        )
+    return limits

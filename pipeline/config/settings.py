@@ -44,6 +44,20 @@ DEFAULT_MAX_BACKOFF = 60
 DEFAULT_GIVE_UP_AFTER = 24 * 3600
 #: Seconds between two passes of the reconciler that continues lost chains.
 DEFAULT_RECONCILE_EVERY = 30
+#: Seconds of wall time one file's rendering (or ink coverage, or preflight) may take. The
+#: slowest real sheet measured (benchmarks/README.md) renders in under 10 s; a crafted file
+#: is cut off here, so it delays the next file by at most this.
+DEFAULT_WALL_SECONDS = 90.0
+#: Most seconds ``wall_seconds`` and ``cpu_seconds`` may be set to: below celeryconfig's
+#: CPU_SOFT_LIMIT (600 s), which stays the outer backstop of a whole step.
+MAX_BUDGET_SECONDS = 500
+#: Seconds of CPU time for the same (one core: never more than the wall time).
+DEFAULT_CPU_SECONDS = 90.0
+#: Address space in MB of the child process that renders one file: a real 1030 x 770 mm sheet
+#: with a 300 dpi photo peaks at about 250 MB resident; PDFium and Python map some more.
+DEFAULT_MEMORY_MB = 1500
+#: Largest file taken, in MB: a 16-sheet job of 300 dpi photos is well under 1 GB.
+DEFAULT_MAX_FILE_MB = 2048
 #: Pages of a PDF read at most (a hostile file with a million pages is refused).
 DEFAULT_MAX_PAGES = 2000
 #: Watch the hotfolder by polling instead of inotify (a Samba or NFS share needs polling).
@@ -257,6 +271,17 @@ class RetrySettings:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """The budget of one file's expensive steps (``[limits]``): rendering, ink coverage and
+    preflight each run in a child process held to these (``pipeline.budget``)."""
+
+    wall_seconds: float = DEFAULT_WALL_SECONDS
+    cpu_seconds: float = DEFAULT_CPU_SECONDS
+    memory_mb: int = DEFAULT_MEMORY_MB
+    max_file_mb: int = DEFAULT_MAX_FILE_MB
+
+
+@dataclass(frozen=True)
 class FlowerSettings:
     address: str = DEFAULT_FLOWER_ADDRESS
     port: int = DEFAULT_FLOWER_PORT
@@ -363,6 +388,7 @@ class Config:
     staff: Mapping[str, StaffMember] = field(default_factory=dict)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     retry: RetrySettings = field(default_factory=RetrySettings)
+    limits: Limits = field(default_factory=Limits)
     preflight: PreflightSettings = field(default_factory=PreflightSettings)
 
     def preflight_for(

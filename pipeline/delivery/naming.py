@@ -14,6 +14,7 @@ from typing import Any
 
 from pipeline.config import Outputter
 from pipeline.errors import ConfigError
+from pipeline.text import fit_name, shown
 
 #: Process colorants in CMYK order, by lower-cased Signa name, with their initial.
 PROCESS_INITIALS = {"cyan": "C", "magenta": "M", "yellow": "Y", "black": "K", "key": "K"}
@@ -21,8 +22,12 @@ PROCESS_INITIALS = {"cyan": "C", "magenta": "M", "yellow": "Y", "black": "K", "k
 CMYK_ORDER = "CMYK"
 #: Shown for the plate count of a file whose plates are unknown (not a Signa file).
 UNKNOWN_PLATES = "?"
-#: Characters a remote file name must not carry (path separators, Windows-reserved).
-_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+#: Characters a remote file name must not carry: path separators, Windows-reserved, control
+#: characters (C0, DEL, C1) and the lone surrogates of bytes that were not UTF-8.
+_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f\ud800-\udfff]')
+#: Most bytes of a name on the servers (255) less the temporary ``.<name>.<8 hex>.part``.
+MAX_REMOTE_NAME_BYTES = 255 - len("..12345678.part")
+
 #: The word a spot colour name carries that the bureau does not want in file names.
 _PANTONE = re.compile(r"\bpantone\b", re.IGNORECASE)
 
@@ -95,12 +100,25 @@ def placeholders(
 def remote_name(outputter: Outputter, values: Mapping[str, Any]) -> str:
     """The name the file gets on the bureau's server: its ``filename`` template, else the original.
 
-    Characters no FTP server takes safely in a name (``/ \\ : * ? " < > |``) become ``_``.
+    The result is always a :func:`safe_remote_name`.
     """
+    original = str(values["filename"])
     if not outputter.filename:
-        return str(values["filename"])
+        return safe_remote_name(original)
     name = _fill(outputter.filename, values, f"outputters.{outputter.name}.filename")
-    return _UNSAFE_IN_NAME.sub("_", name).strip() or str(values["filename"])
+    return safe_remote_name(name if name.strip() else original)
+
+
+def safe_remote_name(name: str) -> str:
+    """``name`` as one file name on an FTP or SFTP server: never a path, never hidden.
+
+    Characters no server takes safely (``/ \\ : * ? " < > |``, control characters, bytes that
+    were not UTF-8) become ``_``; leading dots and spaces go (no ``..``, no hidden file); a name
+    longer than MAX_REMOTE_NAME_BYTES keeps its start and extension with a stable hash of the
+    whole name between them. The job's record keeps the original name.
+    """
+    cleaned = re.sub(r"\.{2,}", ".", _UNSAFE_IN_NAME.sub("_", name)).strip().lstrip(". ")
+    return fit_name(cleaned or "file", MAX_REMOTE_NAME_BYTES)
 
 
 def remote_dir(outputter: Outputter, press: str) -> str:
@@ -109,8 +127,9 @@ def remote_dir(outputter: Outputter, press: str) -> str:
 
 
 def sms_text(template: str, values: Mapping[str, Any]) -> str:
-    """The SMS body from the ``[sms] template``."""
-    return _fill(template, values, "sms.template")
+    """The SMS body from the ``[sms] template``; control characters of a name are escaped."""
+    safe = {key: shown(v) if isinstance(v, str) else v for key, v in values.items()}
+    return _fill(template, safe, "sms.template")
 
 
 def _fill(template: str, values: Mapping[str, Any], key: str) -> str:

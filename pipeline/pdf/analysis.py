@@ -24,7 +24,15 @@ from pipeline.pdf.facts import (
     SheetFacts,
     jsonable,
 )
-from pipeline.pdf.read import SIGNA_CREATOR, RawSheet, creator_of, open_pdf, page_count, read_page
+from pipeline.pdf.read import (
+    MB,
+    SIGNA_CREATOR,
+    RawSheet,
+    creator_of,
+    open_pdf,
+    page_count,
+    read_page,
+)
 
 __all__ = [
     "Analysis",
@@ -71,7 +79,7 @@ def read_sheets(path: PathLike, config: Config) -> list[SheetFacts]:
 def _read(path: PathLike, config: Config) -> tuple[DocumentFacts, list[SheetFacts]]:
     name = PurePath(path).name
     try:
-        with open_pdf(path) as reader:
+        with open_pdf(path, config.limits.max_file_mb * MB) as reader:
             creator = creator_of(reader)
             pages = page_count(reader, config.max_pages, name)
             raw = [read_page(reader, index, name) for index in range(pages)]

@@ -11,6 +11,7 @@ Every problem with the file itself becomes a :class:`RejectedFile` with a stable
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,8 @@ from pipeline.errors import RejectedFile
 
 #: Bytes at the start of the file searched for the ``%PDF-`` header.
 HEADER_WINDOW = 1024
+#: Bytes in a megabyte (``limits.max_file_mb``).
+MB = 1024 * 1024
 #: Bytes at the end of the file searched for ``startxref`` and ``%%EOF``.
 TAIL_WINDOW = 4096
 #: Prefix of the resource names Signa gives its mark forms (``pssMO<n>_<m>``).
@@ -47,8 +50,15 @@ class RawSheet:
     marks: dict[str, str]  # CreationName -> the text the mark draws
 
 
-def check_file(path: Path) -> None:
-    """Reject what is not a complete PDF by name, size, header and tail."""
+def check_file(path: Path, max_bytes: int | None = None) -> None:
+    """Reject what is not a complete PDF by name, size, header and tail.
+
+    The file must *start* with ``%PDF-``. Readers tolerate up to 1 KB before the header, and
+    a PostScript program hidden there is what a PostScript interpreter (Ghostscript, the
+    bureau's RIP) would run. Signa writes the header at byte 0, and the original goes to the
+    bureau as it is, so such a file is refused (``bytes_before_header``) rather than trimmed:
+    trimming a copy would protect our Ghostscript but still send the program onward.
+    """
     name = path.name
     if path.suffix.lower() != ".pdf":
         raise RejectedFile(
@@ -57,22 +67,28 @@ def check_file(path: Path) -> None:
             f"files are processed. Export the job from Signa as PDF.",
             name,
         )
-    size = os.stat(path).st_size
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read, /dev/zero never end
+        raise RejectedFile(
+            "not_regular_file", f"{name}: not a regular file; give the PDF file itself.", name
+        )
+    size = info.st_size
     if size == 0:
         raise RejectedFile(
             "empty_file", f"{name}: the file is empty (0 bytes); copy it again from Signa.", name
+        )
+    if max_bytes is not None and size > max_bytes:
+        raise RejectedFile(
+            "file_too_large",
+            f"{name}: the file has {size / MB:.0f} MB, more than limits.max_file_mb = "
+            f"{max_bytes / MB:.0f}; check the file, or raise the limit if such jobs are real.",
+            name,
         )
     with open(path, "rb") as stream:
         head = stream.read(HEADER_WINDOW)
         stream.seek(max(0, size - TAIL_WINDOW))
         tail = stream.read(TAIL_WINDOW)
-    if b"%PDF-" not in head:
-        raise RejectedFile(
-            "not_pdf",
-            f"{name}: the content is not PDF (it starts with "
-            f'"{first_bytes_as_text(head)}"); export the job from Signa as PDF.',
-            name,
-        )
+    _check_header(head, name)
     if b"%%EOF" not in tail or b"startxref" not in tail:
         raise RejectedFile(
             "damaged_pdf",
@@ -82,11 +98,31 @@ def check_file(path: Path) -> None:
         )
 
 
+def _check_header(head: bytes, name: str) -> None:
+    """``%PDF-`` at byte 0, else ``not_pdf`` (none at all) or ``bytes_before_header``."""
+    at = head.find(b"%PDF-")
+    if at < 0:
+        raise RejectedFile(
+            "not_pdf",
+            f"{name}: the content is not PDF (it starts with "
+            f'"{first_bytes_as_text(head)}"); export the job from Signa as PDF.',
+            name,
+        )
+    if at > 0:
+        raise RejectedFile(
+            "bytes_before_header",
+            f"{name}: {at} bytes come before the PDF header (it starts with "
+            f'"{first_bytes_as_text(head)}"), which Signa never writes and a RIP could run '
+            f"as PostScript; export the job from Signa as PDF again.",
+            name,
+        )
+
+
 @contextmanager
-def open_pdf(path: str | os.PathLike[str]) -> Iterator[PdfReader]:
+def open_pdf(path: str | os.PathLike[str], max_bytes: int | None = None) -> Iterator[PdfReader]:
     """A checked, decrypted reader over the open file; the file is closed on exit."""
     path = Path(path)
-    check_file(path)
+    check_file(path, max_bytes)
     with open(path, "rb") as stream, warnings.catch_warnings():
         # pypdf reports repairs of slightly broken files as warnings; analysis decides itself.
         warnings.simplefilter("ignore")

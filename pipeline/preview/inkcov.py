@@ -1,9 +1,20 @@
 """Ink coverage per page, measured by Ghostscript's ``ink_cov`` device.
 
 Ghostscript is an optional outside program: without ``gs`` on the PATH the coverage is
-unavailable (``None``), never an error. It runs with an argument list (never a shell), with
-``-dSAFER``, with a timeout, and the PDF is passed as an absolute path after ``-f`` so a file
-named ``-dNOSAFER.pdf`` or ``$(touch x).pdf`` is only ever read as a file.
+unavailable (``None``), never an error. Ghostscript is a PostScript interpreter, and a file
+from the hotfolder is hostile, so:
+
+- only a file that starts with ``%PDF-`` is handed over (validation refuses the others with
+  ``bytes_before_header``; this module checks again), and it is run by ``runpdf``, the PDF
+  interpreter, never by the PostScript one that sniffing a file would pick;
+- ``-dSAFER``, with the file reachable only as ``<private folder>/input.pdf`` (a link to it)
+  and ``--permit-file-read`` naming that one path; no path is permitted for writing (the
+  coverage goes to stdout), and ``TMPDIR`` is an empty private folder, because SAFER lets
+  Ghostscript read and write the temporary folder (/tmp by default);
+- an argument list (never a shell), a minimal environment (no ``GS_OPTIONS``), a timeout;
+  the file name reaches Ghostscript only as the value of ``-sInputFile=``, so a name like
+  ``-dNOSAFER.pdf`` or ``%pipe%x.pdf`` is only ever a name;
+- what Ghostscript prints on failure is masked, escaped and cut before it becomes a warning.
 """
 
 from __future__ import annotations
@@ -13,8 +24,11 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from pipeline.text import outside_text, shown
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +39,12 @@ INK_RESOLUTION = 72
 #: Devices tried in order: ``ink_cov`` gives ink amounts in percent, the older ``inkcov``
 #: gives the share of pixels touched as a fraction.
 DEVICES = (("ink_cov", 1.0), ("inkcov", 100.0))
+#: What a file handed to Ghostscript must start with.
+PDF_HEADER = b"%PDF-"
+#: The PostScript that runs the file named by ``-sInputFile`` as PDF, whatever it contains.
+RUN_AS_PDF = "InputFile (r) file runpdf"
+#: Environment variables Ghostscript is given (``GS_OPTIONS``, ``GS_LIB`` are not).
+GS_ENV_KEEP = ("PATH", "LANG", "LC_ALL")
 #: The four process inks in the order Ghostscript prints them.
 INKS = ("C", "M", "Y", "K")
 
@@ -40,47 +60,68 @@ class InkReading:
 
 
 def ink_coverage(
-    path: str | os.PathLike[str], timeout: float = GS_TIMEOUT
+    path: str | os.PathLike[str], timeout: float = GS_TIMEOUT, secrets: tuple[str, ...] = ()
 ) -> dict[int, dict[str, float]] | None:
     """C, M, Y, K coverage in percent per page (numbered from 1); None when unavailable."""
-    return read_ink(path, timeout).coverage
+    return read_ink(path, timeout, secrets).coverage
 
 
-def read_ink(path: str | os.PathLike[str], timeout: float = GS_TIMEOUT) -> InkReading:
-    """Like :func:`ink_coverage`, with the reason when there is no coverage."""
+def read_ink(
+    path: str | os.PathLike[str], timeout: float = GS_TIMEOUT, secrets: tuple[str, ...] = ()
+) -> InkReading:
+    """Like :func:`ink_coverage`, with the reason when there is no coverage.
+
+    ``secrets`` are masked in what Ghostscript says, should it ever echo one.
+    """
     gs = shutil.which("gs")
+    name = shown(Path(path).name)
     if gs is None:
         return InkReading(None, "Ghostscript (gs) is not installed: ink coverage unavailable")
-    target = str(Path(path).resolve())
+    target = Path(path).resolve()
+    with open(target, "rb") as head:
+        if head.read(len(PDF_HEADER)) != PDF_HEADER:
+            return InkReading(None, f"{name} does not start with %PDF-: ink coverage not measured")
+    with tempfile.TemporaryDirectory(prefix="prepress-gs-") as folder:
+        return _measure(gs, target, Path(folder), timeout, name, secrets)
+
+
+def _measure(
+    gs: str, target: Path, folder: Path, timeout: float, name: str, secrets: tuple[str, ...]
+) -> InkReading:
+    """Run Ghostscript on ``target`` seen as ``folder/input.pdf``, each device in turn."""
+    link = folder / "input.pdf"
+    link.symlink_to(target)
+    scratch = folder / "tmp"
+    scratch.mkdir()
     problem = "no output"
     for device, factor in DEVICES:
         try:
             done = subprocess.run(
-                _command(gs, device, target), capture_output=True, timeout=timeout, check=False
+                _command(gs, device, link),
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+                cwd=scratch,
+                env=_environment(scratch),
             )
         except subprocess.TimeoutExpired:
-            return InkReading(
-                None,
-                f"Ghostscript took over {timeout:.0f} s on {Path(path).name}: ink coverage skipped",
-            )
+            return InkReading(None, f"Ghostscript took over {timeout:.0f} s on {name}: skipped")
         except OSError as exc:
             return InkReading(None, f"Ghostscript could not be started ({exc})")
         text = done.stdout.decode("utf-8", "replace")
         pages = _parse(text, factor)
         if pages:
             return InkReading(pages, _page_errors(text, done.returncode))
-        problem = (done.stderr or done.stdout).decode("utf-8", "replace").strip()[-300:]
+        problem = outside_text(done.stderr or done.stdout, secrets)
         if "Unknown device" not in problem:
             break
-    log.warning("ink coverage of %s failed: %s", path, problem)
+    log.warning("ink coverage of %s failed: %s", name, problem)
     return InkReading(
-        None,
-        f"Ghostscript could not measure ink coverage of "
-        f"{Path(path).name}: {problem or 'no output'}",
+        None, f"Ghostscript could not measure ink coverage of {name}: {problem or 'no output'}"
     )
 
 
-def _command(gs: str, device: str, target: str) -> list[str]:
+def _command(gs: str, device: str, link: Path) -> list[str]:
     return [
         gs,
         "-dSAFER",
@@ -88,13 +129,21 @@ def _command(gs: str, device: str, target: str) -> list[str]:
         "-dNOPAUSE",
         "-dQUIET",
         "-q",
+        f"--permit-file-read={link}",
         f"-r{INK_RESOLUTION}",
         f"-sDEVICE={device}",
-        "-o",
-        "-",
-        "-f",
-        target,
+        "-sOutputFile=-",
+        f"-sInputFile={link}",
+        "-c",
+        RUN_AS_PDF,
     ]
+
+
+def _environment(scratch: Path) -> dict[str, str]:
+    """A minimal environment: no GS_OPTIONS, and TMPDIR the private scratch folder."""
+    env = {key: os.environ[key] for key in GS_ENV_KEEP if key in os.environ}
+    env["TMPDIR"] = env["TEMP"] = env["TMP"] = str(scratch)
+    return env
 
 
 def _parse(text: str, factor: float) -> dict[int, dict[str, float]]:

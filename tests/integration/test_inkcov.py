@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from pipeline.config import Config
+from pipeline.errors import RejectedFile
+from pipeline.pdf.analysis import validate
 from pipeline.preview.geometry import SheetGeometry
 from pipeline.preview.inkcov import ink_coverage, read_ink
 from pipeline.preview.render import render_preview
 from testkit.samples import Fill, Sheet, signa_sheet, write_signa_pdf
+from tests import hostile
 from tests.services import require
 
 
@@ -112,3 +117,105 @@ def test_preview_records_ink_coverage_and_spots(gs: str, tmp_path: Path) -> None
     assert result.ink_coverage is not None
     assert result.ink_coverage[1]["M"] > result.ink_coverage[1]["K"] > 0
     assert result.spots == ["PANTONE Reflex Blue C"] and result.warnings == []
+
+
+# --- hostile files: Ghostscript interprets PDF only, and reaches only the one file ---------
+
+
+@pytest.fixture
+def attack(tmp_path: Path) -> dict[str, Path]:
+    """A configuration with a database password under /tmp, and where the attack would write."""
+    secret = tmp_path / "prepress.toml"
+    secret.write_text('[database]\nurl = "postgresql://prepress:Db-S3cret-Pw@db/prepress"\n')
+    return {
+        "secret": secret,
+        "written": tmp_path / "written.txt",
+        "piped": tmp_path / "piped.txt",
+    }
+
+
+def _program(attack: dict[str, Path]) -> bytes:
+    return hostile.postscript_attack(attack["secret"], attack["written"], attack["piped"])
+
+
+def _nothing_happened(attack: dict[str, Path], *texts: object) -> None:
+    assert not attack["written"].exists() and not attack["piped"].exists()
+    for text in texts:
+        assert "Db-S3cret-Pw" not in repr(text)
+
+
+def test_plain_ghostscript_would_run_the_polyglot(gs: str, attack: dict[str, Path]) -> None:
+    # Given the polyglot: a PostScript program, then a valid PDF within the first 1 KB
+    poly = hostile.polyglot_pdf(attack["secret"].with_name("poly.pdf"), _program(attack))
+    # When Ghostscript runs it as the ink step used to (file sniffed, SAFER only)
+    done = subprocess.run(
+        [gs, "-dSAFER", "-q", "-sDEVICE=ink_cov", "-o", "-", "-f", str(poly)],
+        capture_output=True,
+        check=False,
+    )
+    # Then it reads the configuration and writes a file: what the fix must prevent
+    assert b"Db-S3cret-Pw" in done.stdout and attack["written"].exists()
+
+
+def test_the_polyglot_is_rejected_before_any_step_runs(
+    gs: str, attack: dict[str, Path], config: Config
+) -> None:
+    # Given the polyglot
+    poly = hostile.polyglot_pdf(attack["secret"].with_name("poly.pdf"), _program(attack))
+    # When it is validated
+    with pytest.raises(RejectedFile) as raised:
+        validate(poly, config)
+    # Then it is rejected with a stable code naming the file, and nothing ran
+    assert raised.value.code == "bytes_before_header"
+    assert "poly.pdf" in raised.value.message and "PostScript" in raised.value.message
+    _nothing_happened(attack, raised.value.message)
+
+
+def test_ghostscript_is_never_given_a_file_with_bytes_before_the_header(
+    gs: str, attack: dict[str, Path]
+) -> None:
+    # Given the polyglot handed straight to the ink step (validation bypassed)
+    poly = hostile.polyglot_pdf(attack["secret"].with_name("poly.pdf"), _program(attack))
+    # When the ink is measured
+    reading = read_ink(poly)
+    # Then Ghostscript did not run it: no coverage, nothing read, nothing written
+    assert reading.coverage is None and "does not start with %PDF-" in (reading.problem or "")
+    _nothing_happened(attack, reading)
+
+
+def test_postscript_after_the_header_is_interpreted_as_pdf_only(
+    gs: str, attack: dict[str, Path]
+) -> None:
+    # Given %PDF- at byte 0, then the PostScript program (read, write, %pipe%), then a PDF
+    mixed = hostile.pdf_then_postscript(attack["secret"].with_name("mixed.pdf"), _program(attack))
+    # When the ink is measured by the real Ghostscript
+    reading = read_ink(mixed)
+    # Then it was read as a (repaired) PDF: the page's cyan is measured, and nothing ran
+    assert reading.coverage is not None and reading.coverage[1]["C"] > 0
+    _nothing_happened(attack, reading)
+
+
+def test_a_pdf_cannot_reach_other_files(gs: str, attack: dict[str, Path], tmp_path: Path) -> None:
+    # Given a valid PDF whose name is a %pipe% device and which sits beside the configuration
+    named = tmp_path / "%pipe%touch piped.txt.pdf"
+    hostile.normal_pdf(named)
+    # When the ink is measured from that folder
+    reading = read_ink(named)
+    # Then the file was measured as a file, and nothing else was touched
+    assert reading.coverage is not None and reading.coverage[1]["C"] > 0
+    _nothing_happened(attack, reading)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["prepress.toml", named.name])
+
+
+def test_ghostscript_errors_reach_the_warning_masked_escaped_and_short(
+    gs: str, tmp_path: Path
+) -> None:
+    # Given a file that starts like a PDF and is nothing but garbage with a password in it
+    junk = tmp_path / "junk\x1b[31m.pdf"
+    junk.write_bytes(b"%PDF-1.4\n" + b"(redis://:Pw-in-url@host/0) " * 2000 + b"\x1b[2J\n")
+    # When the ink is measured
+    reading = read_ink(junk, secrets=("Pw-in-url",))
+    # Then the problem, if any, is one short line with no secret and no control character
+    problem = reading.problem or ""
+    assert "Pw-in-url" not in problem and "\x1b" not in problem and "\n" not in problem
+    assert len(problem) < 500

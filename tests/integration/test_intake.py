@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 import redis
 
 from models import store
@@ -13,7 +18,18 @@ from models.job import utcnow
 from pipeline.config import Config
 from tasks.app import configure
 from testkit.samples import signa_sheet, write_signa_pdf
+from watcher.hotfolder import Hotfolder
 from watcher.intake import requeue_stranded, take
+
+
+def wait_until(probe: Callable[[], Any], timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"nothing after {timeout} s")
 
 
 def queued_messages(url: str) -> int:
@@ -79,3 +95,35 @@ def test_hostile_name_is_taken_as_data(config: Config, redis_broker: str, tmp_pa
     assert job_id is not None
     assert store.get_job(config.database_url, job_id).name == name
     assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+
+
+def test_a_name_that_is_not_utf8_is_rejected_once_with_bad_filename(
+    config: Config, redis_broker: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a watched hotfolder and a PDF whose name holds a byte that is not UTF-8 (cp1251 "Я")
+    config = pipeline_config(config, redis_broker)
+    pdf = write_signa_pdf(config.paths.work_dir / "source.pdf", [signa_sheet()])
+    raw_name = b"0537_\xdf_Leonov.pdf"
+    os.rename(bytes(pdf), os.path.join(bytes(config.paths.hotfolder), raw_name))
+    hotfolder = Hotfolder(
+        config.paths.hotfolder, lambda path: take(path, config), stable_seconds=0.2
+    )
+    # When the watcher runs
+    hotfolder.start()
+    try:
+        jobs = wait_until(lambda: store.list_jobs(config.database_url), timeout=15)
+    finally:
+        hotfolder.stop()
+    # Then it became one rejected job with the name shown escaped, and nothing was retried
+    [job] = jobs
+    assert job.name == "0537_\\xdf_Leonov.pdf"
+    assert job.status == "rejected" and job.error_code == "bad_filename"
+    assert "not valid UTF-8" in (job.error or "")
+    assert os.listdir(bytes(config.paths.hotfolder)) == []
+    failed = sorted(p.name for p in config.paths.failed.iterdir())
+    assert failed == [
+        f"{job.id}_0537_\\xdf_Leonov.pdf",
+        f"{job.id}_0537_\\xdf_Leonov.pdf.error.txt",
+    ]
+    assert queued_messages(redis_broker) == 0
+    assert "Traceback" not in caplog.text and "failed (attempt" not in caplog.text

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from models import store
 from models.db import migrate
 from pipeline import files
-from pipeline.config import Config
+from pipeline.config import Config, Limits
 from pipeline.pdf import analysis
 from pipeline.preview.geometry import sheet_geometries
 from tasks import stages
+from tasks.base import Skip
 from testkit.samples import signa_sheet, write_signa_pdf
+from tests import hostile
 
 
 def validated_job(config: Config, tmp_path: Path, sheets: list) -> tuple[int, Path]:
@@ -55,3 +61,22 @@ def test_preview_geometry_follows_the_stored_press_decision(config: Config, tmp_
     # Then the crop uses the decided press, not a decision of its own
     assert geometries[0] is not None and geometries[0].gripper_mm == 8
     assert sheet_geometries(sheets, config, "a.pdf")[0].gripper_mm == 10  # type: ignore[union-attr]
+
+
+def test_a_preview_over_budget_is_a_warning_and_the_job_goes_on(
+    config: Config, tmp_path: Path
+) -> None:
+    # Given a validated job whose spooled file is then the crafted 150,000-path page
+    job_id, spooled = validated_job(config, tmp_path, [signa_sheet()])
+    hostile.many_paths_pdf(spooled)
+    tight = replace(config, limits=Limits(wall_seconds=3, cpu_seconds=3))
+    started = time.monotonic()
+    # When its preview step runs within a 3 s budget
+    with pytest.raises(Skip) as skipped:
+        stages._render_preview(store.get_job(config.database_url, job_id), tight)
+    # Then the step is skipped within the budget, and the job says why and has no preview
+    assert time.monotonic() - started < 3 + 3
+    assert "limits.wall_seconds = 3 s" in str(skipped.value)
+    job = store.get_job(config.database_url, job_id)
+    assert job.preview == {} and job.status != "rejected"
+    assert any("no preview for this job" in warning for warning in job.warnings)

@@ -299,7 +299,11 @@ def test_analyze_never_raises_for_bad_input(tmp_path, config):
         # When they are analysed
         result = analyze(path, config)
         # Then each is rejected, not raised
-        assert not result.ok and result.errors[0]["code"] in {"damaged_pdf", "not_pdf"}
+        assert not result.ok and result.errors[0]["code"] in {
+            "damaged_pdf",
+            "not_pdf",
+            "not_regular_file",
+        }
 
 
 # --- press ----------------------------------------------------------------------------------

@@ -72,3 +72,40 @@ def test_sha256_of_matches_hashlib(tmp_path: Path) -> None:
     path = tmp_path / "f"
     path.write_bytes(b"abc" * 1_000_000)
     assert files.sha256_of(path) == hashlib.sha256(b"abc" * 1_000_000).hexdigest()
+
+
+def test_a_name_of_250_bytes_is_archived_and_failed_under_a_stable_short_name(
+    tmp_path: Path,
+) -> None:
+    # Given two spooled files whose names fill 250 bytes (the hotfolder allows 255)
+    names = ["Я" * 120 + "_1.pdf", "Я" * 120 + "_2.pdf"]
+    spooled = []
+    for job_id, name in enumerate(names, start=1):
+        folder = tmp_path / "spool" / str(job_id)
+        folder.mkdir(parents=True)
+        (folder / name).write_bytes(b"%PDF-1.4 x")
+        spooled.append(folder / name)
+    # When one is archived and the other failed (each adds "<job>_" and more)
+    done = files.archive_done(spooled[0], tmp_path / "done", 1, datetime(2026, 12, 3))
+    failed = files.move_failed(spooled[1], tmp_path / "failed", 2, "not_pdf: x")
+    # Then both are there under names that fit, keep .pdf and stay distinct and stable
+    assert done.is_file() and failed.is_file()
+    assert (tmp_path / "failed" / f"{failed.name}.error.txt").is_file()
+    for path in (done, failed):
+        assert len(path.name.encode()) <= files.ARCHIVE_NAME_BYTES and path.suffix == ".pdf"
+    assert files.archive_name(1, names[0]) == done.name != files.archive_name(1, names[1])
+
+
+def test_a_take_across_disks_claims_a_255_byte_name(tmp_path: Path) -> None:
+    # Given a file on the share whose name is 255 bytes (no room for the claim prefix)
+    share, spool = tmp_path / "share", tmp_path / "spool"
+    share.mkdir()
+    name = "Я" * 125 + "a.pdf"
+    assert len(name.encode()) == 255
+    (share / name).write_bytes(b"%PDF-1.4 x")
+    # When it is taken the way a share on another disk is (claim, copy, remove)
+    (spool / "7").mkdir(parents=True)
+    taken = files._take_across(share / name, spool / "7" / name, 7)
+    # Then it is in spool/ under its own name and nothing is left on the share
+    assert taken == spool / "7" / name and taken.read_bytes() == b"%PDF-1.4 x"
+    assert list(share.iterdir()) == []

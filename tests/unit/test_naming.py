@@ -10,6 +10,7 @@ from pipeline.delivery.naming import (
     placeholders,
     remote_dir,
     remote_name,
+    safe_remote_name,
     sms_text,
     stem_without_outputter,
 )
@@ -127,3 +128,38 @@ def test_plate_size_in_names_is_the_press_plate_whatever_the_page_orientation(co
     name = remote_name(config.outputters["Korol"], _placeholders(job, config))
     # Then the width is the press's plate width
     assert name == "0601_Flier_1010_4Plates.pdf"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../etc/passwd.pdf",
+        "..",
+        "a\\..\\b.pdf",
+        "x\n\x1b[2J\x7f\x85.pdf",
+        "0537_\udcdf_Leonov.pdf",
+        ".hidden.pdf",
+    ],
+)
+def test_remote_names_are_one_plain_file_name(config: Config, name: str) -> None:
+    # Given a hostile original name and no filename template
+    values = korol_values() | {"filename": name}
+    # When the remote name is made
+    remote = remote_name(config.outputters["Leonov"], values)
+    # Then it has no separator, no "..", no control character and is not hidden
+    assert "/" not in remote and "\\" not in remote and ".." not in remote
+    assert remote.isprintable() and not remote.startswith(".")
+    remote.encode("utf-8")  # no lone surrogate either
+
+
+def test_a_long_name_is_shortened_with_a_stable_hash() -> None:
+    # Given two 300-byte names that differ only at the end
+    first, second = "Я" * 150 + "_1.pdf", "Я" * 150 + "_2.pdf"
+    # When they are made remote names
+    short1, short2 = safe_remote_name(first), safe_remote_name(second)
+    # Then each fits 255 bytes with the ".<name>.<8 hex>.part" around it, keeps .pdf,
+    # is the same every time and differs from the other
+    for short in (short1, short2):
+        assert len(f".{short}.12345678.part".encode()) <= 255 and short.endswith(".pdf")
+    assert short1 == safe_remote_name(first) and short1 != short2
+    assert safe_remote_name("ok name.pdf") == "ok name.pdf"
