@@ -24,11 +24,11 @@ def config() -> None:
 @click.pass_context
 def push(ctx: click.Context) -> None:
     """Make the shop sections of this prepress.toml the settings every host uses."""
-    from models import shop_settings
     from models.db import migrate
     from pipeline.config import config_from_dict, with_environment
     from pipeline.config.hosts import without_io_secrets
     from pipeline.config.shared import shop_settings as shop_of
+    from tasks import actions
 
     source, raw = _read_or_exit(ctx)
     settings = shop_of(raw)
@@ -42,7 +42,7 @@ def push(ctx: click.Context) -> None:
         checked = with_environment(without_io_secrets(raw))  # the file's settings, this host's URLs
         config_obj = config_from_dict(checked, source)  # checked before stored
         migrate(config_obj.database_url)
-        pushed, new = shop_settings.push(config_obj.database_url, settings, source)
+        pushed, new = actions.push_settings(config_obj, settings, source, actions.Actor.cli())
     except ConfigError as exc:
         _fail(ctx, str(exc))
     if not new:

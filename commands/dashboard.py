@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from commands.cli import load_config_or_exit
+from commands.output import show_time
 
 #: Address for which --insecure-local may start the dashboard without users.
 LOCAL_ADDRESS = "127.0.0.1"
@@ -156,19 +157,54 @@ def status_text(health: Any) -> str:
             f"disk       {health.disk['free_gb']} GB free ({health.disk['free_percent']}%)"
         )
     backup = health.last_backup
-    lines.append(
-        f"backup     {backup['name'] + ' at ' + backup['taken_at'] if backup else 'none recorded'}"
-    )
+    if backup:
+        lines.append(f"backup     {backup['name']} at {backup['taken_at']}")
+    else:
+        configured = health.backup_configured
+        lines.append(f"backup     {'none recorded' if configured else 'no backup host configured'}")
+    if health.broker.get("url", "").startswith("embedded"):
+        lines.append(f"running    {running_text(health)}")
+    lines += [f"target     {target_text(target)}" for target in health.targets]
     lines += [f"PROBLEM    {problem}" for problem in health.problems]
     lines.append("healthy" if health.healthy else "NOT healthy")
     return "\n".join(lines)
+
+
+def running_text(health: Any) -> str:
+    """What runs on an embedded broker's work folder."""
+    parts = [f"prepress {role}" for role in health.running]
+    parts += [f"worker {w['hostname']}" for w in health.workers]
+    return ", ".join(parts) if parts else "nothing is running (start `prepress up`)"
+
+
+def target_text(target: dict[str, Any]) -> str:
+    """One target's line: ``Leonov FTP (ftp://host:21): FAILING since ...``."""
+    head = f"{target['label']} ({target['where']}): "
+    if target["state"] == "unknown":
+        return head + "unknown (not used yet)"
+    if target["state"] == "ok":
+        return head + f"ok (last success {_when(target['last_ok_at'])})"
+    text = head + f"FAILING since {_when(target['failing_since'])}"
+    if target["jobs_waiting"]:
+        text += f", {target['jobs_waiting']} job(s) waiting"
+    if target["next_attempt_at"]:
+        text += f", next attempt {_when(target['next_attempt_at'])}"
+    return text + (f": {target['last_error']}" if target["last_error"] else "")
+
+
+def _when(stamp: str | None) -> str:
+    from datetime import datetime
+
+    return show_time(datetime.fromisoformat(stamp) if stamp else None)
 
 
 @click.group(invoke_without_command=True)
 @click.option("--address", default=None, help="Address to listen on (default: [web] address).")
 @click.option("--port", type=int, default=None, help="Port (default: [web] port, 8080).")
 @click.option(
-    "--insecure-local", is_flag=True, help="Allow starting without [web.users], only on 127.0.0.1."
+    "--insecure-local",
+    is_flag=True,
+    help="Allow starting without [web.users]; binds to 127.0.0.1 (loopback only).",
 )
 @click.pass_context
 def web(ctx: click.Context, address: str | None, port: int | None, insecure_local: bool) -> None:
@@ -179,6 +215,14 @@ def web(ctx: click.Context, address: str | None, port: int | None, insecure_loca
     from pipeline.errors import ConfigError
 
     config = load_config_or_exit(ctx)
+    if insecure_local:
+        address = address or LOCAL_ADDRESS
+        if not _loopback(address):
+            raise click.BadParameter(
+                f"{address!r}: --insecure-local serves only this machine; use a loopback "
+                f"address such as {LOCAL_ADDRESS}",
+                param_hint="--address",
+            )
     try:
         require_web_passwords(config.web, config.source)  # only the dashboard needs them
     except ConfigError as exc:
@@ -186,7 +230,7 @@ def web(ctx: click.Context, address: str | None, port: int | None, insecure_loca
         ctx.exit(2)
     address = address or config.web.address
     port = config.web.port if port is None else port
-    if not config.web.users and not (insecure_local and address == LOCAL_ADDRESS):
+    if not config.web.users and not (insecure_local and _loopback(address)):
         click.echo(
             f"configuration error: {config.source}: the dashboard needs users: add "
             "[web.users.NAME] with role and password_env or password_hash (see "
@@ -203,16 +247,40 @@ def serve(config: Any, address: str, port: int, open_local: bool) -> None:
     import waitress
 
     from models.db import migrate
+    from pipeline.errors import ConfigError
     from web.app import create_app
 
     config.paths.create()
     migrate(config.database_url)
-    app = create_app(config, open_local=open_local)
+    try:
+        app = create_app(config, open_local=open_local)
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        raise SystemExit(2) from None
     click.echo(
         f"prepress web: http://{address}:{port}/"
         + (" (no users: open to this machine only)" if open_local else "")
     )
-    waitress.serve(app, host=address, port=port, threads=WEB_THREADS, ident="prepress")
+    waitress.serve(app, host=address, port=port, **server_options(config))
+
+
+def server_options(config: Any) -> dict[str, Any]:
+    """waitress's options: behind a proxy it passes X-Forwarded-* on to the app (ProxyFix
+    there trusts as many proxies as ``[web] behind_proxy`` says), else it drops them."""
+    return {
+        "threads": WEB_THREADS,
+        "ident": "prepress",
+        "clear_untrusted_proxy_headers": not config.web.behind_proxy,
+    }
+
+
+def _loopback(address: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
 
 
 @web.command("hash-password")

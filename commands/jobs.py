@@ -174,9 +174,12 @@ def jobs(ctx: click.Context, as_json: bool, limit: int, **chosen: Any) -> None:
         waiting = _waiting_step(config, job)
         click.echo("\n".join(table_row(job, "waiting" if waiting else None)))
         if waiting:
+            from pipeline.targets import for_step
             from tasks.actions import describe_wait
 
-            click.echo(f"{'':>8}{describe_wait(waiting)}"[:240])
+            target = for_step(config, waiting.name, job.outputter, job.press)
+            label = f"for {target.label}: " if target is not None else ""
+            click.echo(f"{'':>8}{label}{describe_wait(waiting)}"[:240])
 
 
 def job_filter(

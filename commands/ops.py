@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -13,12 +11,6 @@ import click
 from commands.cli import fail, load_config_or_exit
 from commands.output import echo_json, show_time
 from pipeline.errors import ConfigError, PrepressError
-
-
-def _celery_program() -> str:
-    """The ``celery`` script beside this Python (the virtualenv's), else the one on PATH."""
-    beside = Path(sys.executable).with_name("celery")
-    return str(beside) if beside.exists() else (shutil.which("celery") or "celery")
 
 
 @click.command()
@@ -39,7 +31,6 @@ def flower(ctx: click.Context, address: str | None, port: int | None, insecure_l
             address=address,
             port=port,
             insecure_local=insecure_local,
-            celery=_celery_program(),
         )
     except ConfigError as exc:
         fail(ctx, f"configuration error: {exc}", 2)

@@ -112,6 +112,14 @@ def print_job(data: dict[str, Any], paths: dict[str, str] | None = None) -> None
             f"  - {step['name']:<17} {step_state(step, data['status']):<8} {tries} {took:>7} "
             f"{shown(step['note'] or step['error'] or '')}".rstrip()
         )
+    if any(a["outcome"] != "done" for a in data["attempts"]):
+        click.echo("  attempts:")
+        for a in data["attempts"]:
+            said = a["error"] or a["note"]
+            click.echo(
+                f"    {show_time(a['started_at'] or a['ended_at'])}  {a['step']:<17} "
+                f"#{a['number']:<3} {a['outcome']:<8} {said}".rstrip()
+            )
     for d in data["deliveries"]:
         remote = shown(d["remote_path"])
         click.echo(f"  {d['kind']:<7} -> {d['target']} {remote} ({d['bytes']} bytes)")

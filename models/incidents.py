@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from models.db import session
-from models.job import FAILED, REJECTED, WAITING, Incident, Job, Setting, Step, utcnow
+from models.job import FAILED, REJECTED, Incident, Job, Setting, utcnow
 
 #: Incident states.
 OPEN, RESOLVED = "open", "resolved"
@@ -73,17 +73,6 @@ def record_events(url: str, keys: list[str], kind: str, message: str) -> None:
                     message=message,
                 )
             )
-
-
-def waiting_steps(url: str, since_before: datetime) -> list[tuple[Step, Job]]:
-    """Steps waiting on a transient fault since before ``since_before``, with their jobs."""
-    with session(url) as db:
-        query = (
-            select(Step, Job)
-            .where(Step.job_id == Job.id, Step.state == WAITING)
-            .where(col(Step.waiting_since) < since_before)
-        )
-        return [(step, job) for step, job in db.exec(query)]
 
 
 def stopped_jobs(url: str, after_id: int, limit: int = 500) -> list[Job]:

@@ -127,7 +127,8 @@ def _keep_search_key(_mapper: Any, _connection: Any, job: Job) -> None:
 
 
 class Step(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("job_id", "name"),)
+    # waiting steps are looked up by every page's health strip (migration 0009_targets_audit)
+    __table_args__ = (UniqueConstraint("job_id", "name"), Index("ix_step_state", "state"))
 
     id: int | None = Field(default=None, primary_key=True)
     job_id: int = Field(foreign_key="job.id", index=True)

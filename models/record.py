@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from models import store
+from models.attempts import StepAttempt, attempts_of
 from models.job import Delivery, Job, SmsSend, Step
 from pipeline.chain import label_of
 
@@ -66,6 +67,8 @@ STEP_FIELDS = (
 DELIVERY_FIELDS = ("kind", "target", "remote_path", "bytes", "seconds", "speed_mbps", "done_at")
 #: SMS fields of a record.
 SMS_FIELDS = ("recipient", "state", "provider_id", "text", "count", "cost", "sent_at")
+#: Attempt fields of a record: every run of a step with its outcome (models/attempts.py).
+ATTEMPT_FIELDS = ("step", "number", "started_at", "ended_at", "outcome", "error", "note")
 #: Kinds of preview a job may have.
 PREVIEW_KINDS = ("thumbnail", "proof")
 
@@ -85,10 +88,11 @@ def job_record(url: str, job_id: int) -> dict[str, Any]:
     """The job with its steps (chain order), deliveries and SMS; JobNotFound if none."""
     data = job_summary(store.get_job(url, job_id))
     data["steps"] = [step_record(step) for step in store.steps_of(url, job_id)]
+    data["attempts"] = [_fields(a, ATTEMPT_FIELDS) for a in attempts_of(url, job_id)]
     data["deliveries"] = [_fields(d, DELIVERY_FIELDS) for d in store.deliveries_of(url, job_id)]
     data["sms"] = [_fields(s, SMS_FIELDS) for s in store.sms_of(url, job_id)]
     return data
 
 
-def _fields(row: Delivery | SmsSend, keys: tuple[str, ...]) -> dict[str, Any]:
+def _fields(row: Delivery | SmsSend | StepAttempt, keys: tuple[str, ...]) -> dict[str, Any]:
     return {key: getattr(row, key) for key in keys}

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from models.attempts import attempt_of
 from models.db import session
 from models.job import (
     ERRORED,
@@ -169,6 +170,8 @@ def finish_step(
     """Record the final state of the step's run and give up its lease and waiting state."""
     with session(url) as db:
         step = _step(db, job_id, name)
+        if step.started_at is not None:
+            db.add(attempt_of(step, state, error=error, note=note))
         step.state, step.duration, step.error = state, duration, error
         if note:
             step.note = note
@@ -190,6 +193,7 @@ def wait_step(
     """The step met a transient fault: it waits for ``next_attempt``; the lease is given up."""
     with session(url) as db:
         step = _step(db, job_id, name)
+        db.add(attempt_of(step, WAITING, error=error))
         step.state, step.error = WAITING, error
         step.waiting_since, step.next_attempt_at = since, next_attempt
         step.lease_owner, step.lease_until = "", None

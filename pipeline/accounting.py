@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from pipeline.config.settings import Press
+from pipeline.spreadsheet import safe_row
 
 #: The status a job must have to count.
 COUNTED_STATUS = "done"
@@ -154,13 +155,14 @@ class Report:
         """CSV with a header: the grouping columns, jobs, plates, area_m2, cost, then the
         remakes among those jobs (remake_jobs, remake_plates, remake_cost)."""
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        # CRLF as RFC 4180 says: the csv module then quotes a cell holding a carriage return
+        writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow([*self.by, *FIGURES, *REMAKE_FIGURES])
         for key, figures in sorted(self.rows.items()):
             remade = self.remakes.get(key, Figures()).as_dict()
             values = [*key, *(figures.as_dict()[name] for name in FIGURES)]
             values += [remade["jobs"], remade["plates"], remade["cost"]]
-            writer.writerow(["" if value is None else value for value in values])
+            writer.writerow(safe_row(["" if value is None else value for value in values]))
         return out.getvalue()
 
 

@@ -13,7 +13,7 @@ so the caller can try the alert again in its next round when nobody was reached.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pipeline.config import Config
@@ -39,11 +39,17 @@ class Address:
     to: str
 
 
-class Notifier:
-    """Sends alert texts to the people who asked for that kind."""
+#: Called after each send with the channel (``sms``, ``telegram``) and the fault, or None.
+Outcome = Callable[[str, Exception | None], None]
 
-    def __init__(self, config: Config) -> None:
+
+class Notifier:
+    """Sends alert texts to the people who asked for that kind; ``on_outcome`` hears how each
+    send went (the watchdog keeps the SMS provider's and Telegram's health with it)."""
+
+    def __init__(self, config: Config, on_outcome: Outcome | None = None) -> None:
         self.config = config
+        self.on_outcome = on_outcome
 
     def addresses(self, kind: str) -> list[Address]:
         """Everyone who hears about ``kind``, once per channel and address."""
@@ -73,8 +79,8 @@ class Notifier:
                 self._telegram(address.to, text)
             else:
                 self._sms(address.to, text)
-            return True
         except Exception as exc:  # one channel failing must not stop the others
+            self._report(address.channel, exc)
             log.warning(
                 "alert to %s (%s %s) not delivered: %s",
                 address.who,
@@ -83,6 +89,15 @@ class Notifier:
                 mask_secrets(str(exc), self.config.secrets()),
             )
             return False
+        self._report(address.channel, None)
+        return True
+
+    def _report(self, channel: str, fault: Exception | None) -> None:
+        if self.on_outcome is not None:
+            try:
+                self.on_outcome(channel, fault)
+            except Exception as exc:  # telling people matters more
+                log.warning("could not record how the %s alert went: %s", channel, exc)
 
     def _telegram(self, chat_id: str, text: str) -> None:
         from pipeline.telegram import TelegramBot

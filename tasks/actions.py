@@ -1,8 +1,9 @@
 """What an operator does to jobs, in one place for the CLI, the dashboard, the API and Flower.
 
 Each action takes an :class:`Actor` (who asked, from where), applies the same rules whoever
-asks, logs who did it, and raises :class:`~pipeline.errors.CannotRetry` (or
-:class:`~pipeline.errors.JobNotFound`) with the message every interface shows as it is.
+asks, logs who did it and writes it into the audit trail (models/audit.py), and raises
+:class:`~pipeline.errors.CannotRetry` (or :class:`~pipeline.errors.JobNotFound`) with the
+message every interface shows as it is.
 
 Retry of a job:
 
@@ -20,7 +21,8 @@ Retry of a job:
 
 Approve and reject of a held job (:func:`approve`, :func:`reject`; the rules are in
 tasks/hold.py): approve continues the chain from the plate upload exactly once, reject moves
-the file to failed/ with the findings and the reason. Both record who, when and why.
+the file to failed/ with the findings and the reason. Both record who, when and why, on the
+job and in the audit trail.
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ from __future__ import annotations
 import getpass
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
-from models import report, steps, store
+from models import audit, problems, report, shop_settings, steps, store
 from models.job import DONE, FAILED, HELD, MODES, REJECTED, WAITING, Step
 from pipeline.config import Config
+from pipeline.config.hosts import PushedSettings
+from pipeline.config.shared import ShopSettings
 from pipeline.errors import AlreadyRetrying, CannotRetry, JobNotFound
 from tasks import canvas, reconcile
 from tasks.app import app
@@ -64,6 +69,9 @@ def retry(config: Config, job_id: int, actor: Actor, *, now: bool = False) -> st
     """Retry the job as described above; return what was done, raise CannotRetry if nothing."""
     said = _retry(config, job_id, now)
     log.info("job %s: retry by %s: %s", job_id, actor, said)
+    audit.record(
+        config.database_url, actor, "retry-now" if now else "retry", job_id=job_id, detail=said
+    )
     return said
 
 
@@ -143,6 +151,8 @@ def retry_all(config: Config, actor: Actor) -> tuple[list[int], dict[int, str]]:
             queued.append(job.id)
         except (CannotRetry, JobNotFound) as exc:
             refused[job.id] = str(exc)
+    detail = f"{len(queued)} queued again, {len(refused)} refused"
+    audit.record(config.database_url, actor, "retry-all", detail=detail)
     return queued, refused
 
 
@@ -164,6 +174,8 @@ def reprocess(
     if queue:
         canvas.start(new_id)
     log.info("job %s reprocessed as job %s by %s", job_id, new_id, actor)
+    detail = f"as job {new_id}" + (", plate file sent again (remake)" if force_upload else "")
+    audit.record(config.database_url, actor, "reprocess", job_id=job_id, detail=detail)
     return new_id
 
 
@@ -171,9 +183,30 @@ def set_mode(config: Config, mode: str, actor: Actor) -> str:
     """Switch the mode every process uses for new jobs; ValueError names the valid ones."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    before = store.get_mode(config.database_url)
     store.set_mode(config.database_url, mode)
     log.info("mode set to %s by %s", mode, actor)
+    audit.record(config.database_url, actor, "mode", detail=f"{before} -> {mode}")
     return mode
+
+
+def acknowledge(config: Config, job_id: int, actor: Actor, note: str = "") -> None:
+    """A rejected job has been seen and dealt with: it leaves Problems (with the note)."""
+    problems.acknowledge(config.database_url, job_id, actor.name, note)
+    log.info("job %s acknowledged by %s: %s", job_id, actor, note or "(no note)")
+    audit.record(config.database_url, actor, "acknowledge", job_id=job_id, detail=note)
+
+
+def push_settings(
+    config: Config, settings: ShopSettings, source: Path | None, actor: Actor
+) -> tuple[PushedSettings, bool]:
+    """Store the shop's settings as the version every host uses (``prepress config push``);
+    ``(version, True)`` when it is new, and then it is in the audit trail."""
+    pushed, new = shop_settings.push(config.database_url, settings, source)
+    if new:
+        detail = f"version {pushed.version} ({pushed.settings.short}) from {source or '?'}"
+        audit.record(config.database_url, actor, "config-push", detail=detail)
+    return pushed, new
 
 
 def approve(config: Config, job_id: int, actor: Actor, reason: str = "") -> str:
@@ -184,14 +217,18 @@ def approve(config: Config, job_id: int, actor: Actor, reason: str = "") -> str:
     """
     from tasks import hold
 
-    return hold.approve(config, job_id, actor, reason)
+    said = hold.approve(config, job_id, actor, reason)
+    audit.record(config.database_url, actor, "approve", job_id=job_id, detail=reason)
+    return said
 
 
 def reject(config: Config, job_id: int, actor: Actor, reason: str) -> str:
     """Reject the held job: the file goes to failed/ with the findings and the reason."""
     from tasks import hold
 
-    return hold.reject(config, job_id, actor, reason)
+    said = hold.reject(config, job_id, actor, reason)
+    audit.record(config.database_url, actor, "reject", job_id=job_id, detail=reason)
+    return said
 
 
 def _held_message(job_id: int) -> str:

@@ -7,7 +7,10 @@ database is down. The last backup is the database's record (models/incidents.py)
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import socket
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,6 +20,11 @@ from typing import Any
 from pipeline.config import Config
 from pipeline.errors import mask_secrets
 from tasks import probes
+
+#: Roles that hold a lock file under var/ while they run (commands/lock.py writes them).
+RUNNING_ROLES = ("up", "watch", "beat")
+#: What a lock file says: ``pid 123 on host since ...``.
+_HOLDER = re.compile(r"pid (?P<pid>\d+) on (?P<host>\S+)")
 
 
 @dataclass
@@ -33,6 +41,12 @@ class Health:
     mode: str = ""
     disk: dict[str, Any] = field(default_factory=dict)
     last_backup: dict[str, Any] | None = None
+    #: Whether a backup host is configured (without one "no backup" is no warning).
+    backup_configured: bool = False
+    #: Roles running on an embedded broker's work folder (up, watch, beat).
+    running: list[str] = field(default_factory=list)
+    #: Every delivery and notification target (tasks/targets.py), failing ones first.
+    targets: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -51,6 +65,7 @@ def collect(config: Config) -> Health:
     _probe_broker(config, health)
     _probe_database(config, health)
     _probe_folders(config, health)
+    health.backup_configured = config.backup.enabled
     health.seconds = round(time.monotonic() - started, 2)
     return health
 
@@ -66,6 +81,8 @@ def _probe_broker(config: Config, health: Health) -> None:
         health.broker.update(url="embedded (files under var/broker)", reachable=error is None)
         if error:
             health.problems.append(error)
+        else:
+            _probe_embedded(config, health)
         return
     if error:
         health.broker["error"] = error
@@ -82,6 +99,44 @@ def _probe_broker(config: Config, health: Health) -> None:
         health.queues.setdefault(queue, {})["workers"] = len(answering)
         if not answering:
             health.problems.append(f"no worker answers for the {queue} queue")
+
+
+def _probe_embedded(config: Config, health: Health) -> None:
+    """On the embedded broker what matters is whether anything runs on the work folder
+    (``prepress up``, or a worker of its own)."""
+    health.running = running_roles(config.paths.var)
+    if "up" not in health.running:
+        health.workers = probes.workers(config)
+    if not health.running and not health.workers:
+        health.problems.append(
+            "nothing is running on this work folder: no `prepress up`, watcher, beat or "
+            "worker; start `prepress up`"
+        )
+
+
+def running_roles(var: Path) -> list[str]:
+    """The roles (up, watch, beat) whose lock file under ``var`` names a living process of
+    this host (read, never taken: taking it would make a starting `prepress up` fail)."""
+    found = []
+    for role in RUNNING_ROLES:
+        try:
+            holder = (var / f"{role}.lock").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        match = _HOLDER.match(holder.strip())
+        if match and match["host"] == socket.gethostname() and _alive(int(match["pid"])):
+            found.append(role)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # --- database ------------------------------------------------------------------------------
@@ -110,6 +165,24 @@ def _probe_database(config: Config, health: Health) -> None:
     health.mode = store.get_mode(url)
     health.last_backup = incidents.last_backup(url)
     health.jobs_24h = jobs_by_status_since(url, datetime.now(UTC) - timedelta(hours=24))
+    _probe_targets(config, health)
+
+
+def _probe_targets(config: Config, health: Health) -> None:
+    """Every target's state; each failing one is a problem naming it."""
+    from tasks.targets import overview
+
+    views = overview(config)
+    health.targets = [view.as_dict() for view in views]
+    health.problems += [target_problem(view) for view in views if view.state == "failing"]
+
+
+def target_problem(view: Any) -> str:
+    """``Leonov FTP failing since 19:09 — 3 jobs waiting (next attempt 19:40): <error>``."""
+    text = view.summary()
+    if view.next_attempt_at is not None:
+        text += f" (next attempt {view.next_attempt_at.astimezone():%H:%M:%S})"
+    return f"{text}: {view.last_error}" if view.last_error else text
 
 
 # --- folders, disk, backup -----------------------------------------------------------------

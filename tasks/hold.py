@@ -110,7 +110,7 @@ def approve(config: Config, job_id: int, actor: Any, reason: str = "") -> str:
         raise CannotDecide(f"job {job_id}: approving it is {what}; give the reason (--reason TEXT)")
     if not held.approve(url, job_id, str(actor), reason):
         raise _decided_meanwhile(url, job_id)
-    _audit(config, job_id, "approve", actor, reason)
+    log.info("job %s approved by %s: %s", job_id, actor, reason)
     try:
         canvas.start(job_id, CONTINUE_AT)
     except Exception as exc:  # the broker is down: the reconciler continues the job later
@@ -131,7 +131,7 @@ def reject(config: Config, job_id: int, actor: Any, reason: str) -> str:
     text = rules.error_text(job.name, findings, reason, str(actor))
     if not held.reject(url, job_id, str(actor), reason, text.strip()):
         raise _decided_meanwhile(url, job_id)
-    _audit(config, job_id, "reject", actor, reason)
+    log.info("job %s rejected at the hold by %s: %s", job_id, actor, reason)
     if job.spool_path:
         spooled = config.paths.work_dir / job.spool_path
         target = files.move_failed(spooled, config.paths.failed, job_id, text)
@@ -159,8 +159,3 @@ def _not_held(job: Job) -> str:
             else f"job {job.id} is not held: {job.decision} by {job.decided_by}"
         )
     return f"job {job.id} is not held (it is {job.status}); only held jobs are approved or rejected"
-
-
-def _audit(config: Config, job_id: int, action: str, actor: Any, reason: str) -> None:
-    """The decision is on the job row (who, when, why); the log keeps the line too."""
-    log.info("audit: job %s %s by %s: %s", job_id, action, actor, reason)

@@ -22,9 +22,11 @@ from datetime import UTC
 
 from models import store
 from models.job import Job
+from pipeline import targets
 from pipeline.config import Config
 from pipeline.errors import SmsOutcomeUnknown
 from pipeline.sms import SmsClient, message_id
+from tasks.targets import outcome as target_outcome
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ def send_job_sms(job: Job, config: Config, recipients: list[str], text: str) -> 
     """Send ``text`` about ``job`` to every recipient that has not had it; return a note."""
     assert job.id is not None
     sent = resolved = 0
-    with SmsClient(config.sms) as client:
+    with target_outcome(config, targets.sms(config)), SmsClient(config.sms) as client:
         for recipient in recipients:
             outcome = _send_once(client, job, config, recipient, text)
             sent += outcome == "sent"

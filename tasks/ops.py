@@ -14,10 +14,11 @@ import logging
 from celery import Task
 
 from models import incidents
-from pipeline import backup
+from pipeline import backup, targets
 from pipeline.config import Config
 from pipeline.errors import BackupHostUnavailable, mask_secrets
 from tasks.app import app, get_config
+from tasks.targets import outcome
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ def backup_database(self: Task) -> dict[str, object]:
     """Back up the database to the backup host; the outcome is recorded for the watchdog."""
     config = get_config()
     try:
-        info = backup.run_backup(config)
+        with outcome(config, targets.backup_host(config)):
+            info = backup.run_backup(config)
     except BackupHostUnavailable as exc:
         if self.request.retries < config.backup.retries:
             log.warning("nightly backup: %s (retry %d)", exc, self.request.retries + 1)

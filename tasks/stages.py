@@ -12,12 +12,13 @@ from typing import Any
 
 from models import store
 from models.job import Job
-from pipeline import delivery, files
+from pipeline import delivery, files, targets
 from pipeline.config import Config
 from pipeline.delivery import naming
 from pipeline.pdf import analysis
 from tasks.app import app
 from tasks.base import Skip, StepTask, run_step, spooled_file
+from tasks.targets import outcome as target_outcome
 
 #: Characters allowed in the preview key; the rest become "_".
 _UNSAFE = re.compile(r"[^\w.-]+")
@@ -265,7 +266,14 @@ def _upload(
     if done is not None:
         return f"already delivered to {done.remote_path}"
     replace = kind == "plate" and store.force_upload(config.database_url, job.id)
-    result = delivery.upload(local, url, remote_dir, remote_name, active=active, replace=replace)
+    if kind == "plate":
+        ref = targets.bureau(config, job.outputter)
+    else:
+        ref = targets.press_preview(config, job.press)
+    with target_outcome(config, ref):
+        result = delivery.upload(
+            local, url, remote_dir, remote_name, active=active, replace=replace
+        )
     store.record_delivery(config.database_url, job.id, kind, result.as_dict())
     if result.skipped:
         return f"{result.remote_path}: already on the server with the same size, not sent again"

@@ -12,8 +12,11 @@ Checks (kinds as in ``[staff.NAME] notify``):
   and round lists the files and reasons (a storm of rejections is one message, not fifty).
 - ``held``: jobs held before the plate upload (tasks/hold.py), once when held and once more
   when held longer than ``held_after`` hours.
-- ``target``: steps ``waiting`` on a bureau, press or SMS target since more than
-  ``target_minutes``, grouped by target; "back" once nothing waits on it any more.
+- ``target``: a bureau, press, SMS or Telegram target failing for more than
+  ``target_minutes`` (the record the steps keep, tasks/targets.py: failing from its first
+  failed attempt), with the jobs waiting on it; "back" at its next success. Bureau and press
+  targets nothing used for a few minutes are probed first (connect and log in, nothing
+  uploaded), so an outage shows before the next job and ends without one.
 - ``broker``: the broker unreachable for ``broker_minutes``; ``workers``: no worker answers
   on the cpu, io or (with a backup host) ops queue for ``workers_minutes``.
 - ``backup``: the last backup failed, or none succeeded for ``backup_hours`` (backup host set).
@@ -26,20 +29,20 @@ repeat one. When nobody could be reached the incident is forgotten and tried nex
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from models import hold, incidents
-from models.job import FAILED, Job, Step, utcnow
+from models.job import FAILED, Job, utcnow
+from models.targets import aware
 from pipeline.alerts import Notifier, file_list
 from pipeline.config import Config
-from pipeline.delivery.transfer import Target
-from pipeline.errors import ConfigError, mask_secrets
-from tasks import probes
+from pipeline.errors import mask_secrets
+from tasks import probes, targets
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ class Watchdog:
     def __init__(self, config: Config, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.url = config.database_url
-        self.notifier = Notifier(config)
+        self.notifier = Notifier(config, functools.partial(targets.record_channel, config))
         self.clock = clock
         self.bad_since: dict[str, float] = {}
 
@@ -70,8 +73,9 @@ class Watchdog:
 
     def check(self) -> None:
         """Every check once; one failing check does not stop the others."""
-        for probe in (self.check_broker, self.check_targets, self.check_jobs,
-                      self.check_held, self.check_backup, self.check_disk):  # fmt: skip
+        for probe in (self.check_broker, self.probe_idle_targets, self.check_targets,
+                      self.check_jobs, self.check_held, self.check_backup,
+                      self.check_disk):  # fmt: skip
             try:
                 probe()
             except Exception:  # keep watching whatever went wrong
@@ -117,43 +121,27 @@ class Watchdog:
                 self.config.alerts.workers_minutes * 60,
             )  # fmt: skip
 
-    def check_targets(self) -> None:
-        """Targets that keep steps waiting longer than target_minutes, and those back."""
-        minutes = self.config.alerts.target_minutes
-        old = incidents.waiting_steps(self.url, utcnow() - timedelta(minutes=minutes))
-        still = incidents.waiting_steps(self.url, utcnow() + timedelta(days=1))
-        late: dict[str, list[Job]] = defaultdict(list)
-        for step, job in old:
-            late[self.target_of(step, job)].append(job)
-        for label, jobs in late.items():
-            names = file_list(sorted({j.name for j in jobs}))
-            self.condition(
-                f"target:{label}", "target", True,
-                f"{label} unreachable for more than {minutes:g} min; "
-                f"{len(jobs)} job(s) waiting:\n{names}",
-                "",
-            )  # fmt: skip
-        waiting = {self.target_of(step, job) for step, job in still}
-        for row in incidents.open_incidents(self.url, "target"):
-            label = row.key.removeprefix("target:")
-            if label not in waiting:
-                self.condition(row.key, "target", False, "", f"{label} is back; jobs move on.")
+    def probe_idle_targets(self) -> None:
+        """Connect and log in to bureau and press targets nothing used for a few minutes."""
+        for key in targets.probe_idle(self.config):
+            log.debug("watchdog: probed idle target %s", key)
 
-    def target_of(self, step: Step, job: Job) -> str:
-        """A readable name of what ``step`` waits on: bureau, press FTP, SMS provider."""
-        try:
-            if step.name == "upload_plate" and job.outputter in self.config.outputters:
-                url = self.config.outputters[job.outputter].url
-                return f"CTP bureau {job.outputter} ({_where(url)})"
-            if step.name == "upload_preview" and job.press in self.config.presses:
-                return (
-                    f"press {job.press} FTP ({_where(self.config.presses[job.press].preview_url)})"
-                )
-            if step.name == "notify_sms":
-                return f"SMS provider ({_where(self.config.sms.api_url)})"
-        except ConfigError:
-            pass
-        return f"step {step.name}"
+    def check_targets(self) -> None:
+        """Targets failing longer than target_minutes (the record the steps keep,
+        tasks/targets.py), and those that work again."""
+        minutes = self.config.alerts.target_minutes
+        failing = {}
+        for view in targets.failing(self.config):
+            if view.key == "backup":  # check_backup tells about the backup
+                continue
+            failing[f"target:{view.key}"] = view
+            since = view.failing_since or utcnow()
+            if utcnow() - aware(since) >= timedelta(minutes=minutes):
+                self.condition(f"target:{view.key}", "target", True, _target_alert(view), "")
+        for row in incidents.open_incidents(self.url, "target"):
+            if row.key not in failing:
+                label = row.message.split(" (", 1)[0] if row.message else row.key
+                self.condition(row.key, "target", False, "", f"{label} is back; jobs move on.")
 
     def check_jobs(self) -> None:
         """Rejected and failed jobs since the last round: one message per kind."""
@@ -244,14 +232,17 @@ def _watched_since(url: str) -> datetime:
     return now
 
 
-def _where(url: str | None) -> str:
-    """scheme://host:port of a target URL, without user or password."""
-    if not url:
-        return "not configured"
-    if url.startswith(("http://", "https://")):
-        return url.split("?", 1)[0].rsplit("/", 2)[0]
-    target = Target.parse(url)
-    return f"{target.scheme}://{target.host}:{target.port}"
+def _target_alert(view: targets.TargetView) -> str:
+    """``Leonov FTP (ftp://host:21) failing since 19:09 — 3 jobs waiting: <error>`` and
+    the files waiting."""
+    text = f"{view.label} ({view.where}) {view.summary().removeprefix(view.label).strip()}"
+    if view.last_error:
+        text += f": {_first_line(view.last_error)}"
+    if view.waiting:
+        text += "\n" + file_list(sorted(w.name for w in view.waiting))
+        if view.waiting_count > len(view.waiting):
+            text += f"\n({view.waiting_count} jobs in all)"
+    return text
 
 
 def _held_reason(job: Job) -> str:

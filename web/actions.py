@@ -1,8 +1,10 @@
-"""The dashboard's forms for operator actions: the mode, a retry, a reprocess, retry all.
+"""The dashboard's forms for operator actions: the mode, a retry, a reprocess, retry all,
+acknowledging a rejected job.
 
 Every form (and the JSON API, web/api.py) calls tasks/actions.py, as ``prepress retry``,
 ``prepress reprocess`` and ``prepress mode`` do: the same rules, refusals and messages; no
-rule is decided in web/. A refusal is flashed as the CLI prints it.
+rule is decided in web/. A refusal is flashed as the CLI prints it, less any server file
+path (web/security.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from pipeline.errors import CannotRetry, JobNotFound
 from tasks import actions
 from web.auth import page
+from web.security import without_paths
 
 bp = Blueprint("actions", __name__)
 
@@ -28,6 +31,11 @@ def config() -> Any:
 def actor(where: str = actions.WEB) -> actions.Actor:
     """The signed-in dashboard user, acting from the page or the API."""
     return actions.Actor(str(getattr(g, "user", None) and g.user.name), where)
+
+
+def refusal(exc: Exception) -> str:
+    """A refusal's message as a page or the API shows it: no server file paths."""
+    return without_paths(str(exc))
 
 
 @bp.post("/mode")
@@ -58,8 +66,20 @@ def _retry(job_id: int, now: bool) -> Any:
     try:
         flash(actions.retry(config(), job_id, actor(), now=now), "ok")
     except REFUSALS as exc:
-        flash(str(exc), "error")
-    return redirect(url_for("pages.job", job_id=job_id))
+        flash(refusal(exc), "error")
+    return redirect(_back(url_for("pages.job", job_id=job_id)))
+
+
+@bp.post("/jobs/<int:job_id>/acknowledge")
+@page("operator")
+def acknowledge_form(job_id: int) -> Any:
+    """A rejected job leaves Problems, with the operator's note."""
+    try:
+        actions.acknowledge(config(), job_id, actor(), request.form.get("note", ""))
+        flash(f"job {job_id} acknowledged", "ok")
+    except REFUSALS as exc:
+        flash(refusal(exc), "error")
+    return redirect(_back(url_for("pages.problems")))
 
 
 @bp.post("/jobs/<int:job_id>/reprocess")
@@ -68,7 +88,7 @@ def reprocess_form(job_id: int) -> Any:
     try:
         new_id = actions.reprocess(config(), job_id, actor())
     except REFUSALS as exc:
-        flash(str(exc), "error")
+        flash(refusal(exc), "error")
         return redirect(url_for("pages.job", job_id=job_id))
     flash(f"job {job_id} reprocessed as job {new_id}", "ok")
     return redirect(url_for("pages.job", job_id=new_id))
@@ -80,13 +100,13 @@ def retry_all_form() -> Any:
     queued, refused = actions.retry_all(config(), actor())
     flash(f"{len(queued)} failed job(s) queued again", "ok")
     for job_id, reason in refused.items():
-        flash(f"job {job_id}: {reason}", "error")
+        flash(f"job {job_id}: {without_paths(reason)}", "error")
     return redirect(url_for("pages.problems"))
 
 
-def _back() -> str:
-    """The page the form was on (a path of this site), else the grid."""
+def _back(default: str = "") -> str:
+    """The page the form was on (a path of this site), else ``default`` or the grid."""
     target = request.form.get("back", "")
     if target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("pages.grid")
+    return default or url_for("pages.grid")

@@ -59,6 +59,17 @@ def plate_totals() -> Any:
     return jsonify(plate_report(config(), where, by).as_dict())
 
 
+@bp.get("/health")
+@api()
+def health() -> Any:
+    """What ``prepress status --json`` says (broker, workers, targets...); 503 when not
+    healthy, so a plain HTTP check sees it."""
+    from web.health import answer
+
+    data = answer()
+    return jsonify(data), 200 if data["healthy"] else 503
+
+
 @bp.post("/mode")
 @api("operator")
 def mode() -> Any:
@@ -87,7 +98,7 @@ def job_retry(job_id: int) -> Any:
         message = tasks_actions.retry(config(), job_id, actor(), now=now)
         return jsonify(job=job_id, message=message)
     except actions.REFUSALS as exc:
-        return jsonify(error=str(exc)), 409
+        return jsonify(error=actions.refusal(exc)), 409
 
 
 @bp.post("/jobs/<int:job_id>/reprocess")
@@ -97,4 +108,4 @@ def job_reprocess(job_id: int) -> Any:
         new_id = tasks_actions.reprocess(config(), job_id, actor())
         return jsonify(job=new_id, reprocess_of=job_id)
     except actions.REFUSALS as exc:
-        return jsonify(error=str(exc)), 409
+        return jsonify(error=actions.refusal(exc)), 409

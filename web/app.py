@@ -2,7 +2,8 @@
 
 ``create_app(config)`` is all a server or a test needs. The secret key that signs session
 cookies comes from ``[web] secret_key_env`` or ``$PREPRESS_WEB_SECRET_KEY``, else it is made
-once and kept in var/web-secret-key (mode 0600); it is never stored in the database.
+once and kept in var/web-secret-key (mode 0600); it is never stored in the database. A key
+shorter than 32 bytes is refused: a short key can be guessed offline from one cookie.
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify
 
 from pipeline.config import Config
+from pipeline.errors import ConfigError
 
 #: File under var/ holding the generated secret key.
 SECRET_KEY_FILE = "web-secret-key"
-#: How long a login lasts.
-SESSION_HOURS = 12
+#: Shortest secret key accepted, in bytes (OWASP and Flask: at least 256 random bits).
+MIN_SECRET_KEY_BYTES = 32
+#: Largest request body: forms and the API's JSON are a few hundred bytes.
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def create_app(config: Config, *, open_local: bool = False) -> Flask:
@@ -32,7 +36,7 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
     from tasks.app import configure
 
     require_web_passwords(config.web, config.source)
-    from web import actions, api, auth, held, pages, reports
+    from web import actions, api, auth, held, pages, present, reports, security
 
     app = Flask(__name__)
     app.config.update(
@@ -40,19 +44,21 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="prepress_session",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=config.web.session_hours),
         PREPRESS_OPEN=open_local,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
     )
     app.extensions["prepress"] = config
+    app.url_map.converters["int"] = security.IdConverter  # before any route is added
     configure(config)  # retry and reprocess queue chains on this broker
     for blueprint in (auth.bp, pages.bp, reports.bp, actions.bp, api.bp, held.bp, held.api_bp):
         app.register_blueprint(blueprint)
+    security.install(app, config.web, open_local=open_local)
+    auth.install(app, config.web.session_hours, config.web.idle_minutes)
     app.before_request(auth.check_csrf)
     app.context_processor(_template_globals)
     app.add_template_filter(local_time, "local")
-    app.register_error_handler(400, _error_page)
-    app.register_error_handler(403, _error_page)
-    app.register_error_handler(404, _error_page)
+    app.add_template_filter(present.plain_words, "plain")
     app.add_url_rule("/healthz", "healthz", lambda: jsonify(ok=True))
     return app
 
@@ -60,6 +66,14 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
 def secret_key(config: Config) -> str:
     """The configured key, else the one kept under var/ (made with mode 0600 on first use)."""
     if config.web.secret_key:
+        if len(config.web.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+            raise ConfigError(
+                f"{config.source or 'configuration'}: web.secret_key_env: the key in "
+                f"${config.web.secret_key_env or 'PREPRESS_WEB_SECRET_KEY'} is shorter than "
+                f"{MIN_SECRET_KEY_BYTES} bytes; make one with: python3 -c "
+                "'import secrets; print(secrets.token_urlsafe(48))' (or unset the variable "
+                "to use the key kept in var/)"
+            )
         return config.web.secret_key
     path = Path(config.paths.var) / SECRET_KEY_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,6 +100,7 @@ def _template_globals() -> dict[str, Any]:
 
     from models import store
     from web.auth import csrf_token, current_user, may
+    from web.health import strip
 
     config = current_app.extensions["prepress"]
     user = current_user()
@@ -99,9 +114,5 @@ def _template_globals() -> dict[str, Any]:
         "is_operator": may(user, "operator"),
         "mode": mode,
         "modes": ("normal", "import", "dry-run"),
+        "health_strip": strip,
     }
-
-
-def _error_page(error: Any) -> Any:
-    code = getattr(error, "code", 500)
-    return render_template("error.html", code=code, message=error.description), code

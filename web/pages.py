@@ -1,14 +1,14 @@
 """The pages operators look at: the job grid, a job, problem jobs, the printable list, previews.
 
 Every page needs a login; the grid's rows are also served alone (``/rows``) so htmx can
-refresh them while jobs run, and the health strip (``/health``) is loaded the same way.
+refresh them while jobs run; the health strip is rendered with every page (web/health.py) and
+refreshed from ``/health``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,10 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 
 from models import record, report, store
-from models.job import FAILED, REJECTED
+from models.job import FAILED
 from models.report import plate_report
 from pipeline.errors import JobNotFound
+from pipeline.spreadsheet import safe_row
 from web import present
 from web.auth import page
 
@@ -26,9 +27,6 @@ bp = Blueprint("pages", __name__)
 
 #: A job page refreshes itself while its job is in one of these (not while a person decides).
 LIVE_STATUSES = ("queued", "running")
-
-#: Seconds a health probe result is reused (it takes up to a few seconds to collect).
-HEALTH_CACHE_SECONDS = 10.0
 #: Most rows of the printable list and of a CSV export.
 EXPORT_LIMIT = 20_000
 #: The grid's CSV columns.
@@ -47,8 +45,6 @@ CSV_COLUMNS = (
     "step",
     "error",
 )
-
-_health_cache: dict[str, Any] = {}
 
 
 def config() -> Any:
@@ -69,6 +65,7 @@ def _grid_context() -> dict[str, Any]:
         present.grid_row(job, steps.get(job.id or 0, {}), redone.get(job.id or 0, []))
         for job in jobs
     ]
+    _add_waits(rows)
     live = any(job.status in ("queued", "running") for job in jobs)
     both = plate_report(config(), where, by=("press", "outputter"))
     return {
@@ -85,6 +82,17 @@ def _grid_context() -> dict[str, Any]:
         "by_outputter": both.rollup(("outputter",)).as_dict(),
         "presets": present.date_presets(date.today()),
     }
+
+
+def _add_waits(rows: list[dict[str, Any]]) -> None:
+    """What each open job of the rows waits for (a failing target), shown instead of
+    "running"."""
+    from tasks.targets import waits_of
+
+    open_ids = [row["job"].id for row in rows if row["job"].status in ("queued", "running")]
+    waits = waits_of(config(), open_ids)
+    for row in rows:
+        row["wait"] = waits.get(row["job"].id)
 
 
 def _choices() -> dict[str, list[str]]:
@@ -136,7 +144,7 @@ def grid_csv() -> Any:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for job in jobs:
-        writer.writerow([_csv_value(getattr(job, column)) for column in CSV_COLUMNS])
+        writer.writerow(safe_row([_csv_value(getattr(job, column)) for column in CSV_COLUMNS]))
     return _csv_answer(out.getvalue(), "jobs.csv")
 
 
@@ -162,10 +170,16 @@ def job(job_id: int) -> Any:
         shown = present.with_preview_urls(record.job_record(url, job_id))
     except JobNotFound:
         abort(404, f"job {job_id} does not exist")
+    from models import audit
+    from tasks.targets import waits_of
+
     return render_template(
         "job.html",
         job=shown,
         steps=shown["steps"],
+        attempts=shown["attempts"],
+        wait=waits_of(config(), [job_id]).get(job_id),
+        audit=audit.of_job(url, job_id),
         deliveries=shown["deliveries"],
         sms=shown["sms"],
         previews=shown["previews"],
@@ -178,16 +192,45 @@ def job(job_id: int) -> Any:
 @bp.get("/problems")
 @page()
 def problems() -> Any:
-    """Failed and rejected jobs with their reasons, newest first."""
+    """What needs a person: failing targets with the jobs waiting on them, failed jobs (retry),
+    rejected files nobody acknowledged and no later job fixed."""
+    from models.problems import open_rejections, recently_resolved
+    from tasks.targets import overview
+
     url = config().database_url
+    targets = overview(config())
     failed, failed_total = report.search_jobs(url, report.JobFilter(status=FAILED), 500)
-    rejected, rejected_total = report.search_jobs(url, report.JobFilter(status=REJECTED), 200)
+    rejected, fixed = open_rejections(url)
     return render_template(
         "problems.html",
+        targets=targets,
+        failing=[t for t in targets if t.state == "failing"],
         failed=failed,
         failed_total=failed_total,
         rejected=rejected,
-        rejected_total=rejected_total,
+        fixed=fixed,
+        resolved=recently_resolved(url),
+    )
+
+
+@bp.get("/audit")
+@page()
+def audit() -> Any:
+    """Who did what and when, newest first, filtered by action, user, job and dates."""
+    from models import audit as trail
+
+    url = config().database_url
+    chosen, where, errors = present.audit_filter(request.args)
+    entries, total = trail.entries(url, where) if not errors else ([], 0)
+    actions, actors = trail.actions_and_actors(url)
+    return render_template(
+        "audit.html",
+        entries=entries,
+        total=total,
+        chosen=chosen,
+        errors=errors,
+        actions=sorted(set(actions) | set(present.AUDIT_ACTIONS)),
+        actors=actors,
     )
 
 
@@ -214,15 +257,7 @@ def preview(job_id: int, kind: str) -> Any:
 @bp.get("/health")
 @page()
 def health() -> Any:
-    """The health strip, collected at most every few seconds."""
-    return render_template("_health.html", health=cached_health())
+    """The health strip alone, for htmx to refresh it."""
+    from web.health import strip
 
-
-def cached_health() -> Any:
-    from tasks.health import collect
-
-    cached = _health_cache.get("value")
-    if cached is None or time.monotonic() - _health_cache["at"] > HEALTH_CACHE_SECONDS:
-        cached = collect(config())
-        _health_cache.update(value=cached, at=time.monotonic())
-    return cached
+    return render_template("_health.html", strip=strip())

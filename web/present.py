@@ -6,6 +6,7 @@ files on the server stay out of the answers: previews are offered as URLs of thi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,6 +25,29 @@ DEFAULT_DAYS = 60
 FILTER_KEYS = ("status", "press", "outputter", "mode", "q", "from", "to")
 
 
+#: Command-line advice in stored messages, and what a page says instead (it has buttons).
+PLAIN_WORDS = (
+    (re.compile(r"\s*The file stays in spool/; fix the cause and run `prepress retry \d+`\.?"),
+     " Fix the cause, then press Retry (done steps are not repeated)."),
+    (re.compile(r"`prepress retry --now \d+` tries at once\.?"), "Retry tries at once."),
+    (re.compile(r"`prepress retry(?: --now)? \d+`"), "Retry"),
+    (re.compile(r"`prepress reprocess(?: \d+)?`"), "Reprocess"),
+    (re.compile(r"`prepress jobs`"), "the job list"),
+    (re.compile(r"/\S*/(?:spool|failed)/(?:\S*/)?([^/\s]+)"), r"\1"),
+    (re.compile(r"(?<![\w/])spool/"), "the work folder"),
+    (re.compile(r"(?<![\w/])failed/"), "the failed folder"),
+    (re.compile(r"`([^`]*)`"), r"\1"),
+)  # fmt: skip
+
+
+def plain_words(text: str | None) -> str:
+    """A stored message as a web user reads it: no commands to type, no folder names."""
+    plain = text or ""
+    for pattern, words in PLAIN_WORDS:
+        plain = pattern.sub(words, plain)
+    return plain
+
+
 def parse_day(text: str, key: str) -> date | None:
     if not text:
         return None
@@ -35,7 +59,8 @@ def parse_day(text: str, key: str) -> date | None:
 
 def filter_args(args: Mapping[str, str], default_days: int | None) -> dict[str, str]:
     """The filter arguments as given, with the default date range filled in."""
-    chosen = {key: (args.get(key) or "").strip() for key in FILTER_KEYS}
+    # NUL is no character of a name and PostgreSQL refuses it in a query: drop it
+    chosen = {key: (args.get(key) or "").replace("\x00", "").strip() for key in FILTER_KEYS}
     if default_days is not None and not chosen["from"] and not chosen["to"]:
         chosen["from"] = (date.today() - timedelta(days=default_days)).isoformat()
     return chosen
@@ -84,7 +109,10 @@ def page_filter(
 
 
 def job_filter(chosen: Mapping[str, str]) -> JobFilter:
-    start, end = period(parse_day(chosen["from"], "from"), parse_day(chosen["to"], "to"))
+    try:
+        start, end = period(parse_day(chosen["from"], "from"), parse_day(chosen["to"], "to"))
+    except (OverflowError, ValueError):
+        raise BadRequest("from and to are out of range; use dates like 2026-12-01") from None
     return JobFilter(
         status=chosen["status"],
         press=chosen["press"],
@@ -96,12 +124,18 @@ def job_filter(chosen: Mapping[str, str]) -> JobFilter:
     )
 
 
+#: Largest limit or offset (the database's 64-bit integers).
+MAX_NUMBER = 2**63 - 1
+
+
 def paging(args: Mapping[str, str], default_limit: int = 50) -> tuple[int, int]:
     try:
         limit = int(args.get("limit") or default_limit)
         offset = int(args.get("offset") or 0)
     except ValueError:
         raise BadRequest("limit and offset must be whole numbers") from None
+    if max(limit, offset) > MAX_NUMBER:
+        raise BadRequest(f"limit and offset must be at most {MAX_NUMBER}")
     return max(0, limit), max(0, offset)
 
 
@@ -206,3 +240,40 @@ def grid_row(
         "inks": inks(job),
         "reprocessed_as": list(reprocessed_as),
     }
+
+
+#: Actions the audit trail knows (the filter offers them before any was recorded).
+AUDIT_ACTIONS = (
+    "mode",
+    "retry",
+    "retry-all",
+    "reprocess",
+    "acknowledge",
+    "approve",
+    "reject",
+    "config-push",
+)
+
+
+def audit_filter(args: Mapping[str, str]) -> tuple[dict[str, str], Any, dict[str, str]]:
+    """The audit page's filter: what was asked, the query, and a message per bad field (the
+    form shows them beside the fields instead of failing)."""
+    from models.audit import AuditFilter
+
+    chosen = {key: (args.get(key) or "").strip() for key in ("action", "user", "job", "from", "to")}
+    errors: dict[str, str] = {}
+    job_id = None
+    if chosen["job"]:
+        if chosen["job"].isdigit():
+            job_id = int(chosen["job"])
+        else:
+            errors["job"] = "a job number, like 42"
+    days = {}
+    for key in ("from", "to"):
+        try:
+            days[key] = date.fromisoformat(chosen[key]) if chosen[key] else None
+        except ValueError:
+            errors[key] = "a date like 2026-12-01"
+    start, end = period(days.get("from"), days.get("to")) if not errors else (None, None)
+    where = AuditFilter(chosen["action"], chosen["user"], job_id, start, end)
+    return chosen, where, errors

@@ -3,8 +3,12 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import models.job  # noqa: F401  (registers the tables)
+import models.attempts  # noqa: F401  (registers the tables)
+import models.audit  # noqa: F401
+import models.job  # noqa: F401
+import models.problems  # noqa: F401
 import models.shop_settings  # noqa: F401
+import models.targets  # noqa: F401
 
 engine = context.config.attributes.get("engine")
 if engine is None:

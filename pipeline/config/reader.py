@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pipeline.config.checking import Reader as _Reader
 from pipeline.config.checking import check_placeholders
@@ -366,11 +367,26 @@ def _marks(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, str]:
     return marks
 
 
+def _holds_secrets(config: Config) -> bool:
+    """Passwords of services, of the database and broker URLs, and password hashes (a hash
+    read by others can be attacked offline)."""
+    urls = (config.database_url, config.broker_url, config.result_backend)
+    hashes = [user.password_hash for user in config.web.users.values()]
+    return bool(config.secrets() or any(_url_password(url) for url in urls) or any(hashes))
+
+
+def _url_password(url: str) -> str:
+    try:
+        return urlsplit(url).password or ""
+    except ValueError:
+        return ""
+
+
 def warn_if_world_readable(source: Path, config: Config) -> None:
     """Warn once per file: the processes ``prepress up`` starts inherit that it was said."""
     mode = source.stat().st_mode
     said = os.environ.get(_WARNED_ENV, "").split(os.pathsep)
-    if config.secrets() and mode & (stat.S_IRGRP | stat.S_IROTH) and str(source) not in said:
+    if _holds_secrets(config) and mode & (stat.S_IRGRP | stat.S_IROTH) and str(source) not in said:
         os.environ[_WARNED_ENV] = os.pathsep.join([*filter(None, said), str(source)])
         log.warning(
             "%s holds passwords and is readable by group or others; "

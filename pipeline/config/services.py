@@ -18,16 +18,19 @@ from pipeline.config.settings import (
     DEFAULT_BACKUP_REMOTE_DIR,
     DEFAULT_BACKUP_RETRIES,
     DEFAULT_BACKUP_TIME,
+    DEFAULT_BEHIND_PROXY,
     DEFAULT_CPU_SECONDS,
     DEFAULT_FLOWER_ADDRESS,
     DEFAULT_FLOWER_PORT,
     DEFAULT_GIVE_UP_AFTER,
+    DEFAULT_IDLE_MINUTES,
     DEFAULT_KEEP_DAILY,
     DEFAULT_KEEP_MONTHLY,
     DEFAULT_MAX_BACKOFF,
     DEFAULT_MAX_FILE_MB,
     DEFAULT_MEMORY_MB,
     DEFAULT_RECONCILE_EVERY,
+    DEFAULT_SESSION_HOURS,
     DEFAULT_SMS_API_URL,
     DEFAULT_SMS_PROVIDER,
     DEFAULT_SMS_TEMPLATE,
@@ -38,6 +41,7 @@ from pipeline.config.settings import (
     DEFAULT_WEB_ROLE,
     DEFAULT_WEB_SECRET_KEY_ENV,
     FLOWER_OAUTH_OPTIONS,
+    MAX_BEHIND_PROXY,
     MAX_BUDGET_SECONDS,
     WEB_ROLES,
     BackupSettings,
@@ -171,7 +175,20 @@ def flower_credentials(
 
 
 def _web(reader: Reader, raw: Mapping[str, Any]) -> WebSettings:
-    reader.only(raw, "web", {"address", "port", "users", "secret_key_env"})
+    reader.only(
+        raw,
+        "web",
+        {
+            "address",
+            "port",
+            "users",
+            "secret_key_env",
+            "session_hours",
+            "idle_minutes",
+            "allowed_hosts",
+            "behind_proxy",
+        },
+    )
     key_env = reader.text(raw, "web.secret_key_env")
     if key_env and key_env not in os.environ:
         raise reader.fail("web.secret_key_env", f"environment variable {key_env!r} is not set")
@@ -184,7 +201,38 @@ def _web(reader: Reader, raw: Mapping[str, Any]) -> WebSettings:
         port=int(reader.number(raw, "web.port", DEFAULT_WEB_PORT)),
         users=users,
         secret_key=os.environ.get(key_env or DEFAULT_WEB_SECRET_KEY_ENV, ""),
+        secret_key_env=key_env or DEFAULT_WEB_SECRET_KEY_ENV,
+        **_web_session(reader, raw),
     )
+
+
+def _web_session(reader: Reader, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """How long a login lasts, which host names are ours, how many proxies are trusted."""
+    hours = reader.number(raw, "web.session_hours", DEFAULT_SESSION_HOURS)
+    idle = reader.number(raw, "web.idle_minutes", DEFAULT_IDLE_MINUTES)
+    if hours <= 0 or idle <= 0:
+        raise reader.fail("web", "session_hours and idle_minutes must be more than 0")
+    proxies = raw.get("behind_proxy", DEFAULT_BEHIND_PROXY)
+    if isinstance(proxies, bool):
+        proxies = int(proxies)
+    if not isinstance(proxies, int) or not 0 <= proxies <= MAX_BEHIND_PROXY:
+        raise reader.fail(
+            "web.behind_proxy",
+            f"must be the number of reverse proxies in front (0 to {MAX_BEHIND_PROXY}) or "
+            f"true, got {proxies!r}",
+        )
+    hosts = reader.strings(raw, "web.allowed_hosts")
+    for host in hosts:
+        if not host or any(c in host for c in "/:@ "):
+            raise reader.fail(
+                "web.allowed_hosts", f"{host!r} is not a host name; write names like prepress.shop"
+            )
+    return {
+        "session_hours": hours,
+        "idle_minutes": idle,
+        "allowed_hosts": tuple(h.lower().rstrip(".") for h in hosts),
+        "behind_proxy": proxies,
+    }
 
 
 def _web_user(reader: Reader, name: str, table: Any) -> WebUser:

@@ -44,6 +44,15 @@ DEFAULT_MAX_BACKOFF = 60
 DEFAULT_GIVE_UP_AFTER = 24 * 3600
 #: Seconds between two passes of the reconciler that continues lost chains.
 DEFAULT_RECONCILE_EVERY = 30
+#: Hours a dashboard login lasts at most.
+DEFAULT_SESSION_HOURS = 12.0
+#: Minutes without a request after which a dashboard login ends (an open page polls, so a
+#: browser left on the grid stays logged in; a closed one is logged out within the hour).
+DEFAULT_IDLE_MINUTES = 60.0
+#: Reverse proxies in front of the dashboard whose X-Forwarded-* headers are trusted (none).
+DEFAULT_BEHIND_PROXY = 0
+#: Most reverse proxies ``web.behind_proxy`` may name.
+MAX_BEHIND_PROXY = 5
 #: Seconds of wall time one file's rendering (or ink coverage, or preflight) may take. The
 #: slowest real sheet measured (benchmarks/README.md) renders in under 10 s; a crafted file
 #: is cut off here, so it delays the next file by at most this.
@@ -312,6 +321,14 @@ class WebSettings:
     port: int = DEFAULT_WEB_PORT
     users: Mapping[str, WebUser] = field(default_factory=dict)
     secret_key: str = ""  # signs session cookies; empty: generated under var/
+    secret_key_env: str = ""  # the variable it came from, for messages
+    session_hours: float = DEFAULT_SESSION_HOURS
+    idle_minutes: float = DEFAULT_IDLE_MINUTES
+    #: Host names the dashboard answers to besides IP addresses, localhost and this machine's
+    #: names (a foreign name in Host is DNS rebinding).
+    allowed_hosts: tuple[str, ...] = ()
+    #: Reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none, trust none).
+    behind_proxy: int = DEFAULT_BEHIND_PROXY
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ target with its password masked, the file, what the server said and whether to r
 What lives here: ``sending`` (the upload algorithm, once), ``ftp`` and ``sftp`` (the two
 transports), ``mapping`` (one table from library exceptions to those errors), ``transfer``
 (target URLs, progress, results), ``naming`` (remote file names). It may import the standard
-library, paramiko, pipeline.errors and pipeline.config (naming reads an outputter); nothing
+library, paramiko, pipeline.errors, pipeline.config (naming reads an outputter) and
+pipeline.text (names as data: escaped, fitted to the target's length); nothing
 else of prepress (the backup, pipeline/backup.py, imports it, not the other way round).
 """
 
@@ -35,6 +36,7 @@ from pipeline.delivery.sftp import sftp_session
 from pipeline.delivery.transfer import (
     BLOCK_SIZE,
     DEFAULT_TIMEOUT,
+    Login,
     Progress,
     Target,
     Transfer,
@@ -44,7 +46,10 @@ from pipeline.delivery.transfer import (
 )
 from pipeline.errors import ConfigError
 
-__all__ = ["BLOCK_SIZE", "Target", "UploadResult", "part_name", "upload"]
+__all__ = ["BLOCK_SIZE", "Target", "UploadResult", "part_name", "probe", "upload"]
+
+#: Seconds a probe of an idle target may take to connect and log in.
+PROBE_TIMEOUT = 10.0
 
 
 def upload(
@@ -93,3 +98,23 @@ def upload(
             return send(transport, transfer, folder, name)
 
     return with_resume(transfer, attempt)
+
+
+def probe(
+    url: str,
+    *,
+    active: bool = False,
+    timeout: float = PROBE_TIMEOUT,
+    known_hosts: str | Path | None = None,
+    key_file: str | Path | None = None,
+) -> None:
+    """Connect to ``url`` and log in, nothing uploaded: returns when the target would take a
+    file, raises DeliveryUnavailable or DeliveryRefused as an upload would."""
+    target = Target.parse(url)
+    login = Login(target)
+    with map_exceptions(login.failure):
+        if target.scheme == "sftp":
+            with sftp_session(target, login.failure, timeout, known_hosts, key_file):
+                return
+        with ftp_session(target, active, timeout):
+            return

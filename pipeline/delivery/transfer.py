@@ -198,11 +198,29 @@ class Transfer:
             if issubclass(cls, TransientError)
             else "Retrying will not help until this is fixed."
         )
+        # the server's own text often ends with a period ("530 Authentication failed.")
+        reply = str(said or type(said).__name__).strip().rstrip(".")
         return cls(
             self.target.mask(
                 f"upload of {self.local.name} to {self.target.masked} ({self.remote_path}): "
-                f"{what}; server said: {said or type(said).__name__}. {hint}"
+                f"{what}; server said: {reply}. {hint}"
             )
+        )
+
+
+@dataclass
+class Login:
+    """A connection that only logs in (a probe of an idle target): words its failures as a
+    :class:`Transfer` does, naming the target, never its password."""
+
+    target: Target
+
+    def failure(
+        self, cls: type[TransientError | PermanentError], what: str, said: object
+    ) -> TransientError | PermanentError:
+        reply = str(said or type(said).__name__).strip().rstrip(".")
+        return cls(
+            self.target.mask(f"login to {self.target.masked}: {what}; server said: {reply}.")
         )
 
 

@@ -2,5 +2,6 @@
 ``presspdf`` the light preview PDF for the press, ``inkcov`` ink coverage by Ghostscript;
 ``geometry`` (the crop box, turned sheets) and ``raster`` (pages to pixels) serve them.
 
-May import pipeline.config, pipeline.pdf and pipeline.errors.
+May import pipeline.config, pipeline.pdf, pipeline.errors, pipeline.text (program output as
+data) and pipeline.budget (rendering and ink coverage run in a child process held to a budget).
 """

@@ -95,7 +95,7 @@ def set_step(config: Config, job_id: int, name: str, state: str, minutes: float 
 
 
 def test_storm_of_waiting_jobs_is_one_alert_then_one_recovery(shop, telegram, sms) -> None:
-    # Given 20 jobs waiting 15 min on the bureau (alert after 10) and 3 that wait only 1 min
+    # Given 20 jobs waiting 15 min on the bureau (alert after 10) and 3 more since 1 min
     ids = waiting_jobs(shop, 20, minutes=15) + waiting_jobs(shop, 3, minutes=1)
     dog = Watchdog(shop)
 
@@ -104,10 +104,11 @@ def test_storm_of_waiting_jobs_is_one_alert_then_one_recovery(shop, telegram, sm
         dog.check_targets()
     Watchdog(shop).check_targets()
 
-    # Then Olga heard once on each channel, naming the bureau and the 20 late jobs
+    # Then Olga heard once on each channel, naming the bureau failing for 15 min and its jobs
     assert len(telegram.to(OLGA_CHAT)) == 1 and len(sms.sent_to(OLGA_PHONE)) == 1
     text = telegram.to(OLGA_CHAT)[0]
-    assert "CTP bureau Leonov" in text and "20 job(s) waiting" in text and "and 10 more" in text
+    assert "Leonov FTP" in text and "failing since" in text
+    assert "23 jobs waiting" in text and "and 13 more" in text
     assert "(ftp://127.0.0.1:" in text and "secret" not in text  # the URL, no password
 
     # When every step is delivered

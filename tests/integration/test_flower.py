@@ -48,12 +48,14 @@ def test_credentials_go_to_the_environment_not_the_command_line(tmp_path: Path) 
     # Given [flower] with a user and a password
     config = flower_config(tmp_path, user=USER, password=PASSWORD, address="0.0.0.0", port=5601)
     # When the launch is built
-    launch = flower_launch(config, celery="/venv/bin/celery")
+    launch = flower_launch(config, python="/venv/bin/python")
     # Then the password is only in FLOWER_BASIC_AUTH, state persists under var/
     assert PASSWORD not in " ".join(launch.argv)
     assert launch.env == {"FLOWER_BASIC_AUTH": f"{USER}:{PASSWORD}"}
     assert launch.argv == [
-        "/venv/bin/celery",
+        "/venv/bin/python",
+        "-m",
+        "tasks.flower_guard",
         "-A",
         "tasks.app",
         "flower",
@@ -200,7 +202,13 @@ def test_unauthenticated_requests_are_refused(flower: RunningFlower) -> None:
     refused_apply = requests.post(
         f"{flower.url}/api/task/async-apply/tasks.retry_job", json={"args": [1]}, timeout=10
     )
+    # And Flower's metrics and health check are asked for without credentials
+    metrics = requests.get(f"{flower.url}/metrics", timeout=10)
+    health = requests.get(f"{flower.url}/healthcheck", auth=(USER, "guess"), timeout=10)
+    scraped = requests.get(f"{flower.url}/metrics", auth=(USER, PASSWORD), timeout=10)
     # Then only the right one gets through
+    assert metrics.status_code == 401 and health.status_code == 401
+    assert scraped.status_code == 200 and "flower_" in scraped.text
     assert anonymous.status_code == 401
     assert wrong.status_code == 401
     assert refused_apply.status_code == 401

@@ -24,7 +24,11 @@ from tests.fixtures import BASE_CONFIG
 #: Users of the dashboard in these tests, and their passwords (given by environment variable).
 VIEWER, OPERATOR = ("vera", "viewer-pw-3141"), ("oleg", "operator-pw-2718")
 #: Secrets configured besides the users': none may show up anywhere.
-FTP_SECRET, SMS_SECRET, KEY_SECRET = "ftp-pw-Leonov-77", "sms-pw-5150", "cookie-key-0451"
+FTP_SECRET, SMS_SECRET, KEY_SECRET = (
+    "ftp-pw-Leonov-77",
+    "sms-pw-5150",
+    "cookie-key-0451-kept-out-of-every-page-and-log",
+)
 #: A file name an unescaped page would turn into markup.
 NASTY_NAME = '0601_<b id="x">Каталог</b> "A&B"_Leonov.pdf'
 #: A day in the last 60 days, so the grid shows its jobs by default.
@@ -286,6 +290,7 @@ def test_page_retry_of_a_job_retrying_by_itself_is_refused_with_the_clis_message
     assert cli.exit_code == 1 and said in cli.output, cli.output
     assert answer.status_code == 409 and said in answer.json["error"]
     assert said in page.text and 'id="retry-now"' in page.text
+    assert "onsubmit" not in page.text and "try its waiting step now" in page.text  # confirm.js
     assert store.get_job(url, job_id).status == "running"
 
 
@@ -380,9 +385,13 @@ def test_web_refuses_to_start_without_users_unless_local_and_insecure(tmp_path: 
         "[presses.Speedmaster]\nplate_mm = [1030, 770]\ngripper_mm = 10\n[outputters.Leonov]\n",
         encoding="utf-8",
     )
-    for extra in ([], ["--address", "0.0.0.0", "--insecure-local"]):
+    for extra, said in (
+        ([], "[web.users.NAME]"),
+        (["--address", "0.0.0.0", "--insecure-local"], "use a loopback address"),
+        (["--address", "192.168.1.5", "--insecure-local"], "use a loopback address"),
+    ):
         result = CliRunner().invoke(main, ["--config", str(toml), "web", *extra])
-        assert result.exit_code == 2 and "[web.users.NAME]" in result.output
+        assert result.exit_code == 2 and said in result.output
 
 
 def test_hash_password_makes_a_hash_that_logs_in(

@@ -22,7 +22,10 @@ import pytest
 import requests
 
 from models import steps, store
+from pipeline.config import Config
 from testkit.samples import signa_sheet, write_signa_pdf
+from tests.integration.test_web import OPERATOR, shop  # noqa: F401  (shop is a fixture)
+from tests.integration.test_web_security import Dashboard, serve  # noqa: F401
 from tests.pipeline_harness import ROOT, Pipeline, wait_until
 from tests.services import free_port, require
 
@@ -64,6 +67,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         "--lang=en-US",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for CSP
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(0)
     try:
@@ -287,3 +291,130 @@ def test_the_dashboard_in_a_browser(
         "the health strip",
     )
     browser.save_screenshot(str(SCREENSHOTS / "reports.png"))
+
+
+# --- the dashboard's own policy, and a page of another site ----------------------------------
+
+
+def csp_complaints(browser: Any) -> list[str]:
+    """Console messages of the pages seen since the last call that speak of the policy."""
+    return [
+        entry["message"]
+        for entry in browser.get_log("browser")
+        if "Content Security Policy" in entry["message"] or "Refused to" in entry["message"]
+    ]
+
+
+def test_pages_run_under_the_policy_without_a_violation(
+    browser: Any,
+    serve: Callable[..., Dashboard],  # noqa: F811
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    # Given the dashboard and an operator logged in
+    url = serve().url
+    browser.get(f"{url}/login")
+    browser.find_element(By.ID, "username").send_keys(OPERATOR[0])
+    browser.find_element(By.ID, "password").send_keys(OPERATOR[1])
+    browser.find_element(By.ID, "login").click()
+    wait_for(browser, lambda: browser.find_elements(By.ID, "grid"), "the grid after login")
+
+    # When the main pages are opened, their scripts (htmx) still work under the policy
+    for path in ("/", "/jobs/1", "/jobs/4", "/problems", "/reports", "/print"):
+        browser.get(f"{url}{path}")
+        if path != "/print":
+            wait_for(
+                browser,
+                lambda: "checking" not in browser.find_element(By.ID, "health").text,
+                f"the health strip on {path}",
+            )
+    # And a confirmation still comes from the dashboard's own script (and can be declined)
+    browser.get(f"{url}/jobs/4")
+    browser.find_element(By.ID, "retry").click()
+    assert "Retry job 4" in browser.switch_to.alert.text
+    browser.switch_to.alert.dismiss()
+
+    # Then the console holds no complaint about the policy
+    assert csp_complaints(browser) == []
+    # And an inline script slipped into a page does not run (the policy is in force)
+    assert browser.execute_script("return typeof htmx") == "object"
+    ran = browser.execute_script(
+        "const s = document.createElement('script'); s.textContent = 'window.slipped = 1';"
+        "document.head.appendChild(s); return window.slipped === 1"
+    )
+    assert ran is False and csp_complaints(browser)
+
+
+#: A page of another site that sends a reprocess to the dashboard as soon as it is opened.
+FORGED_PAGE = """<!doctype html><html><body>
+<form id="forged" method="post" action="{target}"><input name="x" value="1"></form>
+<script>document.getElementById("forged").submit();</script>
+</body></html>"""
+
+
+@pytest.fixture
+def other_site(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """Serve a page from another origin (localhost on its own port); give its URL."""
+    import http.server
+    import threading
+    from functools import partial
+
+    root = tmp_path / "other-site"
+    root.mkdir()
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def page(html: str) -> str:
+        (root / "page.html").write_text(html, encoding="utf-8")
+        return f"http://localhost:{server.server_address[1]}/page.html"
+
+    yield page
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_form_on_another_site_cannot_reprocess_a_job(
+    browser: Any,
+    serve: Callable[..., Dashboard],  # noqa: F811
+    shop: Config,  # noqa: F811
+    other_site: Callable[[str], str],
+) -> None:
+    # Given the dashboard without users (--insecure-local) and a job whose original is kept
+    original = Path(shop.paths.done) / "0537_Technoyug_Flier_Leonov.pdf"
+    original.write_bytes(b"%PDF-1.4 kept original")
+    store.update_job(shop.database_url, 1, archive_path=shop.paths.relative(original))
+    url = serve(open_local=True).url
+    before = store.get_mode(shop.database_url), requests.get(f"{url}/api/jobs", timeout=10)
+
+    # When the browser opens a page of another site that posts a reprocess to the dashboard
+    browser.get(other_site(FORGED_PAGE.format(target=f"{url}/api/jobs/1/reprocess")))
+    wait_for(browser, lambda: url in browser.current_url, "the forged form's answer")
+
+    # Then the dashboard refused it and no job was added (no SMS is sent again)
+    assert "another site" in browser.find_element("tag name", "body").text
+    after = requests.get(f"{url}/api/jobs", timeout=10).json()["total"]
+    assert after == before[1].json()["total"] == 6
+
+
+def test_another_site_cannot_show_the_dashboard_in_a_frame(
+    browser: Any,
+    serve: Callable[..., Dashboard],  # noqa: F811
+    other_site: Callable[[str], str],
+) -> None:
+    # Given the dashboard and a page of another site that frames its login form (clickjacking)
+    url = serve().url
+    framing = f'<!doctype html><iframe id="victim" src="{url}/login"></iframe>'
+
+    # When the browser opens that page
+    browser.get(other_site(framing))
+    wait_for(
+        browser,
+        lambda: any("frame-ancestors" in m for m in csp_complaints(browser)),
+        "the browser's refusal to frame the dashboard",
+    )
+
+    # Then the frame stays empty: no login form of the dashboard inside it
+    browser.switch_to.frame(browser.find_element("id", "victim"))
+    assert not browser.find_elements("id", "username")

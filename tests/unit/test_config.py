@@ -109,6 +109,31 @@ def test_readable_config_with_password_warns(
     assert "pw@" not in caplog.text
 
 
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "[database]\nurl = 'postgresql://prepress:db-pw-1@127.0.0.1/prepress'\n",
+        "[celery]\nbroker_url = 'redis://:redis-pw-2@127.0.0.1:6379/0'\n",
+        "[celery]\nresult_backend = 'redis://:redis-pw-3@127.0.0.1:6379/1'\n",
+        "[web.users.vera]\nrole = 'viewer'\npassword_hash = 'scrypt:32768:8:1$salt$abc'\n",
+    ],
+)
+def test_readable_config_warns_of_url_passwords_and_hashes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    # Given a configuration readable by others whose only secret is a URL password or a hash
+    monkeypatch.delenv("_PREPRESS_WARNED_READABLE", raising=False)
+    for name in ("PREPRESS_BROKER_URL", "PREPRESS_RESULT_BACKEND", "PREPRESS_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    base = "[presses.S]\nplate_mm = [1, 2]\ngripper_mm = 1\n[outputters.L]\n"
+    path = write(tmp_path, base + secret)
+    os.chmod(path, 0o644)
+    # When it is loaded, then the warning says to chmod it, without the secret
+    load_config(path)
+    assert "chmod 600" in caplog.text
+    assert "-pw-" not in caplog.text and "$salt$" not in caplog.text
+
+
 def test_custom_mark_pattern_extends_the_table() -> None:
     raw = dict(BASE_CONFIG, marks={"Press2": {"pattern": r":\s*(?P<press>\S+)"}})
     config = config_from_dict(raw)

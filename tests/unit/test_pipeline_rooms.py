@@ -14,8 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 ALLOWED = {
     "pipeline.config": {"pipeline.errors"},
     "pipeline.pdf": {"pipeline.config", "pipeline.errors"},
-    "pipeline.preview": {"pipeline.config", "pipeline.pdf", "pipeline.errors"},
-    "pipeline.delivery": {"pipeline.config", "pipeline.errors"},
+    "pipeline.preview": {
+        "pipeline.config",
+        "pipeline.pdf",
+        "pipeline.errors",
+        "pipeline.text",
+        "pipeline.budget",
+    },
+    "pipeline.delivery": {"pipeline.config", "pipeline.errors", "pipeline.text"},
 }
 
 

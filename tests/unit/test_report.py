@@ -179,5 +179,26 @@ def test_csv_has_a_header_and_the_same_figures() -> None:
     ]
 
 
+def test_csv_cells_that_would_start_a_formula_are_text() -> None:
+    # Given bureaus whose names a spreadsheet would read as formulas
+    import csv
+    import io
+
+    names = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tTab", "\rCR", "Leonov"]
+    rows = [row(n, 4, outputter=name) for n, name in enumerate(names, start=1)]
+    report = summarize(rows, presses(Speedmaster=5.0), by=("outputter",))
+
+    # When the report is written as CSV and read back
+    cells = list(csv.reader(io.StringIO(report.as_csv(), newline="")))[1:]
+
+    # Then each such name starts with a quote, and the figures stay numbers
+    by_name = {line[0]: line[1:] for line in cells}
+    assert set(by_name) == {"'" + n for n in names[:-1]} | {"Leonov"}
+    assert by_name["'-2"] == ["1", "4", "3.172", "20.0"]
+    from pipeline.spreadsheet import safe_cell
+
+    assert safe_cell(-20.0) == -20.0 and safe_cell(-3) == -3 and safe_cell("-3") == "'-3"
+
+
 def test_search_words_with_a_minus_exclude() -> None:
     assert split_words("flier  -korol -") == (["flier"], ["korol"])
