@@ -194,7 +194,7 @@ def test_csv_cells_that_would_start_a_formula_are_text() -> None:
     # Then each such name starts with a quote, and the figures stay numbers
     by_name = {line[0]: line[1:] for line in cells}
     assert set(by_name) == {"'" + n for n in names[:-1]} | {"Leonov"}
-    assert by_name["'-2"] == ["1", "4", "3.172", "20.0"]
+    assert by_name["'-2"] == ["1", "4", "3.172", "20.0", "0", "0", ""]
     from pipeline.spreadsheet import safe_cell
 
     assert safe_cell(-20.0) == -20.0 and safe_cell(-3) == -3 and safe_cell("-3") == "'-3"
