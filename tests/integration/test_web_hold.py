@@ -133,6 +133,11 @@ def test_api_reject_then_approve_is_409_with_who_decided(client: Any, shop: Conf
     assert again.status_code == 409 and "rejected by oleg (api)" in again.json["error"]
     record = client.get(f"/api/jobs/{job_id}", headers=basic(VIEWER)).json
     assert record["decision"] == "rejected" and record["findings"][0]["code"] == "plate_missing"
+    # and the audit trail has who rejected it, from where, and why (the refused approval: not)
+    from models import audit
+
+    trail = [(e.action, e.actor, e.via, e.detail) for e in audit.of_job(shop.database_url, job_id)]
+    assert trail == [("reject", "oleg", "api", "wrong spot")]
 
 
 def test_the_cli_lists_approves_and_rejects_like_the_page(shop: Config) -> None:
