@@ -17,6 +17,7 @@ import click
 #: Subcommand name -> "module:attribute" of its click command.
 COMMANDS = {
     "analyze": "commands.analyze:analyze",
+    "preflight": "commands.preflight:preflight_command",
     "preview": "commands.preview:preview",
     "up": "commands.run:up",
     "worker": "commands.run:worker",
@@ -29,6 +30,9 @@ COMMANDS = {
     "show": "commands.jobs:show",
     "retry": "commands.jobs:retry_command",
     "reprocess": "commands.jobs:reprocess",
+    "held": "commands.held:held",
+    "approve": "commands.held:approve",
+    "reject": "commands.held:reject",
     "mode": "commands.jobs:mode",
     "flower": "commands.ops:flower",
     "backup": "commands.ops:backup",

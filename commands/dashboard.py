@@ -83,6 +83,13 @@ def report_table(data: dict[str, Any], by: tuple[str, ...]) -> str:
             f"{data['unknown_plates_jobs']} job(s) with an unknown plate count "
             "(not Signa files) are counted as jobs, not as plates"
         )
+    remade = data.get("remakes", {}).get("totals", {})
+    if remade.get("jobs"):
+        cost = "" if remade["cost"] is None else f", cost {remade['cost']:.2f}"
+        out.append(
+            f"of these, remakes (duplicates approved: plates paid twice): {remade['jobs']} "
+            f"job(s), {remade['plates']} plates{cost}"
+        )
     return "\n".join(out)
 
 

@@ -18,7 +18,7 @@ from commands.output import (
     echo_json,
     local_midnight,
 )
-from pipeline.chain import FINAL_STATUSES, MODES
+from pipeline.chain import FINAL_STATUSES, HELD, MODES
 from pipeline.text import shown
 
 #: Seconds ``process --wait`` waits for a first step before asking whether a worker answers.
@@ -112,7 +112,7 @@ def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: 
                 click.echo(shown(f"  {step.name:<17} {step.state:<8} {detail}")[:200])
             seen[step.name] = step.state
         status = store.get_job(config.database_url, job_id).status
-        if status in FINAL_STATUSES:
+        if status in FINAL_STATUSES or status == HELD:
             return status
         if not asked and status == "queued" and time.monotonic() - started > NO_WORKER_AFTER:
             asked = True
@@ -133,7 +133,9 @@ def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: 
 
 
 @click.command()
-@click.option("--status", type=click.Choice(["queued", "running", "done", "rejected", "failed"]))
+@click.option(
+    "--status", type=click.Choice(["queued", "running", "held", "done", "rejected", "failed"])
+)
 @click.option("--press", default="", help="Only jobs for this press.")
 @click.option("--outputter", default="", help="Only jobs for this CTP bureau.")
 @click.option(

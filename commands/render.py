@@ -104,6 +104,7 @@ def print_job(data: dict[str, Any], paths: dict[str, str] | None = None) -> None
             click.echo(f"  {key:<12} {show_time(data[key])}")
     for warning in data["warnings"]:
         click.echo(f"  warning      {shown(warning)}")
+    _print_hold(data)
     for step in data["steps"]:
         took = f"{step['duration']:.2f}s" if step["duration"] is not None else ""
         tries = f"x{step['attempts']}" if step["attempts"] else "  "
@@ -124,6 +125,20 @@ def print_job(data: dict[str, Any], paths: dict[str, str] | None = None) -> None
         click.echo(f"  {d['kind']:<7} -> {d['target']} {remote} ({d['bytes']} bytes)")
     for s in data["sms"]:
         click.echo(f"  sms     -> {s['recipient']} [{s['state']}] {shown(s['text'])}")
+
+
+def _print_hold(data: dict[str, Any]) -> None:
+    """The findings of the hold, and who decided about the held job."""
+    from pipeline.hold import describe, finding_from
+
+    for finding in data.get("findings") or []:
+        click.echo(f"  finding      {shown(describe(finding_from(finding)))}")
+    if data.get("decision"):
+        remake = " (a remake)" if data.get("remake") else ""
+        click.echo(
+            f"  {data['decision']:<12} by {data['decided_by']} at "
+            f"{show_time(data['decided_at'])}{remake}: {shown(data['decision_reason'])}"
+        )
 
 
 def job_details(config: Any, job_id: int) -> dict[str, Any]:

@@ -15,7 +15,10 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 # job statuses, modes: defined once with the chain
-from pipeline.chain import DONE, FAILED, FINAL_STATUSES, MODES, QUEUED, REJECTED, RUNNING
+from pipeline.chain import DONE, FAILED, FINAL_STATUSES, HELD, MODES, QUEUED, REJECTED, RUNNING
+
+#: What a person decided about a held job (``Job.decision``).
+APPROVED, DISMISSED = "approved", "rejected"
 
 #: Step states.
 PENDING, STARTED, SUCCEEDED, SKIPPED, ERRORED = "pending", "running", "done", "skipped", "failed"
@@ -31,6 +34,7 @@ __all__ = [
     "DONE",
     "FAILED",
     "FINAL_STATUSES",
+    "HELD",
     "MODES",
     "QUEUED",
     "REJECTED",
@@ -61,6 +65,8 @@ class Job(SQLModel, table=True):
         Index("ix_job_outputter_job_date", "outputter", "job_date"),
         Index("ix_job_mode_job_date", "mode", "job_date"),
         Index("ix_job_status_reprocess_of", "status", "reprocess_of"),
+        # the duplicate check: same bytes received within [preflight] duplicate_days
+        Index("ix_job_sha256_received_at", "sha256", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -97,6 +103,19 @@ class Job(SQLModel, table=True):
     sheets: list[Any] = Field(default_factory=list, sa_column=Column(JSON))
     preview: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     warnings: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # the hold (tasks/hold.py): findings of preflight and the duplicate check, and the decision
+    #: Findings as dicts (code, severity, page, object, position_mm, message).
+    findings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    #: The earlier job whose file had the same bytes (a duplicate drop).
+    duplicate_of: int | None = None
+    #: An approved duplicate: plates bought again on purpose, counted and shown apart.
+    remake: bool = False
+    held_at: datetime | None = None
+    #: ``approved`` or ``rejected`` once a person decided about the held job.
+    decision: str = ""
+    decided_by: str = ""
+    decided_at: datetime | None = None
+    decision_reason: str = ""
     #: File name, order and job name case-folded for the search (kept by the ORM events below).
     search_key: str = ""
 

@@ -42,6 +42,14 @@ JOB_FIELDS = (
     "received_at",
     "job_date",
     "finished_at",
+    "findings",
+    "duplicate_of",
+    "remake",
+    "held_at",
+    "decision",
+    "decided_by",
+    "decided_at",
+    "decision_reason",
 )
 #: Step fields of a record; ``label`` is the chain's display name of the step.
 STEP_FIELDS = (

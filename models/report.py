@@ -15,7 +15,7 @@ from datetime import datetime, tzinfo
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, not_, select, text
+from sqlalchemy import ColumnElement, and_, case, func, literal, not_, or_, select, text
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col
 
@@ -65,6 +65,8 @@ class PlateRow:
     plates: int | None
     reprocess_of: int | None
     same_file: bool = False
+    duplicate_of: int | None = None
+    remake: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,9 @@ class PlateGroup:
     jobs: int
     plates: int
     unknown_plates_jobs: int
+    remake_jobs: int = 0
+    remake_plates: int = 0
+    remake_unknown: int = 0
 
 
 @contextmanager
@@ -204,17 +209,33 @@ def plate_rows(
     columns = [col(c) for c in (Job.id, Job.status, Job.mode, Job.job_date, Job.press)]
     extra = [col(c) for c in (Job.outputter, Job.plates, Job.reprocess_of)]
     with _session(url) as db:
-        query = select(*columns, *extra).where(
+        query = select(*columns, *extra, col(Job.duplicate_of), col(Job.remake)).where(
             col(Job.status).in_(statuses),
             col(Job.mode).in_(modes),
             *conditions(where),
         )
         same_file = _same_file_reprocesses(db, statuses, modes, same_file_note)
-        rows = [
-            PlateRow(*row, same_file=row[0] in same_file)  # type: ignore[misc]
-            for row in db.execute(query)
-        ]
+        rows = [_plate_row(row, same_file) for row in db.execute(query)]
     return rows, set(same_file.values())
+
+
+def _plate_row(row: Any, same_file: dict[int, int]) -> PlateRow:
+    """A PlateRow from (id, status, mode, job_date, press, outputter, plates, reprocess_of,
+    duplicate_of, remake)."""
+    job_id, status, mode, job_date, press, outputter, plates, reprocess_of, duplicate, remake = row
+    return PlateRow(
+        job_id,
+        status,
+        mode,
+        job_date,
+        press,
+        outputter,
+        plates,
+        reprocess_of,
+        same_file=job_id in same_file,
+        duplicate_of=duplicate,
+        remake=bool(remake),
+    )
 
 
 def same_file_reprocesses(
@@ -233,6 +254,8 @@ def _counting(
     exclude_ids: Sequence[int],
 ) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = [col(Job.status).in_(statuses), col(Job.mode).in_(modes)]
+    if accounting.DUPLICATES_COUNT_ONLY_AS_REMAKES:
+        clauses.append(or_(col(Job.duplicate_of).is_(None), col(Job.remake).is_(True)))
     clauses += conditions(where)
     if exclude_ids:
         clauses.append(col(Job.id).not_in(list(exclude_ids)))
@@ -277,7 +300,7 @@ def plate_groups(
             *[(date < start, label) for (label, _), (_, start) in pairwise(months)],
             else_=months[-1][0],
         )
-    plates = col(Job.plates)
+    plates, remake = col(Job.plates), col(Job.remake).is_(True)
     query = (
         select(
             month,
@@ -286,14 +309,27 @@ def plate_groups(
             func.count(),
             func.coalesce(func.sum(plates), 0),
             func.sum(case((plates.is_(None), 1), else_=0)),
+            func.sum(case((remake, 1), else_=0)),
+            func.sum(case((and_(remake, plates.is_not(None)), plates), else_=0)),
+            func.sum(case((and_(remake, plates.is_(None)), 1), else_=0)),
         )
         .where(*clauses)
         .group_by(month, col(Job.press), col(Job.outputter))
     )
     with _session(url) as db:
         return [
-            PlateGroup(str(m), p or "", o or "", int(n), int(total), int(unknown or 0))
-            for m, p, o, n, total, unknown in db.execute(query)
+            PlateGroup(
+                str(m),
+                p or "",
+                o or "",
+                int(n),
+                int(total),
+                int(unknown or 0),
+                int(remakes or 0),
+                int(remade or 0),
+                int(remade_unknown or 0),
+            )  # fmt: skip
+            for m, p, o, n, total, unknown, remakes, remade, remade_unknown in db.execute(query)
         ]
 
 

@@ -31,6 +31,7 @@ from models.attempts import attempt_of
 from models.db import session
 from models.job import (
     ERRORED,
+    HELD,
     PENDING,
     QUEUED,
     RUNNING,
@@ -101,8 +102,8 @@ def claim_step(url: str, job_id: int, name: str, owner: str, task_id: str = "") 
         step = steps.get(name) or Step(job_id=job_id, name=name)
         if step.state in (SUCCEEDED, SKIPPED):
             return Claim("done", job)  # a redelivered message: done before, not repeated
-        if job.status in CLOSED:
-            return Claim("closed", job)
+        if job.status in CLOSED or job.status == HELD:
+            return Claim("closed", job)  # final, or waiting for a person at the hold
         earlier = [s for stage in STAGES[: stage_of(name)] for s in stage]
         unfinished = [steps[s] for s in earlier if s in steps and steps[s].state not in _FINISHED]
         if unfinished:

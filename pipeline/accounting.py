@@ -5,7 +5,9 @@ models/report.py ``plate_report`` applies them to the database for ``prepress re
 dashboard's totals and its reports page. A job counts when it is done in normal or import
 mode; a reprocess whose bureau upload was skipped because the same file was already there
 replaces the job it reprocessed; a job whose plate count is unknown counts as a job, never as
-zero plates.
+zero plates. A duplicate (the same bytes as an earlier job, found at the hold) never counts,
+unless a person approved it as a *remake*: then it counts as its own job and is also shown
+apart (``Report.remakes``: plates paid twice, which the shop wants to see).
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ SAME_FILE_NOTE = "already on the server with the same size"
 DIMENSIONS = ("month", "press", "outputter")
 #: The figures of every report row and of the totals.
 FIGURES = ("jobs", "plates", "area_m2", "cost")
+#: The CSV's columns of the remakes among a row's jobs (already included in its figures).
+REMAKE_FIGURES = ("remake_jobs", "remake_plates", "remake_cost")
+#: A duplicate counts only when a person approved it as a remake.
+DUPLICATES_COUNT_ONLY_AS_REMAKES = True
 
 
 class JobRow(Protocol):
@@ -54,6 +60,10 @@ class JobRow(Protocol):
     def reprocess_of(self) -> int | None: ...
     @property
     def same_file(self) -> bool: ...
+    @property
+    def duplicate_of(self) -> int | None: ...
+    @property
+    def remake(self) -> bool: ...
 
 
 @dataclass
@@ -107,49 +117,61 @@ class Report:
     by: tuple[str, ...]
     rows: dict[tuple[str, ...], Figures] = field(default_factory=dict)
     totals: Figures = field(default_factory=Figures)
+    #: The remakes among the counted jobs, by the same keys (included in ``rows`` too).
+    remakes: dict[tuple[str, ...], Figures] = field(default_factory=dict)
+    remake_totals: Figures = field(default_factory=Figures)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON of ``prepress report --json`` and ``GET /api/report``."""
-        rows = [
-            {**dict(zip(self.by, key, strict=True)), **figures.as_dict()}
-            for key, figures in sorted(self.rows.items())
-        ]
         return {
-            "rows": rows,
+            "rows": self._rows(self.rows),
             "totals": self.totals.as_dict(),
             "unknown_plates_jobs": self.totals.unknown_plates_jobs,
+            "remakes": {"rows": self._rows(self.remakes), "totals": self.remake_totals.as_dict()},
         }
+
+    def _rows(self, rows: Mapping[tuple[str, ...], Figures]) -> list[dict[str, Any]]:
+        return [
+            {**dict(zip(self.by, key, strict=True)), **figures.as_dict()}
+            for key, figures in sorted(rows.items())
+        ]
 
     def rollup(self, by: Sequence[str]) -> Report:
         """The same report grouped by fewer dimensions (``by`` a subset of this one's)."""
-        report = Report(by=tuple(by), totals=self.totals)
-        for key, figures in self.rows.items():
-            values = dict(zip(self.by, key, strict=True))
-            target = report.rows.setdefault(tuple(values[n] for n in by), Figures())
-            target.merge(
-                figures.jobs,
-                figures.plates,
-                figures.unknown_plates_jobs,
-                figures.area_m2,
-                figures.cost,
-            )
+        report = Report(by=tuple(by), totals=self.totals, remake_totals=self.remake_totals)
+        for source, target in ((self.rows, report.rows), (self.remakes, report.remakes)):
+            for key, figures in source.items():
+                values = dict(zip(self.by, key, strict=True))
+                target.setdefault(tuple(values[n] for n in by), Figures()).merge(
+                    figures.jobs,
+                    figures.plates,
+                    figures.unknown_plates_jobs,
+                    figures.area_m2,
+                    figures.cost,
+                )
         return report
 
     def as_csv(self) -> str:
-        """CSV with a header: the grouping columns, then jobs, plates, area_m2, cost."""
+        """CSV with a header: the grouping columns, jobs, plates, area_m2, cost, then the
+        remakes among those jobs (remake_jobs, remake_plates, remake_cost)."""
         out = io.StringIO()
         # CRLF as RFC 4180 says: the csv module then quotes a cell holding a carriage return
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow([*self.by, *FIGURES])
-        for row in self.as_dict()["rows"]:
-            cells = ["" if row[key] is None else row[key] for key in (*self.by, *FIGURES)]
-            writer.writerow(safe_row(cells))
+        writer.writerow([*self.by, *FIGURES, *REMAKE_FIGURES])
+        for key, figures in sorted(self.rows.items()):
+            remade = self.remakes.get(key, Figures()).as_dict()
+            values = [*key, *(figures.as_dict()[name] for name in FIGURES)]
+            values += [remade["jobs"], remade["plates"], remade["cost"]]
+            writer.writerow(safe_row(["" if value is None else value for value in values]))
         return out.getvalue()
 
 
 def counts(row: JobRow) -> bool:
-    """True when the job's plates were bought: done, in normal or import mode."""
-    return row.status == COUNTED_STATUS and row.mode in COUNTED_MODES
+    """True when the job's plates were bought: done, in normal or import mode, and not a
+    duplicate of an earlier job unless a person approved it as a remake."""
+    if row.status != COUNTED_STATUS or row.mode not in COUNTED_MODES:
+        return False
+    return row.duplicate_of is None or row.remake or not DUPLICATES_COUNT_ONLY_AS_REMAKES
 
 
 def counted_jobs(rows: Iterable[JobRow], replaced: Iterable[int] = ()) -> list[JobRow]:
@@ -209,6 +231,9 @@ def summarize(
         key = tuple(dimension(row, name, zone) for name in by)
         report.rows.setdefault(key, Figures()).add(row.plates, area, cost)
         report.totals.add(row.plates, area, cost)
+        if row.remake:
+            report.remakes.setdefault(key, Figures()).add(row.plates, area, cost)
+            report.remake_totals.add(row.plates, area, cost)
     return report
 
 
@@ -273,4 +298,14 @@ def summarize_groups(
         figures = (group.jobs, group.plates, group.unknown_plates_jobs, area, cost)
         report.rows.setdefault(key, Figures()).merge(*figures)
         report.totals.merge(*figures)
+        if group.remake_jobs:
+            remade = (
+                group.remake_jobs,
+                group.remake_plates,
+                group.remake_unknown,
+                plate_area_m2(press, group.remake_plates),
+                plate_cost(press, group.remake_plates),
+            )
+            report.remakes.setdefault(key, Figures()).merge(*remade)
+            report.remake_totals.merge(*remade)
     return report

@@ -32,6 +32,9 @@ MODES = ("normal", "import", "dry-run")
 QUEUED, RUNNING, DONE, REJECTED, FAILED = "queued", "running", "done", "rejected", "failed"
 #: Job statuses after which no step runs any more.
 FINAL_STATUSES = (DONE, REJECTED, FAILED)
+#: Job status of a job the hold stopped before its plate upload, until a person decides: no
+#: step runs and no message waits for it (tasks/hold.py).
+HELD = "held"
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ CHAIN: tuple[StepDef | tuple[StepDef, ...], ...] = (
         StepDef("detect_outputter", CPU, "bureau"),
     ),
     StepDef("render_preview", CPU, "preview"),
+    StepDef("hold", CPU, "preflight and hold"),
     StepDef("upload_plate", IO, "send to bureau"),
     StepDef("upload_preview", IO, "send to press"),
     StepDef("notify_sms", IO, "SMS"),

@@ -22,7 +22,8 @@
     ├── ConfigError                 prepress.toml is wrong: fix the named key and restart
     ├── JobNotFound                 no job with that id (also a LookupError)
     └── CannotRetry                 the job is not in a state a retry or reprocess can help
-        └── AlreadyRetrying         the job is running or waiting to retry by itself
+        ├── AlreadyRetrying         the job is running or waiting to retry by itself
+        └── CannotDecide            approve/reject of a job that is not held, or no reason
 
 A failed job's ``error_code`` is one of these stable codes: a rejection code for a rejected
 job, otherwise ``error_code(exc)`` of what stopped it (FAILURE_CODES).
@@ -54,6 +55,7 @@ REJECTION_CODES = (
     "press_undetected",  # no press could be read from the file or its name
     "outputter_undetected",  # no CTP bureau could be read from the file or its name
     "file_missing",  # the spooled original disappeared before a step could read it
+    "rejected_at_hold",  # a person rejected the held job (findings and reason in error.txt)
 )
 #: Codes of a job failed after its retries (``error_code`` of a failed job).
 FAILURE_CODES = (
@@ -68,6 +70,27 @@ FAILURE_CODES = (
     "permanent_error",  # another refusal that needs a person
     "internal_error",  # a bug: the message and the worker's log say where
 )
+
+#: Preflight finding codes and their default severity (``error`` holds the job, ``warning`` is
+#: shown, ``off`` is not checked); ``[preflight.severity]`` changes them per shop, press, bureau.
+#: Findings are data (``pipeline.preflight.Finding``), not exceptions: a file is never rejected
+#: by preflight, a person approves or rejects the held job.
+PREFLIGHT_CODES: dict[str, str] = {
+    "plate_missing": "error",  # the sheet prints a colour its colorant list has no plate for
+    "plate_empty": "warning",  # a listed colorant that nothing but marks prints: a wasted plate
+    "rgb_content": "error",  # RGB, Lab or RGB-ICC images or vector fills outside the marks
+    "font_not_embedded": "error",  # a font the sheet uses is not in the file
+    "low_resolution": "error",  # an image under min_ppi_error (warning under min_ppi_warning)
+    "ink_limit": "warning",  # total area coverage over max_tac
+    "white_overprint": "warning",  # a white fill or text set to overprint: it vanishes
+    "paper_too_large": "error",  # the paper is larger than the press takes or off the plate
+    "preflight_unreadable": "warning",  # a part of the sheet could not be checked
+    "preflight_timeout": "warning",  # the checks ran over budget_seconds and stopped
+    "duplicate": "error",  # the same bytes as a job received in the last duplicate_days
+    "new_version": "warning",  # another file with the same order and job name
+}
+#: Preflight severities; ``off`` checks are not run.
+PREFLIGHT_SEVERITIES = ("error", "warning", "off")
 
 
 class PrepressError(Exception):
@@ -209,6 +232,12 @@ class AlreadyRetrying(CannotRetry):
     """The job is still running or retrying by itself; the message says where and until when."""
 
     code = "already_retrying"
+
+
+class CannotDecide(CannotRetry):
+    """Approve or reject refused: the job is not held (any more), or a needed reason is missing."""
+
+    code = "cannot_decide"
 
 
 def error_code(exc: BaseException) -> str:

@@ -17,6 +17,12 @@ Retry of a job:
 * running: refused; there is nothing to retry.
 * lost (no message of its chain anywhere): continued from its first unfinished step, as the
   reconciler would.
+* held (stopped at the hold for a person): refused; approve or reject it.
+
+Approve and reject of a held job (:func:`approve`, :func:`reject`; the rules are in
+tasks/hold.py): approve continues the chain from the plate upload exactly once, reject moves
+the file to failed/ with the findings and the reason. Both record who, when and why, on the
+job and in the audit trail.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models import audit, problems, report, shop_settings, steps, store
-from models.job import DONE, FAILED, MODES, REJECTED, WAITING, Step
+from models.job import DONE, FAILED, HELD, MODES, REJECTED, WAITING, Step
 from pipeline.config import Config
 from pipeline.config.hosts import PushedSettings
 from pipeline.config.shared import ShopSettings
@@ -71,6 +77,8 @@ def retry(config: Config, job_id: int, actor: Actor, *, now: bool = False) -> st
 
 def _retry(config: Config, job_id: int, now: bool) -> str:
     job = store.get_job(config.database_url, job_id)
+    if job.status == HELD:
+        raise CannotRetry(_held_message(job_id))
     if job.status in steps.CLOSED:
         _requeue(config, job_id)
         return f"job {job_id} queued again"
@@ -158,6 +166,8 @@ def reprocess(
     """
     from watcher import intake
 
+    if store.get_job(config.database_url, job_id).status == HELD:
+        raise CannotRetry(_held_message(job_id))
     new_id = intake.reprocess(job_id, config, queue=False)
     if force_upload:
         store.set_force_upload(config.database_url, new_id)
@@ -197,3 +207,32 @@ def push_settings(
         detail = f"version {pushed.version} ({pushed.settings.short}) from {source or '?'}"
         audit.record(config.database_url, actor, "config-push", detail=detail)
     return pushed, new
+
+
+def approve(config: Config, job_id: int, actor: Actor, reason: str = "") -> str:
+    """Approve the held job: its chain continues from the plate upload, exactly once.
+
+    A reason is required for a duplicate (it becomes a remake) and for overriding errors.
+    Raises CannotDecide (a CannotRetry) when the job is not held or the reason is missing.
+    """
+    from tasks import hold
+
+    said = hold.approve(config, job_id, actor, reason)
+    audit.record(config.database_url, actor, "approve", job_id=job_id, detail=reason)
+    return said
+
+
+def reject(config: Config, job_id: int, actor: Actor, reason: str) -> str:
+    """Reject the held job: the file goes to failed/ with the findings and the reason."""
+    from tasks import hold
+
+    said = hold.reject(config, job_id, actor, reason)
+    audit.record(config.database_url, actor, "reject", job_id=job_id, detail=reason)
+    return said
+
+
+def _held_message(job_id: int) -> str:
+    return (
+        f"job {job_id} is held for a person: `prepress approve {job_id} --reason TEXT` "
+        f"or `prepress reject {job_id} --reason TEXT`"
+    )

@@ -26,7 +26,7 @@ EMBEDDED = "embedded"
 
 app = Celery(
     "prepress",
-    include=["tasks.stages", "tasks.ops", "tasks.housekeeping", "tasks.reload"],
+    include=["tasks.stages", "tasks.hold", "tasks.ops", "tasks.housekeeping", "tasks.reload"],
 )
 app.config_from_object("celeryconfig")
 

@@ -10,6 +10,8 @@ Checks (kinds as in ``[staff.NAME] notify``):
 
 - ``rejected`` / ``failed``: jobs that ended so since the last round; one message per kind
   and round lists the files and reasons (a storm of rejections is one message, not fifty).
+- ``held``: jobs held before the plate upload (tasks/hold.py), once when held and once more
+  when held longer than ``held_after`` hours.
 - ``target``: a bureau, press, SMS or Telegram target failing for more than
   ``target_minutes`` (the record the steps keep, tasks/targets.py: failing from its first
   failed attempt), with the jobs waiting on it; "back" at its next success. Bureau and press
@@ -36,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 
-from models import incidents
+from models import hold, incidents
 from models.job import FAILED, Job, utcnow
 from models.targets import aware
 from pipeline.alerts import Notifier, file_list
@@ -78,7 +80,8 @@ class Watchdog:
     def check(self) -> None:
         """Every check once; one failing check does not stop the others."""
         for probe in (self.check_broker, self.probe_idle_targets, self.check_targets,
-                      self.check_jobs, self.check_backup, self.check_disk):  # fmt: skip
+                      self.check_jobs, self.check_held, self.check_backup,
+                      self.check_disk):  # fmt: skip
             try:
                 probe()
             except Exception:  # keep watching whatever went wrong
@@ -194,6 +197,32 @@ class Watchdog:
         if reached or not addresses:
             incidents.record_events(self.url, [f"job:{j.id}" for j in jobs], kind, text)
 
+    def check_held(self) -> None:
+        """Jobs held before the plate upload: told once when held, and once more when one has
+        waited longer than ``[alerts] held_after`` hours."""
+        jobs = hold.held_jobs(self.url)
+        keys = [f"{prefix}:{j.id}" for j in jobs for prefix in ("held", "held-long")]
+        known = incidents.known_keys(self.url, keys)
+        late = utcnow() - timedelta(hours=self.config.alerts.held_after)
+        fresh = [j for j in jobs if f"held:{j.id}" not in known]
+        long = [
+            j
+            for j in jobs
+            if f"held-long:{j.id}" not in known and j.held_at and _aware(j.held_at) < late
+        ]
+        if fresh:
+            self._tell_held("held", fresh, "job(s) held before the plate upload")
+        if long:
+            hours = f"{self.config.alerts.held_after:g} h"
+            self._tell_held("held-long", long, f"job(s) still held after more than {hours}")
+
+    def _tell_held(self, prefix: str, jobs: list[Job], what: str) -> None:
+        lines = [f"{j.name} (job {j.id}): {_held_reason(j)}" for j in jobs]
+        text = f"prepress: {len(jobs)} {what}, waiting for a person:\n{file_list(lines)}"
+        reached, addresses = self.notifier.tell("held", text)
+        if reached or not addresses:
+            incidents.record_events(self.url, [f"{prefix}:{j.id}" for j in jobs], "held", text)
+
     def check_backup(self) -> None:
         """The last backup failed, or none succeeded within backup_hours."""
         if not self.config.backup.enabled:
@@ -248,6 +277,11 @@ def _target_alert(view: targets.TargetView) -> str:
         if view.waiting_count > len(view.waiting):
             text += f"\n({view.waiting_count} jobs in all)"
     return text
+
+
+def _held_reason(job: Job) -> str:
+    reasons = [f.get("message", "") for f in job.findings or [] if f.get("severity") == "error"]
+    return _first_line("; ".join(reasons))
 
 
 def _aware(moment: datetime) -> datetime:

@@ -112,7 +112,7 @@ def write_signa_pdf(
         _add_sheet(writer, sheet, font, number, random.Random(seed + number))
         for number, sheet in enumerate(sheets, start=1)
     ]
-    Path(path).write_bytes(writer.finish(pages, creator))
+    Path(path).write_bytes(writer.finish(pages, creator, title=Path(path).name))
     return Path(path)
 
 
@@ -205,7 +205,9 @@ class _PdfWriter:
             out.append(f"{code:02X}")
         return "<" + "".join(out) + ">"
 
-    def finish(self, pages: list[int], creator: str | None) -> bytes:
+    def finish(self, pages: list[int], creator: str | None, title: str = "") -> bytes:
+        """The whole file. ``title`` (the file's name) goes into the document info, so two
+        samples with other names never have the same bytes (the hold holds duplicates)."""
         self._write_font()
         kids = " ".join(f"{p} 0 R" for p in pages)
         tree = self.add(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>")
@@ -215,10 +217,11 @@ class _PdfWriter:
                 self.objects[page - 1].replace(b"/Parent 0 0 R", f"/Parent {tree} 0 R".encode()),
             )
         catalog = self.add(f"<< /Type /Catalog /Pages {tree} 0 R >>")
+        named = f" /Title <FEFF{title.encode('utf-16-be').hex().upper()}>" if title else ""
         info = self.add(
-            f"<< /Creator {_literal(creator)} /Producer (prepress samples) >>"
+            f"<< /Creator {_literal(creator)} /Producer (prepress samples){named} >>"
             if creator
-            else "<< /Producer (prepress samples) >>"
+            else f"<< /Producer (prepress samples){named} >>"
         )
         out = io.BytesIO()
         out.write(b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n")
@@ -260,7 +263,9 @@ class _PdfWriter:
 def _add_sheet(writer: _PdfWriter, sheet: Sheet, font: int, number: int, rng: random.Random) -> int:
     width, height = _mm(sheet.plate_mm[0]), _mm(sheet.plate_mm[1])
     xobjects: dict[str, int] = {}
-    content = [_fill_ops(fill) for fill in sheet.fills]
+    content = [_fill_ops(fill, sheet.colorants) for fill in sheet.fills]
+    spots = [c for c in sheet.colorants if c not in CMYK]
+    content += [_spot_ops(index, sheet.fills) for index in range(len(spots))]
     content.append(_vector_ops(sheet.vector_objects, width, height, rng))
     if sheet.image_px:
         image = _add_image(writer, sheet.image_px, rng)
@@ -281,9 +286,11 @@ def _add_sheet(writer: _PdfWriter, sheet: Sheet, font: int, number: int, rng: ra
             f"/Private << /HDAG_ColorantNames [{names}] /HDAG_ColorantOrder [{names}] >> "
             f">> >>"
         )
+    spaces = " ".join(f"/Spot{i} {_separation(name)}" for i, name in enumerate(spots))
     return writer.add(
         f"<< /Type /Page /Parent 0 0 R /MediaBox [0 0 {width} {height}] "
-        f"/Resources << /XObject << {xobject_dict} >> >> /Contents {stream} 0 R {piece} >>"
+        f"/Resources << /XObject << {xobject_dict} >> /ColorSpace << {spaces} >> >> "
+        f"/Contents {stream} 0 R {piece} >>"
     )
 
 
@@ -301,9 +308,31 @@ def _add_mark(writer: _PdfWriter, mark: Mark, font: int) -> int:
     )
 
 
-def _fill_ops(fill: Fill) -> str:
-    c, m, y, k = fill.cmyk
+def _fill_ops(fill: Fill, colorants: Sequence[str] = CMYK) -> str:
+    """The fill in the process inks the sheet has plates for (the others at 0), so a sample
+    prints exactly its colorant list, as a correct Signa job does."""
+    c, m, y, k = (v if ink in colorants else 0 for v, ink in zip(fill.cmyk, CMYK, strict=True))
     return f"{c} {m} {y} {k} k {_mm(fill.x)} {_mm(fill.y)} {_mm(fill.w)} {_mm(fill.h)} re f"
+
+
+#: Side of the square each spot colour of a sample sheet fills, in mm.
+SPOT_MM = 30
+
+
+def _spot_ops(index: int, fills: Sequence[Fill]) -> str:
+    """A square of spot colour ``index`` at half tint, in the paper's top left corner."""
+    first = fills[0] if fills else Fill(0, 0, 200, 200)
+    x, y = first.x + 10 + (SPOT_MM + 10) * index, first.y + first.h - SPOT_MM - 10
+    side = _mm(SPOT_MM)
+    return f"/Spot{index} cs 0.5 scn {_mm(x)} {_mm(y)} {side} {side} re f"
+
+
+def _separation(name: str) -> str:
+    """A Separation colour space for a spot, its alternate a dark CMYK blend."""
+    return (
+        f"[/Separation {_name(name)} /DeviceCMYK << /FunctionType 2 /Domain [0 1] "
+        f"/C0 [0 0 0 0] /C1 [0.9 0.7 0 0.1] /N 1 >>]"
+    )
 
 
 def _vector_ops(count: int, width: float, height: float, rng: random.Random) -> str:

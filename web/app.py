@@ -36,7 +36,7 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
     from tasks.app import configure
 
     require_web_passwords(config.web, config.source)
-    from web import actions, api, auth, pages, present, reports, security
+    from web import actions, api, auth, held, pages, present, reports, security
 
     app = Flask(__name__)
     app.config.update(
@@ -51,7 +51,7 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
     app.extensions["prepress"] = config
     app.url_map.converters["int"] = security.IdConverter  # before any route is added
     configure(config)  # retry and reprocess queue chains on this broker
-    for blueprint in (auth.bp, pages.bp, reports.bp, actions.bp, api.bp):
+    for blueprint in (auth.bp, pages.bp, reports.bp, actions.bp, api.bp, held.bp, held.api_bp):
         app.register_blueprint(blueprint)
     security.install(app, config.web, open_local=open_local)
     auth.install(app, config.web.session_hours, config.web.idle_minutes)

@@ -104,7 +104,7 @@ def _choices() -> dict[str, list[str]]:
     return {
         "press": sorted(config().presses),
         "outputter": sorted(config().outputters),
-        "status": ["queued", "running", "done", "rejected", "failed"],
+        "status": ["queued", "running", "held", "done", "rejected", "failed"],
         "mode": ["normal", "import", "dry-run"],
     }
 

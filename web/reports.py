@@ -153,6 +153,7 @@ def reports() -> Any:
         press_chart=bar_chart([(r["press"], r["plates"]) for r in by_press["rows"]]),
         by_outputter=by_outputter,
         outputter_chart=bar_chart([(r["outputter"], r["plates"]) for r in by_outputter["rows"]]),
+        remakes=remakes(config().database_url, period_filter(chosen)),
         month_press=cross_table(
             whole.rollup(("month", "press")).as_dict()["rows"], month_names, "press"
         ),
@@ -190,3 +191,10 @@ def reports_csv() -> Any:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="plates-{name}.csv"'},
     )
+
+
+def remakes(url: str, where: JobFilter) -> list[Any]:
+    """The counted remakes of the report's jobs, each with who approved it and why."""
+    from models.hold import remake_jobs
+
+    return remake_jobs(url, where)

@@ -6,11 +6,12 @@
     [staff.olga]
     phone = "+380501112233"          # SMS through the [sms] provider
     telegram = "123456789"           # a Telegram chat id the shop's bot may write to
-    notify = ["rejected", "failed", "target", "broker", "workers", "backup", "disk"]
+    notify = ["rejected", "failed", "held", "target", "broker", "workers", "backup", "disk"]
 
     [alerts]
     target_minutes = 10              # a bureau/press/SMS target waiting longer than this
     disk_free_gb = 5                 # free space of the work folder under this
+    held_after = 2                   # hours a held job waits before staff are told again
     [alerts.telegram]
     token_env = "PREPRESS_TELEGRAM_TOKEN"   # the bot token, from the environment only
 
@@ -32,6 +33,7 @@ from pipeline.config.settings import (
     DEFAULT_BROKER_MINUTES,
     DEFAULT_CHECK_SECONDS,
     DEFAULT_DISK_FREE_GB,
+    DEFAULT_HELD_AFTER,
     DEFAULT_TARGET_MINUTES,
     DEFAULT_TELEGRAM_API_URL,
     DEFAULT_WORKERS_MINUTES,
@@ -77,6 +79,7 @@ def read_alerts(reader: Any, raw: Mapping[str, Any]) -> AlertSettings:
         "workers_minutes": DEFAULT_WORKERS_MINUTES,
         "disk_free_gb": DEFAULT_DISK_FREE_GB,
         "backup_hours": DEFAULT_BACKUP_HOURS,
+        "held_after": DEFAULT_HELD_AFTER,
         "check_seconds": DEFAULT_CHECK_SECONDS,
         "timeout": DEFAULT_ALERT_TIMEOUT,
     }

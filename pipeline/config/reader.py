@@ -25,6 +25,7 @@ from pipeline.config.checking import Reader as _Reader
 from pipeline.config.checking import check_placeholders
 from pipeline.config.checking import with_password as _with_password
 from pipeline.config.people import read_alerts, read_staff, resolve_phones
+from pipeline.config.preflight import read_preflight, settings_from
 from pipeline.config.services import _backup, _flower, _limits, _retry, _sms, _web
 from pipeline.config.settings import (
     CONFIG_ENV,
@@ -150,6 +151,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
             "staff",
             "alerts",
             "retry",
+            "preflight",
             "limits",
         },
     )
@@ -195,6 +197,9 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
         staff=staff,
         alerts=read_alerts(reader, reader.table(raw, "alerts")),
         retry=_retry(reader, reader.table(raw, "retry")),
+        preflight=settings_from(
+            read_preflight(reader, reader.table(raw, "preflight"), "preflight")
+        ),
         limits=_limits(reader, reader.table(raw, "limits")),
     )
 
@@ -258,7 +263,15 @@ def _presses(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, Press]:
         reader.only(
             table,
             key,
-            {"plate_mm", "gripper_mm", "preview_url", "password_env", "sms", "plate_cost"},
+            {
+                "plate_mm",
+                "gripper_mm",
+                "preview_url",
+                "password_env",
+                "sms",
+                "plate_cost",
+                "preflight",
+            },
         )
         plate = table.get("plate_mm")
         if (
@@ -285,6 +298,9 @@ def _presses(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, Press]:
             plate_cost=(
                 reader.number(table, f"{key}.plate_cost") if "plate_cost" in table else None
             ),
+            preflight=read_preflight(
+                reader, reader.table(table, f"{key}.preflight"), f"{key}.preflight"
+            ),
         )
     return presses
 
@@ -300,7 +316,9 @@ def _outputters(
         if not isinstance(table, Mapping):
             raise reader.fail(key, "must be a table")
         reader.only(
-            table, key, {"url", "password_env", "dir_by_press", "filename", "notify", "active"}
+            table,
+            key,
+            {"url", "password_env", "dir_by_press", "filename", "notify", "active", "preflight"},
         )
         dirs = reader.table(table, f"{key}.dir_by_press")
         for press, folder in dirs.items():
@@ -326,6 +344,9 @@ def _outputters(
             filename=filename,
             notify=reader.boolean(table, f"{key}.notify", DEFAULT_NOTIFY),
             active=reader.boolean(table, f"{key}.active", DEFAULT_FTP_ACTIVE),
+            preflight=read_preflight(
+                reader, reader.table(table, f"{key}.preflight"), f"{key}.preflight"
+            ),
         )
     return outputters
 

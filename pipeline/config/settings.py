@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from pipeline.config.preflight import PreflightSettings, merge
 
 #: Environment variable naming the configuration file.
 CONFIG_ENV = "PREPRESS_CONFIG"
@@ -110,7 +113,7 @@ DEFAULT_WEB_ROLE = "viewer"
 DEFAULT_WEB_SECRET_KEY_ENV = "PREPRESS_WEB_SECRET_KEY"
 
 #: What a person can ask to be told about (``notify``).
-ALERT_KINDS = ("rejected", "failed", "target", "broker", "workers", "backup", "disk")
+ALERT_KINDS = ("rejected", "failed", "held", "target", "broker", "workers", "backup", "disk")
 #: The Telegram Bot API (``https://api.telegram.org/bot<token>/sendMessage``).
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 #: Minutes a target (bureau FTP, press FTP, SMS provider) may keep steps waiting before an alert.
@@ -123,6 +126,8 @@ DEFAULT_WORKERS_MINUTES = 3.0
 DEFAULT_DISK_FREE_GB = 5.0
 #: Hours without a successful backup (when a backup host is configured) before an alert.
 DEFAULT_BACKUP_HOURS = 26.0
+#: Hours a job may wait at the hold before staff are told a second time.
+DEFAULT_HELD_AFTER = 2.0
 #: Seconds between two rounds of the watchdog's checks.
 DEFAULT_CHECK_SECONDS = 30.0
 #: Seconds to wait for the Telegram API's answer.
@@ -208,6 +213,7 @@ class AlertSettings:
     workers_minutes: float = DEFAULT_WORKERS_MINUTES
     disk_free_gb: float = DEFAULT_DISK_FREE_GB
     backup_hours: float = DEFAULT_BACKUP_HOURS
+    held_after: float = DEFAULT_HELD_AFTER
     check_seconds: float = DEFAULT_CHECK_SECONDS
     timeout: float = DEFAULT_ALERT_TIMEOUT
 
@@ -222,6 +228,8 @@ class Press:
     preview_url: str | None = None
     sms: tuple[str, ...] = ()
     plate_cost: float | None = None  # price of one plate, for the plate report
+    # [presses.NAME.preflight] overrides; left out of the hash so a Press stays hashable
+    preflight: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -234,6 +242,7 @@ class Outputter:
     filename: str | None = None
     notify: bool = DEFAULT_NOTIFY
     active: bool = DEFAULT_FTP_ACTIVE  # FTP active mode instead of passive
+    preflight: Mapping[str, Any] = field(default_factory=dict)  # [outputters.NAME.preflight]
 
 
 @dataclass(frozen=True)
@@ -410,6 +419,19 @@ class Config:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     retry: RetrySettings = field(default_factory=RetrySettings)
     limits: Limits = field(default_factory=Limits)
+    preflight: PreflightSettings = field(default_factory=PreflightSettings)
+
+    def preflight_for(
+        self, press: str | None = None, outputter: str | None = None
+    ) -> PreflightSettings:
+        """The preflight settings of a job: the shop's, then the press's, then the bureau's
+        overrides (a name that is not configured adds nothing)."""
+        settings = self.preflight
+        if press is not None and press in self.presses:
+            settings = merge(settings, self.presses[press].preflight)
+        if outputter is not None and outputter in self.outputters:
+            settings = merge(settings, self.outputters[outputter].preflight)
+        return settings
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value known to this configuration, for masking."""

@@ -223,6 +223,11 @@ def _plate_mm(box: list[float]) -> tuple[int, int]:
     return round(width / PT_PER_MM), round(height / PT_PER_MM)
 
 
+def page_colorants(page: DictionaryObject) -> list[str] | None:
+    """The page's Signa colorant names (see :func:`_colorants`); None when it has no list."""
+    return _colorants(page)
+
+
 def _colorants(page: DictionaryObject) -> list[str] | None:
     """``/PieceInfo/HDAG_COLORANT/Private/HDAG_ColorantNames`` as text (``#20`` is a space)."""
     names = _path(page, "/PieceInfo", "/HDAG_COLORANT", "/Private", "/HDAG_ColorantNames")

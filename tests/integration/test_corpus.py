@@ -22,6 +22,8 @@ CODES = {
 }
 #: Seconds one corpus file may take (the largest takes well under 0.1 s).
 SECONDS_PER_FILE = 5.0
+#: Preflight budget per corpus file: a long document stops there with preflight_timeout.
+PREFLIGHT_BUDGET = 3.0
 
 
 def corpus_dir() -> Path | None:
@@ -61,3 +63,21 @@ def test_password_sample_is_encrypted(config):
     [path] = [p for p in corpus_files() if "password" in p.name] or [None]
     require(path is not None, "corpus password sample not found")
     assert analyze(path, config).error_codes == ["encrypted"]
+
+
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.name)
+def test_corpus_file_goes_through_preflight_without_a_crash(path: Path, config):
+    # When a real-world file is preflighted with the shop's settings and a short budget
+    from pipeline.config.preflight import merge
+    from pipeline.errors import PREFLIGHT_CODES
+    from pipeline.preflight import preflight
+
+    settings = merge(config.preflight, {"budget_seconds": PREFLIGHT_BUDGET})
+    started = time.perf_counter()
+    found = preflight(path, settings)
+    elapsed = time.perf_counter() - started
+    # Then it answers findings with known codes, in time, never an exception
+    assert elapsed < SECONDS_PER_FILE
+    assert all(f.code in PREFLIGHT_CODES and f.message for f in found)
+    if path.suffix.lower() != ".pdf":
+        assert [f.code for f in found] == ["preflight_unreadable"]

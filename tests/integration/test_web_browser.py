@@ -161,7 +161,16 @@ def log_in(browser: Any, url: str) -> None:
 
 
 def wait_for(browser: Any, probe: Callable[[], Any], what: str) -> Any:
-    found = wait_until(probe, WAIT, every=0.25)
+    """``probe`` until true; an element the page's polling replaced meanwhile is asked again."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def fresh() -> Any:
+        try:
+            return probe()
+        except StaleElementReferenceException:
+            return False
+
+    found = wait_until(fresh, WAIT, every=0.25)
     if not found:
         browser.save_screenshot(
             str(Path(tempfile.gettempdir()) / "prepress-browser-test-failed.png")

@@ -12,6 +12,7 @@ def test_chain_order_matches_the_pipeline() -> None:
         "validate",
         "detect_press|count_plates|detect_outputter",
         "render_preview",
+        "hold",
         "upload_plate",
         "upload_preview",
         "notify_sms",
