@@ -289,19 +289,6 @@ def retry_command(ctx: click.Context, job_id: int, now: bool, as_json: bool) -> 
         click.echo(said)
 
 
-#: What ``reprocess`` does again and what it leaves, for the confirmation.
-REPROCESS_SAYS = (
-    "runs the whole chain again as a new job: the file is checked, press, plates and bureau "
-    "are read again, the preview is made and the SMS is sent again"
-)
-#: What happens to the plate file, without and with ``--force-upload``.
-PLATE_SAYS = {
-    False: "the plate file is NOT sent again if the bureau already has it with the same size "
-    "(--force-upload sends it)",
-    True: "the plate file IS sent again to the bureau, replacing the one there (a remake)",
-}
-
-
 @click.command()
 @click.argument("target")
 @click.option("--force-upload", is_flag=True, help="Send the plate file again (a remake).")
@@ -322,9 +309,8 @@ def reprocess(
         fail(ctx, f"no job {target}; `prepress jobs` lists the jobs", 1)
     config = _ready(ctx, celery=True)
     if not yes:
-        click.echo(
-            f"{shown(target)}: prepress {REPROCESS_SAYS}; {PLATE_SAYS[force_upload]}.", err=True
-        )
+        says = f"{actions.REPROCESS_SAYS}; {actions.PLATE_SAYS[force_upload]}"
+        click.echo(f"{shown(target)}: prepress {says}.", err=True)
         click.confirm("Go on?", abort=True, err=True)
     try:
         if target.isdigit() and not Path(target).is_file():

@@ -156,6 +156,21 @@ def retry_all(config: Config, actor: Actor) -> tuple[list[int], dict[int, str]]:
     return queued, refused
 
 
+#: What a reprocess does again and what it leaves: the CLI's and the page's confirmation.
+REPROCESS_SAYS = (
+    "runs the whole chain again as a new job: the file is checked, press, plates and bureau "
+    "are read again, the preview is made and the SMS is sent again"
+)
+#: What happens to the plate file, without and with a remake (``--force-upload``).
+PLATE_SAYS = {
+    False: "the plate file is NOT sent again if the bureau already has it with the same size "
+    "(--force-upload sends it)",
+    True: "the plate file IS sent again to the bureau, replacing the one there (a remake)",
+}
+#: Jobs a reprocess is not offered for: nothing usable came of their file, or a person decides.
+NOT_REPROCESSED = (REJECTED, HELD)
+
+
 def reprocess(
     config: Config, job_id: int, actor: Actor, *, force_upload: bool = False, queue: bool = True
 ) -> int:

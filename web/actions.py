@@ -85,12 +85,14 @@ def acknowledge_form(job_id: int) -> Any:
 @bp.post("/jobs/<int:job_id>/reprocess")
 @page("operator")
 def reprocess_form(job_id: int) -> Any:
+    """Reprocess as the CLI does; the "remake" box is ``--force-upload``."""
+    remake = request.form.get("remake") == "yes"
     try:
-        new_id = actions.reprocess(config(), job_id, actor())
+        new_id = actions.reprocess(config(), job_id, actor(), force_upload=remake)
     except REFUSALS as exc:
         flash(refusal(exc), "error")
         return redirect(url_for("pages.job", job_id=job_id))
-    flash(f"job {job_id} reprocessed as job {new_id}", "ok")
+    flash(f"job {job_id} reprocessed as job {new_id}: {actions.PLATE_SAYS[remake]}", "ok")
     return redirect(url_for("pages.job", job_id=new_id))
 
 

@@ -105,7 +105,8 @@ def job_retry(job_id: int) -> Any:
 @api("operator")
 def job_reprocess(job_id: int) -> Any:
     try:
-        new_id = tasks_actions.reprocess(config(), job_id, actor())
-        return jsonify(job=new_id, reprocess_of=job_id)
+        remake = bool((request.get_json(silent=True) or {}).get("remake"))
+        new_id = tasks_actions.reprocess(config(), job_id, actor(), force_upload=remake)
+        return jsonify(job=new_id, reprocess_of=job_id, remake=remake)
     except actions.REFUSALS as exc:
         return jsonify(error=actions.refusal(exc)), 409

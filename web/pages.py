@@ -171,10 +171,14 @@ def job(job_id: int) -> Any:
     except JobNotFound:
         abort(404, f"job {job_id} does not exist")
     from models import audit
+    from tasks.actions import NOT_REPROCESSED, PLATE_SAYS, REPROCESS_SAYS
     from tasks.targets import waits_of
 
     return render_template(
         "job.html",
+        not_reprocessed=NOT_REPROCESSED,
+        reprocess_says=REPROCESS_SAYS,
+        plate_says=PLATE_SAYS,
         job=shown,
         steps=shown["steps"],
         attempts=shown["attempts"],

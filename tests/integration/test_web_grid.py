@@ -173,3 +173,21 @@ def test_a_reprocess_and_its_original_link_each_other(client: Any, shop: Config)
     # a job page refreshes itself until its job is final
     assert 'hx-select="#job-page"' in client.get(f"/jobs/{later}").text
     assert 'hx-select="#job-page"' not in page
+
+
+def test_reprocess_on_the_page_says_what_the_cli_says_and_offers_the_remake(
+    client: Any, shop: Config
+) -> None:
+    from tasks.actions import PLATE_SAYS, REPROCESS_SAYS
+
+    done = add_job(shop, "0611_Done_Leonov.pdf", press="Planeta", outputter="Leonov", plates=4)
+    page = client.get(f"/jobs/{done}").text
+    # the confirmation is the CLI's text, the remake is offered, the plate rule is said
+    assert f"prepress {REPROCESS_SAYS}" in page
+    assert 'name="remake" value="yes"' in page
+    assert "the plate file is NOT sent again" in page and "tick remake" in page
+    assert PLATE_SAYS[True].startswith("the plate file IS sent again")
+    # a rejected job is not offered a reprocess
+    rejected = client.get("/").text
+    rejected_id = rejected.split('data-status="rejected"')[0].rsplit('id="job-', 1)[1].split('"')[0]
+    assert 'id="reprocess"' not in client.get(f"/jobs/{rejected_id}").text
