@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from pipeline.config import config_from_dict
+from pipeline.config import load_config
 from tests.services import require
 
 yaml = pytest.importorskip("yaml", reason="PyYAML comes with ansible-core (the test extra)")
@@ -160,7 +160,9 @@ def test_generated_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     assert f"ExecStart={venv}/bin/prepress worker --queues cpu\n" in units[0].read_text()
 
 
-def test_rendered_config_is_valid_and_secret_free(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rendered_config_is_valid_and_secret_free(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     # Given production's variables with a backup host and a tricky database password
     variables = role_vars(
         "production",
@@ -173,9 +175,9 @@ def test_rendered_config_is_valid_and_secret_free(monkeypatch: pytest.MonkeyPatc
     environment = _parse_environment_file(env_file)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    import tomllib
-
-    config = config_from_dict(tomllib.loads(toml))
+    (tmp_path / "prepress.toml").write_text(toml, encoding="utf-8")
+    (tmp_path / "prepress.toml").chmod(0o600)
+    config = load_config(tmp_path / "prepress.toml")  # the one loader, as the services do
     # Then prepress accepts the configuration, the passwords come only from the environment
     assert TRICKY_PASSWORD not in toml and "change-me" not in toml
     assert set(config.presses) == {"Speedmaster", "Planeta", "Dominant"}
