@@ -266,6 +266,9 @@ class Progress:
             self._clock = None
         self._cpu = self._cpu_now()
         self._last = time.monotonic()
+        # programs the thread had already started before the work (a test process's servers)
+        # are not the work's: only those started since count as progress
+        self._before = self._children()
 
     def idle_for(self) -> float:
         """Seconds since the work last made progress, as seen now."""
@@ -282,11 +285,13 @@ class Progress:
             return self._cpu
 
     def _has_children(self) -> bool:
+        return bool(self._children() - self._before)
+
+    def _children(self) -> set[str]:
         try:
-            children = Path(f"/proc/self/task/{self._native_id}/children").read_text()
+            return set(Path(f"/proc/self/task/{self._native_id}/children").read_text().split())
         except OSError:
-            return False
-        return bool(children.strip())
+            return set()
 
 
 @contextmanager

@@ -49,8 +49,10 @@ def lease_alive(config: Config, job_id: int) -> bool:
 def test_step_blocked_on_a_silent_peer_is_taken_over_and_its_late_finish_dropped(
     quick: Config,
 ) -> None:
-    # Given a claimed step whose work waits on a peer that took the connection and says nothing
+    # Given a claimed step whose work waits on a peer that took the connection and says nothing,
+    # in a thread that had started a program before the work (as a test run's servers are)
     job_id, first = claimed(quick)
+    earlier = subprocess.Popen(["sleep", str(10 * HUNG_AFTER)])
     with socket.create_server(("127.0.0.1", 0)) as silent:
         peer = socket.create_connection(silent.getsockname())
         peer.settimeout(4 * HUNG_AFTER)
@@ -59,6 +61,8 @@ def test_step_blocked_on_a_silent_peer_is_taken_over_and_its_late_finish_dropped
         with heartbeat(quick, job_id, "validate", first), pytest.raises(TimeoutError):
             peer.recv(1)
         peer.close()
+    earlier.kill()
+    earlier.wait()
 
     # Then the lease was given up: another run takes the step at once
     assert not lease_alive(quick, job_id)
