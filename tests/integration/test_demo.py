@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from commands.demo import SERVING, SINKS_GONE
+from testkit.samples import signa_sheet, write_signa_pdf
 
 
 @pytest.mark.timeout(400)
@@ -70,8 +71,10 @@ def test_demo_serve_keeps_its_servers_for_prepress_up(tmp_path: Path) -> None:
         # When `prepress up` runs on the kept folder and a file is dropped into its hotfolder
         with (tmp_path / "up.log").open("wb") as log:
             up = _start([*_commands(), "--config", str(toml), "up", "--no-web"], stdout=log)
-        sample = base / "samples" / "0537_Technoyug_Flier_Leonov.pdf"
-        shutil.copyfile(sample, base / "work" / "hotfolder" / "0701_Tryout_Leonov.pdf")
+        # (a new file: the demo's own samples are done, the same bytes again would be held
+        # as a duplicate drop)
+        tryout = write_signa_pdf(tmp_path / "0701_Tryout_Leonov.pdf", [signa_sheet()])
+        shutil.move(tryout, base / "work" / "hotfolder" / tryout.name)
         # Then the plate lands on the demo's bureau FTP and its SMS on the demo's SMS server
         _wait(
             lambda: list((base / "ftp-ctp").rglob("0701_Tryout*.pdf")),
