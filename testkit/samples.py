@@ -223,20 +223,7 @@ class _PdfWriter:
             if creator
             else f"<< /Producer (prepress samples){named} >>"
         )
-        out = io.BytesIO()
-        out.write(b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n")
-        offsets = []
-        for number, body in enumerate(self.objects, start=1):
-            offsets.append(out.tell())
-            out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-        xref = out.tell()
-        out.write(f"xref\n0 {len(self.objects) + 1}\n0000000000 65535 f \n".encode())
-        out.write("".join(f"{o:010d} 00000 n \n" for o in offsets).encode())
-        out.write(
-            f"trailer\n<< /Size {len(self.objects) + 1} /Root {catalog} 0 R "
-            f"/Info {info} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-        )
-        return out.getvalue()
+        return pdf_bytes(self.objects, catalog, info)
 
     def _write_font(self) -> None:
         diffs = " ".join(f"{code} /uni{ord(ch):04X}" for ch, code in self.codes.items())
@@ -368,3 +355,21 @@ def _add_image(writer: _PdfWriter, size: tuple[int, int], rng: random.Random) ->
         f"/BitsPerComponent 8 /Decode [1 0 1 0 1 0 1 0] /Filter /DCTDecode",
         compress=False,
     )
+
+
+def pdf_bytes(objects: Sequence[bytes], catalog: int, info: int) -> bytes:
+    """A whole PDF file from numbered objects (1-based): header, bodies, classic xref, trailer."""
+    out = io.BytesIO()
+    out.write(b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    out.write("".join(f"{o:010d} 00000 n \n" for o in offsets).encode())
+    out.write(
+        f"trailer\n<< /Size {len(objects) + 1} /Root {catalog} 0 R "
+        f"/Info {info} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return out.getvalue()

@@ -8,10 +8,11 @@ unembedded font (marks are not judged).
 
 from __future__ import annotations
 
-import io
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
+
+from testkit.samples import pdf_bytes
 
 #: Points per millimetre.
 PT = 72 / 25.4
@@ -105,20 +106,7 @@ class SheetWriter:
         self.add(f"<< /Type /Pages /Kids [{kids}] /Count {len(self.pages)} >>")
         catalog = self.add(f"<< /Type /Catalog /Pages {tree} 0 R >>")
         info = self.add("<< /Creator (PrinectSignaStation 2015.0) >>")
-        out = io.BytesIO()
-        out.write(b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n")
-        offsets = []
-        for number, body in enumerate(self.objects, start=1):
-            offsets.append(out.tell())
-            out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-        xref = out.tell()
-        out.write(f"xref\n0 {len(self.objects) + 1}\n0000000000 65535 f \n".encode())
-        out.write("".join(f"{o:010d} 00000 n \n" for o in offsets).encode())
-        out.write(
-            f"trailer\n<< /Size {len(self.objects) + 1} /Root {catalog} 0 R /Info {info} 0 R >>"
-            f"\nstartxref\n{xref}\n%%EOF\n".encode()
-        )
-        path.write_bytes(out.getvalue())
+        path.write_bytes(pdf_bytes(self.objects, catalog, info))
         return path
 
 
