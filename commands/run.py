@@ -108,10 +108,11 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str |
 
     pool = pool or ("prefork" if "cpu" in served else "threads")
     concurrency = concurrency or (IO_THREADS if pool == "threads" else os.cpu_count() or 1)
-    # app.start, not app.worker_main: worker_main drops the exit status, and a worker whose
-    # consumer died ("Unrecoverable error") must exit non-zero so systemd or compose start it
-    # again instead of seeing a clean stop.
-    status = app.start(
+    # A worker whose consumer died ("Unrecoverable error", e.g. Redis restarted at the wrong
+    # moment) must exit non-zero so systemd, compose or `prepress up` start it again instead
+    # of seeing a clean stop: run_celery keeps Celery's exit status.
+    status = run_celery(
+        app,
         [
             "worker",
             "--queues",
@@ -127,10 +128,31 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str |
             "--without-mingle",
             "--loglevel",
             "INFO",
-        ]
+        ],
     )
     if status:
         ctx.exit(status)
+
+
+def run_celery(app, argv: list[str]) -> int:
+    """Run Celery's command line (``worker``, ``beat``) on ``app``; its exit status.
+
+    Not ``app.start``/``app.worker_main``: with click 8 they drop the status Celery's command
+    returns (click returns it from ``main`` in non-standalone mode, and they discard it), so a
+    worker that stopped on an unrecoverable error would exit 0 and its supervisor would leave
+    it down.
+    """
+    from celery.bin.celery import celery as celery_command
+    from click.exceptions import Exit
+
+    celery_command.params[0].default = app  # what app.start does: --app is this app
+    try:
+        status = celery_command.main(args=argv, standalone_mode=False)
+    except Exit as exc:
+        status = exc.exit_code
+    finally:
+        celery_command.params[0].default = None
+    return status if isinstance(status, int) else 0
 
 
 @click.command()
@@ -172,7 +194,7 @@ def beat(ctx: click.Context) -> None:
 
     start_in_background(config)
 
-    status = app.start(["beat", "--loglevel", "INFO"])
+    status = run_celery(app, ["beat", "--loglevel", "INFO"])
     if status:
         ctx.exit(status)
 

@@ -165,9 +165,10 @@ def test_bare_workers_recover_or_exit_failed_when_redis_restarts_empty(
         jobs = pipeline.jobs()
         return len(jobs) == len(pdfs) and all(j.status in ("done", "failed") for j in jobs)
 
-    assert wait_until(all_final, HEAL_WITHIN + 30, every=1), [
-        (j.id, j.status, j.step) for j in pipeline.jobs()
-    ]
+    assert wait_until(all_final, HEAL_WITHIN + 30, every=1), (
+        f"exits {exits}",
+        [(j.id, j.status, j.step) for j in pipeline.jobs()],
+    )
     healed = time.monotonic() - back
     print(f"\nredis restarted empty under bare workers: done {healed:.0f} s later, exits {exits}")
     assert 0 not in exits
