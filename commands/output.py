@@ -44,9 +44,9 @@ def checked_day(value: str, option: str) -> date:
 
 def local(moment: datetime) -> datetime:
     """``moment`` in the shop's zone; a naive value (SQLite gives those back) is UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone()
+    from models.job import aware
+
+    return aware(moment).astimezone()
 
 
 def show_time(moment: datetime | None) -> str:

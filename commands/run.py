@@ -104,7 +104,7 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str |
             "this worker serves the ops queue but [backup] has no host: a backup "
             "queued by beat fails here; serve ops where beat and the backup key are"
         )
-    from tasks.app import app
+    from tasks.app import app, run_celery
 
     pool = pool or ("prefork" if "cpu" in served else "threads")
     concurrency = concurrency or (IO_THREADS if pool == "threads" else os.cpu_count() or 1)
@@ -132,27 +132,6 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, pool: str |
     )
     if status:
         ctx.exit(status)
-
-
-def run_celery(app, argv: list[str]) -> int:
-    """Run Celery's command line (``worker``, ``beat``) on ``app``; its exit status.
-
-    Not ``app.start``/``app.worker_main``: with click 8 they drop the status Celery's command
-    returns (click returns it from ``main`` in non-standalone mode, and they discard it), so a
-    worker that stopped on an unrecoverable error would exit 0 and its supervisor would leave
-    it down.
-    """
-    from celery.bin.celery import celery as celery_command
-    from click.exceptions import Exit
-
-    celery_command.params[0].default = app  # what app.start does: --app is this app
-    try:
-        status = celery_command.main(args=argv, standalone_mode=False)
-    except Exit as exc:
-        status = exc.exit_code
-    finally:
-        celery_command.params[0].default = None
-    return status if isinstance(status, int) else 0
 
 
 @click.command()
@@ -189,7 +168,7 @@ def beat(ctx: click.Context) -> None:
     """Run Celery beat: the reconciler, nightly backup and archive retention. Run exactly one."""
     config = _prepare(ctx)
     _hold_folder(ctx, config, "beat")
-    from tasks.app import app
+    from tasks.app import app, run_celery
     from tasks.reconcile import start_in_background
 
     start_in_background(config)

@@ -30,6 +30,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(moment: datetime) -> datetime:
+    """A stored time as an aware datetime: every stored time is UTC, and SQLite gives them
+    back naive (PostgreSQL aware)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 __all__ = [
     "DONE",
     "FAILED",

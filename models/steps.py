@@ -41,6 +41,7 @@ from models.job import (
     WAITING,
     Job,
     Step,
+    aware,
     utcnow,
 )
 from pipeline.chain import FINAL_STATUSES, STAGES, stage_of
@@ -77,7 +78,7 @@ def new_owner() -> str:
 def lease_alive(owner: str, until: datetime | None, now: datetime | None = None) -> bool:
     """True when a lease still holds: it has an owner, has not run out, and its owner
     process (when it is on this host) still exists."""
-    if not owner or until is None or _aware(until) <= (now or utcnow()):
+    if not owner or until is None or aware(until) <= (now or utcnow()):
         return False
     host, _, rest = owner.partition(":")
     pid = rest.partition(":")[0]
@@ -226,7 +227,7 @@ def waiting_since(url: str, job_id: int, name: str) -> datetime:
     """When the current run of transient faults of the step began (now for the first)."""
     with session(url) as db:
         step = _step(db, job_id, name)
-        return _aware(step.waiting_since) if step.waiting_since else utcnow()
+        return aware(step.waiting_since) if step.waiting_since else utcnow()
 
 
 def wait_step(
@@ -304,10 +305,3 @@ def reset(url: str, job_id: int, *, reopen: bool = False) -> None:
 
 def _step(db, job_id: int, name: str) -> Step:
     return db.exec(select(Step).where(Step.job_id == job_id, Step.name == name)).one()
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back; every time here is UTC."""
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

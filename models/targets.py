@@ -15,14 +15,14 @@ recovered target red again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 
 from models.db import session
-from models.job import STARTED, WAITING, Job, Step, utcnow
+from models.job import STARTED, WAITING, Job, Step, aware, utcnow
 
 #: Target states (a target without a row is unknown).
 OK, FAILING, UNKNOWN = "ok", "failing", "unknown"
@@ -155,8 +155,3 @@ def waiting_steps(url: str, job_ids: list[int] | None = None) -> list[WaitingSte
         query = query.where(col(Step.job_id).in_(job_ids))
     with session(url) as db:
         return [WaitingStep(*row) for row in db.execute(query)]
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back; every time here is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

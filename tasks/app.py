@@ -172,3 +172,22 @@ def local_timezone() -> str:
         return target.split("zoneinfo/", 1)[1]
     except (OSError, IndexError):
         return "UTC"
+
+
+def run_celery(celery_app: Celery, argv: list[str]) -> int:
+    """Run Celery's command line (``worker``, ``beat``) on ``celery_app``; its exit status.
+
+    Not ``app.start``/``app.worker_main``: with click 8 they drop the status Celery's command
+    returns (click returns it from ``main`` in non-standalone mode, and they discard it), so a
+    worker that stopped on an unrecoverable error would exit 0 and its supervisor would leave
+    it down.
+    """
+    from celery.bin.celery import celery as celery_command
+
+    celery_command.params[0].default = celery_app  # as app.start does: --app is this app
+    try:
+        # not standalone: the command's ctx.exit(status) comes back as the return value
+        status = celery_command.main(args=argv, standalone_mode=False)
+    finally:
+        celery_command.params[0].default = None
+    return status if isinstance(status, int) else 0

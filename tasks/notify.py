@@ -18,10 +18,9 @@ fault before the request reached the provider releases the claim, so a retry sen
 from __future__ import annotations
 
 import logging
-from datetime import UTC
 
 from models import store
-from models.job import Job
+from models.job import Job, aware
 from pipeline import targets
 from pipeline.config import Config
 from pipeline.errors import SmsOutcomeUnknown
@@ -50,10 +49,7 @@ def send_job_sms(job: Job, config: Config, recipients: list[str], text: str) -> 
 def job_message_id(job: Job, recipient: str) -> str:
     """The provider-side id of the SMS about ``job`` to ``recipient``."""
     assert job.id is not None
-    received = job.received_at
-    if received.tzinfo is None:
-        received = received.replace(tzinfo=UTC)
-    return message_id(job.id, received, recipient)
+    return message_id(job.id, aware(job.received_at), recipient)
 
 
 def _send_once(client: SmsClient, job: Job, config: Config, recipient: str, text: str) -> str:

@@ -54,7 +54,7 @@ import time
 from datetime import timedelta
 
 from models import steps
-from models.job import STARTED, WAITING, Job, Step, utcnow
+from models.job import STARTED, WAITING, Job, Step, aware, utcnow
 from pipeline.config import Config
 from tasks import canvas, inflight
 from tasks.app import app
@@ -89,7 +89,7 @@ def lost_jobs(config: Config, *, ask_workers: bool = True) -> list[tuple[Job, St
     now = utcnow()
     lost = []
     for job, rows in open_jobs:
-        if job.id in queued or (ask_workers and now - _aware(job.received_at) < RECENT):
+        if job.id in queued or (ask_workers and now - aware(job.received_at) < RECENT):
             continue
         first = steps.first_unfinished(rows)
         if first is None or any(_in_flight(step, now, ask_workers) for step in rows):
@@ -105,7 +105,7 @@ def _in_flight(step: Step, now, trust_schedule: bool) -> bool:
     if step.state == STARTED:
         return steps.lease_alive(step.lease_owner, step.lease_until, now)
     if step.state == WAITING and trust_schedule and step.next_attempt_at is not None:
-        return _aware(step.next_attempt_at) + OVERDUE > now
+        return aware(step.next_attempt_at) + OVERDUE > now
     return False
 
 
@@ -186,9 +186,3 @@ def start_in_background(config: Config) -> threading.Event:
     thread.daemon = True
     thread.start()
     return stop
-
-
-def _aware(moment):
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

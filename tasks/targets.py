@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from models import targets as records
-from models.job import utcnow
+from models.job import aware, utcnow
 from pipeline import delivery
 from pipeline import targets as named
 from pipeline.config import Config
@@ -118,7 +118,7 @@ def _idle(row: records.TargetState | None, every: float) -> bool:
     if row is None:
         return True
     moments = [row.last_ok_at, row.last_failure_at, row.probed_at]
-    last = max((records.aware(m) for m in moments if m is not None), default=None)
+    last = max((aware(m) for m in moments if m is not None), default=None)
     return last is None or (utcnow() - last).total_seconds() >= every
 
 
@@ -222,7 +222,7 @@ def overview(config: Config) -> list[TargetView]:
                 )  # fmt: skip
             )
         if view.state != records.FAILING or view.inferred:  # no failure recorded (older steps)
-            since = [records.aware(t) for t in (view.failing_since, step.waiting_since) if t]
+            since = [aware(t) for t in (view.failing_since, step.waiting_since) if t]
             view.state, view.last_error = records.FAILING, view.last_error or step.error
             view.failing_since, view.inferred = min(since, default=None), True
     for view in views.values():
@@ -273,16 +273,16 @@ def failing(config: Config) -> list[TargetView]:
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    return None if moment is None else records.aware(moment)
+    return None if moment is None else aware(moment)
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else records.aware(moment).isoformat()
+    return None if moment is None else aware(moment).isoformat()
 
 
 def _local(moment: datetime | None) -> str:
     if moment is None:
         return "?"
-    local = records.aware(moment).astimezone()
+    local = aware(moment).astimezone()
     today = utcnow().astimezone().date()
     return local.strftime("%H:%M" if local.date() == today else "%Y-%m-%d %H:%M")

@@ -34,13 +34,12 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 
 from models import hold, incidents
-from models.job import FAILED, Job, utcnow
-from models.targets import aware
+from models.job import FAILED, Job, aware, utcnow
 from pipeline.alerts import Notifier, file_list
 from pipeline.config import Config
 from pipeline.errors import mask_secrets
@@ -100,7 +99,7 @@ class Watchdog:
             began = self.bad_at.pop(key, 0.0)
             incident = incidents.resolve_incident(self.url, key)
             if incident is not None:
-                began = _aware(incident.opened_at).timestamp()
+                began = aware(incident.opened_at).timestamp()
             if incident is not None or told:
                 self.notifier.tell(kind, f"prepress: {recovery}", f"{key}@{began:.0f}:over")
             return
@@ -208,7 +207,7 @@ class Watchdog:
         long = [
             j
             for j in jobs
-            if f"held-long:{j.id}" not in known and j.held_at and _aware(j.held_at) < late
+            if f"held-long:{j.id}" not in known and j.held_at and aware(j.held_at) < late
         ]
         if fresh:
             self._tell_held("held", fresh, "job(s) held before the plate upload")
@@ -282,11 +281,6 @@ def _target_alert(view: targets.TargetView) -> str:
 def _held_reason(job: Job) -> str:
     reasons = [f.get("message", "") for f in job.findings or [] if f.get("severity") == "error"]
     return _first_line("; ".join(reasons))
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back; every time here is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _first_line(text: str) -> str:

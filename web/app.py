@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify
 
+from models.job import aware
 from pipeline.config import Config
 from pipeline.errors import ConfigError
 
@@ -90,9 +91,7 @@ def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
     """A stored (UTC) time in the shop's local time."""
     if moment is None:
         return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone().strftime(pattern)
+    return aware(moment).astimezone().strftime(pattern)
 
 
 def _template_globals() -> dict[str, Any]:

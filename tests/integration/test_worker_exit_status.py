@@ -4,7 +4,7 @@ systemd's Restart=on-failure, compose's restart policy and ``prepress up`` see a
 0 as a clean stop. A worker whose consumer died (Redis restarted at the wrong moment: kombu
 raises from a closed channel and Celery logs "Unrecoverable error") must exit non-zero, or it
 stays down while jobs wait in its queue. Celery's ``app.start`` drops that status under click 8;
-``commands.run.run_celery`` keeps it (with ``app.start`` this test fails: exit status 0). A
+``tasks.app.run_celery`` keeps it (with ``app.start`` this test fails: exit status 0). A
 real Celery worker runs in a child process here, with a bootstep that fails as the dead
 consumer does.
 """
@@ -23,7 +23,7 @@ WORKER = textwrap.dedent(
     import sys
     from celery import Celery, bootsteps
 
-    from commands.run import run_celery
+    from tasks.app import run_celery
 
     app = Celery("exit-status", broker="memory://", backend="cache+memory://")
 
