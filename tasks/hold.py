@@ -74,15 +74,22 @@ def _hold(job: Job, config: Config) -> str:
 def preflight(path: Path, job: Job, config: Config, settings: PreflightSettings) -> list[Finding]:
     """The preflight findings of the spooled file (pipeline/preflight), from the sheets
     validate read, the press detect_press decided and the ink coverage render_preview
-    measured (no second reading or rendering)."""
+    measured (no second reading or rendering); in a child process held to ``[limits]``."""
     from pipeline.pdf.facts import SheetFacts
-    from pipeline.preflight import preflight as check
+    from pipeline.preflight import preflight_within_budget
 
     sheets = [SheetFacts.from_dict(sheet) for sheet in job.sheets or []]
     coverage = (job.preview or {}).get("ink_coverage")
     ink = {int(page): dict(inks) for page, inks in coverage.items()} if coverage else None
     press = config.presses.get(job.press)
-    return check(path, settings, sheets=sheets or None, press=press, ink_coverage=ink)
+    return preflight_within_budget(
+        path,
+        settings,
+        limits=config.limits,
+        sheets=sheets or None,
+        press=press,
+        ink_coverage=ink,
+    )
 
 
 def _summary(found: list[Finding]) -> str:

@@ -10,11 +10,16 @@ colour prints; ``objects`` and ``fonts`` read the objects content refers to; ``c
 what a page prints into :class:`Finding` s; ``ink`` judges total ink from existing renderings.
 The codes and default severities are ``pipeline.errors.PREFLIGHT_CODES``.
 
-May import pipeline.config, pipeline.pdf and pipeline.errors; never celery, tasks or models.
+``budgeted`` runs them in a child process held to the file's ``[limits]`` (the pipeline's
+hold step calls :func:`preflight_within_budget`).
+
+May import pipeline.config, pipeline.pdf, pipeline.errors, pipeline.text and pipeline.budget;
+never celery, tasks or models.
 """
 
 from pipeline.config.preflight import PreflightSettings
 from pipeline.errors import PREFLIGHT_CODES
+from pipeline.preflight.budgeted import preflight_within_budget
 from pipeline.preflight.engine import PreflightReport, preflight, preflight_job, run_preflight
 from pipeline.preflight.findings import Finding, has_errors
 from pipeline.preflight.ink import ink_from_coverage, ink_from_raster
@@ -29,5 +34,6 @@ __all__ = [
     "ink_from_raster",
     "preflight",
     "preflight_job",
+    "preflight_within_budget",
     "run_preflight",
 ]

@@ -151,3 +151,38 @@ def test_the_worker_process_is_unchanged_after_a_file_over_budget(tmp_path: Path
     assert own_rss_mb() < before + 50
     normal = hostile.normal_pdf(tmp_path / "normal.pdf")
     assert preview_within_budget(normal, None, tmp_path / "out", "n", limits=TIGHT, ink=False)
+
+
+def test_preflight_in_its_budget_finds_what_it_finds_in_process(tmp_path: Path) -> None:
+    # Given a normal file and the default checks
+    from pipeline.preflight import PreflightSettings, preflight, preflight_within_budget
+
+    pdf = hostile.normal_pdf(tmp_path / "normal.pdf")
+    settings = PreflightSettings()
+    # When it is preflighted in a child process within the default budget
+    found = preflight_within_budget(pdf, settings, limits=Limits())
+    # Then the findings are the ones the checks give in this process
+    assert [f.as_dict() for f in found] == [f.as_dict() for f in preflight(pdf, settings)]
+
+
+def test_preflight_of_a_crafted_file_is_stopped_at_the_budget_as_a_finding(
+    tmp_path: Path,
+) -> None:
+    # Given the crafted file of 150,000 paths (seconds of preflight walking) and a 1 s budget
+    from pipeline.preflight import PreflightSettings, preflight_within_budget
+
+    pdf = hostile.many_paths_pdf(tmp_path / "paths.pdf")
+    before = own_rss_mb()
+    started = time.monotonic()
+    # When the hold step's preflight runs it
+    found = preflight_within_budget(
+        pdf, PreflightSettings(), limits=Limits(wall_seconds=1, cpu_seconds=1, memory_mb=600)
+    )
+    # Then it stops at the budget with one finding that says the sheet is unchecked and why
+    assert time.monotonic() - started < 4
+    assert [f.code for f in found] == ["preflight_timeout"]
+    assert found[0].severity == "warning"
+    assert "the preflight of paths.pdf" in found[0].message
+    assert "not checked" in found[0].message
+    # and this process is as it was
+    assert own_rss_mb() < before + 50

@@ -22,6 +22,13 @@ ALLOWED = {
         "pipeline.budget",
     },
     "pipeline.delivery": {"pipeline.config", "pipeline.errors", "pipeline.text"},
+    "pipeline.preflight": {
+        "pipeline.config",
+        "pipeline.pdf",
+        "pipeline.errors",
+        "pipeline.text",
+        "pipeline.budget",
+    },
 }
 
 
