@@ -59,14 +59,18 @@ class CountingFtpSink(FtpSink):
     """An :class:`FtpSink` that lists every file it received and may listen on a chosen port.
 
     ``received`` holds the paths (relative to ``root``) of completed STORs, so a test can tell
-    one upload from two even when the second would overwrite the first. ``port`` lets a test
-    point the configuration at a server that is not running yet ("the FTP is down").
+    one upload from two even when the second would overwrite the first; ``stored`` the same
+    with the file's size on the server right after each STOR (a client killed mid-transfer
+    closes its data connection, and the server counts that STOR as completed with the bytes it
+    got). ``port`` lets a test point the configuration at a server that is not running yet
+    ("the FTP is down").
     """
 
     def __init__(self, root: Path, user: str, password: str, port: int = 0) -> None:
         super().__init__(root, user, password)
         self.port = port
         self.received: list[str] = []
+        self.stored: list[tuple[str, int]] = []
 
     def start(self) -> CountingFtpSink:
         import threading
@@ -95,7 +99,9 @@ class CountingFtpSink(FtpSink):
 
         class Counting(base):  # type: ignore[misc,valid-type]
             def on_file_received(self, file: str) -> None:
-                sink.received.append(str(Path(file).relative_to(sink.root)))
+                name = str(Path(file).relative_to(sink.root))
+                sink.received.append(name)
+                sink.stored.append((name, Path(file).stat().st_size))
 
         return Counting
 

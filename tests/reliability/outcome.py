@@ -21,10 +21,16 @@ PHONES = (STAFF_PHONE, SPEEDMASTER_PHONE)
 _PART = re.compile(r"^\.(?P<name>.+)\.[0-9a-f]+\.part$")
 
 
-def _uploaded(received: list[str]) -> Counter[str]:
-    """Final file names of the completed STORs (each upload is stored under its .part name)."""
-    names = (Path(path).name for path in received)
-    return Counter(m.group("name") if (m := _PART.match(n)) else n for n in names)
+def _uploaded(stored: list[tuple[str, int]]) -> Counter[str]:
+    """Per final file name, the STORs that left the whole file on the server (each upload is
+    stored under its .part name). A STOR cut short by a killed worker (the server saw the data
+    connection close after 0 or some bytes) is not an upload: the run after it sends the file,
+    from the start or from where the cut one stopped, and only that one leaves it whole."""
+    sizes: dict[str, list[int]] = {}
+    for path, size in stored:
+        name = Path(path).name
+        sizes.setdefault(m.group("name") if (m := _PART.match(name)) else name, []).append(size)
+    return Counter({name: seen.count(max(seen)) for name, seen in sizes.items()})
 
 
 def burst(folder: Path, count: int, prefix: str = "") -> list[Path]:
@@ -59,8 +65,8 @@ def check_outcome(pipeline: Any, pdfs: list[Path]) -> Outcome:
     outcome = Outcome()
     jobs = Counter(job.name for job in pipeline.jobs())
     statuses = {job.name: job.status for job in pipeline.jobs()}
-    plates = _uploaded(pipeline.bureau.received)
-    previews = _uploaded(pipeline.press.received)
+    plates = _uploaded(pipeline.bureau.stored)
+    previews = _uploaded(pipeline.press.stored)
     sms = Counter((phone, m.mes) for m in pipeline.sms.messages for phone in m.phones.split(","))
     for pdf in pdfs:
         if jobs[pdf.name] == 0:
