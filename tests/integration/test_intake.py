@@ -97,6 +97,14 @@ def test_hostile_name_is_taken_as_data(config: Config, redis_broker: str, tmp_pa
     assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
 
 
+def _taken_and_decided(config: Config) -> list[Any]:
+    """The jobs once each is decided and its file moved (its archive path recorded), else []."""
+    jobs = store.list_jobs(config.database_url)
+    if not jobs or any(j.status == "queued" or not j.archive_path for j in jobs):
+        return []
+    return jobs
+
+
 def test_a_name_that_is_not_utf8_is_rejected_once_with_bad_filename(
     config: Config, redis_broker: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -111,10 +119,12 @@ def test_a_name_that_is_not_utf8_is_rejected_once_with_bad_filename(
     # When the watcher runs
     hotfolder.start()
     try:
-        jobs = wait_until(lambda: store.list_jobs(config.database_url), timeout=15)
+        # (the job is recorded queued first, then rejected, then its file moved to failed/)
+        jobs = wait_until(lambda: _taken_and_decided(config), timeout=15)
     finally:
         hotfolder.stop()
     # Then it became one rejected job with the name shown escaped, and nothing was retried
+    assert jobs, store.list_jobs(config.database_url)
     [job] = jobs
     assert job.name == "0537_\\xdf_Leonov.pdf"
     assert job.status == "rejected" and job.error_code == "bad_filename"
