@@ -65,7 +65,8 @@ def send(
     """Upload ``transfer.local`` to ``folder``/``name`` through ``part`` (default: the
     fingerprinted :func:`part_name`), resuming a ``part`` already there.
 
-    A final file of the same size is not sent again unless ``transfer.replace``.
+    A final file of the same size is not sent again unless ``transfer.replace``; a whole
+    ``part`` (a run killed before its rename) is only renamed.
     """
     prefix = transport.enter(folder)
     final = join(prefix, name)
@@ -82,7 +83,11 @@ def send(
     if offset > transfer.total:
         transport.remove(temporary)
         offset = 0
-    transport.store(temporary, offset, transfer)
+    if offset < transfer.total or transfer.total == 0:
+        transport.store(temporary, offset, transfer)
+    else:  # a run killed between its last byte and the rename: nothing left to send
+        transfer.restart_at(offset)
+        log.info("%s: the whole file is already in %s; renaming it", transfer.local.name, temporary)
     _check_size(transport, transfer, temporary)
     if verify is not None:
         verify(temporary)

@@ -166,6 +166,24 @@ def test_a_leftover_part_file_is_resumed_by_the_next_call(ftp_server: FtpSink, p
     assert leftovers(ftp_server.root) == []
 
 
+def test_a_whole_part_file_is_renamed_without_sending_it_again(tmp_path: Path, plate_file):
+    from tests.pipeline_harness import CountingFtpSink
+
+    # Given the whole .part of a worker killed between its last byte and the rename
+    sink = CountingFtpSink(tmp_path / "bureau", "ctp", "ctp-pw").start()
+    try:
+        data = plate_file.read_bytes()
+        (sink.root / part_name(HOSTILE_NAME, plate_file)).write_bytes(data)
+        # When the task runs again
+        upload(plate_file, sink.url(), timeout=5)
+        # Then nothing is stored again (no empty resume), and the plate is there, whole, once
+        assert sink.received == []
+        assert (sink.root / HOSTILE_NAME).read_bytes() == data
+        assert leftovers(sink.root) == []
+    finally:
+        sink.stop()
+
+
 def test_a_part_file_of_an_older_version_is_not_resumed(
     ftp_server: FtpSink, plate_file, tmp_path: Path
 ):
