@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from pipeline.config import config_from_dict  # noqa: E402
 from pipeline.pdf.analysis import analyze  # noqa: E402
-from testkit.samples import signa_sheet, write_signa_pdf  # noqa: E402
+from testkit.samples import signa_sheet, write_signa_pdf, xref_and_trailer  # noqa: E402
 
 #: The shop's presses and bureaus, as in tests/fixtures.py.
 CONFIG = {
@@ -187,13 +187,7 @@ def write_big_pdf(path: Path, megabytes: int, pages: int = 8) -> None:
         assert tree == tree_number, "the pages' /Parent number was computed wrongly"
         catalog = obj(f"<< /Type /Catalog /Pages {tree} 0 R >>".encode())
         info = obj(b"<< /Creator (PrinectSignaStation 2015.0) >>")
-        xref = out.tell()
-        out.write(f"xref\n0 {len(offsets) + 1}\n0000000000 65535 f \n".encode())
-        out.write("".join(f"{o:010d} 00000 n \n" for o in offsets).encode())
-        out.write(
-            f"trailer\n<< /Size {len(offsets) + 1} /Root {catalog} 0 R /Info {info} 0 R "
-            f">>\nstartxref\n{xref}\n%%EOF\n".encode()
-        )
+        out.write(xref_and_trailer(offsets, out.tell(), catalog, info))
 
 
 def _stream(data: bytes, head: bytes = b"") -> bytes:

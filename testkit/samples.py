@@ -365,11 +365,16 @@ def pdf_bytes(objects: Sequence[bytes], catalog: int, info: int) -> bytes:
     for number, body in enumerate(objects, start=1):
         offsets.append(out.tell())
         out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    out.write("".join(f"{o:010d} 00000 n \n" for o in offsets).encode())
-    out.write(
-        f"trailer\n<< /Size {len(objects) + 1} /Root {catalog} 0 R "
-        f"/Info {info} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
+    out.write(xref_and_trailer(offsets, out.tell(), catalog, info))
     return out.getvalue()
+
+
+def xref_and_trailer(offsets: Sequence[int], xref: int, catalog: int, info: int) -> bytes:
+    """The end of a PDF whose objects 1..n start at ``offsets``: the classic cross-reference
+    table (written at byte ``xref``), the trailer and ``startxref``."""
+    table = f"xref\n0 {len(offsets) + 1}\n0000000000 65535 f \n"
+    table += "".join(f"{o:010d} 00000 n \n" for o in offsets)
+    return (
+        f"{table}trailer\n<< /Size {len(offsets) + 1} /Root {catalog} 0 R "
+        f"/Info {info} 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    ).encode()
