@@ -231,9 +231,19 @@ def _upload(sftp: SftpTransport, settings: BackupSettings, local: Path, sha256: 
         _BackupUpload(settings, local),
         settings.remote_dir,
         local.name,
-        part=local.name + PARTIAL_SUFFIX,
+        part=partial_name(local.name, sha256),
         verify=verify,
     )
+
+
+def partial_name(name: str, sha256: str) -> str:
+    """The temporary name of ``name`` while it uploads: ``<name>.<sha256 prefix>.partial``.
+
+    Names carry the second the snapshot was taken, so a retry within that second makes a
+    new snapshot (other bytes) under the same name; the checksum in the temporary name keeps
+    it from resuming the first attempt's ``.partial``, which would only fail the readback.
+    """
+    return f"{name}.{sha256[:12]}{PARTIAL_SUFFIX}"
 
 
 def list_remote(sftp: paramiko.SFTPClient, remote_dir: str) -> list[BackupInfo]:

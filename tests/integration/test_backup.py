@@ -379,6 +379,39 @@ def test_failed_backup_is_logged_recorded_and_told_to_the_admin(
     assert "sms-pw" not in sms.messages[0].mes
 
 
+def test_a_retry_in_the_same_second_does_not_resume_the_other_snapshots_partial(
+    tmp_path: Path, sshd: SshServer
+) -> None:
+    # Given a first run at 02:30:00 cut 150 kB into its upload, its .partial left behind
+    from testkit.sinks import CuttingProxy
+
+    taken_at = datetime(2026, 3, 15, 2, 30, tzinfo=UTC)
+    with CuttingProxy((sshd.host, sshd.port), cut_after=150_000) as line:
+        known = tmp_path / "known_hosts_proxy"
+        key = sshd.host_key_line.split(" ", 1)[1]
+        known.write_text(f"[{line.host}]:{line.port} {key}\n", encoding="ascii")
+        config = backup_config(tmp_path, sshd, known_hosts=str(known))
+        config = replace(config, backup=replace(config.backup, host=line.host, port=line.port))
+        database = backup.sqlite_path(config.database_url)
+        with sqlite3.connect(database) as db:
+            db.execute("CREATE TABLE blob (data BLOB)")  # about 1 MB that gzip cannot shrink
+            db.executemany("INSERT INTO blob VALUES (?)", [(os.urandom(4096),) for _ in range(256)])
+        db.close()
+        with pytest.raises(backup.BackupHostUnavailable):
+            backup.run_backup(config, now=taken_at)
+        assert list((sshd.root / "backups").glob("*.partial"))
+        # When jobs change the database and the retry runs within the same second
+        with sqlite3.connect(database) as db:
+            db.execute("INSERT INTO blob VALUES (?)", (os.urandom(4096),))
+        db.close()
+        info = backup.run_backup(config, now=taken_at)
+
+    # Then the retry's own snapshot is uploaded whole, not glued to the first one's start
+    remote = sshd.root / "backups" / info.name
+    assert remote.is_file() and backup.file_sha256(remote) == info.sha256
+    assert [p.name for p in (sshd.root / "backups").glob("prepress-*.gz")] == [info.name]
+
+
 def test_dropped_connection_is_retried_and_the_backup_is_there(
     tmp_path: Path, sshd: SshServer, caplog: pytest.LogCaptureFixture
 ) -> None:
