@@ -108,7 +108,8 @@ case "${1:-help}" in
     ensure_postgres
     shift
     lint
-    exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@" ;;
+    # the slowest tests are named at the end, so a run that grows shows where
+    exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider --durations=15 "$@" ;;
   *)
     sed -n '2,8p' "$0"; exit 2 ;;
 esac

@@ -199,8 +199,17 @@ class Pipeline:
             timeout,
         )
         if jobs is None:
-            found = [(j.id, j.name, j.status) for j in self.jobs()]
-            pytest.fail(f"expected {count} final jobs within {timeout:.0f} s, found {found}")
+            jobs = self.jobs()
+            found = [(j.id, j.name, j.status) for j in jobs]
+            open_steps = "\n".join(
+                f"  job {j.id} ({j.status} at {j.step!r}): {self.step_summary(j.id)}"
+                for j in jobs
+                if j.status not in FINAL
+            )
+            pytest.fail(
+                f"expected {count} final jobs within {timeout:.0f} s, found {found}\n"
+                f"steps of the open ones:\n{open_steps}"
+            )
         return list(reversed(jobs))
 
     def step_summary(self, job_id: int) -> str:
