@@ -68,14 +68,15 @@ def check_file(path: Path, config: Config, ink: bool = False) -> list[Finding]:
         sheets = read_sheets(path, config)
     except (RejectedFile, OSError):
         sheets = None  # preflight itself reports an unreadable file
-    coverage = read_ink(path).coverage if ink else None
+    reading = read_ink(path) if ink else None
     return preflight_job(
         path,
         config,
         press=facts.press,
         outputter=facts.outputter,
         sheets=sheets,
-        ink_coverage=coverage,
+        ink_coverage=reading.coverage if reading else None,
+        ink_profiles=reading.profiles if reading else None,
     )
 
 

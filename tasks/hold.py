@@ -81,6 +81,8 @@ def preflight(path: Path, job: Job, config: Config, settings: PreflightSettings)
     sheets = [SheetFacts.from_dict(sheet) for sheet in job.sheets or []]
     coverage = (job.preview or {}).get("ink_coverage")
     ink = {int(page): dict(inks) for page, inks in coverage.items()} if coverage else None
+    measured = (job.preview or {}).get("ink_profiles")
+    profiles = {int(page): dict(p) for page, p in measured.items()} if measured else None
     press = config.presses.get(job.press)
     return preflight_within_budget(
         path,
@@ -89,6 +91,7 @@ def preflight(path: Path, job: Job, config: Config, settings: PreflightSettings)
         sheets=sheets or None,
         press=press,
         ink_coverage=ink,
+        ink_profiles=profiles,
     )
 
 

@@ -13,7 +13,8 @@ The codes and default severities are ``pipeline.errors.PREFLIGHT_CODES``.
 ``budgeted`` runs them in a child process held to the file's ``[limits]`` (the pipeline's
 hold step calls :func:`preflight_within_budget`).
 
-May import pipeline.config, pipeline.pdf, pipeline.errors, pipeline.text and pipeline.budget;
+May import pipeline.config, pipeline.pdf, pipeline.errors, pipeline.text, pipeline.budget and
+pipeline.inkmap (the total-ink profile the preview measured);
 never celery, tasks or models.
 """
 
@@ -22,7 +23,7 @@ from pipeline.errors import PREFLIGHT_CODES
 from pipeline.preflight.budgeted import preflight_within_budget
 from pipeline.preflight.engine import PreflightReport, preflight, preflight_job, run_preflight
 from pipeline.preflight.findings import Finding, has_errors
-from pipeline.preflight.ink import ink_from_coverage, ink_from_raster
+from pipeline.preflight.ink import ink_findings, ink_from_coverage, ink_from_raster
 
 __all__ = [
     "PREFLIGHT_CODES",
@@ -30,6 +31,7 @@ __all__ = [
     "PreflightReport",
     "PreflightSettings",
     "has_errors",
+    "ink_findings",
     "ink_from_coverage",
     "ink_from_raster",
     "preflight",

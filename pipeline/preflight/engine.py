@@ -23,6 +23,7 @@ from pypdf.generic import ArrayObject, DictionaryObject
 from pipeline.config.preflight import PreflightSettings
 from pipeline.config.settings import Config, Press
 from pipeline.errors import RejectedFile
+from pipeline.inkmap import Profile
 from pipeline.pdf.facts import SheetFacts
 from pipeline.pdf.read import open_pdf, page_colorants
 from pipeline.preflight.checks import (
@@ -36,7 +37,7 @@ from pipeline.preflight.checks import (
     unreadable_findings,
 )
 from pipeline.preflight.findings import Finding
-from pipeline.preflight.ink import ink_from_coverage
+from pipeline.preflight.ink import ink_findings
 from pipeline.preflight.records import Box, OverBudget, PageUse
 from pipeline.preflight.walk import Walker
 
@@ -79,10 +80,19 @@ def preflight(
     sheets: Sequence[SheetFacts] | None = None,
     press: Press | None = None,
     ink_coverage: dict[int, dict[str, float]] | None = None,
+    ink_profiles: dict[int, Profile] | None = None,
 ) -> list[Finding]:
-    """Every finding on the sheet, in page order; ``off`` checks are not run."""
+    """Every finding on the sheet, in page order; ``off`` checks are not run.
+
+    ``ink_coverage`` and ``ink_profiles`` are what the preview's ink pass measured
+    (pipeline.preview.inkcov): the ``ink_limit`` check judges them."""
     return run_preflight(
-        source, settings, sheets=sheets, press=press, ink_coverage=ink_coverage
+        source,
+        settings,
+        sheets=sheets,
+        press=press,
+        ink_coverage=ink_coverage,
+        ink_profiles=ink_profiles,
     ).findings
 
 
@@ -94,6 +104,7 @@ def preflight_job(
     outputter: str | None = None,
     sheets: Sequence[SheetFacts] | None = None,
     ink_coverage: dict[int, dict[str, float]] | None = None,
+    ink_profiles: dict[int, Profile] | None = None,
 ) -> list[Finding]:
     """:func:`preflight` of a job: the settings of its press and bureau
     (``config.preflight_for``) and its press's gripper for the paper check."""
@@ -103,6 +114,7 @@ def preflight_job(
         sheets=sheets,
         press=config.presses.get(press) if press else None,
         ink_coverage=ink_coverage,
+        ink_profiles=ink_profiles,
     )
 
 
@@ -113,6 +125,7 @@ def run_preflight(
     sheets: Sequence[SheetFacts] | None = None,
     press: Press | None = None,
     ink_coverage: dict[int, dict[str, float]] | None = None,
+    ink_profiles: dict[int, Profile] | None = None,
 ) -> PreflightReport:
     """Like :func:`preflight`, with the time and operator count of the run."""
     started = time.monotonic()
@@ -126,7 +139,7 @@ def run_preflight(
                 _check_reader(reader, name, settings, sheets, press, report, started)
         except Exception as exc:  # noqa: BLE001 - whatever the file, preflight answers
             report.findings.append(_unreadable(None, settings, f"{name}: {_reason(exc)}"))
-    report.findings += ink_from_coverage(ink_coverage, settings)
+    report.findings += ink_findings(ink_coverage, ink_profiles, settings)
     report.findings = [f for f in report.findings if f.severity != "off"]
     report.seconds = time.monotonic() - started
     return report

@@ -1,26 +1,43 @@
-"""Total area coverage (``ink_limit``) from renderings that already exist.
+"""Total area coverage (``ink_limit``) from the rendering the preview already does.
 
-The preview renders with PDFium in RGB (no ink amounts) and measures ink with Ghostscript's
-``ink_cov`` device at 72 dpi (``pipeline.preview.inkcov``), which gives each page's *average*
-C, M, Y and K. Preflight adds no render of its own:
+The preview's ink pass (``pipeline.preview.inkcov``) renders each page in CMYK with
+Ghostscript at 72 dpi (one pixel is 0.35 mm) and keeps, per page, each ink's average and a
+total-ink profile (``pipeline.inkmap``): how much of the page is over each level from 200 %,
+and where. Preflight adds no rendering of its own:
 
-- :func:`ink_from_coverage` flags a page whose average total coverage is over ``max_tac``
-  (the whole sheet is that heavy: it always holds) from the preview's ``ink_coverage``;
-- :func:`ink_from_raster` finds the areas over ``max_tac`` in a CMYK raster of the sheet
-  (a ``tiff32nc`` or ``tiffsep`` page, or any Pillow CMYK image) at the resolution it was
-  rendered at, and flags them when they cover more than ``tac_min_area_mm2``. The pipeline
-  has no CMYK raster today; a caller that renders one for its own reasons passes it here.
+- :func:`ink_findings` flags a page where more than ``tac_min_area_mm2`` carry more than
+  ``max_tac`` (judged at the profile's next 5 % level), naming the peak and the box around
+  those areas; a page without a profile (Ghostscript without the ``pamcmyk32`` device, a job
+  measured by an older version) is judged on its average, which only flags a whole sheet that
+  heavy;
+- :func:`ink_from_raster` does the same for any CMYK raster of a page (tests, tools).
 """
 
 from __future__ import annotations
 
-from PIL import Image, ImageMath
+from PIL import Image
 
 from pipeline.config.preflight import PreflightSettings
+from pipeline.inkmap import Profile, heavy_area, measure
 from pipeline.preflight.findings import Finding, where
 
-#: Millimetres per inch.
-MM_PER_INCH = 25.4
+
+def ink_findings(
+    coverage: dict[int, dict[str, float]] | None,
+    profiles: dict[int, Profile] | None,
+    settings: PreflightSettings,
+) -> list[Finding]:
+    """``ink_limit`` per page: from its profile where there is one, else from its average."""
+    if not settings.enabled("ink_limit"):
+        return []
+    profiles = profiles or {}
+    found = []
+    for page in sorted(set(coverage or {}) | set(profiles)):
+        if page in profiles:
+            found += _from_profile(profiles[page], page, settings)
+        elif coverage and page in coverage:
+            found += ink_from_coverage({page: coverage[page]}, settings)
+    return found
 
 
 def ink_from_coverage(
@@ -55,18 +72,15 @@ def ink_from_raster(
     """``ink_limit`` from a CMYK raster of one page rendered at ``dpi`` (row 0 at the top)."""
     if not settings.enabled("ink_limit"):
         return []
-    cmyk = raster if raster.mode == "CMYK" else raster.convert("CMYK")
-    c, m, y, k = (band.convert("I") for band in cmyk.split())
-    # 255 per channel is 100 %: the limit in channel units, compared on the sum
-    limit = settings.max_tac * 255 / 100
-    total = ImageMath.lambda_eval(lambda a: a["c"] + a["m"] + a["y"] + a["k"], c=c, m=m, y=y, k=k)
-    over = ImageMath.lambda_eval(lambda a: (a["t"] > limit) * 255, t=total).convert("L")
-    pixels = over.histogram()[255]
-    area_mm2 = pixels * (MM_PER_INCH / dpi) ** 2
-    if area_mm2 <= settings.tac_min_area_mm2:
+    return _from_profile(measure(raster, dpi).profile(), page, settings)
+
+
+def _from_profile(profile: Profile, page: int, settings: PreflightSettings) -> list[Finding]:
+    heavy = heavy_area(profile, settings.max_tac)
+    if heavy is None or heavy[0] <= settings.tac_min_area_mm2:
         return []
-    peak = round(total.getextrema()[1] * 100 / 255, 1)  # type: ignore[index]
-    position = _position(over.getbbox(), raster.height, dpi)
+    area_mm2, peak, box = heavy
+    position = (box[0], box[1], box[2], box[3])
     return [
         Finding(
             "ink_limit",
@@ -80,19 +94,3 @@ def ink_from_raster(
             peak,
         )
     ]
-
-
-def _position(
-    box: tuple[int, int, int, int] | None, height: int, dpi: float
-) -> tuple[float, float, float, float] | None:
-    """A raster box (top-left origin) as ``(x, y, w, h)`` mm from the lower-left corner."""
-    if box is None:
-        return None
-    scale = MM_PER_INCH / dpi
-    left, top, right, bottom = box
-    return (
-        round(left * scale, 1),
-        round((height - bottom) * scale, 1),
-        round((right - left) * scale, 1),
-        round((bottom - top) * scale, 1),
-    )

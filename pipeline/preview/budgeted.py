@@ -98,6 +98,7 @@ def _add_ink(
         result.warnings.append(f"{exc.message}: no ink coverage")
         return
     result.ink_coverage = reading.coverage
+    result.ink_profiles = reading.profiles
     if reading.problem:
         result.warnings.append(reading.problem)
 

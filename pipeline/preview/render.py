@@ -78,6 +78,8 @@ class PreviewResult:
     ink_coverage: dict[int, dict[str, float]] | None
     spots: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: The total-ink profile per page (pipeline.inkmap), for preflight's ink_limit.
+    ink_profiles: dict[int, dict[str, Any]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (paths as strings, page numbers as string keys)."""
@@ -86,11 +88,14 @@ class PreviewResult:
             data[name] = str(data[name])
         if self.ink_coverage is not None:
             data["ink_coverage"] = {str(k): v for k, v in self.ink_coverage.items()}
+        if self.ink_profiles is not None:
+            data["ink_profiles"] = {str(k): v for k, v in self.ink_profiles.items()}
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PreviewResult:
         coverage = data.get("ink_coverage")
+        profiles = data.get("ink_profiles")
         return cls(
             proof=Path(data["proof"]),
             thumbnail=Path(data["thumbnail"]),
@@ -100,6 +105,9 @@ class PreviewResult:
             else {int(k): dict(v) for k, v in coverage.items()},
             spots=list(data.get("spots", [])),
             warnings=list(data.get("warnings", [])),
+            ink_profiles=None
+            if profiles is None
+            else {int(k): dict(v) for k, v in profiles.items()},
         )
 
 
@@ -156,6 +164,7 @@ def render_preview(
     if ink:
         reading = read_ink(path)
         result.ink_coverage = reading.coverage
+        result.ink_profiles = reading.profiles
         if reading.problem:
             result.warnings.append(reading.problem)
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -219,3 +220,83 @@ def test_ghostscript_errors_reach_the_warning_masked_escaped_and_short(
     problem = reading.problem or ""
     assert "Pw-in-url" not in problem and "\x1b" not in problem and "\n" not in problem
     assert len(problem) < 500
+
+
+# --- total ink: where a sheet is too heavy, from the same rendering -----------------------
+
+
+def _sheet_with_patch(path: Path, patch_cmyk: str) -> Path:
+    """A plate at 80 % ink (20 % of each) with a 60 x 40 mm patch at x 100, y 200 mm."""
+    from tests.preflight_sheets import PT, SheetWriter
+
+    writer = SheetWriter()
+    x, y, w, h = (round(v * PT, 2) for v in (100, 200, 60, 40))
+    writer.page(f"0.2 0.2 0.2 0.2 k 0 0 2920 2183 re f {patch_cmyk} k {x} {y} {w} {h} re f")
+    return writer.write(path)
+
+
+def test_a_heavy_patch_on_a_light_sheet_is_found_where_it_is(
+    gs: str, tmp_path: Path, config: Config
+) -> None:
+    # Given a light sheet (80 % on average) with one 60 x 40 mm patch of 390 %
+    from models.job import Job
+    from pipeline.preview.budgeted import preview_within_budget
+    from pipeline.preview.render import PreviewResult
+    from tasks.hold import preflight
+
+    pdf = _sheet_with_patch(tmp_path / "0540_Heavy_Leonov.pdf", "1 1 1 0.9")
+    # When the preview's ink pass measures it and the hold judges what the job stored
+    result = preview_within_budget(pdf, None, tmp_path / "out", "1_heavy", limits=config.limits)
+    stored = json.loads(json.dumps(result.as_dict()))
+    assert PreviewResult.from_dict(stored).ink_profiles == result.ink_profiles
+    job = Job(id=1, name=pdf.name, preview=stored)
+    found = preflight(pdf, job, config, config.preflight_for(None, None))
+    # Then the average is low, and ink_limit names the patch, its ink and its place
+    assert result.ink_coverage is not None and sum(result.ink_coverage[1].values()) < 100
+    ink = [f for f in found if f.code == "ink_limit"]
+    assert len(ink) == 1 and ink[0].value == pytest.approx(390, abs=2)
+    assert ink[0].position_mm == pytest.approx((100, 200, 60, 40), abs=1)
+    area = int(ink[0].message.split(" mm²")[0].rsplit(" ", 1)[1])
+    assert area == pytest.approx(60 * 40, rel=0.05)
+
+
+def test_a_patch_under_the_limit_is_not_a_finding(gs: str, tmp_path: Path) -> None:
+    # Given the same sheet with a 290 % patch
+    from pipeline.config.preflight import PreflightSettings
+    from pipeline.preflight import run_preflight
+
+    pdf = _sheet_with_patch(tmp_path / "0541_Rich_Leonov.pdf", "0.8 0.8 0.7 0.6")
+    # When its ink is measured and judged with the default 320 % limit, and with 280 %
+    reading = read_ink(pdf)
+    assert reading.profiles is not None and reading.profiles[1]["peak"] == pytest.approx(290, abs=2)
+
+    def judged(limit: float) -> list[str]:
+        report = run_preflight(
+            pdf,
+            PreflightSettings(max_tac=limit),
+            ink_coverage=reading.coverage,
+            ink_profiles=reading.profiles,
+        )
+        return [f.code for f in report.findings if f.code == "ink_limit"]
+
+    # Then only the lower limit finds it
+    assert judged(320) == [] and judged(280) == ["ink_limit"]
+
+
+def test_ink_averages_agree_with_ghostscripts_ink_cov_device(gs: str, tmp_path: Path) -> None:
+    # Given a busy sample sheet
+    pdf = write_signa_pdf(tmp_path / "busy.pdf", [signa_sheet(vector_objects=2000)] * 2)
+    # When the raster pass and ink_cov measure it
+    reading = read_ink(pdf)
+    done = subprocess.run(
+        [gs, "-dSAFER", "-dBATCH", "-dNOPAUSE", "-q", "-r72", "-sDEVICE=ink_cov"]
+        + ["-sOutputFile=-", str(pdf)],
+        capture_output=True,
+        check=True,
+    )
+    # Then every ink of every page is the same to a hundredth of a percent
+    lines = [line.split()[:4] for line in done.stdout.decode().splitlines() if "CMYK" in line]
+    assert reading.coverage is not None and len(lines) == len(reading.coverage) == 2
+    for page, values in enumerate(lines, start=1):
+        for ink, value in zip("CMYK", values, strict=True):
+            assert reading.coverage[page][ink] == pytest.approx(float(value), abs=0.01)

@@ -20,6 +20,7 @@ ALLOWED = {
         "pipeline.errors",
         "pipeline.text",
         "pipeline.budget",
+        "pipeline.inkmap",
     },
     "pipeline.delivery": {"pipeline.config", "pipeline.errors", "pipeline.text"},
     "pipeline.preflight": {
@@ -28,6 +29,7 @@ ALLOWED = {
         "pipeline.errors",
         "pipeline.text",
         "pipeline.budget",
+        "pipeline.inkmap",
     },
 }
 
