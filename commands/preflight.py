@@ -75,8 +75,7 @@ def check_file(path: Path, config: Config, ink: bool = False) -> list[Finding]:
         press=facts.press,
         outputter=facts.outputter,
         sheets=sheets,
-        ink_coverage=reading.coverage if reading else None,
-        ink_profiles=reading.profiles if reading else None,
+        ink=reading.measure if reading else None,
     )
 
 

@@ -17,6 +17,8 @@ scale: one unit is 400/255 = 1.6 %.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image, ImageChops, ImageStat
@@ -31,6 +33,28 @@ UNIT_PERCENT = 400 / 255
 INKS = ("C", "M", "Y", "K")
 
 Profile = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InkMeasure:
+    """What the preview's ink pass measured, per page (numbered from 1): each ink's average in
+    percent, and the total-ink profile (None where only the averages were measured)."""
+
+    coverage: dict[int, dict[str, float]]
+    profiles: dict[int, Profile] | None = None
+
+    @classmethod
+    def from_stored(cls, preview: Mapping[str, Any] | None) -> InkMeasure | None:
+        """From a job's stored preview (``ink_coverage`` and ``ink_profiles``, page numbers
+        as strings: JSON), or None when it has no ink coverage."""
+        coverage = (preview or {}).get("ink_coverage")
+        if not coverage:
+            return None
+        profiles = (preview or {}).get("ink_profiles")
+        return cls(
+            {int(page): dict(inks) for page, inks in coverage.items()},
+            {int(page): dict(p) for page, p in profiles.items()} if profiles else None,
+        )
 
 
 def _over(level: float) -> int:

@@ -75,14 +75,11 @@ def preflight(path: Path, job: Job, config: Config, settings: PreflightSettings)
     """The preflight findings of the spooled file (pipeline/preflight), from the sheets
     validate read, the press detect_press decided and the ink coverage render_preview
     measured (no second reading or rendering); in a child process held to ``[limits]``."""
+    from pipeline.inkmap import InkMeasure
     from pipeline.pdf.facts import SheetFacts
     from pipeline.preflight import preflight_within_budget
 
     sheets = [SheetFacts.from_dict(sheet) for sheet in job.sheets or []]
-    coverage = (job.preview or {}).get("ink_coverage")
-    ink = {int(page): dict(inks) for page, inks in coverage.items()} if coverage else None
-    measured = (job.preview or {}).get("ink_profiles")
-    profiles = {int(page): dict(p) for page, p in measured.items()} if measured else None
     press = config.presses.get(job.press)
     return preflight_within_budget(
         path,
@@ -90,8 +87,7 @@ def preflight(path: Path, job: Job, config: Config, settings: PreflightSettings)
         limits=config.limits,
         sheets=sheets or None,
         press=press,
-        ink_coverage=ink,
-        ink_profiles=profiles,
+        ink=InkMeasure.from_stored(job.preview),
     )
 
 

@@ -1,6 +1,6 @@
 """Preflight of an imposed sheet: what would cost plates or a reprint, found before output.
 
-Use: ``preflight_job(path, config, press=..., outputter=..., sheets=..., ink_coverage=...)``
+Use: ``preflight_job(path, config, press=..., outputter=..., sheets=..., ink=...)``
 (or ``preflight(path, config.preflight_for(press, outputter), ...)``) gives a list of
 :class:`Finding`; ``has_errors(findings)`` says whether the job is held.
 

@@ -24,7 +24,7 @@ from pipeline.config import Limits
 from pipeline.config.preflight import PreflightSettings
 from pipeline.config.settings import Press
 from pipeline.errors import OverBudget
-from pipeline.inkmap import Profile
+from pipeline.inkmap import InkMeasure
 from pipeline.pdf.facts import SheetFacts
 from pipeline.preflight.engine import preflight
 from pipeline.preflight.findings import Finding
@@ -38,8 +38,7 @@ def preflight_within_budget(
     limits: Limits,
     sheets: Sequence[SheetFacts] | None = None,
     press: Press | None = None,
-    ink_coverage: dict[int, dict[str, float]] | None = None,
-    ink_profiles: dict[int, Profile] | None = None,
+    ink: InkMeasure | None = None,
 ) -> list[Finding]:
     """:func:`preflight` of ``path`` in a child process within ``limits``; over budget, one
     ``preflight_timeout`` finding saying the sheet is not checked and why."""
@@ -51,8 +50,7 @@ def preflight_within_budget(
             settings,
             sheets=list(sheets) if sheets else None,
             press=press,
-            ink_coverage=ink_coverage,
-            ink_profiles=ink_profiles,
+            ink=ink,
             limits=limits,
             what=f"the preflight of {name}",
         )

@@ -23,7 +23,7 @@ from pypdf.generic import ArrayObject, DictionaryObject
 from pipeline.config.preflight import PreflightSettings
 from pipeline.config.settings import Config, Press
 from pipeline.errors import RejectedFile
-from pipeline.inkmap import Profile
+from pipeline.inkmap import InkMeasure
 from pipeline.pdf.facts import SheetFacts
 from pipeline.pdf.read import open_pdf, page_colorants
 from pipeline.preflight.checks import (
@@ -79,21 +79,13 @@ def preflight(
     *,
     sheets: Sequence[SheetFacts] | None = None,
     press: Press | None = None,
-    ink_coverage: dict[int, dict[str, float]] | None = None,
-    ink_profiles: dict[int, Profile] | None = None,
+    ink: InkMeasure | None = None,
 ) -> list[Finding]:
     """Every finding on the sheet, in page order; ``off`` checks are not run.
 
-    ``ink_coverage`` and ``ink_profiles`` are what the preview's ink pass measured
-    (pipeline.preview.inkcov): the ``ink_limit`` check judges them."""
-    return run_preflight(
-        source,
-        settings,
-        sheets=sheets,
-        press=press,
-        ink_coverage=ink_coverage,
-        ink_profiles=ink_profiles,
-    ).findings
+    ``ink`` is what the preview's ink pass measured (pipeline.preview.inkcov): the
+    ``ink_limit`` check judges it."""
+    return run_preflight(source, settings, sheets=sheets, press=press, ink=ink).findings
 
 
 def preflight_job(
@@ -103,8 +95,7 @@ def preflight_job(
     press: str | None = None,
     outputter: str | None = None,
     sheets: Sequence[SheetFacts] | None = None,
-    ink_coverage: dict[int, dict[str, float]] | None = None,
-    ink_profiles: dict[int, Profile] | None = None,
+    ink: InkMeasure | None = None,
 ) -> list[Finding]:
     """:func:`preflight` of a job: the settings of its press and bureau
     (``config.preflight_for``) and its press's gripper for the paper check."""
@@ -113,8 +104,7 @@ def preflight_job(
         config.preflight_for(press, outputter),
         sheets=sheets,
         press=config.presses.get(press) if press else None,
-        ink_coverage=ink_coverage,
-        ink_profiles=ink_profiles,
+        ink=ink,
     )
 
 
@@ -124,8 +114,7 @@ def run_preflight(
     *,
     sheets: Sequence[SheetFacts] | None = None,
     press: Press | None = None,
-    ink_coverage: dict[int, dict[str, float]] | None = None,
-    ink_profiles: dict[int, Profile] | None = None,
+    ink: InkMeasure | None = None,
 ) -> PreflightReport:
     """Like :func:`preflight`, with the time and operator count of the run."""
     started = time.monotonic()
@@ -139,7 +128,7 @@ def run_preflight(
                 _check_reader(reader, name, settings, sheets, press, report, started)
         except Exception as exc:  # noqa: BLE001 - whatever the file, preflight answers
             report.findings.append(_unreadable(None, settings, f"{name}: {_reason(exc)}"))
-    report.findings += ink_findings(ink_coverage, ink_profiles, settings)
+    report.findings += ink_findings(ink, settings)
     report.findings = [f for f in report.findings if f.severity != "off"]
     report.seconds = time.monotonic() - started
     return report

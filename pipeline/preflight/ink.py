@@ -18,19 +18,15 @@ from __future__ import annotations
 from PIL import Image
 
 from pipeline.config.preflight import PreflightSettings
-from pipeline.inkmap import Profile, heavy_area, measure
+from pipeline.inkmap import InkMeasure, Profile, heavy_area, measure
 from pipeline.preflight.findings import Finding, where
 
 
-def ink_findings(
-    coverage: dict[int, dict[str, float]] | None,
-    profiles: dict[int, Profile] | None,
-    settings: PreflightSettings,
-) -> list[Finding]:
+def ink_findings(ink: InkMeasure | None, settings: PreflightSettings) -> list[Finding]:
     """``ink_limit`` per page: from its profile where there is one, else from its average."""
-    if not settings.enabled("ink_limit"):
+    if ink is None or not settings.enabled("ink_limit"):
         return []
-    profiles = profiles or {}
+    coverage, profiles = ink.coverage, ink.profiles or {}
     found = []
     for page in sorted(set(coverage or {}) | set(profiles)):
         if page in profiles:

@@ -38,7 +38,7 @@ from typing import IO
 
 from PIL import Image
 
-from pipeline.inkmap import InkMeter, Profile
+from pipeline.inkmap import InkMeasure, InkMeter, Profile
 from pipeline.text import outside_text, shown
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,11 @@ class InkReading:
     problem: str | None = None
     #: The total-ink profile per page (``pipeline.inkmap``); None from ``ink_cov``.
     profiles: dict[int, Profile] | None = None
+
+    @property
+    def measure(self) -> InkMeasure | None:
+        """The coverage and profiles together, as preflight takes them."""
+        return InkMeasure(self.coverage, self.profiles) if self.coverage else None
 
 
 def ink_coverage(

@@ -274,8 +274,7 @@ def test_a_patch_under_the_limit_is_not_a_finding(gs: str, tmp_path: Path) -> No
         report = run_preflight(
             pdf,
             PreflightSettings(max_tac=limit),
-            ink_coverage=reading.coverage,
-            ink_profiles=reading.profiles,
+            ink=reading.measure,
         )
         return [f.code for f in report.findings if f.code == "ink_limit"]
 

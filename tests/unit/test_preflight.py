@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config.preflight import PreflightSettings, merge
+from pipeline.inkmap import InkMeasure
 from pipeline.preflight import Finding, preflight
 from tests.preflight_sheets import SheetWriter, clean_sheet, separation
 
@@ -384,7 +385,7 @@ def test_ink_coverage_of_the_preview_is_judged_with_the_sheet(tmp_path):
     clean_sheet(writer)
     path = writer.write(tmp_path / "heavy.pdf")
     coverage = {1: {"C": 90.0, "M": 90.0, "Y": 90.0, "K": 60.0}}
-    found = preflight(path, PreflightSettings(), ink_coverage=coverage)
+    found = preflight(path, PreflightSettings(), ink=InkMeasure(coverage))
     assert [(f.code, f.page, f.value) for f in found] == [("ink_limit", 1, 330)]
 
 
