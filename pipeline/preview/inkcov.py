@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -118,6 +119,7 @@ def _measure(
     link.symlink_to(target)
     scratch = folder / "tmp"
     scratch.mkdir()
+    deadline = time.monotonic() + timeout
     try:
         reading = _measure_raster(gs, link, scratch, timeout)
         if reading is not None:
@@ -127,7 +129,7 @@ def _measure(
             done = subprocess.run(
                 _command(gs, device, link),
                 capture_output=True,
-                timeout=timeout,
+                timeout=max(deadline - time.monotonic(), 0.1),  # one timeout for both passes
                 check=False,
                 cwd=scratch,
                 env=_environment(scratch),
