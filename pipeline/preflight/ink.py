@@ -26,13 +26,13 @@ def ink_findings(ink: InkMeasure | None, settings: PreflightSettings) -> list[Fi
     """``ink_limit`` per page: from its profile where there is one, else from its average."""
     if ink is None or not settings.enabled("ink_limit"):
         return []
-    coverage, profiles = ink.coverage, ink.profiles or {}
+    profiles = ink.profiles or {}
     found = []
-    for page in sorted(set(coverage or {}) | set(profiles)):
+    for page in sorted(set(ink.coverage) | set(profiles)):
         if page in profiles:
             found += _from_profile(profiles[page], page, settings)
-        elif coverage and page in coverage:
-            found += ink_from_coverage({page: coverage[page]}, settings)
+        else:
+            found += ink_from_coverage({page: ink.coverage[page]}, settings)
     return found
 
 
