@@ -86,6 +86,14 @@ PREFLIGHT_CODES: dict[str, str] = {
     "paper_too_large": "error",  # the paper is larger than the press takes or off the plate
     "preflight_unreadable": "warning",  # a part of the sheet could not be checked
     "preflight_timeout": "warning",  # the checks ran over budget_seconds and stopped
+    "plate_list_missing": "warning",  # no Signa colorant list: the plates cannot be checked
+    "plates_over_limit": "error",  # a sheet side lists more separations than max_plates
+    "colorant_unreadable": "error",  # a colorant list entry that is not a name
+    "spot_duplicate": "error",  # one ink under two names: two plates bought for one ink
+    "registration_content": "error",  # Signa's registration colour All outside the marks
+    "small_text": "warning",  # white or multi-ink text under min_text_pt (GWG R0016-R0017)
+    "thin_line": "warning",  # white or multi-ink lines under min_line_pt (GWG R0018-R0019)
+    "black_text_knockout": "warning",  # small black text that knocks out (GWG R0009/R0011)
     "duplicate": "error",  # the same bytes as a job received in the last duplicate_days
     "new_version": "warning",  # another file with the same order and job name
 }

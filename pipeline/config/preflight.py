@@ -24,6 +24,18 @@ DEFAULT_MIN_PPI_ERROR = 150.0
 DEFAULT_MIN_PPI_WARNING = 225.0
 #: Effective resolution (ppi) under which a 1-bit (line art) image is flagged.
 DEFAULT_MIN_PPI_BITMAP = 550.0
+#: Effective resolution (ppi) under which a 1-bit image is a warning (GWG 2022 R0032).
+DEFAULT_MIN_PPI_BITMAP_WARNING = 800.0
+#: Separations one sheet side may list before the sheet is held (``plates_over_limit``).
+DEFAULT_MAX_PLATES = 12
+#: Size in pt under which white or multi-ink text is ``small_text`` (GWG 2022 R0016-R0017).
+DEFAULT_MIN_TEXT_PT = 8.0
+#: Width in pt under which white or multi-ink lines are ``thin_line`` (GWG 2022 R0018-R0019).
+DEFAULT_MIN_LINE_PT = 0.25
+#: Size in pt under which black text should overprint (GWG 2022 R0009/R0011).
+DEFAULT_BLACK_TEXT_OVERPRINT_PT = 12.0
+#: Side in mm of the square total ink is averaged over (GWG 2022 R0026).
+DEFAULT_TAC_WINDOW_MM = 15.0
 #: Highest total area coverage, in percent (C + M + Y + K), before ``ink_limit``.
 DEFAULT_MAX_TAC = 320.0
 #: Area in mm² over max_tac that counts as a finding (a few mm², not a stray pixel).
@@ -40,7 +52,13 @@ KEYS = frozenset(
         "min_ppi_error",
         "min_ppi_warning",
         "min_ppi_bitmap",
+        "min_ppi_bitmap_warning",
         "max_tac",
+        "tac_window_mm",
+        "max_plates",
+        "min_text_pt",
+        "min_line_pt",
+        "black_text_overprint_pt",
         "tac_min_area_mm2",
         "duplicate_days",
         "budget_seconds",
@@ -59,7 +77,13 @@ class PreflightSettings:
     min_ppi_error: float = DEFAULT_MIN_PPI_ERROR
     min_ppi_warning: float = DEFAULT_MIN_PPI_WARNING
     min_ppi_bitmap: float = DEFAULT_MIN_PPI_BITMAP
+    min_ppi_bitmap_warning: float = DEFAULT_MIN_PPI_BITMAP_WARNING
     max_tac: float = DEFAULT_MAX_TAC
+    tac_window_mm: float = DEFAULT_TAC_WINDOW_MM
+    max_plates: int = DEFAULT_MAX_PLATES
+    min_text_pt: float = DEFAULT_MIN_TEXT_PT
+    min_line_pt: float = DEFAULT_MIN_LINE_PT
+    black_text_overprint_pt: float = DEFAULT_BLACK_TEXT_OVERPRINT_PT
     tac_min_area_mm2: float = DEFAULT_TAC_MIN_AREA_MM2
     duplicate_days: int = DEFAULT_DUPLICATE_DAYS
     budget_seconds: float = DEFAULT_BUDGET_SECONDS
@@ -81,12 +105,24 @@ def read_preflight(reader: Reader, raw: Mapping[str, Any], key: str) -> dict[str
         found["active"] = reader.boolean(raw, f"{key}.enabled", True)
     if "severity" in raw:
         found["severity"] = _severities(reader, reader.table(raw, f"{key}.severity"), key)
-    for name in ("min_ppi_error", "min_ppi_warning", "min_ppi_bitmap", "max_tac"):
+    for name in (
+        "min_ppi_error",
+        "min_ppi_warning",
+        "min_ppi_bitmap",
+        "min_ppi_bitmap_warning",
+        "max_tac",
+        "tac_window_mm",
+        "min_text_pt",
+        "min_line_pt",
+        "black_text_overprint_pt",
+    ):
         if name in raw:
             found[name] = reader.number(raw, f"{key}.{name}", 0)
     for name in ("tac_min_area_mm2", "budget_seconds"):
         if name in raw:
             found[name] = reader.number(raw, f"{key}.{name}", 0)
+    if "max_plates" in raw:
+        found["max_plates"] = int(reader.number(raw, f"{key}.max_plates", 1))
     if "duplicate_days" in raw:
         found["duplicate_days"] = int(reader.number(raw, f"{key}.duplicate_days", 0))
     if "max_paper_mm" in raw:
