@@ -119,7 +119,7 @@ class StepTask(Task):
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:  # noqa: ANN001
         """A failure run_step did not record (a time limit, a job that vanished)."""
-        if isinstance(exc, RejectedFile | BrokerError | ConnectionError | DATABASE_FAULTS):
+        if isinstance(exc, (RejectedFile, BrokerError, ConnectionError, *DATABASE_FAULTS)):
             return  # recorded, or a fault of the broker or database: never a job's failure
         if not args:
             return
