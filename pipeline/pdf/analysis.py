@@ -209,9 +209,27 @@ def _size(mm: tuple[float, float]) -> str:
     return "x".join(str(jsonable(round(v, 1))) for v in mm)
 
 
+#: Separations no sheet side really has (a press has at most a dozen printing units): a list
+#: longer than this is counted as it says, but warned about, and only its first names are kept
+#: with the job (the count stays the list's; the preflight's ``plates_over_limit`` holds it).
+MAX_SEPARATIONS = 64
+
+
 def decide_plates(document: DocumentFacts, sheets: list[SheetFacts]) -> PlateResult:
-    """The plate count on already read sheets (see :func:`count_plates`)."""
-    separations = {s.number: list(s.colorants) for s in sheets if s.colorants}
+    """The plate count on already read sheets (see :func:`count_plates`).
+
+    A page listing more than :data:`MAX_SEPARATIONS` names counts them all, with a warning,
+    and keeps only the first :data:`MAX_SEPARATIONS` names in ``separations``."""
+    separations = {s.number: list(s.colorants[:MAX_SEPARATIONS]) for s in sheets if s.colorants}
+    counts = {s.number: len(s.colorants) for s in sheets if s.colorants}
+    absurd = [
+        f"{document.file}: page {number} lists {count} separations, more than any press "
+        f"prints ({MAX_SEPARATIONS}): {count} plates are counted for it and only the first "
+        f"{MAX_SEPARATIONS} names are kept; check the colorant list in Signa before plates "
+        f"are bought."
+        for number, count in counts.items()
+        if count > MAX_SEPARATIONS
+    ]
     missing = [s.number for s in sheets if not s.colorants]
     if missing:
         pages = ", ".join(map(str, missing))
@@ -220,7 +238,8 @@ def decide_plates(document: DocumentFacts, sheets: list[SheetFacts]) -> PlateRes
             separations,
             [
                 f"{document.file}: plate count unknown: page(s) {pages} carry no Signa colorant "
-                f"list (/PieceInfo/HDAG_COLORANT); count the plates by hand."
+                f"list (/PieceInfo/HDAG_COLORANT); count the plates by hand.",
+                *absurd,
             ],
         )
     warnings = (
@@ -231,7 +250,7 @@ def decide_plates(document: DocumentFacts, sheets: list[SheetFacts]) -> PlateRes
             f"{document.creator!r} (a re-saved Signa file?)."
         ]
     )
-    return PlateResult(sum(map(len, separations.values())), separations, warnings)
+    return PlateResult(sum(counts.values()), separations, [*warnings, *absurd])
 
 
 def decide_outputter(sheets: list[SheetFacts], filename: str, config: Config) -> OutputterResult:

@@ -229,11 +229,37 @@ def page_colorants(page: DictionaryObject) -> list[str] | None:
 
 
 def _colorants(page: DictionaryObject) -> list[str] | None:
-    """``/PieceInfo/HDAG_COLORANT/Private/HDAG_ColorantNames`` as text (``#20`` is a space)."""
+    """``/PieceInfo/HDAG_COLORANT/Private/HDAG_ColorantNames`` as text (``#20`` is a space).
+
+    Only name entries are colorants (one name, one plate): Signa writes nothing else, and a
+    number, a string or a dictionary is no separation the bureau can expose; preflight reports
+    such entries (``colorant_unreadable``, pipeline/preflight/platelist.py)."""
     names = _path(page, "/PieceInfo", "/HDAG_COLORANT", "/Private", "/HDAG_ColorantNames")
     if not isinstance(names, ArrayObject):
         return None
-    return [str(n)[1:] if isinstance(n, NameObject) else str(n) for n in names]
+    found = []
+    for entry in names:
+        if isinstance(entry, IndirectObject):
+            entry = _resolved(entry)
+        if isinstance(entry, NameObject):
+            found.append(str(entry)[1:])
+    return found
+
+
+#: References followed in a row to a colorant list entry before it counts as no name (a loop).
+MAX_HOPS = 16
+
+
+def _resolved(obj: Any) -> Any:
+    """The object a chain of references leads to; None for a loop or a dangling reference."""
+    for _ in range(MAX_HOPS):
+        if not isinstance(obj, IndirectObject):
+            return obj
+        try:
+            obj = obj.get_object()
+        except Exception:  # a broken reference is no name
+            return None
+    return None
 
 
 def _mark_texts(page: PageObject) -> dict[str, str]:

@@ -390,6 +390,45 @@ def test_plates_are_the_sum_of_colorant_names(signa_pdf, config):
     assert plates.separations[2][-1] == "PANTONE 246 C"
 
 
+def colorant_page(entries: str) -> str:
+    """A Speedmaster page whose Signa colorant list is ``entries`` (PDF syntax)."""
+    return (
+        f"<< /Type /Page /Parent 2 0 R /MediaBox {SPEEDMASTER_BOX} /PieceInfo << /HDAG_COLORANT "
+        f"<< /Private << /HDAG_ColorantNames [{entries}] >> >> >> >>"
+    )
+
+
+def test_only_name_entries_of_the_colorant_list_are_plates(tmp_path, config):
+    # Given a list with a number, a string and a dictionary among names (one of them indirect)
+    page = colorant_page("/Cyan 5 (Magenta) << /N 1 >> /Black 4 0 R")
+    path = raw_pdf(tmp_path / "0537_Job_Leonov.pdf", [*page_tree("3 0 R", 1, page), "/Yellow"])
+    # When the plates are counted
+    plates = count_plates(path, config)
+    # Then only the names are plates: Cyan, Black and the referenced Yellow
+    assert plates.plates == 3
+    assert plates.separations == {1: ["Cyan", "Black", "Yellow"]}
+
+
+def test_an_absurd_colorant_list_is_counted_with_a_warning_and_kept_short(tmp_path, config):
+    # Given one sheet side listing 100 separations
+    page = colorant_page(" ".join(f"/Spot{n}" for n in range(100)))
+    path = raw_pdf(tmp_path / "0537_Job_Leonov.pdf", page_tree("3 0 R", 1, page))
+    # When the plates are counted
+    plates = count_plates(path, config)
+    # Then the count is what the list says, said loudly, and only 64 names are kept
+    assert plates.plates == 100
+    assert len(plates.separations[1]) == 64 and plates.separations[1][0] == "Spot0"
+    assert any("page 1 lists 100 separations" in w for w in plates.warnings)
+
+
+def test_sixty_four_separations_are_no_warning(tmp_path, config):
+    page = colorant_page(" ".join(f"/Spot{n}" for n in range(64)))
+    path = raw_pdf(tmp_path / "0537_Job_Leonov.pdf", page_tree("3 0 R", 1, page))
+    plates = count_plates(path, config)
+    assert plates.plates == 64 and len(plates.separations[1]) == 64
+    assert not any("separations, more than" in w for w in plates.warnings)
+
+
 def test_non_signa_file_has_unknown_plate_count(signa_pdf, config):
     # Given a file without Signa colorant lists
     path = signa_pdf(sheets=[Sheet(signa=False)], creator="Adobe Acrobat")
