@@ -7,8 +7,10 @@ Colorant names are compared ignoring case; Signa's registration colour and place
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from pipeline.config.preflight import PreflightSettings
 from pipeline.preflight.colours import NOT_PLATES
@@ -30,6 +32,10 @@ class PageContext:
     colorants: list[str] | None
     settings: PreflightSettings
 
+    def at(self, box: Box | None) -> str:
+        """`` at x 12 mm, y 30 mm (40 x 20 mm)`` for a message, or ``""``."""
+        return where(to_mm(box, self.origin))
+
     def finding(
         self,
         code: str,
@@ -39,6 +45,8 @@ class PageContext:
         value: float | None = None,
         severity: str | None = None,
     ) -> Finding:
+        """A finding on this page (text from the file is data in ``message``, never a
+        format string)."""
         position = to_mm(box, self.origin)
         return Finding(
             code,
@@ -46,8 +54,8 @@ class PageContext:
             self.number,
             obj,
             position,
-            f"page {self.number}: {message.format(where=where(position))}",
-            value,
+            f"page {self.number}: {message}",
+            value if value is None or math.isfinite(value) else None,
         )
 
 
@@ -62,9 +70,11 @@ def plate_findings(use: PageUse, page: PageContext) -> list[Finding]:
             found.append(
                 page.finding(
                     "plate_missing",
-                    f"{ink} is printed{{where}} but the colorant list has no {ink} plate: "
-                    f"the bureau will expose no plate for it. Add {ink} to the job's "
-                    f"separations in Signa, or change the object to a listed colour.",
+                    (
+                        f"{ink} is printed{page.at(box)} but the colorant list has no "
+                        f"{ink} plate: the bureau will expose no plate for it. Add {ink} to the "
+                        f"job's separations in Signa, or change the object to a listed colour."
+                    ),
                     ink,
                     box,
                 )
@@ -90,21 +100,41 @@ def rgb_findings(use: PageUse, page: PageContext) -> list[Finding]:
     found = [
         page.finding(
             "rgb_content",
-            f"image /{image.name} is {image.colour}{{where}}: the RIP converts it and the "
-            f"colours shift. Convert it to CMYK and place it again.",
+            (
+                f"image /{image.name} is {image.colour}{page.at(image.box)}: the RIP "
+                f"converts it and the colours shift. Convert it to CMYK and place it again."
+            ),
             image.name,
             image.box,
         )
         for image in _unique(i for i in use.images if i.converted and not i.mark)
     ]
+    if use.groups:
+        what, box = use.groups[0]
+        found.append(
+            page.finding(
+                "rgb_content",
+                (
+                    f"{what}{page.at(box)}"
+                    f"{f' (and {len(use.groups) - 1} more)' if len(use.groups) > 1 else ''}: "
+                    f"the RIP converts the colours it blends and they shift. Export with a CMYK "
+                    f"transparency blend space."
+                ),
+                what,
+                box,
+            )
+        )
     if use.converted:
         label, box = use.converted[0]
         count = len(use.converted)
         found.append(
             page.finding(
                 "rgb_content",
-                f"{count} vector object(s) in {label.split(' ')[0]} colour, the first{{where}}: "
-                f"the RIP converts them and the colours shift. Convert them to CMYK.",
+                (
+                    f"{count} vector object(s) in {label.split(' ')[0]} colour, the "
+                    f"first{page.at(box)}: the RIP converts them and the colours shift. "
+                    f"Convert them to CMYK."
+                ),
                 label,
                 box,
             )
@@ -118,8 +148,12 @@ def font_findings(use: PageUse, page: PageContext) -> list[Finding]:
     return [
         page.finding(
             "font_not_embedded",
-            f"font {font.name} is not embedded ({font.problem}), first used{{where}}: the RIP "
-            f"substitutes another font. Embed it when exporting the page, or outline the text.",
+            (
+                f"font {font.name} is not embedded ({font.problem}), first "
+                f"used{page.at(use.font_places.get(key))}: the RIP substitutes another font. "
+                f"Embed it when exporting the page, or "
+                f"outline the text."
+            ),
             font.name,
             use.font_places.get(key),
         )
@@ -135,17 +169,21 @@ def resolution_findings(use: PageUse, page: PageContext) -> list[Finding]:
     for image in _unique(i for i in use.images if not i.mark):
         bitmap = image.bits == 1
         error_under = settings.min_ppi_bitmap if bitmap else settings.min_ppi_error
-        warning_under = settings.min_ppi_bitmap if bitmap else settings.min_ppi_warning
-        if image.ppi >= max(error_under, warning_under):
-            continue
+        warning_under = settings.min_ppi_bitmap_warning if bitmap else settings.min_ppi_warning
+        if not image.ppi < max(error_under, warning_under):
+            continue  # also a NaN or infinite resolution (an image placed at no size)
         severity = None if image.ppi < error_under else "warning"
         limit = error_under if severity is None else warning_under
         found.append(
             page.finding(
                 "low_resolution",
-                f"image /{image.name} ({image.pixels[0]} x {image.pixels[1]} px) is placed at "
-                f"{image.ppi:.0f} ppi{{where}}, under {limit:g} ppi: it prints soft or "
-                f"pixelated. Use a larger image or place it smaller.",
+                (
+                    f"image /{image.name} ({image.pixels[0]} x "
+                    f"{image.pixels[1]} px{', 1-bit' if image.bits == 1 else ''}) is placed at "
+                    f"{image.ppi:.0f} ppi{page.at(image.box)}, under {limit:g} ppi: it prints "
+                    f"soft or pixelated. "
+                    f"Use a larger image or place it smaller."
+                ),
                 image.name,
                 image.box,
                 round(image.ppi, 1),
@@ -163,8 +201,11 @@ def overprint_findings(use: PageUse, page: PageContext) -> list[Finding]:
     return [
         page.finding(
             "white_overprint",
-            f"{len(use.white_overprint)} white object(s) ({label}) set to overprint, the first"
-            f"{{where}}: they vanish on press. Turn overprint off for white.",
+            (
+                f"{len(use.white_overprint)} white object(s) ({label}) set to "
+                f"overprint, the first{page.at(box)}: they vanish on press. Turn overprint "
+                f"off for white."
+            ),
             label,
             box,
         )
@@ -172,18 +213,87 @@ def overprint_findings(use: PageUse, page: PageContext) -> list[Finding]:
 
 
 def unreadable_findings(use: PageUse, page: PageContext) -> list[Finding]:
-    """``preflight_unreadable`` when a part of the page could not be checked."""
-    if not use.problems:
-        return []
-    shown = "; ".join(use.problems[:SHOWN_PROBLEMS])
-    more = len(use.problems) - SHOWN_PROBLEMS
+    """``preflight_unreadable``: one per object that could not be checked (the rest of the
+    page is checked all the same)."""
     return [
         page.finding(
             "preflight_unreadable",
-            f"part of the sheet could not be checked ({shown}"
-            f"{f'; {more} more' if more > 0 else ''}). Check it by eye on the proof.",
+            f"{obj or 'the page'} could not be checked ({problem}); everything else on the "
+            f"page was. Check that part by eye on the proof.",
+            obj or None,
+        )
+        for obj, problem in use.problems
+    ]
+
+
+def registration_findings(use: PageUse, page: PageContext) -> list[Finding]:
+    """``registration_content``: Signa's registration colour outside the marks."""
+    if use.registration is None:
+        return []
+    return [
+        page.finding(
+            "registration_content",
+            (
+                f"{use.registration_count} object(s) outside the marks are in the "
+                f"registration colour All, the first{page.at(use.registration)}: All prints "
+                f"on every plate (400 % on "
+                f"CMYK). Use it only in marks; give the object its real colour."
+            ),
+            "All",
+            use.registration,
         )
     ]
+
+
+def size_findings(use: PageUse, page: PageContext) -> list[Finding]:
+    """``small_text``, ``thin_line`` and ``black_text_knockout``: one per page each, at the
+    first such object, with the smallest size found."""
+    settings, found = page.settings, []
+    checks: tuple[tuple[str, list[Any], float, Callable[[str, str], str], str], ...] = (
+        (
+            "small_text",
+            [(label, size, box) for label, size, box in use.small_text],
+            settings.min_text_pt,
+            lambda label, size: f"text in {label} (white or several inks) is {size} pt",
+            "it fills in or shows misregistration. Use one ink, or a larger or bolder font.",
+        ),
+        (
+            "thin_line",
+            [(label, width, box) for label, width, box in use.thin_lines],
+            settings.min_line_pt,
+            lambda label, size: f"a line in {label} (white or several inks) is {size} pt wide",
+            "it breaks up or misregisters on press. Make it at least the limit, or one ink.",
+        ),
+        (
+            "black_text_knockout",
+            [("black", size, box) for size, box in use.black_knockout],
+            settings.black_text_overprint_pt,
+            lambda label, size: f"100 % black text of {size} pt knocks out",
+            "white edges show where the plates misregister. Set black text to overprint.",
+        ),
+    )
+    for code, items, limit, what, advice in checks:
+        small = [(label, size, box) for label, size, box in items if size < limit]
+        if not small:
+            continue
+        label, size, box = small[0]
+        least = min(s for _, s, _ in small)
+        text = what(label, f"{size:.2g}")
+        count = len(small)
+        found.append(
+            page.finding(
+                code,
+                (
+                    f"{text}{page.at(box)}"
+                    f"{f' ({count} such objects)' if count > 1 else ''}, under {limit:g} pt: "
+                    f"{advice}"
+                ),
+                label,
+                box,
+                round(least, 3),
+            )
+        )
+    return found
 
 
 def paper_findings(
@@ -226,8 +336,10 @@ def paper_findings(
         found.append(
             page.finding(
                 "paper_too_large",
-                "the TrimBox{where} is off the plate (outside the MediaBox). Check the "
-                "paper position in Signa.",
+                (
+                    f"the TrimBox{page.at(trim)} is off the plate (outside the MediaBox). Check "
+                    f"the paper position in Signa."
+                ),
                 _text(size),
                 trim,
             )
@@ -255,10 +367,13 @@ def _fits(size: tuple[float, float], limit: tuple[float, float]) -> bool:
 
 
 def _on_plate(size: tuple[float, float], plate: tuple[float, float, float]) -> bool:
-    width, height, gripper = plate
+    """The paper fits the plate in one of its two orientations with the gripper margin on
+    the plate's short side (around the cylinder), whatever the page's orientation."""
+    long_side, short_side = max(plate[:2]), min(plate[:2])
+    gripper = plate[2]
     w, h = size
     return any(
-        a <= width + PAPER_TOLERANCE_MM and b + gripper <= height + PAPER_TOLERANCE_MM
+        a <= long_side + PAPER_TOLERANCE_MM and b + gripper <= short_side + PAPER_TOLERANCE_MM
         for a, b in ((w, h), (h, w))
     )
 

@@ -10,10 +10,12 @@ bad input: an unreadable file or page is a ``preflight_unreadable`` finding, run
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import PurePath
 from typing import Any
 
@@ -32,12 +34,15 @@ from pipeline.preflight.checks import (
     overprint_findings,
     paper_findings,
     plate_findings,
+    registration_findings,
     resolution_findings,
     rgb_findings,
+    size_findings,
     unreadable_findings,
 )
 from pipeline.preflight.findings import Finding
 from pipeline.preflight.ink import ink_findings
+from pipeline.preflight.platelist import plate_list_findings
 from pipeline.preflight.records import Box, OverBudget, PageUse
 from pipeline.preflight.walk import Walker
 
@@ -49,6 +54,17 @@ CONTENT_CODES = (
     "font_not_embedded",
     "low_resolution",
     "white_overprint",
+    "registration_content",
+    "small_text",
+    "thin_line",
+    "black_text_knockout",
+)
+#: The checks of the page's colorant list itself (no walk needed).
+PLATE_LIST_CODES = (
+    "plate_list_missing",
+    "plates_over_limit",
+    "colorant_unreadable",
+    "spot_duplicate",
 )
 #: Each content check and the function that makes its findings from a walked page.
 PAGE_CHECKS: tuple[tuple[tuple[str, ...], Callable[[PageUse, PageContext], list[Finding]]], ...] = (
@@ -57,6 +73,8 @@ PAGE_CHECKS: tuple[tuple[tuple[str, ...], Callable[[PageUse, PageContext], list[
     (("font_not_embedded",), font_findings),
     (("low_resolution",), resolution_findings),
     (("white_overprint",), overprint_findings),
+    (("registration_content",), registration_findings),
+    (("small_text", "thin_line", "black_text_knockout"), size_findings),
     (("preflight_unreadable",), unreadable_findings),
 )
 
@@ -176,6 +194,10 @@ def _check_page(
     media = _box(page.get("/MediaBox")) or (0.0, 0.0, 0.0, 0.0)
     colorants = sheet.colorants if sheet is not None and sheet.colorants else page_colorants(page)
     context = PageContext(number, (media[0], media[1]), colorants, settings)
+    if any(settings.enabled(code) for code in PLATE_LIST_CODES):
+        report.findings += _isolated(
+            context, "the colorant list", lambda: plate_list_findings(page, number, settings)
+        )
     if any(settings.enabled(code) for code in CONTENT_CODES):
         walker = Walker(deadline)
         try:
@@ -184,22 +206,51 @@ def _check_page(
             report.operators += walker.use.operators
         for codes, check in PAGE_CHECKS:
             if any(settings.enabled(code) for code in codes):
-                report.findings += [f for f in check(use, context) if f.code in codes]
+                found = _isolated(context, codes[0], partial(check, use, context))
+                report.findings += [f for f in found if f.code in (*codes, _FAULT)]
     if settings.enabled("paper_too_large"):
-        report.findings += paper_findings(
+        report.findings += _isolated(
             context,
-            sheet.paper_mm if sheet is not None else None,
-            _trim(page, media),
-            media,
-            _plate(press, media),
+            "the paper size",
+            lambda: paper_findings(
+                context,
+                sheet.paper_mm if sheet is not None else None,
+                _trim(page, media),
+                media,
+                _plate(press),
+            ),
         )
+
+
+#: The code of a check that could not run on a page.
+_FAULT = "preflight_unreadable"
+
+
+def _isolated(context: PageContext, what: str, check: Callable[[], list[Finding]]) -> list[Finding]:
+    """One check's findings; a fault in it is one finding naming it, never the loss of the
+    page's other checks."""
+    try:
+        return check()
+    except OverBudget:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a hostile page never stops the other checks
+        return [
+            context.finding(
+                _FAULT,
+                f"the check of {what} could not run ({_reason(exc)}); the other checks of the "
+                f"page ran. Check it by eye on the proof.",
+                what,
+            )
+        ]
 
 
 def _box(value: Any) -> Box | None:
     try:
         value = value.get_object() if hasattr(value, "get_object") else value
         x0, y0, x1, y1 = (float(v) for v in value)
-    except (TypeError, ValueError, AttributeError):
+    except (TypeError, ValueError, AttributeError, OverflowError):
+        return None
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
         return None
     return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
@@ -210,12 +261,12 @@ def _trim(page: DictionaryObject, media: Box) -> Box | None:
     return trim if trim and trim != media else None
 
 
-def _plate(press: Press | None, media: Box) -> tuple[float, float, float] | None:
-    """The plate the paper must fit: the sheet's MediaBox in mm, the press's gripper."""
+def _plate(press: Press | None) -> tuple[float, float, float] | None:
+    """The plate the paper must fit: the press's plate in mm (its long side across the
+    press, the gripper on its short side) and gripper, whatever the page's orientation."""
     if press is None:
         return None
-    width, height = (media[2] - media[0]) * 25.4 / 72, (media[3] - media[1]) * 25.4 / 72
-    return round(width, 1), round(height, 1), press.gripper_mm
+    return float(press.plate_mm[0]), float(press.plate_mm[1]), press.gripper_mm
 
 
 def _unreadable(page: int | None, settings: PreflightSettings, reason: str) -> Finding:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -56,7 +57,7 @@ def to_mm(
     box: tuple[float, float, float, float] | None, origin: tuple[float, float]
 ) -> tuple[float, float, float, float] | None:
     """A page-space box in points as ``(x, y, w, h)`` in mm from ``origin`` (MediaBox corner)."""
-    if box is None:
+    if box is None or not all(math.isfinite(v) for v in (*box, *origin)):
         return None
     x0, y0, x1, y1 = box
     return (

@@ -43,12 +43,24 @@ class PageUse:
     white_overprint: list[tuple[str, Box | None]] = field(default_factory=list)
     fonts: dict[str, FontUse] = field(default_factory=dict)
     font_places: dict[str, Box] = field(default_factory=dict)  # where each font is first used
-    problems: list[str] = field(default_factory=list)
+    #: Signa's registration colour painted outside the marks: the first place
+    registration: Box | None = None
+    registration_count: int = 0
+    #: white or multi-ink text: (colour, size in pt, place), and lines: (colour, width, place)
+    small_text: list[tuple[str, float, Box | None]] = field(default_factory=list)
+    thin_lines: list[tuple[str, float, Box | None]] = field(default_factory=list)
+    #: small 100 % black text that knocks out: (size in pt, place)
+    black_knockout: list[tuple[float, Box | None]] = field(default_factory=list)
+    #: transparency groups blending in RGB or Lab: (what, place)
+    groups: list[tuple[str, Box | None]] = field(default_factory=list)
+    #: (object, what is wrong with it), one per object
+    problems: list[tuple[str, str]] = field(default_factory=list)
     operators: int = 0
 
-    def problem(self, text: str) -> None:
-        if len(self.problems) < MAX_PROBLEMS and text not in self.problems:
-            self.problems.append(text)
+    def problem(self, text: str, obj: str = "") -> None:
+        entry = (obj, text)
+        if len(self.problems) < MAX_PROBLEMS and entry not in self.problems:
+            self.problems.append(entry)
 
 
 def multiply(m: Matrix, n: Matrix) -> Matrix:
@@ -90,6 +102,8 @@ class GraphicsState:
     overprint_fill: bool = False
     overprint_stroke: bool = False
     render: int = 0
+    overprint_mode: int = 0
+    line_width: float = 1.0
     font: str = ""
     font_size: float = 0.0
     text: Matrix = IDENTITY  # the text line matrix

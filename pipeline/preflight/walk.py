@@ -1,11 +1,15 @@
 """Walking a page's content: what it prints, where, with which images and fonts.
 
-The walker follows the graphics state (CTM, fill and stroke colour, overprint, text render
-mode) through the page's content stream and every form it draws, at any depth; forms named
-``pssMO*`` (Signa's marks) and everything inside them count as marks. It records facts, not
-verdicts: :mod:`pipeline.preflight.checks` turns them into findings. A broken colour space,
-image or font becomes a ``problem`` (one line) and the walk goes on; the budget (a deadline
-and an operator count) is checked between operators.
+The walker follows the graphics state (CTM, fill and stroke colour, overprint, line width,
+text render mode and size) through everything that prints: the page's content stream, every
+form it draws at any depth, tiling patterns' cells, Type 3 glyph procedures, and the
+appearance streams of annotations that print; it notes transparency groups (the page's,
+forms', soft masks') that blend in RGB. Forms Signa marked as marks (``/PieceInfo
+/HDAG_SignaMarkInfo``, whatever their name) and everything inside them count as marks. It
+records facts, not verdicts: :mod:`pipeline.preflight.checks` turns them into findings. A
+fault in one object (a broken colour space, image, font, a number that is not finite) is a
+``problem`` naming that object, and the walk goes on with the next operator; the budget (a
+deadline and an operator count) is checked between operators.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 from pypdf.generic import DictionaryObject, StreamObject
 
-from pipeline.preflight.colours import CMYK, GRAY, Colour, Space, colour
+from pipeline.preflight.colours import CMYK, GRAY, REGISTRATION, Colour, Space, colour
 from pipeline.preflight.fonts import font_use
 from pipeline.preflight.objects import (
     as_dict,
@@ -25,12 +29,15 @@ from pipeline.preflight.objects import (
     image_use,
     initial_colour,
     inline_dict,
+    is_signa_mark,
     lookup,
     matrix,
     missing_font,
+    number,
     object_key,
     pattern_inks,
     pattern_kind,
+    resolved,
     space_of,
     stream_data,
     truth,
@@ -39,6 +46,7 @@ from pipeline.preflight.records import (
     IDENTITY,
     Box,
     GraphicsState,
+    Matrix,
     OverBudget,
     PageUse,
     TooManyOperators,
@@ -47,8 +55,6 @@ from pipeline.preflight.records import (
 )
 from pipeline.preflight.tokens import operations
 
-#: Prefix of Signa's mark forms; everything drawn inside one is a mark.
-MARK_PREFIX = "pssMO"
 #: Deepest nesting of forms followed (a loop of forms is caught before this).
 MAX_FORM_DEPTH = 32
 #: Operators read per page at most; a page beyond this is reported as partly checked.
@@ -61,6 +67,12 @@ MAX_CACHED_COLOURS = 10_000
 MAX_STACK = 256
 #: Converted-colour paints, white overprints and image placements recorded per page at most.
 MAX_RECORDS = 1000
+#: Annotations of one page whose appearance is walked at most.
+MAX_ANNOTATIONS = 1000
+#: Glyph procedures of one Type 3 font walked at most.
+MAX_GLYPHS = 512
+#: Annotation flags (PDF 32000 12.5.3): Hidden, Print, NoView.
+_HIDDEN, _PRINT = 2, 4
 
 _RGB = Space("rgb", label="DeviceRGB")
 #: The space of a pattern whose colour is converted RGB (for the rgb_content check).
@@ -68,6 +80,8 @@ _RGB_PATTERN = Space("rgb", label="Pattern in RGB")
 _PAINT_FILL = {"f", "F", "f*", "B", "B*", "b", "b*"}
 _PAINT_STROKE = {"S", "s", "B", "B*", "b", "b*"}
 _TEXT_SHOW = {"Tj", "TJ", "'", '"'}
+#: Operators that set a colour: ignored inside an uncoloured Type 3 glyph (``d1``).
+_COLOUR_SETTERS = {"g", "G", "k", "K", "rg", "RG", "cs", "CS", "sc", "scn", "SC", "SCN"}
 
 
 class Walker:
@@ -87,6 +101,8 @@ class Walker:
         self.state = GraphicsState()
         self.stack: list[GraphicsState] = []
         self.mark = False
+        self.uncoloured = False  # inside a Type 3 glyph that takes the text's colour (d1)
+        self.type3: set[str] = set()  # Type 3 fonts whose glyphs were walked
         self.path: list[Any] = []
         self.handlers: dict[str, Callable[[list[Any]], None]] = self._handlers()
 
@@ -94,7 +110,10 @@ class Walker:
         """Walk the page's content; over the operator limit the rest is a problem."""
         data = contents(page, self.use)
         try:
-            self._run(data, as_dict(page.get("/Resources")), GraphicsState(), mark=False)
+            resources = self.resources = as_dict(page.get("/Resources"))
+            self._group(page, "the page", None)
+            self._run(data, resources, GraphicsState(), mark=False)
+            self._annotations(page, resources)
         except TooManyOperators:
             self.use.complete = False
             self.use.problem(
@@ -107,7 +126,7 @@ class Walker:
 
     def _run(self, data: bytes, resources: Any, state: GraphicsState, mark: bool) -> None:
         """Interpret ``data`` with its own resources and a copy of the graphics state."""
-        saved = (self.resources, self.state, self.stack, self.mark, self.path)
+        saved = (self.resources, self.state, self.stack, self.mark, self.path, self.uncoloured)
         self.resources, self.state, self.stack, self.mark, self.path = (
             resources,
             state,
@@ -115,6 +134,7 @@ class Walker:
             mark,
             [],
         )
+        self.uncoloured = False
         use, handlers, deadline = self.use, self.handlers, self.deadline
         try:
             for operands, operator in operations(data):
@@ -125,10 +145,19 @@ class Walker:
                 if handler is not None:
                     try:
                         handler(operands)
-                    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
-                        use.problem(f"operator {operator}: {type(exc).__name__}: {exc}"[:200])
+                    except (OverBudget, TooManyOperators):
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - one object's fault, not the page's
+                        use.problem(_fault(exc), _operation(operator, operands))
         finally:
-            self.resources, self.state, self.stack, self.mark, self.path = saved
+            (
+                self.resources,
+                self.state,
+                self.stack,
+                self.mark,
+                self.path,
+                self.uncoloured,
+            ) = saved
 
     def _clock(self, deadline: float) -> None:
         if time.monotonic() > deadline:
@@ -142,6 +171,8 @@ class Walker:
             "Q": self._restore,
             "cm": self._concat,
             "gs": self._extgstate,
+            "w": self._line_width,
+            "d1": self._uncoloured_glyph,
             "g": lambda o: self._set(True, GRAY, o),
             "G": lambda o: self._set(False, GRAY, o),
             "k": lambda o: self._set(True, CMYK, o),
@@ -175,7 +206,21 @@ class Walker:
             handlers[operator] = self._painter(operator)
         for operator in _TEXT_SHOW:
             handlers[operator] = self._show_text
+        for operator in _COLOUR_SETTERS:
+            handlers[operator] = self._unless_uncoloured(handlers[operator])
         return handlers
+
+    def _unless_uncoloured(
+        self, handler: Callable[[list[Any]], None]
+    ) -> Callable[[list[Any]], None]:
+        def set_colour(operands: list[Any]) -> None:
+            if not self.uncoloured:
+                handler(operands)
+
+        return set_colour
+
+    def _uncoloured_glyph(self, _: list[Any]) -> None:
+        self.uncoloured = True
 
     # --- graphics state --------------------------------------------------------------------
 
@@ -191,15 +236,26 @@ class Walker:
         self.state.ctm = multiply(matrix(operands), self.state.ctm)
 
     def _extgstate(self, operands: list[Any]) -> None:
+        name = _short(operands[0])
         settings = lookup(self.resources, "/ExtGState", operands[0])
         if not isinstance(settings, DictionaryObject):
-            self.use.problem(f"graphics state /{operands[0]} is missing")
+            self.use.problem("it is missing", f"graphics state /{name}")
             return
         stroke, fill = settings.get("/OP"), settings.get("/op", settings.get("/OP"))
         if stroke is not None:
             self.state.overprint_stroke = truth(stroke)
         if fill is not None:
             self.state.overprint_fill = truth(fill)
+        if "/OPM" in settings:
+            self.state.overprint_mode = int(number(settings["/OPM"]))
+        if "/LW" in settings:
+            self.state.line_width = abs(number(settings["/LW"]))
+        mask = as_dict(settings.get("/SMask"))
+        if mask is not None:
+            self._group(resolved(mask.get("/G")), f"soft mask of /{name}", None)
+
+    def _line_width(self, operands: list[Any]) -> None:
+        self.state.line_width = abs(number(operands[0]))
 
     def _set(self, fill: bool, space: Space, operands: list[Any]) -> None:
         self._assign(fill, self._colour(space, operands))
@@ -270,13 +326,24 @@ class Walker:
                 self._paints(state.fill, path, state.overprint_fill)
             if strokes:
                 self._paints(state.stroke, path, state.overprint_stroke)
+                self._line(state.stroke, path)
 
         return paint
+
+    def _line(self, value: Colour, path: list[Any]) -> None:
+        """A stroke that is white or of several inks: its width on the sheet, for thin_line."""
+        use = self.use
+        if self.mark or len(use.thin_lines) >= MAX_RECORDS or not path:
+            return
+        if not (value.white or len(value.inks - {REGISTRATION}) > 1):
+            return
+        width = self.state.line_width * _scale(self.state.ctm)
+        use.thin_lines.append((value.label, width, self._path_box(path)))
 
     def _path_box(self, path: list[Any]) -> Box | None:
         points: list[float] = []
         for operands in path:
-            numbers = [float(v) for v in operands[:6]]
+            numbers = [number(v) for v in operands[:6]]
             if isinstance(operands, tuple) and len(numbers) == 4:
                 x, y, w, h = numbers
                 numbers = [x, y, x + w, y + h]
@@ -299,6 +366,10 @@ class Walker:
         if self.mark:
             use.mark_inks.update(value.inks)
             return
+        if REGISTRATION in value.inks:
+            use.registration_count += 1
+            if use.registration is None:
+                use.registration = self._box_of(where) or (0.0, 0.0, 0.0, 0.0)
         converted = value.space.converted
         if converted:
             use.converted_inks.update(value.inks)
@@ -307,16 +378,18 @@ class Walker:
         wanted = new or (vector and converted) or (overprint and value.white)
         if not wanted:
             return
-        if isinstance(where, list):
-            box = self._path_box(where)
-        else:
-            box = where() if callable(where) else where
+        box = self._box_of(where)
         for ink in new:
             recorded[ink] = box
         if vector and converted and len(use.converted) < MAX_RECORDS:
             use.converted.append((value.label, box))
         if overprint and value.white and len(use.white_overprint) < MAX_RECORDS:
             use.white_overprint.append((value.label, box))
+
+    def _box_of(self, where: Box | list[Any] | Callable[[], Box] | None) -> Box | None:
+        if isinstance(where, list):
+            return self._path_box(where)
+        return where() if callable(where) else where
 
     # --- text ------------------------------------------------------------------------------
 
@@ -327,14 +400,17 @@ class Walker:
         self.state.text = matrix(operands)
 
     def _text_move(self, operands: list[Any]) -> None:
-        x, y = float(operands[0]), float(operands[1])
+        x, y = number(operands[0]), number(operands[1])
         self.state.text = multiply((1.0, 0.0, 0.0, 1.0, x, y), self.state.text)
 
     def _render_mode(self, operands: list[Any]) -> None:
-        self.state.render = int(operands[0])
+        mode = number(operands[0])
+        if mode not in range(8):
+            raise ValueError(f"text render mode {mode:g} is not 0..7")
+        self.state.render = int(mode)
 
     def _font(self, operands: list[Any]) -> None:
-        self.state.font, self.state.font_size = str(operands[0]), float(operands[1])
+        self.state.font, self.state.font_size = _short(operands[0]), number(operands[1])
 
     def _show_text(self, _: list[Any]) -> None:
         state = self.state
@@ -342,8 +418,27 @@ class Walker:
             self._paints(state.fill, self._text_box, state.overprint_fill)
         if state.render in (1, 2, 5, 6):
             self._paints(state.stroke, self._text_box, state.overprint_stroke)
-        if not self.mark and state.font:
-            self._check_font(state.font)
+        if state.font:
+            font = self._check_font(state.font)
+            if font is not None and font.get("/Subtype") == "/Type3":
+                self._type3(font, state.font)
+        if not self.mark and state.render in (0, 2, 4, 6):
+            self._text_sizes(state)
+
+    def _text_sizes(self, state: GraphicsState) -> None:
+        """Small text that is white, of several inks, or black that knocks out."""
+        use, value = self.use, state.fill
+        size = abs(state.font_size) * _scale(multiply(state.text, state.ctm))
+        inks = value.inks - {REGISTRATION}
+        if (value.white or len(inks) > 1) and len(use.small_text) < MAX_RECORDS:
+            use.small_text.append((value.label, size, self._text_box()))
+        elif (
+            inks == {"Black"}
+            and _solid_black(value)
+            and not _overprints_black(state)
+            and len(use.black_knockout) < MAX_RECORDS
+        ):
+            use.black_knockout.append((size, self._text_box()))
 
     def _text_box(self) -> Box:
         """Where the text shown now starts: a font-size square at the text position."""
@@ -351,49 +446,142 @@ class Walker:
         size = abs(state.font_size) or 1.0
         return transform_box(multiply(state.text, state.ctm), 0, 0, size, size)
 
-    def _check_font(self, name: str) -> None:
-        seen = (id(self.resources), name)
-        if seen in self.fonts_seen:
-            return
-        self.fonts_seen.add(seen)
+    def _check_font(self, name: str) -> DictionaryObject | None:
+        """The font shown (None when missing); outside marks, whether it is embedded."""
         font = lookup(self.resources, "/Font", name)
+        seen = (id(self.resources), name)
+        if self.mark or seen in self.fonts_seen:
+            return font if isinstance(font, DictionaryObject) else None
+        self.fonts_seen.add(seen)
         key = object_key(font) if font is not None else f"missing {name}"
         if key not in self.use.fonts:
             self.use.fonts[key] = font_use(font) if font is not None else missing_font(name)
             self.use.font_places[key] = self._text_box()
+        return font if isinstance(font, DictionaryObject) else None
+
+    def _type3(self, font: DictionaryObject, name: str) -> None:
+        """A Type 3 font's glyphs are content: each procedure is walked once, where the font
+        is first shown, at its size (FontMatrix, text matrix and CTM)."""
+        key = f"{object_key(font)} {self.mark}"
+        if key in self.type3:
+            return
+        self.type3.add(key)
+        procs = as_dict(font.get("/CharProcs"))
+        if procs is None:
+            self.use.problem("it has no /CharProcs", f"Type 3 font /{name}")
+            return
+        size = self.state.font_size or 1.0
+        font_matrix = matrix(font.get("/FontMatrix", [0.001, 0, 0, 0.001, 0, 0]))
+        at = multiply(
+            multiply(font_matrix, (size, 0.0, 0.0, size, 0.0, 0.0)),
+            multiply(self.state.text, self.state.ctm),
+        )
+        resources = as_dict(font.get("/Resources")) or self.resources
+        for glyph in list(procs.keys())[:MAX_GLYPHS]:
+            proc = resolved(procs[glyph])
+            if not isinstance(proc, StreamObject):
+                continue
+            state = self.state.copy()
+            state.ctm = at
+            what = f"glyph {_short(glyph)} of Type 3 font /{name}"
+            self._nested(object_key(proc), what, proc, resources, state, self.mark)
 
     # --- external objects ------------------------------------------------------------------
 
     def _xobject(self, operands: list[Any]) -> None:
-        name = str(operands[0])
+        name = _short(operands[0])
         xobject = lookup(self.resources, "/XObject", name)
         if not isinstance(xobject, StreamObject):
-            self.use.problem(f"XObject /{name} is missing or not a stream")
+            self.use.problem("it is missing or not a stream", f"XObject /{name}")
             return
         subtype = xobject.get("/Subtype")
         if subtype == "/Image":
             self._image(name, xobject)
         elif subtype == "/Form":
-            self._form(xobject, name, mark=self.mark or name.startswith(MARK_PREFIX))
+            self._form(xobject, name, mark=self.mark or is_signa_mark(xobject))
 
     def _form(self, form: Any, name: str, mark: bool | None = None) -> None:
         """Walk a form (or a tiling pattern's cell) in place, with its matrix and resources."""
-        key = object_key(form)
-        if key in self.forms or len(self.forms) >= MAX_FORM_DEPTH:
-            self.use.problem(f"form /{name} draws itself or nests too deep; not followed")
-            return
         state = self.state.copy()
         state.ctm = multiply(matrix(form.get("/Matrix", IDENTITY)), state.ctm)
         mark = self.mark if mark is None else mark
+        if not mark:
+            self._group(form, f"form /{name}", bbox(form.get("/BBox"), state.ctm))
+        resources = as_dict(form.get("/Resources")) or self.resources
+        self._nested(object_key(form), f"form /{name}", form, resources, state, mark)
+
+    def _nested(
+        self, key: str, what: str, stream: Any, resources: Any, state: GraphicsState, mark: bool
+    ) -> None:
+        """Walk a content stream drawn from the current one (a form, a pattern cell, a glyph,
+        an annotation's appearance): once per scale and colours, never into itself."""
+        if key in self.forms or len(self.forms) >= MAX_FORM_DEPTH:
+            self.use.problem("it draws itself or nests too deep; not followed", what)
+            return
         if self._walked_alike(key, state, mark):
             return
-        data = stream_data(form, f"form /{name}", self.use)
-        resources = as_dict(form.get("/Resources")) or self.resources
+        data = stream_data(stream, what, self.use)
         self.forms.append(key)
         try:
             self._run(data, resources, state, mark)
         finally:
             self.forms.pop()
+
+    def _group(self, owner: Any, what: str, box: Box | None) -> None:
+        """A transparency group that blends in RGB or Lab: the RIP converts what it blends."""
+        if not isinstance(owner, DictionaryObject):
+            return
+        group = as_dict(owner.get("/Group"))
+        if group is None or group.get("/S") != "/Transparency" or "/CS" not in group:
+            return
+        space = space_of(group["/CS"], self.resources, self.use)
+        if space.converted and len(self.use.groups) < MAX_RECORDS:
+            self.use.groups.append((f"{what} blends in {space.label}", box))
+
+    def _annotations(self, page: DictionaryObject, resources: Any) -> None:
+        """The normal appearance of every annotation that prints (Print flag, not Hidden),
+        placed on its /Rect as PDF 32000 12.5.5 says."""
+        annots = resolved(page.get("/Annots"))
+        if not isinstance(annots, list):
+            return
+        for index, entry in enumerate(annots[:MAX_ANNOTATIONS], start=1):
+            what = f"annotation {index}"
+            try:
+                self._annotation(as_dict(entry), what, resources)
+            except (OverBudget, TooManyOperators):
+                raise
+            except Exception as exc:  # noqa: BLE001 - one annotation's fault
+                self.use.problem(_fault(exc), what)
+
+    def _annotation(self, annot: DictionaryObject | None, what: str, resources: Any) -> None:
+        if annot is None:
+            return
+        flags = int(number(annot.get("/F", 0)))
+        if not flags & _PRINT or flags & _HIDDEN:
+            return
+        appearance = as_dict(annot.get("/AP"))
+        normal = resolved(appearance.get("/N")) if appearance is not None else None
+        if isinstance(normal, DictionaryObject) and not isinstance(normal, StreamObject):
+            normal = resolved(normal.get(annot.get("/AS", "/Off")))
+        if not isinstance(normal, StreamObject):
+            return
+        subtype = _short(annot.get("/Subtype", "annotation"))
+        what = f"{what} ({subtype})"
+        form_matrix = matrix(normal.get("/Matrix", IDENTITY))
+        box = bbox(normal.get("/BBox"), form_matrix)
+        rect = bbox(annot.get("/Rect"), IDENTITY)
+        if box is None or rect is None:
+            self.use.problem("its appearance has no /BBox or /Rect", what)
+            return
+        width, height = box[2] - box[0], box[3] - box[1]
+        sx = (rect[2] - rect[0]) / width if width else 1.0
+        sy = (rect[3] - rect[1]) / height if height else 1.0
+        fit = (sx, 0.0, 0.0, sy, rect[0] - box[0] * sx, rect[1] - box[1] * sy)
+        state = GraphicsState()
+        state.ctm = multiply(form_matrix, fit)
+        self._group(normal, what, rect)
+        own = as_dict(normal.get("/Resources")) or resources
+        self._nested(object_key(normal), what, normal, own, state, is_signa_mark(normal))
 
     def _walked_alike(self, key: str, state: GraphicsState, mark: bool) -> bool:
         """True when this form was already walked at the same scale with the same colours:
@@ -423,9 +611,48 @@ class Walker:
     def _shading(self, operands: list[Any]) -> None:
         shading = lookup(self.resources, "/Shading", operands[0])
         if not isinstance(shading, DictionaryObject):
-            self.use.problem(f"shading /{operands[0]} is missing")
+            self.use.problem("it is missing", f"shading /{_short(operands[0])}")
             return
         space = space_of(shading.get("/ColorSpace"), self.resources, self.use)
         box = bbox(shading.get("/BBox"), self.state.ctm)
         value = Colour(space, space.all_inks(), False, name=space.label)
         self._paints(value, box, self.state.overprint_fill)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A name from the file, shortened for a message (never used as a format string)."""
+    text = str(value).lstrip("/")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _operation(operator: str, operands: list[Any]) -> str:
+    """``operator Do /Im1``: what a fault was met in."""
+    named = next((o for o in operands if isinstance(o, str)), None)
+    return f"operator {_short(operator, 8)}" + (f" /{_short(named)}" if named else "")
+
+
+def _fault(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:120]}"
+
+
+def _scale(m: Matrix) -> float:
+    """How much a matrix scales lengths (the square root of its area factor)."""
+    return float(abs(m[0] * m[3] - m[1] * m[2]) ** 0.5)
+
+
+def _solid_black(value: Colour) -> bool:
+    """100 % black: gray 0 or CMYK 0 0 0 1 (a tint of black is not judged)."""
+    numbers = value.values
+    if value.space.family == "gray":
+        return bool(numbers) and numbers[0] <= 0
+    if value.space.family == "cmyk":
+        return len(numbers) == 4 and numbers[3] >= 1 and not any(numbers[:3])
+    return False
+
+
+def _overprints_black(state: GraphicsState) -> bool:
+    """Black overprints: overprint on, and for DeviceCMYK in overprint mode 1 (the zero
+    components leave the inks below)."""
+    if not state.overprint_fill:
+        return False
+    return state.fill.space.family != "cmyk" or state.overprint_mode == 1

@@ -106,8 +106,9 @@ def test_devicen_with_all_counts_the_spot_and_never_all(tmp_path):
     )
     assert devicen  # the space is written in full above
     found = check(tmp_path, "/CS2 cs 1 1 scn 10 10 50 50 re f", space)
-    # Then only the spot is missing; All is never a plate
-    assert codes(found) == ["plate_missing"] and found[0].object == SPOT
+    # Then only the spot is missing (All is never a plate); All outside a mark is flagged
+    assert codes(found) == ["plate_missing", "registration_content"]
+    assert found[0].object == SPOT
 
 
 def test_devicen_with_all_and_a_listed_colour_is_clean(tmp_path):
@@ -115,7 +116,7 @@ def test_devicen_with_all_and_a_listed_colour_is_clean(tmp_path):
         "/ColorSpace << /CS2 [/DeviceN [/All /Cyan] /DeviceCMYK "
         "<< /FunctionType 2 /Domain [0 1] /C0 [0 0 0 0] /C1 [1 0 0 0] /N 1 >>] >>"
     )
-    assert check(tmp_path, "/CS2 cs 1 0.5 scn 10 10 50 50 re f", space) == []
+    assert check(tmp_path, "/CS2 cs 0 0.5 scn 10 10 50 50 re f", space) == []
 
 
 def test_signa_placeholders_are_never_plates(tmp_path):
@@ -123,7 +124,9 @@ def test_signa_placeholders_are_never_plates(tmp_path):
         f"/P{i} {separation(n)}" for i, n in enumerate(["S3", "HDM_DarkColor", "X", "All"])
     )
     content = " ".join(f"/P{i} cs 1 scn 10 10 5 5 re f" for i in range(4))
-    assert check(tmp_path, content, f"/ColorSpace << {spaces} >>") == []
+    found = check(tmp_path, content, f"/ColorSpace << {spaces} >>")
+    # none is a missing plate; All outside a mark is the registration colour misused
+    assert codes(found) == ["registration_content"]
 
 
 def test_spot_in_forms_nested_three_deep_is_found_through_their_matrices(tmp_path):
@@ -262,13 +265,18 @@ def test_image_in_a_scaled_form_counts_the_form_matrix(tmp_path):
     assert codes(found) == ["low_resolution"] and found[0].value == 100.0
 
 
-@pytest.mark.parametrize(("pixels", "flagged"), [(500, True), (600, False)])
-def test_one_bit_images_need_min_ppi_bitmap(tmp_path, pixels, flagged):
+@pytest.mark.parametrize(
+    ("pixels", "severity"), [(500, "error"), (600, "warning"), (790, "warning"), (800, None)]
+)
+def test_one_bit_images_need_min_ppi_bitmap(tmp_path, pixels, severity):
+    # GWG 2022 R0032: 1-bit images under 550 ppi are an error, under 800 a warning
     writer = SheetWriter()
     image = writer.image(pixels, pixels, "/DeviceGray", bits=1)
     clean_sheet(writer, "q 72 0 0 72 0 0 cm /Bw Do Q", xobjects=f"/Bw {image} 0 R")
     found = preflight(writer.write(tmp_path / "bw.pdf"), PreflightSettings())
-    assert codes(found) == (["low_resolution"] if flagged else [])
+    assert [(f.code, f.severity) for f in found] == (
+        [("low_resolution", severity)] if severity else []
+    )
 
 
 # --- white overprint -----------------------------------------------------------------------
@@ -393,8 +401,8 @@ def test_an_image_mask_prints_the_fill_colour(tmp_path):
     # Given a 1-bit stencil mask painted in a spot the list lacks, and a plain grey image
     writer = SheetWriter()
     stencil = writer.stream(
-        bytes(75 * 600),
-        " /Type /XObject /Subtype /Image /Width 600 /Height 600 /ImageMask true "
+        bytes(113 * 900),
+        " /Type /XObject /Subtype /Image /Width 900 /Height 900 /ImageMask true "
         "/BitsPerComponent 1",
     )
     grey = writer.stream(
@@ -488,18 +496,19 @@ def test_a_page_over_the_operator_limit_is_checked_in_part_and_says_so(tmp_path)
     writer.page("0 0 0 1 k 1 1 1 1 re f\n" * 10_000)
     page = PdfReader(writer.write(tmp_path / "many.pdf")).pages[0]
     use = Walker(time.monotonic() + 60, max_operators=5_000).walk(page)
-    assert not use.complete and "more than 5000" in use.problems[0]
+    assert not use.complete and "more than 5000" in use.problems[0][1]
     assert 5_000 < use.operators <= 5_000 + 4096
 
 
-def test_a_sheet_without_a_colorant_list_gets_no_plate_findings(tmp_path):
+def test_a_sheet_without_a_colorant_list_says_so_instead_of_plate_findings(tmp_path):
     writer = SheetWriter()
     writer.page(
         "/CS1 cs 1 scn 10 10 50 50 re f",
         f"/ColorSpace << /CS1 {separation(SPOT)} >>",
         colorants=None,
     )
-    assert preflight(writer.write(tmp_path / "plain.pdf"), PreflightSettings()) == []
+    found = preflight(writer.write(tmp_path / "plain.pdf"), PreflightSettings())
+    assert [(f.code, f.severity) for f in found] == [("plate_list_missing", "warning")]
 
 
 def test_an_indexed_rgb_image_is_rgb_content(tmp_path):
