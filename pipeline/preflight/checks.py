@@ -278,7 +278,7 @@ def size_findings(use: PageUse, page: PageContext) -> list[Finding]:
             continue
         label, size, box = small[0]
         least = min(s for _, s, _ in small)
-        text = what(label, f"{size:.2g}")
+        text = what(label, _points(size))
         count = len(small)
         found.append(
             page.finding(
@@ -345,6 +345,11 @@ def paper_findings(
             )
         )
     return found
+
+
+def _points(size: float) -> str:
+    """``7.96`` -> ``7.96``, ``8.0`` -> ``8``: a size as exact as a person needs it."""
+    return f"{size:.2f}".rstrip("0").rstrip(".")
 
 
 def _unique(images: Iterable[ImageUse]) -> Iterator[ImageUse]:
