@@ -57,6 +57,29 @@ def earlier_same_bytes(url: str, job: Job, since: datetime) -> Earlier | None:
     return _as_earlier(found)
 
 
+def stands_in_for_its_original(url: str, job: Job) -> bool:
+    """True when ``job`` is a reprocess of a job that bought its plates: then it is no
+    duplicate of it (it is the same job run again; a same-file upload replaces it in the
+    totals, ``--force-upload`` makes a remake).
+
+    A reprocess of a job that bought nothing is checked like any job: one rejected (at the
+    hold or before), still held, a duplicate nobody approved (done in import mode), or a
+    dry-run. Its bytes may be an earlier job's, and sending them again is a remake only
+    through an approval at the hold."""
+    if job.reprocess_of is None:
+        return False
+    with session(url) as db:
+        original = db.get(Job, job.reprocess_of)
+        if original is None:
+            return False
+        bought_nothing = (
+            original.status in (REJECTED, HELD)
+            or original.mode == NOT_BOUGHT_MODE
+            or (original.duplicate_of is not None and not original.remake)
+        )
+        return not bought_nothing
+
+
 def earlier_same_order_and_job(url: str, job: Job, since: datetime) -> Earlier | None:
     """The latest earlier job since ``since`` with the same order and job name (other bytes)."""
     if not job.order or not job.job_name:

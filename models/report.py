@@ -8,7 +8,7 @@ Every filter here has an index (migration 0002_web_indexes).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -246,6 +246,41 @@ def same_file_reprocesses(
         return _same_file_reprocesses(db, statuses, modes, note)
 
 
+def stand_ins_not_counted(
+    url: str, same_file: Mapping[int, int], *, statuses: Sequence[str], modes: Sequence[str]
+) -> set[int]:
+    """Same-file reprocesses (``{reprocess id: original id}``) that count for nothing.
+
+    Such a reprocess bought no plates: it counts only in the place of its original. So it
+    does not count when its original did not (rejected, held, dry-run, a duplicate nobody
+    approved: there is nothing to replace), nor when a later same-file reprocess of the same
+    original took that place (the plates of one file count once)."""
+    if not same_file:
+        return set()
+    originals = set(same_file.values()) - set(same_file)
+    with _session(url) as db:
+        query = select(
+            col(Job.id), col(Job.status), col(Job.mode), col(Job.duplicate_of), col(Job.remake)
+        ).where(col(Job.id).in_(sorted(originals)))
+        counted = {
+            job_id
+            for job_id, status, mode, duplicate, remake in db.execute(query)
+            if status in statuses
+            and mode in modes
+            and (not accounting.DUPLICATES_COUNT_ONLY_AS_REMAKES or duplicate is None or remake)
+        }
+    latest: dict[int, int] = {}
+    for reprocess in sorted(same_file):
+        latest[same_file[reprocess]] = reprocess
+    idle: set[int] = set()
+    for reprocess in sorted(same_file):  # an original that is a reprocess is decided first
+        original = same_file[reprocess]
+        stands = original not in idle if original in same_file else original in counted
+        if not stands or latest[original] != reprocess:
+            idle.add(reprocess)
+    return idle
+
+
 def _counting(
     url: str,
     where: JobFilter,
@@ -376,7 +411,8 @@ def plate_report(
     url = config.database_url
     counted = {"statuses": (accounting.COUNTED_STATUS,), "modes": accounting.COUNTED_MODES}
     same_file = same_file_reprocesses(url, note=accounting.SAME_FILE_NOTE, **counted)
-    exclude = sorted(accounting.replaced_ids(same_file))
+    idle = stand_ins_not_counted(url, same_file, **counted)
+    exclude = sorted(accounting.replaced_ids(same_file) | idle)
     first, last = job_date_range(url, where, exclude_ids=exclude, **counted)
     if first is None or last is None:
         return accounting.Report(by=tuple(by))

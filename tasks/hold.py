@@ -56,8 +56,8 @@ def _hold(job: Job, config: Config) -> str:
     found = preflight(spooled_file(job, config), job, config, settings)
     since = utcnow() - timedelta(days=settings.duplicate_days)
     same_bytes = held.earlier_same_bytes(config.database_url, job, since)
-    if job.reprocess_of is not None:
-        same_bytes = None  # a reprocess asked for by a person is not a duplicate drop
+    if same_bytes is not None and held.stands_in_for_its_original(config.database_url, job):
+        same_bytes = None  # the job run again on purpose, not a duplicate drop
     same_job = held.earlier_same_order_and_job(config.database_url, job, since)
     levels = {code: settings.severity_of(code) for code in (rules.DUPLICATE, rules.NEW_VERSION)}
     found += rules.duplicate_findings(job.name, same_bytes, same_job, levels)

@@ -184,3 +184,145 @@ def test_the_plate_report_counts_a_duplicate_once_and_a_remake_apart(
     # Then the original and the remake count, the remake also apart
     assert (report["totals"]["jobs"], report["totals"]["plates"]) == (2, 6)
     assert (report["remakes"]["totals"]["jobs"], report["remakes"]["totals"]["plates"]) == (1, 3)
+
+
+# --- a reprocess is held like any job when its original bought nothing ----------------------
+
+
+def _spooled(url: str, config: Config, job_id: int) -> None:
+    """Give the job a spooled file (the hold step checks it is there)."""
+    spooled = config.paths.spool / str(job_id) / "0601_Flier_Korol.pdf"
+    spooled.parent.mkdir(parents=True, exist_ok=True)
+    spooled.write_bytes(b"%PDF-1.4 the same file")
+    store.update_job(url, job_id, spool_path=config.paths.relative(spooled), status="running")
+
+
+def _run_hold(url: str, config: Config, job_id: int, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The hold step's work on the job, preflight finding nothing (only duplicates decide)."""
+    from tasks import hold as holding
+
+    monkeypatch.setattr(holding, "preflight", lambda *args: [])
+    _spooled(url, config, job_id)
+    return holding._hold(store.get_job(url, job_id), config)
+
+
+def rejected_duplicate(url: str, original: int) -> int:
+    """A duplicate of ``original`` a person rejected at the hold."""
+    job_id = held_job(url, duplicate_of=original)
+    assert hold.reject(url, job_id, "olga (web)", "sent twice", "rejected")
+    return job_id
+
+
+def test_a_reprocess_of_a_rejected_duplicate_is_held_as_a_duplicate(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks import hold as holding
+
+    # Given a done job, a duplicate of it rejected at the hold, and a reprocess of that
+    config = _config(database_url, tmp_path)
+    original = a_job(database_url, status="done", plates=4)
+    rejected = rejected_duplicate(database_url, original)
+    again = a_job(database_url, reprocess_of=rejected)
+    # When the reprocess reaches the hold
+    said = _run_hold(database_url, config, again, monkeypatch)
+    # Then it is held as a duplicate of the done job, like any drop of the same file
+    job = store.get_job(database_url, again)
+    assert said.startswith("held") and "the same file (same bytes)" in said
+    assert (job.status, job.duplicate_of) == (HELD, original)
+    # And only an approval with a reason makes it a remake (the plate file sent again)
+    with pytest.raises(CannotDecide, match="remake"):
+        holding.approve(config, again, "vera (cli)", "")
+    assert "as a remake" in holding.approve(config, again, "vera (cli)", "plate scratched")
+    job = store.get_job(database_url, again)
+    assert (job.remake, job.decision_reason) == (True, "plate scratched")
+    assert store.force_upload(database_url, again)
+
+
+def test_a_reprocess_of_a_done_job_is_no_duplicate_of_it(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a done job and a reprocess of it (the same bytes)
+    config = _config(database_url, tmp_path)
+    original = a_job(database_url, status="done", plates=4)
+    again = a_job(database_url, reprocess_of=original)
+    # When the reprocess reaches the hold
+    said = _run_hold(database_url, config, again, monkeypatch)
+    # Then it goes on as today: no duplicate, not held
+    job = store.get_job(database_url, again)
+    assert not said.startswith("held") and job.duplicate_of is None and job.status != HELD
+
+
+@pytest.mark.parametrize(
+    "original_fields",
+    [
+        {"status": REJECTED},
+        {"status": HELD},
+        {"status": "done", "mode": "dry-run"},
+        {"status": "done", "mode": "import", "remake": False},
+    ],
+    ids=["rejected", "held", "dry-run", "unapproved-duplicate"],
+)
+def test_a_reprocess_stands_in_only_for_an_original_that_bought_its_plates(
+    database_url: str, original_fields: dict
+) -> None:
+    # Given a done job, then another job with the same bytes that bought nothing
+    first = a_job(database_url, status="done")
+    fields = dict(original_fields)
+    if fields.pop("remake", None) is False:
+        fields["duplicate_of"] = first
+    original = a_job(database_url, **fields)
+    again = store.get_job(database_url, a_job(database_url, reprocess_of=original))
+    # Then a reprocess of it is checked like any job
+    assert not hold.stands_in_for_its_original(database_url, again)
+    # And a reprocess of the done job, or of an approved remake, stands in for it
+    remake = a_job(database_url, status="done", duplicate_of=first, remake=True)
+    for bought in (first, remake):
+        redo = store.get_job(database_url, a_job(database_url, reprocess_of=bought))
+        assert hold.stands_in_for_its_original(database_url, redo)
+
+
+def _same_file_reprocess(url: str, of: int, **fields) -> int:
+    """A done reprocess of ``of`` whose plate upload found the file at the bureau."""
+    from pipeline.accounting import SAME_FILE_NOTE
+
+    job_id = a_job(url, status="done", reprocess_of=of, **fields)
+    note = f"/in/0601_Flier.pdf: {SAME_FILE_NOTE}, not sent again"
+    steps.finish_step(url, job_id, "upload_plate", SUCCEEDED, note=note)
+    return job_id
+
+
+def test_a_same_file_reprocess_of_a_rejected_duplicate_does_not_count_the_file_twice(
+    database_url: str, tmp_path: Path
+) -> None:
+    from models.report import JobFilter, plate_report
+
+    # Given a done job, its duplicate rejected at the hold, and a reprocess of the rejected
+    # one whose upload found the file at the bureau (not held: the check was off)
+    config = _config(database_url, tmp_path)
+    counted = {"plates": 4, "press": "Speedmaster", "outputter": "Korol"}
+    original = a_job(database_url, status="done", **counted)
+    rejected = rejected_duplicate(database_url, original)
+    _same_file_reprocess(database_url, rejected, **counted)
+    # When the plates are reported
+    report = plate_report(config, JobFilter(), by=("outputter",)).as_dict()
+    # Then the file's plates count once: the reprocess replaced a job that bought nothing
+    assert (report["totals"]["jobs"], report["totals"]["plates"]) == (1, 4)
+
+
+def test_two_same_file_reprocesses_of_one_job_count_it_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    from models.report import JobFilter, plate_report
+
+    # Given a done job reprocessed twice (API, then CLI), both finding the file at the bureau,
+    # and a same-file reprocess of the first reprocess
+    config = _config(database_url, tmp_path)
+    counted = {"plates": 4, "press": "Speedmaster", "outputter": "Korol"}
+    original = a_job(database_url, status="done", **counted)
+    first = _same_file_reprocess(database_url, original, **counted)
+    _same_file_reprocess(database_url, original, **counted)
+    _same_file_reprocess(database_url, first, **counted)
+    # When the plates are reported
+    report = plate_report(config, JobFilter(), by=("outputter",)).as_dict()
+    # Then the file's plates count once
+    assert (report["totals"]["jobs"], report["totals"]["plates"]) == (1, 4)
