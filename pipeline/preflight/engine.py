@@ -42,7 +42,7 @@ from pipeline.preflight.checks import (
 )
 from pipeline.preflight.findings import Finding
 from pipeline.preflight.ink import ink_findings
-from pipeline.preflight.platelist import plate_list_findings
+from pipeline.preflight.platelist import collapse_missing, plate_list_findings
 from pipeline.preflight.records import Box, OverBudget, PageUse
 from pipeline.preflight.walk import Walker
 
@@ -147,7 +147,7 @@ def run_preflight(
         except Exception as exc:  # noqa: BLE001 - whatever the file, preflight answers
             report.findings.append(_unreadable(None, settings, f"{name}: {_reason(exc)}"))
     report.findings += ink_findings(ink, settings)
-    report.findings = [f for f in report.findings if f.severity != "off"]
+    report.findings = collapse_missing([f for f in report.findings if f.severity != "off"])
     report.seconds = time.monotonic() - started
     return report
 
