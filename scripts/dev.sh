@@ -102,7 +102,7 @@ case "${1:-help}" in
     setup "[demo]"   # the demo needs prepress and its local sinks, not the test tools
     shift; exec "$VENV/bin/prepress" demo "$@" ;;
   test)
-    apt_install ghostscript openssh-server redis-server chromium chromium-driver iproute2
+    apt_install ghostscript poppler-utils openssh-server redis-server chromium chromium-driver iproute2
     setup
     ensure_redis
     ensure_postgres
