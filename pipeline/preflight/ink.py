@@ -3,14 +3,24 @@
 The preview's ink pass (``pipeline.preview.inkcov``) renders each page in CMYK with
 Ghostscript at 72 dpi (one pixel is 0.35 mm) and keeps, per page, each ink's average and a
 total-ink profile (``pipeline.inkmap``): how much of the page is over each level from 200 %,
-and where. Preflight adds no rendering of its own:
+and where, with total ink averaged over 15 mm squares as GWG 2022 (R0026) judges it. Preflight
+adds no rendering of its own:
 
-- :func:`ink_findings` flags a page where more than ``tac_min_area_mm2`` carry more than
-  ``max_tac`` (judged at the profile's next 5 % level), naming the peak and the box around
-  those areas; a page without a profile (Ghostscript without the ``pamcmyk32`` device, a job
-  measured by an older version) is judged on its average, which only flags a whole sheet that
+- :func:`ink_findings` flags a page where squares of the profile's ``window_mm`` average more
+  than ``max_tac`` (judged at the profile's next 5 % level), and the positions of those
+  squares (one per pixel, the square's centre) cover more than ``tac_min_area_mm2``, naming
+  the highest average and the box around those squares. Signa's marks (400 % in ``All``, but
+  thin lines, small text and a colour bar a few mm high) average far under the limit. A
+  profile measured by an older version (no ``window_mm``) is judged per pixel, as it was
+  then; a page without a profile (Ghostscript without the ``pamcmyk32`` device, a job measured
+  before profiles were kept) is judged on its average, which only flags a whole sheet that
   heavy;
-- :func:`ink_from_raster` does the same for any CMYK raster of a page (tests, tools).
+- :func:`ink_from_raster` does the same for any CMYK raster of a page (tests, tools), with
+  the settings' ``tac_window_mm``.
+
+The ink pass runs before the job's settings are known, so a stored profile is averaged over
+the default 15 mm (``pipeline.inkmap.TAC_WINDOW_MM``) and judged with the window it was
+measured with, which the message names.
 """
 
 from __future__ import annotations
@@ -68,7 +78,8 @@ def ink_from_raster(
     """``ink_limit`` from a CMYK raster of one page rendered at ``dpi`` (row 0 at the top)."""
     if not settings.enabled("ink_limit"):
         return []
-    return _from_profile(measure(raster, dpi).profile(), page, settings)
+    profile = measure(raster, dpi, settings.tac_window_mm).profile()
+    return _from_profile(profile, page, settings)
 
 
 def _from_profile(profile: Profile, page: int, settings: PreflightSettings) -> list[Finding]:
@@ -77,6 +88,14 @@ def _from_profile(profile: Profile, page: int, settings: PreflightSettings) -> l
         return []
     area_mm2, peak, box = heavy
     position = (box[0], box[1], box[2], box[3])
+    window = profile.get("window_mm")
+    if window:
+        excess = (
+            f"total ink averaged over {float(window):g} mm squares is more than "
+            f"{settings.max_tac:g} % (up to {peak:g} %)"
+        )
+    else:  # measured per pixel by an older version
+        excess = f"{area_mm2:.0f} mm² carry more than {settings.max_tac:g} % ink (up to {peak:g} %)"
     return [
         Finding(
             "ink_limit",
@@ -84,9 +103,8 @@ def _from_profile(profile: Profile, page: int, settings: PreflightSettings) -> l
             page,
             None,
             position,
-            f"page {page}: {area_mm2:.0f} mm² carry more than {settings.max_tac:g} % ink "
-            f"(up to {peak:g} %){where(position)}: it will not dry. Reduce the total ink "
-            f"(GCR/UCR) there.",
+            f"page {page}: {excess}{where(position)}: it will not dry. Reduce the total "
+            f"ink (GCR/UCR) there.",
             peak,
         )
     ]

@@ -10,13 +10,16 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Config
+from pipeline.config.preflight import PreflightSettings
 from pipeline.errors import RejectedFile
 from pipeline.pdf.analysis import validate
+from pipeline.preflight.findings import Finding
+from pipeline.preflight.ink import ink_findings
 from pipeline.preview.geometry import SheetGeometry
 from pipeline.preview.inkcov import ink_coverage, read_ink
 from pipeline.preview.render import render_preview
 from testkit.samples import Fill, Sheet, signa_sheet, write_signa_pdf
-from tests import hostile
+from tests import hostile, ink_sheets
 from tests.services import require
 
 
@@ -225,47 +228,67 @@ def test_ghostscript_errors_reach_the_warning_masked_escaped_and_short(
 # --- total ink: where a sheet is too heavy, from the same rendering -----------------------
 
 
-def _sheet_with_patch(path: Path, patch_cmyk: str) -> Path:
-    """A plate at 80 % ink (20 % of each) with a 60 x 40 mm patch at x 100, y 200 mm."""
-    from tests.preflight_sheets import PT, SheetWriter
+def _sheet_with_patch(path: Path, total: float) -> Path:
+    """A plate with Signa's marks in All around a light paper (80 %) and a 60 x 40 mm patch
+    of ``total`` percent at x 300, y 200 mm."""
+    return ink_sheets.write_sheet(
+        path, [ink_sheets.paper(), ink_sheets.patch(300, 200, 60, 40, total)], marks=True
+    )
 
-    writer = SheetWriter()
-    x, y, w, h = (round(v * PT, 2) for v in (100, 200, 60, 40))
-    writer.page(f"0.2 0.2 0.2 0.2 k 0 0 2920 2183 re f {patch_cmyk} k {x} {y} {w} {h} re f")
-    return writer.write(path)
+
+def _ink_limits(pdf: Path, settings: PreflightSettings | None = None) -> list[Finding]:
+    """``ink_limit`` of the sheet as the ink pass measures it and preflight judges it."""
+    reading = read_ink(pdf)
+    assert reading.profiles is not None, reading.problem
+    return ink_findings(reading.measure, settings or PreflightSettings())
+
+
+def test_signas_marks_in_all_are_not_an_ink_limit(gs: str, tmp_path: Path) -> None:
+    # Given a sheet of Signa's marks in All (400 % on every plate): a 5 mm colour bar of solid
+    # All and 300 % patches along the paper, register marks with filled discs, crop marks,
+    # text marks; once on white, once around a light product
+    for areas in ([], [ink_sheets.paper()]):
+        pdf = ink_sheets.write_sheet(tmp_path / "marks.pdf", areas, marks=True)
+        # When the ink pass measures it
+        reading = read_ink(pdf)
+        # Then the marks are there, no 15 mm square averages anywhere near 320 %, and preflight
+        # says nothing about ink (any one square over the limit would count)
+        assert reading.profiles is not None and 100 < reading.profiles[1]["peak"] < 260
+        assert ink_findings(reading.measure, PreflightSettings(tac_min_area_mm2=0)) == []
 
 
 def test_a_heavy_patch_on_a_light_sheet_is_found_where_it_is(
     gs: str, tmp_path: Path, config: Config
 ) -> None:
-    # Given a light sheet (80 % on average) with one 60 x 40 mm patch of 390 %
+    # Given a light sheet (80 % on average) with Signa's marks and one 60 x 40 mm patch of 390 %
     from models.job import Job
     from pipeline.preview.budgeted import preview_within_budget
     from pipeline.preview.render import PreviewResult
     from tasks.hold import preflight
 
-    pdf = _sheet_with_patch(tmp_path / "0540_Heavy_Leonov.pdf", "1 1 1 0.9")
+    pdf = _sheet_with_patch(tmp_path / "0540_Heavy_Leonov.pdf", 390)
     # When the preview's ink pass measures it and the hold judges what the job stored
     result = preview_within_budget(pdf, None, tmp_path / "out", "1_heavy", limits=config.limits)
     stored = json.loads(json.dumps(result.as_dict()))
     assert PreviewResult.from_dict(stored).ink_profiles == result.ink_profiles
     job = Job(id=1, name=pdf.name, preview=stored)
     found = preflight(pdf, job, config, config.preflight_for(None, None))
-    # Then the average is low, and ink_limit names the patch, its ink and its place
+    # Then the average is low, and one ink_limit names the patch, its ink and its place (the
+    # 15 mm squares blur its edges), not the marks
     assert result.ink_coverage is not None and sum(result.ink_coverage[1].values()) < 100
+    assert result.ink_profiles is not None and result.ink_profiles[1]["window_mm"] == 15
     ink = [f for f in found if f.code == "ink_limit"]
     assert len(ink) == 1 and ink[0].value == pytest.approx(390, abs=2)
-    assert ink[0].position_mm == pytest.approx((100, 200, 60, 40), abs=1)
-    area = int(ink[0].message.split(" mm²")[0].rsplit(" ", 1)[1])
-    assert area == pytest.approx(60 * 40, rel=0.05)
+    x, y, w, h = ink[0].position_mm  # type: ignore[misc]
+    assert (x, y, x + w, y + h) == pytest.approx((300, 200, 360, 240), abs=8)
+    assert "averaged over 15 mm squares" in ink[0].message
 
 
 def test_a_patch_under_the_limit_is_not_a_finding(gs: str, tmp_path: Path) -> None:
     # Given the same sheet with a 290 % patch
-    from pipeline.config.preflight import PreflightSettings
     from pipeline.preflight import run_preflight
 
-    pdf = _sheet_with_patch(tmp_path / "0541_Rich_Leonov.pdf", "0.8 0.8 0.7 0.6")
+    pdf = _sheet_with_patch(tmp_path / "0541_Rich_Leonov.pdf", 290)
     # When its ink is measured and judged with the default 320 % limit, and with 280 %
     reading = read_ink(pdf)
     assert reading.profiles is not None and reading.profiles[1]["peak"] == pytest.approx(290, abs=2)
@@ -280,6 +303,49 @@ def test_a_patch_under_the_limit_is_not_a_finding(gs: str, tmp_path: Path) -> No
 
     # Then only the lower limit finds it
     assert judged(320) == [] and judged(280) == ["ink_limit"]
+
+
+def test_far_apart_dots_do_not_add_up(gs: str, tmp_path: Path) -> None:
+    # Given ten 3 x 3 mm dots of 400 %, 80 mm apart, on a light sheet
+    pdf = ink_sheets.write_sheet(
+        tmp_path / "dots.pdf", [ink_sheets.paper(), *ink_sheets.dots(10, 3, 400)]
+    )
+    # Then they are not an ink limit, even when any one square over it would count
+    assert _ink_limits(pdf, PreflightSettings(tac_min_area_mm2=0)) == []
+
+
+def test_a_square_the_windows_size_counts_a_smaller_heavier_one_does_not(
+    gs: str, tmp_path: Path
+) -> None:
+    # Given a 15 x 15 mm square of 340 %, and a 10 x 10 mm one of 400 %, on a light sheet
+    def sheet(name: str, side: float, total: float) -> Path:
+        areas = [ink_sheets.paper(), ink_sheets.patch(300, 200, side, side, total)]
+        return ink_sheets.write_sheet(tmp_path / name, areas)
+
+    one_window, smaller = sheet("15.pdf", 15, 340), sheet("10.pdf", 10, 400)
+    # When any one 15 mm square over 320 % counts (GWG R0026 to the letter)
+    any_square = PreflightSettings(tac_min_area_mm2=0)
+    found = _ink_limits(one_window, any_square)
+    # Then the first is found, at its place, and the second is not
+    assert [f.value for f in found] == [pytest.approx(340, abs=3)]
+    x, y, w, h = found[0].position_mm  # type: ignore[misc]
+    assert (x, y, x + w, y + h) == pytest.approx((300, 200, 315, 215), abs=8)
+    assert _ink_limits(smaller, any_square) == []
+    # and with the default 4 mm² of square positions a 16 mm square is found
+    assert len(_ink_limits(sheet("16.pdf", 16, 340))) == 1
+
+
+def test_the_pages_strips_measure_like_one_strip(
+    gs: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the marks sheet with its patch across a strip's edge (rows 1,502 to 1,615)
+    pdf = _sheet_with_patch(tmp_path / "strips.pdf", 390)
+    # When its rows are read 256 at a time, and all at once
+    strips = read_ink(pdf)
+    monkeypatch.setattr("pipeline.preview.inkcov.STRIP_ROWS", 10_000)
+    whole = read_ink(pdf)
+    # Then the profiles are the same
+    assert strips.profiles is not None and strips.profiles == whole.profiles
 
 
 def test_ink_averages_agree_with_ghostscripts_ink_cov_device(gs: str, tmp_path: Path) -> None:
