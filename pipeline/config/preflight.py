@@ -38,8 +38,9 @@ DEFAULT_BLACK_TEXT_OVERPRINT_PT = 12.0
 DEFAULT_TAC_WINDOW_MM = 15.0
 #: Highest total area coverage, in percent (C + M + Y + K), before ``ink_limit``.
 DEFAULT_MAX_TAC = 320.0
-#: Area in mm² over max_tac that counts as a finding (a few mm², not a stray pixel).
-DEFAULT_TAC_MIN_AREA_MM2 = 4.0
+#: Area in mm² of 15 mm square positions (their centres) averaging over max_tac that counts
+#: as a finding: 1 mm² (a 15 mm square just over the limit has about 4 mm² of such centres).
+DEFAULT_TAC_MIN_AREA_MM2 = 1.0
 #: Days back a job with the same bytes makes a new file a ``duplicate``.
 DEFAULT_DUPLICATE_DAYS = 60
 #: Seconds the checks may take on one file before they stop with a warning.

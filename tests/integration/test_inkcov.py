@@ -331,8 +331,8 @@ def test_a_square_the_windows_size_counts_a_smaller_heavier_one_does_not(
     x, y, w, h = found[0].position_mm  # type: ignore[misc]
     assert (x, y, x + w, y + h) == pytest.approx((300, 200, 315, 215), abs=8)
     assert _ink_limits(smaller, any_square) == []
-    # and with the default 4 mm² of square positions a 16 mm square is found
-    assert len(_ink_limits(sheet("16.pdf", 16, 340))) == 1
+    # and with the default 1 mm² of square positions the 15 mm square is found too
+    assert len(_ink_limits(one_window)) == 1
 
 
 def test_the_pages_strips_measure_like_one_strip(

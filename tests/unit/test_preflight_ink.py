@@ -97,6 +97,6 @@ def test_a_profile_measured_per_pixel_by_an_older_version_is_judged_as_then():
     found = ink_findings(ink, PreflightSettings())
     assert [(f.page, f.value, f.position_mm) for f in found] == [(1, 400, (20, 30, 10, 10))]
     assert found[0].message.startswith("page 1: 100 mm² carry more than 320 % ink")
-    # and 3 pixels are not
+    # and 3 pixels are not over a 4 mm² minimum
     old["over"] = [[320, 3, [20.0, 30.0, 2.0, 2.0]]]
-    assert ink_findings(ink, PreflightSettings()) == []
+    assert ink_findings(ink, PreflightSettings(tac_min_area_mm2=4)) == []
