@@ -122,6 +122,17 @@ class Job(SQLModel, table=True):
     decided_by: str = ""
     decided_at: datetime | None = None
     decision_reason: str = ""
+    # the plate ledger (pipeline/remake.py): a remake of some or all plates of a done job
+    #: The job whose plates this one makes again (its first plates, never itself a remake).
+    remake_of: int | None = Field(default=None, index=True)
+    #: 1 for the first remake of ``remake_of``, 2 for the next: the remote name's ``_R1``.
+    remake_number: int | None = None
+    #: A code of ``[remakes] reasons`` (damaged_on_press, customer_change, ...).
+    remake_reason_code: str = ""
+    #: The plates ordered again: ``[{"page": 1, "separation": "Cyan"}, ...]``; empty: all.
+    remake_plates: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    #: The operator's words about the remake.
+    remake_note: str = ""
     #: File name, order and job name case-folded for the search (kept by the ORM events below).
     search_key: str = ""
 
