@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
-from pipeline.config.settings import Press
+from pipeline.config.ledger import plate_key
+from pipeline.config.settings import Config, Press
 from pipeline.spreadsheet import safe_row
 
 #: The status a job must have to count.
@@ -196,6 +197,30 @@ def plate_area_m2(press: Press | None, plates: int) -> float | None:
         return None
     width, height = press.plate_mm
     return plates * width * height / 1_000_000
+
+
+def plate_price(
+    config: Config, outputter: str, plate_mm: tuple[float, float] | None, day: date
+) -> float | None:
+    """The price of one plate of ``plate_mm`` at the bureau ``outputter`` on ``day``.
+
+    The bureau's ``[[outputters.NAME.prices]]`` entry for that format (orientation-free, to
+    the millimetre) with the latest ``from`` on or before ``day`` (an entry without ``from``
+    holds always, below any dated one). None when the bureau is not configured or has no
+    price for the format then: the caller may fall back to the press's ``plate_cost``.
+    """
+    bureau = config.outputters.get(outputter)
+    if bureau is None or plate_mm is None or not bureau.prices:
+        return None
+    wanted = plate_key(plate_mm)
+    best: tuple[date, float] | None = None
+    for entry in bureau.prices:
+        if plate_key(entry.plate_mm) != wanted:
+            continue
+        start = entry.valid_from or date.min
+        if start <= day and (best is None or start >= best[0]):
+            best = (start, entry.price)
+    return None if best is None else best[1]
 
 
 def plate_cost(press: Press | None, plates: int) -> float | None:

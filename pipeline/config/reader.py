@@ -24,6 +24,14 @@ from urllib.parse import urlsplit
 from pipeline.config.checking import Reader as _Reader
 from pipeline.config.checking import check_placeholders
 from pipeline.config.checking import with_password as _with_password
+from pipeline.config.ledger import (
+    OUTPUTTER_KEYS,
+    read_currency,
+    read_lead_hours,
+    read_prices,
+    read_remake_reasons,
+    read_ticket,
+)
 from pipeline.config.people import read_alerts, read_staff, resolve_phones
 from pipeline.config.preflight import read_preflight, settings_from
 from pipeline.config.services import _backup, _flower, _limits, _retry, _sms, _web
@@ -153,6 +161,8 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
             "retry",
             "preflight",
             "limits",
+            "shop",
+            "remakes",
         },
     )
     paths = _paths(reader, reader.table(raw, "paths"), _base(source))
@@ -201,6 +211,8 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
             read_preflight(reader, reader.table(raw, "preflight"), "preflight")
         ),
         limits=_limits(reader, reader.table(raw, "limits")),
+        currency=read_currency(reader, raw),
+        remake_reasons=read_remake_reasons(reader, raw),
     )
 
 
@@ -318,7 +330,8 @@ def _outputters(
         reader.only(
             table,
             key,
-            {"url", "password_env", "dir_by_press", "filename", "notify", "active", "preflight"},
+            {"url", "password_env", "dir_by_press", "filename", "notify", "active", "preflight"}
+            | OUTPUTTER_KEYS,
         )
         dirs = reader.table(table, f"{key}.dir_by_press")
         for press, folder in dirs.items():
@@ -347,6 +360,9 @@ def _outputters(
             preflight=read_preflight(
                 reader, reader.table(table, f"{key}.preflight"), f"{key}.preflight"
             ),
+            ticket=read_ticket(reader, table, key),
+            lead_hours=read_lead_hours(reader, table, key),
+            prices=read_prices(reader, table, key),
         )
     return outputters
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -85,6 +86,21 @@ DEFAULT_DATABASE_FILE = "prepress.db"
 DEFAULT_NOTIFY = True
 #: FTP passive mode; ``active = true`` for a bureau behind a firewall that needs it.
 DEFAULT_FTP_ACTIVE = False
+#: The plate order sent beside each plate file: ``jdf`` (a JDF 1.7 PlateMaking ticket) or none.
+TICKET_KINDS = ("none", "jdf")
+DEFAULT_TICKET = "none"
+#: Hours from the upload to the plates' due time written in the ticket.
+DEFAULT_LEAD_HOURS = 24.0
+#: Why plates are made again (``[remakes] reasons``): the codes a remake must name.
+DEFAULT_REMAKE_REASONS = (
+    "damaged_on_press",
+    "customer_change",
+    "bureau_fault",
+    "prepress_error",
+    "planning",
+)
+#: The shop's currency (``[shop] currency``), shown beside money; empty: none named.
+DEFAULT_CURRENCY = ""
 #: The only SMS provider prepress speaks to.
 DEFAULT_SMS_PROVIDER = "smsc"
 #: Seconds to wait for the SMS provider's answer.
@@ -233,6 +249,15 @@ class Press:
 
 
 @dataclass(frozen=True)
+class PlatePrice:
+    """What a bureau charges for one plate of a format, from a day on (None: always)."""
+
+    plate_mm: tuple[float, float]
+    price: float
+    valid_from: date | None = None
+
+
+@dataclass(frozen=True)
 class Outputter:
     """A CTP bureau: where its plate files go and under which name."""
 
@@ -243,6 +268,9 @@ class Outputter:
     notify: bool = DEFAULT_NOTIFY
     active: bool = DEFAULT_FTP_ACTIVE  # FTP active mode instead of passive
     preflight: Mapping[str, Any] = field(default_factory=dict)  # [outputters.NAME.preflight]
+    ticket: str = DEFAULT_TICKET  # the plate order uploaded beside each plate file
+    lead_hours: float = DEFAULT_LEAD_HOURS  # the ticket's due time after the upload
+    prices: tuple[PlatePrice, ...] = ()  # [[outputters.NAME.prices]]
 
 
 @dataclass(frozen=True)
@@ -420,6 +448,8 @@ class Config:
     retry: RetrySettings = field(default_factory=RetrySettings)
     limits: Limits = field(default_factory=Limits)
     preflight: PreflightSettings = field(default_factory=PreflightSettings)
+    currency: str = DEFAULT_CURRENCY
+    remake_reasons: tuple[str, ...] = DEFAULT_REMAKE_REASONS
 
     def preflight_for(
         self, press: str | None = None, outputter: str | None = None

@@ -26,7 +26,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 #: Sections of prepress.toml that are the shop's settings, in the order they are shown.
-SHOP_SECTIONS = ("presses", "outputters", "marks", "analysis", "preflight", "staff", "sms")
+SHOP_SECTIONS = (
+    "presses",
+    "outputters",
+    "marks",
+    "analysis",
+    "preflight",
+    "staff",
+    "sms",
+    "shop",
+    "remakes",
+)
 #: Keys of ``[sms]`` every host shares; the other keys (password, timeout) are the host's.
 SHOP_SMS_KEYS = frozenset(
     {"provider", "api_url", "login", "password_env", "sender", "recipients", "admin", "template"}
