@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pipeline.config.checking import Reader
@@ -87,8 +87,10 @@ def plate_key(plate_mm: tuple[float, float]) -> tuple[float, float]:
 def _day(reader: Reader, value: Any, key: str) -> date | None:
     if value is None:
         return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
     if not isinstance(value, str):
-        raise reader.fail(key, f'must be a date in quotes, "YYYY-MM-DD", got {value!r}')
+        raise reader.fail(key, f'must be a date "YYYY-MM-DD", got {value!r}')
     try:
         return date.fromisoformat(value)
     except ValueError:

@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -160,6 +161,9 @@ def _strip_passwords(value: Any, key: str, stripped: list[str]) -> Any:
         }
     if isinstance(value, list):
         return [_strip_passwords(v, key, stripped) for v in value]
+    if isinstance(value, date | time):
+        # a TOML date (prices' ``from = 2026-01-01``) travels as its ISO text, JSON-safe
+        return value.isoformat()
     if isinstance(value, str) and "://" in value:
         parts = urlsplit(value)
         if parts.password is not None:
