@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from pipeline.config.checking import Reader as _Reader
 from pipeline.config.checking import check_placeholders
 from pipeline.config.checking import with_password as _with_password
+from pipeline.config.invoice import INVOICE_KEY, read_invoice_columns
 from pipeline.config.ledger import (
     OUTPUTTER_KEYS,
     read_currency,
@@ -331,7 +332,8 @@ def _outputters(
             table,
             key,
             {"url", "password_env", "dir_by_press", "filename", "notify", "active", "preflight"}
-            | OUTPUTTER_KEYS,
+            | OUTPUTTER_KEYS
+            | {INVOICE_KEY},
         )
         dirs = reader.table(table, f"{key}.dir_by_press")
         for press, folder in dirs.items():
@@ -363,6 +365,7 @@ def _outputters(
             ticket=read_ticket(reader, table, key),
             lead_hours=read_lead_hours(reader, table, key),
             prices=read_prices(reader, table, key),
+            invoice=read_invoice_columns(reader, table, key),
         )
     return outputters
 

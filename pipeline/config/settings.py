@@ -101,6 +101,9 @@ DEFAULT_REMAKE_REASONS = (
 )
 #: The shop's currency (``[shop] currency``), shown beside money; empty: none named.
 DEFAULT_CURRENCY = ""
+#: Days an invoice line's date may lie from the job's date and still bill that job
+#: (``[outputters.NAME.invoice] window_days``).
+DEFAULT_INVOICE_WINDOW_DAYS = 7
 #: The only SMS provider prepress speaks to.
 DEFAULT_SMS_PROVIDER = "smsc"
 #: Seconds to wait for the SMS provider's answer.
@@ -258,6 +261,23 @@ class PlatePrice:
 
 
 @dataclass(frozen=True)
+class InvoiceColumns:
+    """Where a bureau's invoice keeps each fact: the header text of its columns.
+
+    ``file`` (the remote file name) or ``order`` (the order number) says which job a line
+    bills; ``format`` and ``price`` (of one plate) are optional.
+    """
+
+    date: str
+    plates: str
+    file: str = ""
+    order: str = ""
+    format: str = ""
+    price: str = ""
+    window_days: int = DEFAULT_INVOICE_WINDOW_DAYS
+
+
+@dataclass(frozen=True)
 class Outputter:
     """A CTP bureau: where its plate files go and under which name."""
 
@@ -271,6 +291,7 @@ class Outputter:
     ticket: str = DEFAULT_TICKET  # the plate order uploaded beside each plate file
     lead_hours: float = DEFAULT_LEAD_HOURS  # the ticket's due time after the upload
     prices: tuple[PlatePrice, ...] = ()  # [[outputters.NAME.prices]]
+    invoice: InvoiceColumns | None = None  # [outputters.NAME.invoice]
 
 
 @dataclass(frozen=True)
