@@ -29,10 +29,75 @@ log = logging.getLogger(__name__)
 
 #: Kinds the plain ``[sms] admin`` numbers hear about.
 ADMIN_KINDS = frozenset({"target", "broker", "workers", "backup", "disk"})
-#: Longest SMS alert (characters); longer texts are cut.
-SMS_ALERT_LENGTH = 300
-#: Names of files listed in one alert; the rest are counted.
+#: Longest SMS alert (characters): the provider sends a longer text as one message in several
+#: parts (a second part costs less than a job left out); past it, an alert names as many jobs
+#: as fit and counts the rest ("and 4 more"), and details are cut between words.
+SMS_ALERT_LENGTH = 600
+#: Longest Telegram alert (the Bot API takes 4096 characters per message).
+TELEGRAM_ALERT_LENGTH = 4000
+#: Names of files listed by :func:`file_list`; the rest are counted.
 LISTED_FILES = 10
+#: Shown where a detail was cut.
+ELLIPSIS = "…"
+#: A detail is cut only when at least this much of it fits; otherwise it is left out.
+SHORTEST_DETAIL = 24
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alert's text, made to fit a channel: ``head`` (what happened), then every job it is
+    about (``jobs``: order and job name, one per line), then ``details`` (a reason per job, a
+    target's last error). ``unlisted`` counts jobs the caller could not name (a long queue).
+
+    :meth:`text` keeps the head and names every job before any detail; when the names alone do
+    not fit, as many as fit are named and the rest counted ("... and 4 more"); details fill what
+    is left, cut between words, never inside one."""
+
+    head: str
+    jobs: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()
+    unlisted: int = 0
+
+    def __str__(self) -> str:
+        return self.text(None)
+
+    def text(self, limit: int | None) -> str:
+        """The alert in at most ``limit`` characters (None: whole)."""
+        names = [f"- {escaped(name)}" for name in self.jobs]
+        details = [escaped(line) for line in self.details]
+        if limit is None:
+            return "\n".join([self.head, *names, *_more(self.unlisted), *details])
+        text = cut_words(self.head, limit - SHORTEST_DETAIL if names or self.unlisted else limit)
+        size, listed = len(text), 0
+        for name in names:  # as many names as fit, with room to count the rest
+            rest = len(names) - listed - 1 + self.unlisted
+            if size + 1 + len(name) + (1 + len(_more(rest)[0]) if rest else 0) > limit:
+                break
+            size, listed = size + 1 + len(name), listed + 1
+        text = "\n".join([text, *names[:listed], *_more(len(names) - listed + self.unlisted)])
+        for line in details:
+            room = limit - len(text) - 1
+            if len(line) <= room:
+                text += "\n" + line
+                continue
+            if room >= SHORTEST_DETAIL:
+                text += "\n" + cut_words(line, room)
+            break
+        return text
+
+
+def _more(count: int) -> list[str]:
+    return [f"... and {count} more"] if count > 0 else []
+
+
+def cut_words(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters, cut between words (an ellipsis says so)."""
+    if len(text) <= limit:
+        return text
+    room = text[: max(limit - len(ELLIPSIS), 0) + 1]
+    space = max(room.rfind(" "), room.rfind("\n"))
+    kept = room[:space].rstrip(" ,;:—-\n") if space > 0 else ""
+    return kept + ELLIPSIS
 
 
 @dataclass(frozen=True)
@@ -71,21 +136,24 @@ class Notifier:
         unique = {(a.channel, a.to): a for a in found}
         return list(unique.values())
 
-    def tell(self, kind: str, text: str, reference: str = "") -> tuple[int, int]:
-        """Send ``text`` to everyone who hears about ``kind``; (reached, addresses).
+    def tell(self, kind: str, alert: Alert | str, reference: str = "") -> tuple[int, int]:
+        """Send ``alert`` to everyone who hears about ``kind``; (reached, addresses). Each
+        channel gets the text made to fit it (:meth:`Alert.text`).
 
         ``reference`` names this alert (the same on every attempt): its SMS go out once."""
+        if isinstance(alert, str):
+            alert = Alert(alert)
         addresses = self.addresses(kind)
-        reached = sum(self._send(address, text, reference) for address in addresses)
-        log.info("alert (%s) to %d of %d address(es): %s", kind, reached, len(addresses), text)
+        reached = sum(self._send(address, alert, reference) for address in addresses)
+        log.info("alert (%s) to %d of %d address(es): %s", kind, reached, len(addresses), alert)
         return reached, len(addresses)
 
-    def _send(self, address: Address, text: str, reference: str) -> bool:
+    def _send(self, address: Address, alert: Alert, reference: str) -> bool:
         try:
             if address.channel == "telegram":
-                self._telegram(address.to, text)
+                self._telegram(address.to, alert.text(TELEGRAM_ALERT_LENGTH))
             else:
-                self._sms(address.to, text, reference)
+                self._sms(address.to, alert.text(SMS_ALERT_LENGTH), reference)
         except Exception as exc:  # one channel failing must not stop the others
             self._report(address.channel, exc)
             log.warning(
@@ -117,7 +185,7 @@ class Notifier:
         from pipeline.errors import SmsOutcomeUnknown
         from pipeline.sms import SmsClient, alert_message_id
 
-        body = text[:SMS_ALERT_LENGTH]
+        body = text
         with SmsClient(self.config.sms) as client:
             if not reference:
                 client.messages.create(to=phone, body=body)

@@ -34,13 +34,14 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 
 from models import hold, incidents
 from models.job import FAILED, Job, aware, utcnow
-from pipeline.alerts import Notifier, file_list
+from pipeline.alerts import Alert, Notifier, cut_words
 from pipeline.config import Config
 from pipeline.errors import mask_secrets
 from tasks import probes, targets
@@ -55,6 +56,8 @@ JOBS_AFTER = "alerts.jobs_after"
 BACKUP_WATCHED_SINCE = "alerts.backup_watched_since"
 #: Disk alert ends when free space is this much above the threshold (no flapping).
 DISK_HYSTERESIS = 1.1
+#: Characters of a reason or an error kept in an alert (cut between words).
+FIRST_LINE = 200
 
 
 class Watchdog:
@@ -89,7 +92,7 @@ class Watchdog:
     # --- the incident protocol -----------------------------------------------------------
 
     def condition(
-        self, key: str, kind: str, bad: bool, alert: str, recovery: str, after: float = 0.0
+        self, key: str, kind: str, bad: bool, alert: Alert | str, recovery: str, after: float = 0.0
     ) -> None:
         """Alert once when ``bad`` has held ``after`` seconds; say so once when it is over."""
         if not bad:
@@ -105,10 +108,11 @@ class Watchdog:
             return
         since = self.bad_since.setdefault(key, self.clock())
         began = self.bad_at.setdefault(key, time.time())
-        if self.clock() - since >= after and self._open(key, kind, alert):
-            reached, addresses = self.notifier.tell(
-                kind, f"prepress: {alert}", f"{key}@{began:.0f}"
-            )
+        if isinstance(alert, str):
+            alert = Alert(alert)
+        if self.clock() - since >= after and self._open(key, kind, str(alert)):
+            message = replace(alert, head=f"prepress: {alert.head}")
+            reached, addresses = self.notifier.tell(kind, message, f"{key}@{began:.0f}")
             if addresses and not reached:
                 self.unrecorded.discard(key)
                 incidents.forget_incident(self.url, key)
@@ -188,13 +192,16 @@ class Watchdog:
                 self._tell_jobs(kind, group)
 
     def _tell_jobs(self, kind: str, jobs: list[Job]) -> None:
-        lines = [f"{j.name} (job {j.id}): {j.error_code}: {_first_line(j.error)}" for j in jobs]
         what = "file(s) rejected" if kind == "rejected" else "job(s) failed"
-        text = f"prepress: {len(jobs)} {what}:\n{file_list(lines)}"
+        alert = Alert(
+            f"prepress: {len(jobs)} {what}:",
+            tuple(_job_label(j) for j in jobs),
+            tuple(f"job {j.id}: {j.error_code}: {_first_line(j.error)}" for j in jobs),
+        )
         reference = f"{kind}:" + ",".join(str(j.id) for j in jobs)
-        reached, addresses = self.notifier.tell(kind, text, reference)
+        reached, addresses = self.notifier.tell(kind, alert, reference)
         if reached or not addresses:
-            incidents.record_events(self.url, [f"job:{j.id}" for j in jobs], kind, text)
+            incidents.record_events(self.url, [f"job:{j.id}" for j in jobs], kind, str(alert))
 
     def check_held(self) -> None:
         """Jobs held before the plate upload: told once when held, and once more when one has
@@ -216,11 +223,15 @@ class Watchdog:
             self._tell_held("held-long", long, f"job(s) still held after more than {hours}")
 
     def _tell_held(self, prefix: str, jobs: list[Job], what: str) -> None:
-        lines = [f"{j.name} (job {j.id}): {_held_reason(j)}" for j in jobs]
-        text = f"prepress: {len(jobs)} {what}, waiting for a person:\n{file_list(lines)}"
-        reached, addresses = self.notifier.tell("held", text)
+        alert = Alert(
+            f"prepress: {len(jobs)} {what}, waiting for a person:",
+            tuple(_job_label(j) for j in jobs),
+            tuple(f"job {j.id}: {_held_reason(j)}" for j in jobs),
+        )
+        reached, addresses = self.notifier.tell("held", alert)
         if reached or not addresses:
-            incidents.record_events(self.url, [f"{prefix}:{j.id}" for j in jobs], "held", text)
+            keys = [f"{prefix}:{j.id}" for j in jobs]
+            incidents.record_events(self.url, keys, "held", str(alert))
 
     def check_backup(self) -> None:
         """The last backup failed, or none succeeded within backup_hours."""
@@ -265,17 +276,23 @@ def _watched_since(url: str) -> datetime:
     return now
 
 
-def _target_alert(view: targets.TargetView) -> str:
-    """``Leonov FTP (ftp://host:21) failing since 19:09 — 3 jobs waiting: <error>`` and
-    the files waiting."""
-    text = f"{view.label} ({view.where}) {view.summary().removeprefix(view.label).strip()}"
-    if view.last_error:
-        text += f": {_first_line(view.last_error)}"
-    if view.waiting:
-        text += "\n" + file_list(sorted(w.name for w in view.waiting))
-        if view.waiting_count > len(view.waiting):
-            text += f"\n({view.waiting_count} jobs in all)"
-    return text
+def _target_alert(view: targets.TargetView) -> Alert:
+    """``Leonov FTP (ftp://host:21) failing since 19:09 — 3 jobs waiting:``, every file
+    waiting (job id and file name: order and job name), then the last error."""
+    head = f"{view.label} ({view.where}) {view.summary().removeprefix(view.label).strip()}"
+    error = (f"last error: {_first_line(view.last_error)}",) if view.last_error else ()
+    return Alert(
+        head + (":" if view.waiting_count else ""),
+        tuple(f"{w.name} (job {w.job_id})" for w in sorted(view.waiting, key=lambda w: w.name)),
+        error,
+        unlisted=max(view.waiting_count - len(view.waiting), 0),
+    )
+
+
+def _job_label(job: Job) -> str:
+    """``0537 Technoyug_Flier (job 12)``: order and job name, else the file's name."""
+    label = f"{job.order or ''} {job.job_name or ''}".strip() or job.name
+    return f"{label} (job {job.id})"
 
 
 def _held_reason(job: Job) -> str:
@@ -284,4 +301,5 @@ def _held_reason(job: Job) -> str:
 
 
 def _first_line(text: str) -> str:
-    return (text or "").strip().splitlines()[0][:200] if (text or "").strip() else "no reason given"
+    lines = (text or "").strip().splitlines()
+    return cut_words(lines[0], FIRST_LINE) if lines else "no reason given"

@@ -108,8 +108,14 @@ def test_storm_of_waiting_jobs_is_one_alert_then_one_recovery(shop, telegram, sm
     assert len(telegram.to(OLGA_CHAT)) == 1 and len(sms.sent_to(OLGA_PHONE)) == 1
     text = telegram.to(OLGA_CHAT)[0]
     assert "Leonov FTP" in text and "failing since" in text
-    assert "23 jobs waiting" in text and "and 13 more" in text
-    assert "(ftp://127.0.0.1:" in text and "secret" not in text  # the URL, no password
+    assert "23 jobs waiting" in text and "secret" not in text  # the URL, no password
+    assert "(ftp://127.0.0.1:" in text
+    assert all(f"{n:04d}_Flier_Leonov.pdf (job {i})" in text for n, i in enumerate(ids[:20]))
+    # and the SMS names whole jobs, before the error, and counts those that did not fit
+    body = sms.sent_to(OLGA_PHONE)[0].mes
+    named = [line for line in body.splitlines() if line.startswith("- ")]
+    assert named and all(line.endswith(")") and line[2:] in text for line in named)
+    assert f"... and {23 - len(named)} more" in body
 
     # When every step is delivered
     for job_id in ids:
@@ -142,7 +148,8 @@ def test_rejected_files_alert_names_file_and_reason_once(shop, telegram) -> None
     assert len(telegram.to(OLGA_CHAT)) == 1
     text = telegram.to(OLGA_CHAT)[0]
     assert "12 file(s) rejected" in text and names[0] in text and "not_pdf" in text
-    assert "does not start with %PDF-" in text and "and 2 more" in text
+    assert "does not start with %PDF-" in text and all(name in text for name in names)
+    assert text.index("bad10.pdf") < text.index("does not start with")  # names first
 
 
 def test_broker_down_then_no_workers_then_recovery(shop, telegram, redis_url) -> None:
