@@ -25,6 +25,7 @@ from typing import Any
 
 import click
 
+from pipeline.text import shown
 from testkit.shop import local_shop, write_config
 
 #: Redis database the demo owns (flushed at start so no earlier run's messages linger).
@@ -72,7 +73,11 @@ def demo_folder(folder: Path | None, keep: bool) -> Iterator[Path]:
             shutil.rmtree(base, ignore_errors=True)
             click.echo(f"removed {base}; `prepress demo --keep` keeps it (samples, uploads, logs)")
         else:
-            click.echo(f"the demo's files are in {base} (samples/ has PDFs to try)")
+            click.echo(
+                f"the demo's files are kept in {base} (samples/ has PDFs to try); try: "
+                f"prepress --config {base / 'prepress.toml'} jobs (its FTP and SMS targets "
+                "stop with the demo unless --serve)"
+            )
 
 
 def _serve(base: Path, timeout: float, broker: str, serve: bool) -> int:
@@ -190,8 +195,7 @@ def _summary(base: Path, config: Any, sms: Any) -> None:
 
     click.secho("\njobs", bold=True)
     for job in reversed(store.list_jobs(config.database_url)):
-        facts = f"{job.press or '-'} / {job.outputter or '-'} / {job.plates} plates"
-        click.echo(f"  {job.id}  {job.status:<8} {job.name}  {facts}  {job.error[:120]}")
+        click.echo(f"  {job.id}  {job.status:<8} {shown(job.name)}  {job_facts(job)}")
     for title, root in (
         ("CTP bureau FTP", base / "ftp-ctp"),
         ("press FTP", base / "ftp-press"),
@@ -201,10 +205,13 @@ def _summary(base: Path, config: Any, sms: Any) -> None:
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             click.echo(f"  {path.relative_to(root)}  ({path.stat().st_size} bytes)")
     click.secho(f"SMS received by the sink: {len(sms.messages)}", bold=True)
-    click.echo(
-        f"\nEverything is kept in {base}; try: prepress --config {base / 'prepress.toml'} jobs"
-        " (its FTP and SMS targets stop with the demo unless --serve)"
-    )
+
+
+def job_facts(job: Any) -> str:
+    """``Speedmaster / Leonov / 8 plates``; what is not known says so (a rejected file)."""
+    plates = "unknown plates" if job.plates is None else f"{job.plates} plates"
+    facts = f"{job.press or '-'} / {job.outputter or '-'} / {plates}"
+    return f"{facts}  {shown(job.error[:120])}".rstrip()
 
 
 def _write_config(base: Path, ctp: Any, press: Any, sms: Any, choice: str) -> Path:

@@ -58,9 +58,22 @@ def test_the_demo_folder_is_removed_unless_kept(keep: bool, capsys: pytest.Captu
     with demo_folder(None, keep) as base:
         (base / "samples").mkdir()
     said = capsys.readouterr().out
-    # Then it is gone afterwards, unless kept; either way the demo says where it was
+    # Then it is gone afterwards, unless kept; either way the demo says where it was, and
+    # says it is kept only when it is
     assert base.exists() is keep and str(base) in said
+    assert ("kept in" in said) is keep and ("removed" in said) is not keep
     if keep:
         import shutil
 
         shutil.rmtree(base)
+
+
+def test_the_demo_says_unknown_plates_for_a_rejected_file() -> None:
+    from types import SimpleNamespace
+
+    from commands.demo import job_facts
+
+    rejected = SimpleNamespace(press="", outputter="", plates=None, error="not_pdf: not a PDF")
+    assert job_facts(rejected) == "- / - / unknown plates  not_pdf: not a PDF"
+    done = SimpleNamespace(press="Speedmaster", outputter="Leonov", plates=8, error="")
+    assert job_facts(done) == "Speedmaster / Leonov / 8 plates"
