@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from commands.cli import load_config_or_exit
-from commands.output import show_time
+from commands.output import checked_range, show_time
 
 #: Address for which --insecure-local may start the dashboard without users.
 LOCAL_ADDRESS = "127.0.0.1"
@@ -49,6 +49,7 @@ def report(
         dimensions = parse_by(by)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--by") from None
+    checked_range(first, last)
     config = load_config_or_exit(ctx)
     migrate(config.database_url)
     start, end = period(first, last)

@@ -45,11 +45,14 @@ def held(ctx: click.Context, as_json: bool) -> None:
         for finding in job.findings:
             described = rules.describe(rules.finding_from(finding))
             click.echo(f"        {shown(described)}")
-    click.echo(f"{len(jobs)} held; `prepress approve JOB --reason TEXT` or `prepress reject JOB`")
+    click.echo(
+        f"{len(jobs)} held; `prepress approve JOB --reason TEXT` or "
+        "`prepress reject JOB --reason TEXT`"
+    )
 
 
 def _plates(job: Any) -> str:
-    return "? plates" if job.plates is None else f"{job.plates} plates"
+    return "unknown plates" if job.plates is None else f"{job.plates} plates"
 
 
 @click.command()

@@ -15,10 +15,12 @@ from commands.output import (
     JOB_ID,
     MAX_ID,
     checked_day,
+    checked_range,
     echo_json,
+    known_name,
     local_midnight,
 )
-from pipeline.chain import FINAL_STATUSES, HELD, MODES
+from pipeline.chain import FINAL_STATUSES, HELD, MODES, SHOWN_STATUSES
 from pipeline.text import shown
 
 #: Seconds ``process --wait`` waits for a first step before asking whether a worker answers.
@@ -134,10 +136,12 @@ def follow(ctx: click.Context, config: Any, job_id: int, timeout: float, quiet: 
 
 @click.command()
 @click.option(
-    "--status", type=click.Choice(["queued", "running", "held", "done", "rejected", "failed"])
+    "--status",
+    type=click.Choice(SHOWN_STATUSES, case_sensitive=False),
+    help="Only jobs shown with this status (waiting: a step waits to retry).",
 )
-@click.option("--press", default="", help="Only jobs for this press.")
-@click.option("--outputter", default="", help="Only jobs for this CTP bureau.")
+@click.option("--press", default="", help="Only jobs for this press (any case).")
+@click.option("--outputter", default="", help="Only jobs for this CTP bureau (any case).")
 @click.option(
     "--search", default="", help="Words in the file name, order or job name; -WORD excludes."
 )
@@ -162,6 +166,12 @@ def jobs(ctx: click.Context, as_json: bool, limit: int, **chosen: Any) -> None:
     from models import report
 
     config = _ready(ctx)
+    for option, what, configured in (
+        ("press", "press", config.presses),
+        ("outputter", "CTP bureau (outputter)", config.outputters),
+    ):
+        known = [*configured, *report.known_values(config.database_url, option)]
+        chosen[option] = known_name(chosen[option], known, f"--{option}", what)
     rows, _ = report.search_jobs(config.database_url, job_filter(**chosen), limit, sheets=True)
     if as_json:
         echo_json([job_dict(job) for job in rows])
@@ -197,12 +207,13 @@ def job_filter(
     from models.report import JobFilter
     from pipeline.accounting import period
 
+    checked_range(_day(first, "--from"), _day(last, "--to"))
     start, end = period(_day(first, "--from"), _day(last, "--to"))
     since_at = parse_since(since)
     if since_at is not None and (start is None or since_at > start):
         start = since_at
     return JobFilter(
-        status=status or "",
+        status=(status or "").lower(),
         press=press,
         outputter=outputter,
         q=search,

@@ -7,8 +7,9 @@ the same one the nightly backup's 02:30 follows.
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -40,6 +41,31 @@ def checked_day(value: str, option: str) -> date:
             param_hint=option,
         )
     return day
+
+
+def checked_range(first: date | None, last: date | None) -> None:
+    """``--to`` before ``--from`` is a usage error (exit 2), never an empty answer."""
+    if first is not None and last is not None and last < first:
+        raise click.BadParameter(
+            f"{last} is before --from {first}; the range would be empty", param_hint="--to"
+        )
+
+
+def known_name(value: str, known: Iterable[str], option: str, what: str) -> str:
+    """``value`` as one of ``known`` (a press, a bureau), matched ignoring case; else a usage
+    error that names the known ones and the closest ("did you mean")."""
+    if not value:
+        return value
+    names = sorted(set(known), key=str.casefold)
+    folded = {name.casefold(): name for name in names}
+    if value.casefold() in folded:
+        return folded[value.casefold()]
+    close = difflib.get_close_matches(value.casefold(), list(folded), n=1, cutoff=0.6)
+    hint = f" Did you mean {folded[close[0]]}?" if close else ""
+    listed = ", ".join(names) if names else "none configured"
+    raise click.BadParameter(
+        f"{value!r} is not a known {what}.{hint} Known: {listed}.", param_hint=option
+    )
 
 
 def local(moment: datetime) -> datetime:

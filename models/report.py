@@ -20,7 +20,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col
 
 from models.db import session
-from models.job import Job, Step, fold
+from models.job import QUEUED, RUNNING, WAITING, Job, Step, fold
 from pipeline import accounting
 from pipeline.config import Config
 
@@ -125,7 +125,9 @@ def conditions(where: JobFilter) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     for name in ("status", "press", "outputter", "mode"):
         value = getattr(where, name)
-        if value:
+        if value and (name, value) == ("status", WAITING):
+            clauses.append(_waiting())
+        elif value:
             clauses.append(getattr(Job, name) == value)
     if where.date_field not in DATE_FIELDS:
         raise ValueError(f"date_field must be one of {DATE_FIELDS}, not {where.date_field!r}")
@@ -138,6 +140,21 @@ def conditions(where: JobFilter) -> list[ColumnElement[bool]]:
     clauses += [_word_in_job(word) for word in wanted]
     clauses += [not_(_word_in_job(word)) for word in unwanted]
     return clauses
+
+
+def _waiting() -> ColumnElement[bool]:
+    """A queued or running job with a step waiting to retry (shown as ``waiting``)."""
+    step = select(col(Step.id)).where(col(Step.job_id) == col(Job.id), col(Step.state) == WAITING)
+    return and_(col(Job.status).in_((QUEUED, RUNNING)), step.exists())
+
+
+def known_values(url: str, name: str) -> list[str]:
+    """The distinct non-empty ``press`` or ``outputter`` of recorded jobs."""
+    if name not in ("press", "outputter"):
+        raise ValueError(f"no list of {name!r}")
+    column = col(getattr(Job, name))
+    with _session(url) as db:
+        return sorted(str(v) for v in db.scalars(select(column).where(column != "").distinct()))
 
 
 def search_jobs(

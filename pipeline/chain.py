@@ -35,6 +35,9 @@ FINAL_STATUSES = (DONE, REJECTED, FAILED)
 #: Job status of a job the hold stopped before its plate upload, until a person decides: no
 #: step runs and no message waits for it (tasks/hold.py).
 HELD = "held"
+#: Every status a job is shown with, each one a filter (``prepress jobs --status``, the
+#: grid): ``waiting`` is a queued or running job whose step waits to retry a transient fault.
+SHOWN_STATUSES = (QUEUED, RUNNING, "waiting", HELD, DONE, REJECTED, FAILED)
 
 
 @dataclass(frozen=True)
