@@ -80,6 +80,11 @@ def show_time(moment: datetime | None) -> str:
     return NONE if moment is None else f"{local(moment):%Y-%m-%d %H:%M %Z}"
 
 
+def show_clock(moment: datetime | None) -> str:
+    """``18:36``: the local time of day alone (a span within a day)."""
+    return NONE if moment is None else f"{local(moment):%H:%M}"
+
+
 def iso(moment: datetime | None) -> str | None:
     """ISO 8601 with the offset: ``2026-12-01T23:52:07+02:00``."""
     return None if moment is None else local(moment).isoformat(timespec="seconds")

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from commands.output import NONE, shorten, show_time
+from commands.output import NONE, shorten, show_clock, show_time
 from pipeline.text import shown
 
 #: Width of the name column of ``prepress jobs``.
@@ -113,18 +113,30 @@ def print_job(data: dict[str, Any], paths: dict[str, str] | None = None) -> None
             f"{shown(step['note'] or step['error'] or '')}".rstrip()
         )
     if any(a["outcome"] != "done" for a in data["attempts"]):
+        from models.record import collapse_attempts
+
         click.echo("  attempts:")
-        for a in data["attempts"]:
-            said = a["error"] or a["note"]
-            click.echo(
-                f"    {show_time(a['started_at'] or a['ended_at'])}  {a['step']:<17} "
-                f"#{a['number']:<3} {a['outcome']:<8} {said}".rstrip()
-            )
+        for row in collapse_attempts(data["attempts"]):
+            click.echo(attempt_line(row))
     for d in data["deliveries"]:
         remote = shown(d["remote_path"])
         click.echo(f"  {d['kind']:<7} -> {d['target']} {remote} ({d['bytes']} bytes)")
     for s in data["sms"]:
         click.echo(f"  sms     -> {s['recipient']} [{s['state']}] {shown(s['text'])}")
+
+
+def attempt_line(row: dict[str, Any]) -> str:
+    """One row of ``collapse_attempts``: an attempt, or consecutive attempts that ended the
+    same way as one line, ``#3-#12 waiting x10, 18:36–18:41 <error>``."""
+    said = shown(row["error"] or row["note"] or "")
+    numbers = f"#{row['first_number']}"
+    if row["count"] > 1:
+        numbers += f"-#{row['last_number']}"
+        span = f"{show_clock(row['first'])}–{show_clock(row['last'])}"
+        said = f"x{row['count']}, {span} {said}"
+    return (
+        f"    {show_time(row['first'])}  {row['step']:<17} {numbers:<4} {row['outcome']:<8} {said}"
+    ).rstrip()
 
 
 def _print_hold(data: dict[str, Any]) -> None:

@@ -133,3 +133,31 @@ def test_since_and_the_archive_day_follow_the_local_date(tokyo, tmp_path: Path) 
 )
 def test_long_names_keep_their_extension(name: str, width: int, expected: str) -> None:
     assert shorten(name, width) == expected and len(shorten(name, width)) <= width
+
+
+def test_show_collapses_attempts_that_failed_the_same_way(tokyo, shop) -> None:
+    # Given an upload retried every minute through a 5-minute outage, then done
+    from datetime import timedelta
+
+    from models.attempts import StepAttempt
+    from models.db import session
+
+    config, url = shop
+    job = store.create_job(url, "0537_Flier_Leonov.pdf")
+    assert job.id is not None
+    with session(url) as db:
+        for n in range(10):
+            at = LATE_EVENING_UTC + timedelta(seconds=30 * n)
+            error = "connection refused by ftp://ctp.example:21"
+            db.add(StepAttempt(job_id=job.id, step="upload_plate", number=n + 1, started_at=at,
+                               ended_at=at, outcome="waiting", error=error))  # fmt: skip
+        done_at = LATE_EVENING_UTC + timedelta(minutes=6)
+        db.add(StepAttempt(job_id=job.id, step="upload_plate", number=11, started_at=done_at,
+                           ended_at=done_at, outcome="done"))  # fmt: skip
+    # When it is shown
+    _, page = run(config, "show", str(job.id))
+    # Then the ten refusals are one line with their count and span, then the success
+    lines = [line for line in page.splitlines() if "upload_plate" in line and "#" in line]
+    assert len(lines) == 2, page
+    assert "#1-#10" in lines[0] and "x10, 08:30–08:34 connection refused" in lines[0]
+    assert "#11" in lines[1] and "done" in lines[1]
