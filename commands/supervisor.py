@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.children import stop_with_parent as _stop_with_parent
+
 log = logging.getLogger(__name__)
 
 #: Seconds children get to finish their current task after SIGTERM before they are killed.
@@ -170,19 +172,6 @@ class Supervisor:
                 child.process.kill()
                 child.process.wait()
         log.info("all prepress processes stopped")
-
-
-def _stop_with_parent() -> None:
-    """In the child before exec: get SIGTERM when the supervisor dies (Linux), so a killed
-    ``prepress up`` leaves no workers, watcher or beat behind holding the folder's locks."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-#: prctl option: the signal a process gets when its parent dies.
-PR_SET_PDEATHSIG = 1
 
 
 def export_config(config_path: Path) -> None:

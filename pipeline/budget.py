@@ -9,6 +9,18 @@ the wall time is up. Whatever the child does, the caller's process is as it was.
 Why a fresh interpreter and not ``fork``: callers have threads (the heartbeat of a step, the
 watcher), and a fork copies their locks held; a fresh interpreter costs about 0.3 s per file.
 The function and its arguments travel pickled, so ``fn`` must be a module-level function.
+
+The child dies with its caller: the first thing it does is ``PR_SET_PDEATHSIG`` (SIGKILL,
+pipeline/children.py), so a worker or ``prepress preflight`` killed from outside leaves no
+child running on a hostile file (and the child's Ghostscript dies with the child the same way).
+The kernel sends that signal when the *thread* that started the child ends: the thread that
+calls :func:`run_within_budget` starts the child and waits for it, so that thread lives as
+long as the child is wanted.
+
+The child gets only the environment it needs to start and import the project (the path, the
+language, the temporary folder, the import path), never the caller's secrets (FTP passwords,
+the dashboard's key, tokens in ``PREPRESS_*`` variables): it reads no configuration, because
+everything it works on arrives pickled.
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pipeline.children import die_with_parent
 from pipeline.config import Limits
 from pipeline.errors import OverBudget
 from pipeline.text import outside_text
@@ -39,6 +52,24 @@ T = TypeVar("T")
 CPU_GRACE_SECONDS = 2
 #: Characters of the child's error output relayed to the log.
 CHILD_LOG_CHARS = 2000
+#: Variables the child gets from the caller's environment (with every ``LC_*``): enough to
+#: start this interpreter, find programs (Ghostscript) and write temporary files.
+CHILD_ENV_KEEP = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "LD_LIBRARY_PATH",
+    "VIRTUAL_ENV",
+    "PYTHONHOME",
+    "PYTHONUTF8",
+    "PYTHONIOENCODING",
+    "PYTHONDONTWRITEBYTECODE",
+)
 #: The child's entry point, run by ``python -c``.
 _CHILD = "from pipeline.budget import _child_main; _child_main()"
 
@@ -70,7 +101,7 @@ def run_within_budget(
         outcome = Path(folder) / "outcome.pickle"
         started = time.monotonic()
         process = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, *_limit_args(limits), str(outcome)],
+            [sys.executable, "-c", _CHILD, *_limit_args(limits), str(outcome), str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -88,8 +119,13 @@ def _limit_args(limits: Limits) -> list[str]:
 
 
 def _child_env() -> dict[str, str]:
-    """The caller's environment, with its import path, so the child finds ``fn``."""
-    env = dict(os.environ)
+    """What the child needs of the caller's environment (:data:`CHILD_ENV_KEEP`, ``LC_*``)
+    and the caller's import path, so the child finds ``fn``; no secret."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key in CHILD_ENV_KEEP or key.startswith("LC_")
+    }
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
     return env
 
@@ -159,7 +195,9 @@ def _result(returncode: int, outcome: Path, limits: Limits, what: str) -> Any:
 
 
 def _child_main() -> None:
-    """In the child: limit this process, then run the pickled call and write its outcome."""
+    """In the child: die with the caller, limit this process, then run the pickled call and
+    write its outcome."""
+    die_with_parent(signal.SIGKILL, parent=int(sys.argv[4]))
     memory, cpu, outcome = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + CPU_GRACE_SECONDS))

@@ -9,6 +9,10 @@ is as it was whatever the file does. The checks keep their own cooperative
 they did not reach; this budget is the backstop for what that cannot stop (one huge stream,
 memory).
 
+:func:`preflight_job_within_budget` is the same for a job named by its press and bureau, as
+``prepress preflight`` has them: their settings are resolved here, in the caller, and only
+they go to the child (never the whole configuration, which holds passwords).
+
 Over budget the sheet is unchecked, which is a ``preflight_timeout`` finding at its configured
 severity (a warning by default: the job goes on and the finding says to check it by eye).
 """
@@ -20,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.budget import run_within_budget
-from pipeline.config import Limits
+from pipeline.config import Config, Limits
 from pipeline.config.preflight import PreflightSettings
 from pipeline.config.settings import Press
 from pipeline.errors import OverBudget
@@ -57,6 +61,28 @@ def preflight_within_budget(
     except OverBudget as exc:
         finding = over_budget(exc, settings)
         return [finding] if finding.severity != "off" else []
+
+
+def preflight_job_within_budget(
+    path: str | os.PathLike[str],
+    config: Config,
+    *,
+    press: str | None = None,
+    outputter: str | None = None,
+    sheets: Sequence[SheetFacts] | None = None,
+    ink: InkMeasure | None = None,
+) -> list[Finding]:
+    """:func:`preflight_within_budget` of a job, like :func:`pipeline.preflight.preflight_job`:
+    the settings of its press and bureau (``config.preflight_for``), its press's gripper for
+    the paper check, and the ``[limits]`` of ``config``."""
+    return preflight_within_budget(
+        path,
+        config.preflight_for(press, outputter),
+        limits=config.limits,
+        sheets=sheets,
+        press=config.presses.get(press) if press else None,
+        ink=ink,
+    )
 
 
 def over_budget(exc: OverBudget, settings: PreflightSettings) -> Finding:

@@ -39,6 +39,7 @@ from typing import IO
 
 from PIL import Image
 
+from pipeline.children import dies_with_parent
 from pipeline.inkmap import InkMeasure, InkMeter, Profile
 from pipeline.text import outside_text, shown
 
@@ -133,6 +134,7 @@ def _measure(
                 check=False,
                 cwd=scratch,
                 env=_environment(scratch),
+                preexec_fn=dies_with_parent(),  # no Ghostscript outlives this process
             )
             text = done.stdout.decode("utf-8", "replace")
             pages = _parse(text, factor)
@@ -162,6 +164,7 @@ def _measure_raster(gs: str, link: Path, scratch: Path, timeout: float) -> InkRe
             stderr=errors,
             cwd=scratch,
             env=_environment(scratch),
+            preexec_fn=dies_with_parent(),  # no Ghostscript outlives this process
         )
         timed_out = threading.Event()
 
