@@ -20,6 +20,7 @@
     │   ├── BackupFailed            the backup host refused, or a dump or check failed
     │   └── AlertRefused            Telegram refused (bad token, unknown chat)
     ├── ConfigError                 prepress.toml is wrong: fix the named key and restart
+    ├── InvalidInvoice              a bureau's invoice cannot be read: the line and column named
     ├── JobNotFound                 no job with that id (also a LookupError)
     └── CannotRetry                 the job is not in a state a retry or reprocess can help
         ├── AlreadyRetrying         the job is running or waiting to retry by itself
@@ -222,6 +223,13 @@ class ConfigError(PrepressError):
     """The configuration is wrong; the message names the file and the key."""
 
     code = "config_error"
+
+
+class InvalidInvoice(PrepressError):
+    """A bureau's invoice cannot be read or checked; nothing of it is stored. The message
+    names the line and the column where one is at fault."""
+
+    code = "invalid_invoice"
 
 
 class JobNotFound(PrepressError, LookupError):

@@ -23,6 +23,12 @@ ALLOWED = {
         "pipeline.inkmap",
     },
     "pipeline.delivery": {"pipeline.config", "pipeline.errors", "pipeline.text"},
+    "pipeline.invoice": {
+        "pipeline.config",
+        "pipeline.errors",
+        "pipeline.text",
+        "pipeline.accounting",
+    },
     "pipeline.preflight": {
         "pipeline.config",
         "pipeline.pdf",
