@@ -171,10 +171,10 @@ def test_preflight_in_its_budget_finds_what_it_finds_in_process(tmp_path: Path) 
 def test_preflight_of_a_crafted_file_is_stopped_at_the_budget_as_a_finding(
     tmp_path: Path,
 ) -> None:
-    # Given the crafted file of 150,000 paths (seconds of preflight walking) and a 1 s budget
+    # Given a crafted file of 1,500,000 paths (many seconds of preflight walking), 1 s budget
     from pipeline.preflight import PreflightSettings, preflight_within_budget
 
-    pdf = hostile.many_paths_pdf(tmp_path / "paths.pdf")
+    pdf = hostile.many_paths_pdf(tmp_path / "paths.pdf", paths=1_500_000)
     before = own_rss_mb()
     started = time.monotonic()
     # When the hold step's preflight runs it
