@@ -20,7 +20,7 @@ never celery, tasks or models.
 
 from pipeline.config.preflight import PreflightSettings
 from pipeline.errors import PREFLIGHT_CODES
-from pipeline.preflight.budgeted import preflight_within_budget
+from pipeline.preflight.budgeted import preflight_job_within_budget, preflight_within_budget
 from pipeline.preflight.engine import PreflightReport, preflight, preflight_job, run_preflight
 from pipeline.preflight.findings import Finding, has_errors
 from pipeline.preflight.ink import ink_findings, ink_from_coverage, ink_from_raster
@@ -36,6 +36,7 @@ __all__ = [
     "ink_from_raster",
     "preflight",
     "preflight_job",
+    "preflight_job_within_budget",
     "preflight_within_budget",
     "run_preflight",
 ]
