@@ -5,5 +5,6 @@
 
 May import pipeline.config, pipeline.pdf, pipeline.errors, pipeline.text (program output as
 data), pipeline.budget (rendering and ink coverage run in a child process held to a budget)
-and pipeline.inkmap (the ink amounts of a CMYK raster).
+pipeline.inkmap (the ink amounts of a CMYK raster) and pipeline.children (Ghostscript dies
+with the process that started it).
 """
