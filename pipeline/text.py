@@ -20,9 +20,12 @@ from pipeline.errors import mask_secrets
 OUTSIDE_TEXT_CHARS = 300
 #: Hex digits of the hash that keeps a shortened name unique and stable.
 NAME_HASH_DIGITS = 10
-#: C0 controls, DEL, C1 controls, the Unicode line and paragraph separators, and the lone
-#: surrogates Python uses for bytes that are not UTF-8 (``surrogateescape``).
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+#: C0 controls, DEL, C1 controls, the Unicode line and paragraph separators, the bidi
+#: controls (marks, embeddings, overrides, isolates: U+202E turns ``fdp.exe`` around), and the
+#: lone surrogates Python uses for bytes that are not UTF-8 (``surrogateescape``).
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 #: The short escapes people know; anything else is ``\xNN`` or ``\uNNNN``.
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 

@@ -20,6 +20,12 @@ from pipeline.text import OneLineRecord, outside_text, shown
         ("x\u2028y\x85.pdf", "x\\u2028y\\x85.pdf"),
         ("0537_\udcdf.pdf", "0537_\\xdf.pdf"),
         ("Каталог (весна) $(id) 'x'.pdf", "Каталог (весна) $(id) 'x'.pdf"),
+        ("0537_\u202efdp.exe", "0537_\\u202efdp.exe"),
+        (
+            "\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069\u200e\u200f\u061c",
+            "\\u202a\\u202b\\u202c\\u202d\\u2066\\u2067\\u2068\\u2069\\u200e\\u200f\\u061c",
+        ),
+        ("שלום مرحبا\u200d.pdf", "שלום مرحبا\u200d.pdf"),  # RTL text and joiners stay
     ],
 )
 def test_control_characters_are_shown_escaped(name: str, expected: str) -> None:
