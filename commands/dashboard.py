@@ -55,7 +55,9 @@ def report(
     start, end = period(first, last)
     result = plate_report(config, JobFilter(start=start, end=end), dimensions)
     if as_csv:
-        click.echo(result.as_csv(), nl=False)
+        from pipeline.spreadsheet import CsvFormat
+
+        click.echo(result.as_csv(CsvFormat.of(config)), nl=False)
     elif as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
     else:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from pipeline.config.ledger import plate_key
 from pipeline.config.settings import Config, Press
-from pipeline.spreadsheet import safe_row
+from pipeline.spreadsheet import CsvFormat
 
 #: The status a job must have to count.
 COUNTED_STATUS = "done"
@@ -152,19 +152,23 @@ class Report:
                 )
         return report
 
-    def as_csv(self) -> str:
-        """CSV with a header: the grouping columns, jobs, plates, area_m2, cost, then the
-        remakes among those jobs (remake_jobs, remake_plates, remake_cost)."""
-        out = io.StringIO()
-        # CRLF as RFC 4180 says: the csv module then quotes a cell holding a carriage return
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow([*self.by, *FIGURES, *REMAKE_FIGURES])
-        for key, figures in sorted(self.rows.items()):
+    def as_csv(self, style: CsvFormat | None = None) -> str:
+        """The CSV file (pipeline/spreadsheet.py: a byte order mark, the shop's separator and
+        decimal mark; default ``;`` and a decimal comma) with a header: the grouping columns,
+        jobs, plates, area_m2, cost, then the remakes among those jobs (remake_jobs,
+        remake_plates, remake_cost)."""
+
+        def values(key: tuple[str, ...], figures: Figures) -> list[Any]:
             remade = self.remakes.get(key, Figures()).as_dict()
-            values = [*key, *(figures.as_dict()[name] for name in FIGURES)]
-            values += [remade["jobs"], remade["plates"], remade["cost"]]
-            writer.writerow(safe_row(["" if value is None else value for value in values]))
-        return out.getvalue()
+            return [
+                *key,
+                *(figures.as_dict()[name] for name in FIGURES),
+                *(remade["jobs"], remade["plates"], remade["cost"]),
+            ]
+
+        header = [*self.by, *FIGURES, *REMAKE_FIGURES]
+        rows = (values(key, figures) for key, figures in sorted(self.rows.items()))
+        return (style or CsvFormat()).document(header, rows)
 
 
 def counts(row: JobRow) -> bool:

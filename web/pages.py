@@ -7,19 +7,16 @@ refreshed from ``/health``.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 
-from models import record, report, store
+from models import export, record, report, store
 from models.job import FAILED
 from models.report import plate_report
 from pipeline.errors import JobNotFound
-from pipeline.spreadsheet import safe_row
 from web import present
 from web.auth import page
 
@@ -29,22 +26,8 @@ bp = Blueprint("pages", __name__)
 LIVE_STATUSES = ("queued", "running")
 #: Most rows of the printable list and of a CSV export.
 EXPORT_LIMIT = 20_000
-#: The grid's CSV columns.
-CSV_COLUMNS = (
-    "id",
-    "job_date",
-    "order",
-    "job_name",
-    "name",
-    "press",
-    "outputter",
-    "plates",
-    "pages",
-    "mode",
-    "status",
-    "step",
-    "error",
-)
+
+
 
 
 def config() -> Any:
@@ -137,26 +120,15 @@ def printable() -> Any:
 @bp.get("/jobs.csv")
 @page()
 def grid_csv() -> Any:
-    """The filtered jobs as CSV."""
+    """The filtered jobs as the shop's CSV file (models/export.py)."""
     chosen = present.filter_args(request.args, present.DEFAULT_DAYS)
     jobs, _ = report.search_jobs(config().database_url, present.job_filter(chosen), EXPORT_LIMIT)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for job in jobs:
-        writer.writerow(safe_row([_csv_value(getattr(job, column)) for column in CSV_COLUMNS]))
-    return _csv_answer(out.getvalue(), "jobs.csv")
-
-
-def _csv_value(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return "" if value is None else value
+    return _csv_answer(export.grid_csv(config(), jobs), "jobs.csv")
 
 
 def _csv_answer(text: str, filename: str) -> Response:
-    """CSV with a UTF-8 byte order mark: Excel on Windows shows Cyrillic names only with it."""
-    answer = Response("\ufeff" + text, mimetype="text/csv")
+    """A CSV file (it starts with its byte order mark: pipeline/spreadsheet.py) to download."""
+    answer = Response(text, mimetype="text/csv")
     answer.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return answer
 

@@ -15,6 +15,7 @@ from werkzeug.exceptions import BadRequest
 
 from models.report import JobFilter, plate_report
 from pipeline.accounting import DIMENSIONS, parse_by, period
+from pipeline.spreadsheet import CsvFormat
 from web.auth import page
 from web.charts import bar_chart
 
@@ -22,8 +23,6 @@ bp = Blueprint("reports", __name__)
 
 #: Years a report may cover (a typing error like 20266 is refused, not searched).
 FIRST_YEAR, LAST_YEAR = 1990, 2200
-#: UTF-8 byte order mark: Excel on Windows reads a CSV as UTF-8 (Cyrillic names) only with it.
-BOM = "\ufeff"
 
 
 def config() -> Any:
@@ -179,7 +178,7 @@ def _csv_args(chosen: Period) -> dict[str, str]:
 @bp.get("/reports.csv")
 @page()
 def reports_csv() -> Any:
-    """The period's report as CSV (UTF-8 with a BOM), grouped as ``by`` says."""
+    """The period's report as the shop's CSV file, grouped as ``by`` says."""
     try:
         by = parse_by(request.args.get("by") or ",".join(DIMENSIONS))
     except ValueError as exc:
@@ -187,7 +186,7 @@ def reports_csv() -> Any:
     chosen = chosen_period()
     name = chosen.month or (str(chosen.year) if chosen.year else f"{chosen.first}_{chosen.last}")
     return Response(
-        BOM + plate_report(config(), period_filter(chosen), by=by).as_csv(),
+        plate_report(config(), period_filter(chosen), by=by).as_csv(CsvFormat.of(config())),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="plates-{name}.csv"'},
     )

@@ -21,6 +21,7 @@ ALLOWED = {
         "pipeline.text",
         "pipeline.budget",
         "pipeline.inkmap",
+        "pipeline.children",
     },
     "pipeline.delivery": {"pipeline.config", "pipeline.errors", "pipeline.text"},
     "pipeline.invoice": {
