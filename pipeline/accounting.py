@@ -12,8 +12,6 @@ apart (``Report.remakes``: plates paid twice, which the shop wants to see).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo

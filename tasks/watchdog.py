@@ -156,8 +156,9 @@ class Watchdog:
             )  # fmt: skip
 
     def probe_idle_targets(self) -> None:
-        """Connect and log in to bureau and press targets nothing used for a few minutes."""
-        for key in targets.probe_idle(self.config):
+        """Connect and log in to bureau and press targets nothing used for ``[targets]
+        probe_minutes``."""
+        for key in targets.probe_idle(self.config, every=self.config.probe_minutes * 60):
             log.debug("watchdog: probed idle target %s", key)
 
     def check_targets(self) -> None:

@@ -100,7 +100,7 @@ def _day(reader: Reader, value: Any, key: str) -> date | None:
 def read_currency(reader: Reader, raw: Mapping[str, Any]) -> str:
     """``[shop] currency``: the unit of every price and cost ("UAH"); empty: none named."""
     shop = reader.table(raw, "shop")
-    reader.only(shop, "shop", {"currency"})
+    reader.only(shop, "shop", {"currency", "csv_separator", "locale"})
     currency = reader.text(shop, "shop.currency", DEFAULT_CURRENCY).strip()
     if len(currency) > _CURRENCY_MAX or any(not c.isprintable() for c in currency):
         raise reader.fail("shop.currency", f'must be a short name such as "UAH", got {currency!r}')

@@ -58,6 +58,7 @@ from pipeline.config.settings import (
     Paths,
     Press,
 )
+from pipeline.config.shop import read_csv_format, read_targets
 from pipeline.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
             "limits",
             "shop",
             "remakes",
+            "targets",
         },
     )
     paths = _paths(reader, reader.table(raw, "paths"), _base(source))
@@ -178,6 +180,7 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
     presses = _staff_phones(reader, _presses(reader, reader.table(raw, "presses")), staff)
     outputters = _outputters(reader, reader.table(raw, "outputters"), presses)
     sms = _sms(reader, reader.table(raw, "sms"))
+    csv_separator, locale = read_csv_format(reader, raw)
     sms = replace(
         sms,
         recipients=resolve_phones(reader, sms.recipients, "sms.recipients", staff),
@@ -213,6 +216,9 @@ def config_from_dict(raw: Mapping[str, Any], source: Path | None = None) -> Conf
         ),
         limits=_limits(reader, reader.table(raw, "limits")),
         currency=read_currency(reader, raw),
+        csv_separator=csv_separator,
+        locale=locale,
+        probe_minutes=read_targets(reader, raw),
         remake_reasons=read_remake_reasons(reader, raw),
     )
 

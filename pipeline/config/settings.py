@@ -101,6 +101,15 @@ DEFAULT_REMAKE_REASONS = (
 )
 #: The shop's currency (``[shop] currency``), shown beside money; empty: none named.
 DEFAULT_CURRENCY = ""
+#: Separator of every CSV file (``[shop] csv_separator``): Excel opens a CSV by double click
+#: with the list separator of Windows' regional settings, ``;`` wherever the decimal mark is
+#: a comma (Ukraine, most of Europe).
+DEFAULT_CSV_SEPARATOR = ";"
+#: The shop's locale (``[shop] locale``): its decimal mark in CSV files (pipeline/spreadsheet.py).
+DEFAULT_LOCALE = "uk_UA"
+#: Minutes a bureau or press target may stay unused before the watchdog probes it
+#: (``[targets] probe_minutes``; connect and log in, nothing uploaded).
+DEFAULT_PROBE_MINUTES = 5.0
 #: Days an invoice line's date may lie from the job's date and still bill that job
 #: (``[outputters.NAME.invoice] window_days``).
 DEFAULT_INVOICE_WINDOW_DAYS = 7
@@ -470,6 +479,9 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     preflight: PreflightSettings = field(default_factory=PreflightSettings)
     currency: str = DEFAULT_CURRENCY
+    csv_separator: str = DEFAULT_CSV_SEPARATOR
+    locale: str = DEFAULT_LOCALE
+    probe_minutes: float = DEFAULT_PROBE_MINUTES
     remake_reasons: tuple[str, ...] = DEFAULT_REMAKE_REASONS
 
     def preflight_for(

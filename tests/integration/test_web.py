@@ -256,9 +256,9 @@ def test_report_cli_prints_csv_and_a_table_with_totals(shop: Config) -> None:
     args = ["--config", str(shop.source), "report", "--by", "press"]
     as_csv = CliRunner().invoke(main, [*args, "--csv"], env=_env(shop))
     table = CliRunner().invoke(main, args, env=_env(shop))
-    header = "press,jobs,plates,area_m2,cost,remake_jobs,remake_plates,remake_cost"
+    header = "\ufeffpress;jobs;plates;area_m2;cost;remake_jobs;remake_plates;remake_cost"
     assert as_csv.output.splitlines()[0] == header
-    assert "Speedmaster,2,14,11.103,1330.0,0,0," in as_csv.output.splitlines()
+    assert "Speedmaster;2;14;11,103;1330;0;0;" in as_csv.output.splitlines()
     assert table.exit_code == 0 and re.search(r"total\s+4\s+20\s+", table.output)
 
 

@@ -66,8 +66,8 @@ def test_an_approved_duplicate_is_a_remake_counted_twice_and_shown_apart() -> No
     assert data["remakes"]["rows"][0]["outputter"] == "Korol"
     # and in the CSV
     assert report.as_csv().splitlines() == [
-        "outputter,jobs,plates,area_m2,cost,remake_jobs,remake_plates,remake_cost",
-        "Korol,2,6,4.759,570.0,1,3,285.0",
+        "\ufeffoutputter;jobs;plates;area_m2;cost;remake_jobs;remake_plates;remake_cost",
+        "Korol;2;6;4,759;570;1;3;285",
     ]
 
 

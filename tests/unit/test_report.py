@@ -17,6 +17,7 @@ from pipeline.accounting import (
     summarize,
 )
 from pipeline.config import config_from_dict
+from pipeline.spreadsheet import CsvFormat
 from tests.fixtures import BASE_CONFIG
 
 #: A December day in the shop.
@@ -172,11 +173,13 @@ def test_grouping_names_are_checked_and_put_in_order() -> None:
 
 
 def test_csv_has_a_header_and_the_same_figures() -> None:
-    report = summarize([row(1, 8), row(2, None)], presses(Speedmaster=95.0), by=("press",))
+    report = summarize([row(1, 8), row(2, None)], presses(Speedmaster=95.5), by=("press",))
     assert report.as_csv().splitlines() == [
-        "press,jobs,plates,area_m2,cost,remake_jobs,remake_plates,remake_cost",
-        "Speedmaster,2,8,6.345,760.0,0,0,",
+        "\ufeffpress;jobs;plates;area_m2;cost;remake_jobs;remake_plates;remake_cost",
+        "Speedmaster;2;8;6,345;764;0;0;",
     ]
+    point = CsvFormat(separator=",", decimal_comma=False)
+    assert report.as_csv(point).splitlines()[1] == "Speedmaster,2,8,6.345,764,0,0,"
 
 
 def test_csv_cells_that_would_start_a_formula_are_text() -> None:
@@ -189,12 +192,13 @@ def test_csv_cells_that_would_start_a_formula_are_text() -> None:
     report = summarize(rows, presses(Speedmaster=5.0), by=("outputter",))
 
     # When the report is written as CSV and read back
-    cells = list(csv.reader(io.StringIO(report.as_csv(), newline="")))[1:]
+    text = report.as_csv().removeprefix("\ufeff")
+    cells = list(csv.reader(io.StringIO(text, newline=""), "excel", delimiter=";"))[1:]
 
     # Then each such name starts with a quote, and the figures stay numbers
     by_name = {line[0]: line[1:] for line in cells}
     assert set(by_name) == {"'" + n for n in names[:-1]} | {"Leonov"}
-    assert by_name["'-2"] == ["1", "4", "3.172", "20.0", "0", "0", ""]
+    assert by_name["'-2"] == ["1", "4", "3,172", "20", "0", "0", ""]
     from pipeline.spreadsheet import safe_cell
 
     assert safe_cell(-20.0) == -20.0 and safe_cell(-3) == -3 and safe_cell("-3") == "'-3"
