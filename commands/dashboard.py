@@ -188,6 +188,8 @@ def target_text(target: dict[str, Any]) -> str:
     if target["state"] == "ok":
         return head + f"ok (last success {_when(target['last_ok_at'])})"
     text = head + f"FAILING since {_when(target['failing_since'])}"
+    if target.get("last_tried_at"):  # a probe or a job's attempt: how fresh the state is
+        text += f", last tried {_when(target['last_tried_at'])}"
     if target["jobs_waiting"]:
         text += f", {target['jobs_waiting']} job(s) waiting"
     if target["next_attempt_at"]:
