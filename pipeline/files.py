@@ -145,11 +145,16 @@ def archive_name(job_id: int, name: str) -> str:
 
 
 def move_failed(spool_path: Path, failed: Path, job_id: int, reason: str) -> Path:
-    """Move a rejected or abandoned file to ``failed/<job>_<name>`` with the reason beside it."""
+    """Move a rejected or abandoned file to ``failed/<job>_<name>`` with the reason beside it.
+
+    The reason quotes what came from the file (colorant names, marks, the file's name): each
+    of its lines is written with control and bidi characters escaped (pipeline/text.py), so
+    the note cannot drive a terminal, turn a name around or forge a line of its own."""
     failed.mkdir(parents=True, exist_ok=True)
     target = failed / archive_name(job_id, spool_path.name)
     note = failed / f"{target.name}.error.txt"
-    note.write_text(reason.rstrip() + "\n", encoding="utf-8")
+    lines = reason.rstrip().split("\n")
+    note.write_text("\n".join(shown(line) for line in lines) + "\n", encoding="utf-8")
     if spool_path.exists():
         _move(spool_path, target)
         _remove_empty(spool_path.parent)

@@ -45,6 +45,25 @@ def test_archive_done_files_by_day_and_never_overwrites(tmp_path: Path) -> None:
     assert target.read_bytes() == b"one"
 
 
+def test_error_txt_escapes_control_and_bidi_characters(tmp_path: Path) -> None:
+    # Given a reason quoting colorant names with an escape sequence, a NUL, a carriage return
+    # and a right-to-left override, over two lines
+    spooled = tmp_path / "spool" / "4" / "x.pdf"
+    spooled.parent.mkdir(parents=True)
+    spooled.write_bytes(b"%PDF-1.7")
+    reason = "plate_missing: PANTONE\x1b[31m 185\x00 C\r\nFindings:\n- spot \u202eC 581 ENOTNAP"
+    # When the file is moved to failed/
+    target = files.move_failed(spooled, tmp_path / "failed", 4, reason)
+    # Then error.txt keeps its lines and shows every such character escaped
+    text = (target.parent / f"{target.name}.error.txt").read_text(encoding="utf-8")
+    assert text.splitlines() == [
+        "plate_missing: PANTONE\\x1b[31m 185\\x00 C\\r",
+        "Findings:",
+        "- spot \\u202eC 581 ENOTNAP",
+    ]
+    assert not any(c in text for c in "\x1b\x00\r\u202e")
+
+
 def test_move_failed_leaves_the_reason_beside_the_file(tmp_path: Path) -> None:
     spooled = tmp_path / "spool" / "3" / HOSTILE
     spooled.parent.mkdir(parents=True)
