@@ -38,6 +38,7 @@ COMMANDS = {
     "backup": "commands.ops:backup",
     "restore": "commands.ops:restore",
     "report": "commands.dashboard:report",
+    "invoice": "commands.invoice:invoice",
     "status": "commands.dashboard:status",
     "web": "commands.dashboard:web",
     "config": "commands.config:config",

@@ -29,6 +29,7 @@ from pipeline.errors import CannotRetry, JobNotFound
 from tasks import actions as tasks_actions
 from web.actions import actor
 from web.auth import api, page
+from web.present import MAX_FINDINGS
 
 bp = Blueprint("held", __name__)
 api_bp = Blueprint("held_api", __name__, url_prefix="/api")
@@ -39,6 +40,8 @@ REFUSALS = (CannotRetry, JobNotFound)
 REASON = "reason"
 #: Longest reason kept (it goes into error.txt and the job record).
 MAX_REASON = 1000
+#: Findings the Held list shows per job (the job's page shows more).
+LISTED_FINDINGS = 20
 
 
 def config() -> Any:
@@ -59,7 +62,15 @@ def hold_globals() -> dict[str, Any]:
         job_id = job["id"] if isinstance(job, dict) else job.id
         return findings_of(store.get_job(config().database_url, job_id))
 
-    return {"held_count": held_count, "hold_findings": hold_findings}
+    def findings_count(job: Any) -> int:
+        return len((job["findings"] if isinstance(job, dict) else job.findings) or [])
+
+    return {
+        "held_count": held_count,
+        "hold_findings": hold_findings,
+        "findings_count": findings_count,
+        "max_findings": MAX_FINDINGS,
+    }
 
 
 @bp.get("/held")
@@ -67,7 +78,11 @@ def hold_globals() -> dict[str, Any]:
 def held_view() -> Any:
     """Jobs waiting at the hold, longest held first, each with its reasons."""
     jobs = hold.held_jobs(config().database_url)
-    return render_template("held.html", jobs=jobs, findings=findings_of)
+
+    def listed(job: Job) -> list[dict[str, Any]]:
+        return findings_of(job, LISTED_FINDINGS)
+
+    return render_template("held.html", jobs=jobs, findings=listed)
 
 
 @bp.post("/jobs/<int:job_id>/approve")
@@ -83,7 +98,7 @@ def reject_form(job_id: int) -> Any:
 
 
 def _decide_form(job_id: int, decide: Any) -> Any:
-    reason = request.form.get(REASON, "")[:MAX_REASON]
+    reason = request.form.get(REASON, "").replace("\x00", "")[:MAX_REASON]
     try:
         flash(decide(config(), job_id, actor(), reason), "ok")
     except REFUSALS as exc:
@@ -112,17 +127,20 @@ def _decide_api(job_id: int, decide: Any) -> Any:
     if not isinstance(reason, str):
         return jsonify(error="reason must be a string"), 400
     try:
-        message = decide(config(), job_id, actor(tasks_actions.API), reason[:MAX_REASON])
+        reason = reason.replace("\x00", "")[:MAX_REASON]  # PostgreSQL refuses NUL in text
+        message = decide(config(), job_id, actor(tasks_actions.API), reason)
     except REFUSALS as exc:
         return jsonify(error=str(exc)), 409
     return jsonify(job=job_id, message=message)
 
 
-def findings_of(job: Job) -> list[dict[str, Any]]:
-    """The job's findings for a page: each described, with its marker on the proof if known."""
+def findings_of(job: Job, limit: int | None = None) -> list[dict[str, Any]]:
+    """The job's first ``limit`` (:data:`web.present.MAX_FINDINGS`) findings for a page: each
+    described, with its marker on the proof if known."""
     crop = proof_crop(job)
     shown = []
-    for number, data in enumerate(job.findings or [], start=1):
+    kept = (job.findings or [])[: MAX_FINDINGS if limit is None else limit]
+    for number, data in enumerate(kept, start=1):
         finding = rules.finding_from(data)
         place = rules.marker(finding.position_mm, crop) if finding.page in (1, None) else None
         shown.append(

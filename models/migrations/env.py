@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import models.attempts  # noqa: F401  (registers the tables)
 import models.audit  # noqa: F401
+import models.invoice  # noqa: F401
 import models.job  # noqa: F401
 import models.problems  # noqa: F401
 import models.shop_settings  # noqa: F401
