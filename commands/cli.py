@@ -30,6 +30,7 @@ COMMANDS = {
     "show": "commands.jobs:show",
     "retry": "commands.jobs:retry_command",
     "reprocess": "commands.jobs:reprocess",
+    "remake": "commands.remake:remake",
     "held": "commands.held:held",
     "approve": "commands.held:approve",
     "reject": "commands.held:reject",

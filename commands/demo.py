@@ -229,7 +229,8 @@ def _write_config(base: Path, ctp: Any, press: Any, sms: Any, choice: str) -> Pa
             "broker: Redis not reachable at 127.0.0.1:6379; using the embedded broker "
             "(files under work/var/broker)"
         )
-    return write_config(base / "prepress.toml", local_shop(base / "work", broker, ctp, press, sms))
+    shop = local_shop(base / "work", broker, ctp, press, sms, ticket="jdf")
+    return write_config(base / "prepress.toml", shop)
 
 
 def _redis_reachable() -> bool:

@@ -58,11 +58,17 @@ def _plates(job: Any) -> str:
 @click.command()
 @click.argument("job_id", type=int)
 @click.option("--reason", default="", help="Why (required for a duplicate or over errors).")
+@click.option(
+    "--reason-code",
+    default="",
+    help="For a duplicate (it becomes a remake): a code of [remakes] reasons; a --reason that "
+    "is itself a code serves as both.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.pass_context
-def approve(ctx: click.Context, job_id: int, reason: str, as_json: bool) -> None:
+def approve(ctx: click.Context, job_id: int, reason: str, reason_code: str, as_json: bool) -> None:
     """Approve a held job: it continues with the plate upload (a duplicate becomes a remake)."""
-    _decide(ctx, job_id, "approve", reason, as_json)
+    _decide(ctx, job_id, "approve", reason, as_json, reason_code)
 
 
 @click.command()
@@ -75,15 +81,24 @@ def reject(ctx: click.Context, job_id: int, reason: str, as_json: bool) -> None:
     _decide(ctx, job_id, "reject", reason, as_json)
 
 
-def _decide(ctx: click.Context, job_id: int, action: str, reason: str, as_json: bool) -> None:
+def _decide(
+    ctx: click.Context,
+    job_id: int,
+    action: str,
+    reason: str,
+    as_json: bool,
+    reason_code: str = "",
+) -> None:
     from models import store
     from pipeline.errors import CannotRetry, JobNotFound
     from tasks import actions
 
     config = _ready(ctx, celery=action == "approve")
-    decide = actions.approve if action == "approve" else actions.reject
     try:
-        said = decide(config, job_id, actions.Actor.cli(), reason)
+        if action == "approve":
+            said = actions.approve(config, job_id, actions.Actor.cli(), reason, reason_code)
+        else:
+            said = actions.reject(config, job_id, actions.Actor.cli(), reason)
     except (CannotRetry, JobNotFound) as exc:
         fail(ctx, str(exc), 1, job=job_id)
     job = store.get_job(config.database_url, job_id)

@@ -66,6 +66,9 @@ def table_row(job: Any, status: str | None = None) -> list[str]:
         for (title, width), value in zip(COLUMNS, values, strict=True)
     ]
     lines = ["  ".join(cells) + "  " + shorten(shown(job.name), NAME_WIDTH)]
+    if getattr(job, "remake", False):
+        of = job.remake_of
+        lines[0] += f"  REMAKE R{job.remake_number} of {of}" if of is not None else "  REMAKE"
     if job.status in STOPPED and (job.error or job.error_code):
         error = shown(" ".join(f"{job.error_code}: {job.error}".split()))
         lines.append(f"{'':>8}{job.status}: {error[:ERROR_WIDTH]}")
@@ -105,6 +108,7 @@ def print_job(data: dict[str, Any], paths: dict[str, str] | None = None) -> None
     for warning in data["warnings"]:
         click.echo(f"  warning      {shown(warning)}")
     _print_hold(data)
+    _print_remake(data)
     for step in data["steps"]:
         took = f"{step['duration']:.2f}s" if step["duration"] is not None else ""
         tries = f"x{step['attempts']}" if step["attempts"] else "  "
@@ -123,6 +127,23 @@ def print_job(data: dict[str, Any], paths: dict[str, str] | None = None) -> None
         click.echo(f"  {d['kind']:<7} -> {d['target']} {remote} ({d['bytes']} bytes)")
     for s in data["sms"]:
         click.echo(f"  sms     -> {s['recipient']} [{s['state']}] {shown(s['text'])}")
+
+
+def _print_remake(data: dict[str, Any]) -> None:
+    """A remake's line (which job, which plates, why) and the remakes of this job."""
+    if data.get("remake_of") is not None:
+        from pipeline import remake as rules
+
+        every = rules.job_plates(data.get("separations") or {})
+        chosen = [rules.Plate.from_dict(p) for p in data.get("remake_plates") or []]
+        note = f"; {data['remake_note']}" if data.get("remake_note") else ""
+        click.echo(
+            f"  remake       R{data.get('remake_number')} of job {data['remake_of']}: "
+            f"{rules.summary(chosen or every, every)} ({data.get('remake_reason_code')})"
+            f"{shown(note)}"
+        )
+    if data.get("remakes"):
+        click.echo(f"  remade as    {', '.join(f'job {i}' for i in data['remakes'])}")
 
 
 def attempt_line(row: dict[str, Any]) -> str:

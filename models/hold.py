@@ -11,7 +11,7 @@ chain or moves the file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -139,16 +139,24 @@ def hold_job(
         return True
 
 
-def approve(url: str, job_id: int, who: str, reason: str) -> bool:
+def approve(
+    url: str, job_id: int, who: str, reason: str, remake: Mapping[str, Any] | None = None
+) -> bool:
     """held -> queued, approved by ``who``: True for the one caller whose UPDATE changed the row.
 
     In the same transaction the hold step is marked done (so the chain continues after it,
     whether from here or from the reconciler), and an approved duplicate becomes a remake
-    whose plate file is sent again even when the bureau has it.
+    whose plate file is sent again even when the bureau has it: ``remake`` gives its
+    ``remake_of`` and ``remake_reason_code``; its number is the next of that original's.
     """
     now = utcnow()
     with session(url) as db:
         duplicate = db.exec(select(Job.duplicate_of).where(col(Job.id) == job_id)).first()
+        linked: dict[str, Any] = {}
+        if duplicate is not None and remake:
+            from models.remakes import next_number
+
+            linked = {**remake, "remake_number": next_number(db, int(remake["remake_of"]))}
         changed = db.execute(
             update(Job)
             .where(col(Job.id) == job_id, col(Job.status) == HELD)
@@ -160,6 +168,7 @@ def approve(url: str, job_id: int, who: str, reason: str) -> bool:
                 decided_at=now,
                 decision_reason=reason,
                 remake=duplicate is not None,
+                **linked,
             )
         )
         if changed.rowcount != 1:  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from typing import Any
 from models import store
 from models.attempts import StepAttempt, attempts_of
 from models.job import Delivery, Job, SmsSend, Step
+from models.remakes import remakes_of
 from pipeline.chain import label_of
 
 #: Job fields of a record, in this order (no spool or archive paths, no secrets).
@@ -45,6 +46,11 @@ JOB_FIELDS = (
     "findings",
     "duplicate_of",
     "remake",
+    "remake_of",
+    "remake_number",
+    "remake_reason_code",
+    "remake_plates",
+    "remake_note",
     "held_at",
     "decision",
     "decided_by",
@@ -91,6 +97,7 @@ def job_record(url: str, job_id: int) -> dict[str, Any]:
     data["attempts"] = [_fields(a, ATTEMPT_FIELDS) for a in attempts_of(url, job_id)]
     data["deliveries"] = [_fields(d, DELIVERY_FIELDS) for d in store.deliveries_of(url, job_id)]
     data["sms"] = [_fields(s, SMS_FIELDS) for s in store.sms_of(url, job_id)]
+    data["remakes"] = [later.id for later in remakes_of(url, job_id)]
     return data
 
 

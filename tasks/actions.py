@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -224,17 +225,80 @@ def push_settings(
     return pushed, new
 
 
-def approve(config: Config, job_id: int, actor: Actor, reason: str = "") -> str:
+def approve(
+    config: Config, job_id: int, actor: Actor, reason: str = "", reason_code: str = ""
+) -> str:
     """Approve the held job: its chain continues from the plate upload, exactly once.
 
-    A reason is required for a duplicate (it becomes a remake) and for overriding errors.
-    Raises CannotDecide (a CannotRetry) when the job is not held or the reason is missing.
+    A reason is required for a duplicate (it becomes a remake) and for overriding errors; a
+    duplicate also needs a remake reason code (``[remakes] reasons``; a ``reason`` that is
+    itself a code serves as both). Raises CannotDecide (a CannotRetry) when the job is not held
+    or the reason is missing.
     """
     from tasks import hold
 
-    said = hold.approve(config, job_id, actor, reason)
-    audit.record(config.database_url, actor, "approve", job_id=job_id, detail=reason)
+    said = hold.approve(config, job_id, actor, reason, reason_code)
+    detail = f"{reason_code}: {reason}" if reason_code else reason
+    audit.record(config.database_url, actor, "approve", job_id=job_id, detail=detail)
     return said
+
+
+def remake(
+    config: Config,
+    job_id: int,
+    actor: Actor,
+    reason_code: str,
+    plates: Sequence[str] | None = None,
+    note: str = "",
+    *,
+    queue: bool = True,
+) -> int:
+    """Order plates of a done job again as a new job (a remake); return its id.
+
+    ``plates`` names separations (``Cyan``: on every sheet side) or ``PAGE:NAME``; none: all the
+    job's plates. Refused (CannotRemake, nothing recorded or sent) for a job that is not done or
+    bought nothing, a plate the job never had, a reason not in ``[remakes] reasons``, a bureau
+    without a url, or a mode that sends nothing. The plate file goes again under ``_R<n>``,
+    its ticket lists only the plates ordered and the job counts exactly those plates.
+    """
+    from models import remakes
+    from pipeline import remake as rules
+    from watcher import intake
+
+    url = config.database_url
+    job = store.get_job(url, job_id)
+    code = rules.check_reason(reason_code, config.remake_reasons)
+    rules.check_original(job_id, job.status, job.mode)
+    if job.remake_plates:  # a remake's own plates are the ones it ordered
+        had: dict[str, list[str]] = {}
+        for plate in job.remake_plates:
+            had.setdefault(str(plate["page"]), []).append(str(plate["separation"]))
+    else:
+        had = dict(job.separations or {})
+    chosen = rules.choose_plates(job_id, had, list(plates or []))
+    bureau = config.outputters.get(job.outputter)
+    if bureau is None or not bureau.url:
+        raise rules.CannotRemake(
+            f"job {job_id}: bureau {job.outputter or '?'} has no url configured; nothing can "
+            f"be sent to it"
+        )
+    mode = store.get_mode(url)
+    if mode != "normal":
+        raise rules.CannotRemake(
+            f"prepress is in {mode} mode: a remake would send nothing; `prepress mode normal` first"
+        )
+    note = " ".join(note.split())[: rules.MAX_NOTE]
+    original = remakes.original_of(job)
+    new_id = intake.reprocess(job_id, config, queue=False)
+    number = remakes.mark(url, new_id, original, code, [p.as_dict() for p in chosen], note)
+    store.set_force_upload(url, new_id)
+    if queue:
+        canvas.start(new_id)
+    every = rules.job_plates(job.separations or {})
+    detail = f"as job {new_id}, R{number} of job {original}: {rules.summary(chosen, every)}"
+    log.info("job %s remade %s by %s (%s)", job_id, detail, actor, code)
+    audit.record(url, actor, "remake", job_id=job_id, detail=f"{detail}; {code} {note}".strip())
+    return new_id
 
 
 def reject(config: Config, job_id: int, actor: Actor, reason: str) -> str:

@@ -98,7 +98,9 @@ def _summary(found: list[Finding]) -> str:
 # --- what a person does -------------------------------------------------------------------
 
 
-def approve(config: Config, job_id: int, actor: Any, reason: str = "") -> str:
+def approve(
+    config: Config, job_id: int, actor: Any, reason: str = "", reason_code: str = ""
+) -> str:
     """Approve the held job: the chain continues from the plate upload, exactly once.
 
     A reason is required when the job holds an error (overriding it) or is a duplicate (the
@@ -114,7 +116,10 @@ def approve(config: Config, job_id: int, actor: Any, reason: str = "") -> str:
     if rules.reason_required(findings) and not reason:
         what = "a remake" if job.duplicate_of else "an override of its errors"
         raise CannotDecide(f"job {job_id}: approving it is {what}; give the reason (--reason TEXT)")
-    if not held.approve(url, job_id, str(actor), reason):
+    linked = None
+    if job.duplicate_of is not None:
+        linked = _remake_of_duplicate(config, job, reason, reason_code)
+    if not held.approve(url, job_id, str(actor), reason, linked):
         raise _decided_meanwhile(url, job_id)
     log.info("job %s approved by %s: %s", job_id, actor, reason)
     try:
@@ -124,6 +129,30 @@ def approve(config: Config, job_id: int, actor: Any, reason: str = "") -> str:
         return f"job {job_id} approved; it is queued when the broker answers"
     remake = " as a remake" if job.duplicate_of else ""
     return f"job {job_id} approved{remake}; continuing with the plate upload"
+
+
+def _remake_of_duplicate(config: Config, job: Job, reason: str, reason_code: str) -> dict[str, Any]:
+    """What makes an approved duplicate a remake of the job it duplicates: that job's
+    original, and the reason code (``reason_code``, else ``reason`` when it is a code)."""
+    from models import remakes
+    from pipeline import remake as remake_rules
+
+    code = reason_code.strip() or (reason if reason in config.remake_reasons else "")
+    if not code:
+        raise CannotDecide(
+            f"job {job.id}: approving a duplicate orders its plates again (a remake); give "
+            f"the remake reason code (--reason-code CODE): {', '.join(config.remake_reasons)}"
+        )
+    try:
+        code = remake_rules.check_reason(code, config.remake_reasons)
+    except remake_rules.CannotRemake as exc:
+        raise CannotDecide(f"job {job.id}: {exc}") from None
+    assert job.duplicate_of is not None
+    try:
+        original = remakes.original_of(store.get_job(config.database_url, job.duplicate_of))
+    except Exception:  # the earlier job is gone: the duplicate remakes it all the same
+        original = job.duplicate_of
+    return {"remake_of": original, "remake_reason_code": code}
 
 
 def reject(config: Config, job_id: int, actor: Any, reason: str) -> str:

@@ -75,6 +75,10 @@ def _count_plates(job: Job, config: Config) -> str:
     )
     result = analysis.decide_plates(document, _sheets(job, config))
     separations = {str(page): names for page, names in result.separations.items()}
+    if job.remake_plates:  # a remake of some plates counts exactly the plates ordered
+        ordered = len(job.remake_plates)
+        _save(job, config, plates=ordered, separations=separations, warnings=result.warnings)
+        return f"{ordered} plates ordered again (remake) of {result.plates}"
     _save(job, config, plates=result.plates, separations=separations, warnings=result.warnings)
     return f"{result.plates} plates" if result.plates is not None else "plate count unknown"
 
@@ -152,17 +156,24 @@ def _upload_plate(job: Job, config: Config) -> str:
     outputter = config.outputters[job.outputter]
     if not outputter.url:
         raise Skip(f"no url configured for outputter {outputter.name}; nothing uploaded")
-    values = _placeholders(job, config)
-    return _upload(
+    from tasks import ticket
+
+    name = ticket.plate_remote_name(job, outputter, _placeholders(job, config))
+    folder = naming.remote_dir(outputter, job.press)
+    said = _upload(
         job,
         config,
         "plate",
         spooled_file(job, config),
         outputter.url,
-        naming.remote_dir(outputter, job.press),
-        naming.remote_name(outputter, values),
+        folder,
+        name,
         outputter.active,
+        before_record=lambda result: ticket.not_needed(job, config, outputter, result),
     )
+    if outputter.ticket == "none":
+        return said
+    return f"{said}; {ticket.send(job, config, outputter, folder, name)}"
 
 
 @app.task(name="tasks.upload_preview", base=StepTask)
@@ -200,6 +211,10 @@ def _notify_sms(job: Job, config: Config) -> str:
         raise Skip("no [sms] login configured")
     recipients = list(dict.fromkeys(config.sms.recipients + config.presses[job.press].sms))
     text = naming.sms_text(config.sms.template, _placeholders(job, config))
+    if job.remake_of is not None:
+        from tasks import ticket
+
+        text = ticket.sms_prefix(job) + text
     return send_job_sms(job, config, recipients, text)
 
 
@@ -260,7 +275,9 @@ def _upload(
     remote_dir: str,
     remote_name: str,
     active: bool,
+    before_record: Any = None,
 ) -> str:
+    """Upload once per (job, kind); ``before_record(result)`` runs before it is recorded."""
     assert job.id is not None
     done = store.get_delivery(config.database_url, job.id, kind)
     if done is not None:
@@ -274,6 +291,8 @@ def _upload(
         result = delivery.upload(
             local, url, remote_dir, remote_name, active=active, replace=replace
         )
+    if before_record is not None:
+        before_record(result)
     store.record_delivery(config.database_url, job.id, kind, result.as_dict())
     if result.skipped:
         return f"{result.remote_path}: already on the server with the same size, not sent again"

@@ -17,12 +17,22 @@ LEONOV_DIRS = {"Speedmaster": "_1030x770", "Planeta": "_1010x820", "Dominant": "
 
 
 def local_shop(
-    work_dir: Path, broker: str, bureau: Any, press: Any, sms: Any, stable_seconds: float = 1
+    work_dir: Path,
+    broker: str,
+    bureau: Any,
+    press: Any,
+    sms: Any,
+    stable_seconds: float = 1,
+    ticket: str = "none",
 ) -> dict[str, dict[str, Any]]:
     """The shop's presses and bureaus with every target a local sink (demo, tests, benchmarks).
 
-    ``bureau`` and ``press`` are FtpSinks, ``sms`` an SmsSink (testkit/sinks.py).
+    ``bureau`` and ``press`` are FtpSinks, ``sms`` an SmsSink (testkit/sinks.py). ``ticket``
+    is Leonov's plate order beside each plate file (the demo's: ``jdf``).
     """
+    leonov: dict[str, Any] = {"url": bureau.url("leonov"), "dir_by_press": LEONOV_DIRS}
+    if ticket != "none":
+        leonov.update(ticket=ticket, lead_hours=24)
     return {
         "paths": {"work_dir": str(work_dir)},
         "celery": {"broker_url": broker},
@@ -39,7 +49,7 @@ def local_shop(
             "gripper_mm": 8,
             "preview_url": press.url("dominant"),
         },
-        "outputters.Leonov": {"url": bureau.url("leonov"), "dir_by_press": LEONOV_DIRS},
+        "outputters.Leonov": leonov,
         "outputters.Korol": {
             "url": bureau.url("korol"),
             "filename": "{stem}_{plate_w}_{plates}Plates{inks_suffix}{ext}",

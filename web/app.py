@@ -37,7 +37,7 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
     from tasks.app import configure
 
     require_web_passwords(config.web, config.source)
-    from web import actions, api, auth, held, pages, present, reports, security
+    from web import actions, api, auth, held, pages, present, remakes, reports, security
 
     app = Flask(__name__)
     app.config.update(
@@ -54,6 +54,8 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
     configure(config)  # retry and reprocess queue chains on this broker
     for blueprint in (auth.bp, pages.bp, reports.bp, actions.bp, api.bp, held.bp, held.api_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(remakes.bp)
+    app.register_blueprint(remakes.api_bp)
     from web import invoices
 
     app.register_blueprint(invoices.bp)

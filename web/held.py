@@ -99,8 +99,9 @@ def reject_form(job_id: int) -> Any:
 
 def _decide_form(job_id: int, decide: Any) -> Any:
     reason = request.form.get(REASON, "").replace("\x00", "")[:MAX_REASON]
+    extra = _reason_code(request.form.get("reason_code"), decide)
     try:
-        flash(decide(config(), job_id, actor(), reason), "ok")
+        flash(decide(config(), job_id, actor(), reason, **extra), "ok")
     except REFUSALS as exc:
         flash(str(exc), "error")
     return redirect(url_for("pages.job", job_id=job_id))
@@ -128,10 +129,18 @@ def _decide_api(job_id: int, decide: Any) -> Any:
         return jsonify(error="reason must be a string"), 400
     try:
         reason = reason.replace("\x00", "")[:MAX_REASON]  # PostgreSQL refuses NUL in text
-        message = decide(config(), job_id, actor(tasks_actions.API), reason)
+        extra = _reason_code((body or {}).get("reason_code"), decide)
+        message = decide(config(), job_id, actor(tasks_actions.API), reason, **extra)
     except REFUSALS as exc:
         return jsonify(error=str(exc)), 409
     return jsonify(job=job_id, message=message)
+
+
+def _reason_code(given: Any, decide: Any) -> dict[str, str]:
+    """The remake reason code an approval of a duplicate takes (``reason_code``), if given."""
+    if decide is not tasks_actions.approve or not isinstance(given, str):
+        return {}
+    return {"reason_code": given.replace("\x00", "").strip()[:MAX_REASON]}
 
 
 def findings_of(job: Job, limit: int | None = None) -> list[dict[str, Any]]:

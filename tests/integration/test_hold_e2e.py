@@ -73,6 +73,7 @@ def test_duplicates_are_held_approved_as_remakes_or_rejected_through_prepress_up
     tmp_path: Path,
 ) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
 
     # Given `prepress up` and the dashboard, and a good file that went through once
     pipeline = start_pipeline(workers=False)
@@ -115,6 +116,7 @@ def test_duplicates_are_held_approved_as_remakes_or_rejected_through_prepress_up
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / "held.png"))
     browser.find_element(By.ID, "approve-reason").send_keys("the customer ordered a reprint")
+    Select(browser.find_element(By.ID, "approve-reason-code")).select_by_value("customer_change")
     browser.find_element(By.ID, "approve").click()
     browser.switch_to.alert.accept()
     wait_for(browser, lambda: "approved as a remake" in browser.page_source, "the approval")
@@ -149,7 +151,7 @@ def test_duplicates_are_held_approved_as_remakes_or_rejected_through_prepress_up
         answers.append(
             requests.post(
                 f"{url}/api/jobs/{fourth.id}/approve",
-                json={"reason": "second press run"},
+                json={"reason": "second press run", "reason_code": "planning"},
                 auth=(USER, PASSWORD),
                 timeout=30,
             ).status_code

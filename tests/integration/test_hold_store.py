@@ -232,9 +232,19 @@ def test_a_reprocess_of_a_rejected_duplicate_is_held_as_a_duplicate(
     # And only an approval with a reason makes it a remake (the plate file sent again)
     with pytest.raises(CannotDecide, match="remake"):
         holding.approve(config, again, "vera (cli)", "")
-    assert "as a remake" in holding.approve(config, again, "vera (cli)", "plate scratched")
+    with pytest.raises(CannotDecide, match="remake reason code"):
+        holding.approve(config, again, "vera (cli)", "plate scratched")
+    with pytest.raises(CannotDecide, match="unknown remake reason 'scratched'"):
+        holding.approve(config, again, "vera (cli)", "plate scratched", "scratched")
+    said = holding.approve(config, again, "vera (cli)", "plate scratched", "damaged_on_press")
+    assert "as a remake" in said
     job = store.get_job(database_url, again)
     assert (job.remake, job.decision_reason) == (True, "plate scratched")
+    assert (job.remake_of, job.remake_number, job.remake_reason_code) == (
+        original,
+        1,
+        "damaged_on_press",
+    )
     assert store.force_upload(database_url, again)
 
 
