@@ -8,6 +8,7 @@ dashboard serves by URL.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from models import store
@@ -82,6 +83,8 @@ PREVIEW_KINDS = ("thumbnail", "proof")
 def job_summary(job: Job) -> dict[str, Any]:
     """The job's own fields (what a list of jobs shows)."""
     data = {key: getattr(job, key) for key in JOB_FIELDS}
+    # the dashboard's API lists the first findings only; this says how many there are
+    data["findings_total"] = len(job.findings or [])
     data["previews"] = [kind for kind in PREVIEW_KINDS if (job.preview or {}).get(kind)]
     return data
 
@@ -99,6 +102,36 @@ def job_record(url: str, job_id: int) -> dict[str, Any]:
     data["sms"] = [_fields(s, SMS_FIELDS) for s in store.sms_of(url, job_id)]
     data["remakes"] = [later.id for later in remakes_of(url, job_id)]
     return data
+
+
+def collapse_attempts(attempts: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive attempts of one step that ended the same way with the same error or note,
+    as one row: a step retried every minute through an outage is one line, not ten.
+
+    Each row has the first attempt's fields plus ``count``, ``first`` (when the first of them
+    started, else ended), ``last`` (when the last ended) and ``first_number``/``last_number``.
+    A pure function of the record's ``attempts`` (the job page and ``prepress show`` use it).
+    """
+    rows: list[dict[str, Any]] = []
+    for attempt in attempts:
+        same = ("step", "outcome", "error", "note")
+        if rows and all(rows[-1].get(key) == attempt.get(key) for key in same):
+            row = rows[-1]
+            row["count"] += 1
+            row["last"] = attempt.get("ended_at") or attempt.get("started_at") or row["last"]
+            row["last_number"] = attempt.get("number")
+            continue
+        rows.append(
+            {
+                **attempt,
+                "count": 1,
+                "first": attempt.get("started_at") or attempt.get("ended_at"),
+                "last": attempt.get("ended_at") or attempt.get("started_at"),
+                "first_number": attempt.get("number"),
+                "last_number": attempt.get("number"),
+            }
+        )
+    return rows
 
 
 def _fields(row: Delivery | SmsSend | StepAttempt, keys: tuple[str, ...]) -> dict[str, Any]:

@@ -94,10 +94,12 @@ def _probe_broker(config: Config, health: Health) -> None:
     health.broker["reachable"] = True
     health.queues = probes.queue_lengths(url)
     health.workers = probes.workers(config)
-    for queue in probes.required_queues(config):
+    required = probes.required_queues(config)
+    # every queue shown gets its count: a worker serving io,ops counts under both
+    for queue in [*health.queues, *(q for q in required if q not in health.queues)]:
         answering = [w["hostname"] for w in health.workers if queue in w["queues"]]
         health.queues.setdefault(queue, {})["workers"] = len(answering)
-        if not answering:
+        if not answering and queue in required:
             health.problems.append(f"no worker answers for the {queue} queue")
 
 

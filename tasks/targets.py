@@ -153,6 +153,8 @@ class TargetView:
     last_ok_at: datetime | None = None
     last_error: str = ""
     failures: int = 0
+    #: When anything last talked to it (a step's upload or send, or an idle probe).
+    last_tried_at: datetime | None = None
     waiting: list[Waiting] = field(default_factory=list)
     waiting_count: int = 0
     #: Failing only because jobs wait on it (no failure recorded: steps older than the record).
@@ -172,6 +174,7 @@ class TargetView:
             "state": self.state,
             "failing_since": _iso(self.failing_since),
             "last_ok_at": _iso(self.last_ok_at),
+            "last_tried_at": _iso(self.last_tried_at),
             "last_error": self.last_error,
             "failures": self.failures,
             "jobs_waiting": self.waiting_count,
@@ -243,6 +246,10 @@ def _view(ref: TargetRef, row: records.TargetState | None) -> TargetView:
         last_ok_at=_aware(row.last_ok_at),
         last_error=row.last_error if row.state == records.FAILING else "",
         failures=row.failures,
+        last_tried_at=max(
+            (aware(m) for m in (row.last_ok_at, row.last_failure_at, row.probed_at) if m),
+            default=None,
+        ),
     )
 
 

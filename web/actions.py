@@ -75,7 +75,8 @@ def _retry(job_id: int, now: bool) -> Any:
 def acknowledge_form(job_id: int) -> Any:
     """A rejected job leaves Problems, with the operator's note."""
     try:
-        actions.acknowledge(config(), job_id, actor(), request.form.get("note", ""))
+        note = request.form.get("note", "").replace("\x00", "")  # PostgreSQL refuses NUL
+        actions.acknowledge(config(), job_id, actor(), note)
         flash(f"job {job_id} acknowledged", "ok")
     except REFUSALS as exc:
         flash(refusal(exc), "error")

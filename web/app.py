@@ -66,6 +66,7 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
     app.context_processor(_template_globals)
     app.add_template_filter(local_time, "local")
     app.add_template_filter(present.plain_words, "plain")
+    app.jinja_env.finalize = present.shown_on_page  # control and bidi characters escaped
     app.add_url_rule("/healthz", "healthz", lambda: jsonify(ok=True))
     return app
 

@@ -36,6 +36,8 @@ class Strip:
     health: Any
     targets: list[Any] = field(default_factory=list)
     backup_configured: bool = False
+    #: Queues that need a worker (ops only with a backup host): the others are grey at 0.
+    needed_queues: tuple[str, ...] = ()
 
     @property
     def failing(self) -> list[Any]:
@@ -97,7 +99,9 @@ def strip() -> Strip:
         targets = overview(settings)
     except Exception:  # the database being down is shown by the probe
         targets = []
-    return Strip(cached_health(), targets, settings.backup.enabled)
+    from tasks.probes import required_queues
+
+    return Strip(cached_health(), targets, settings.backup.enabled, required_queues(settings))
 
 
 def answer() -> dict[str, Any]:
@@ -115,3 +119,46 @@ def answer() -> dict[str, Any]:
         healthy=not problems,
     )
     return data
+
+
+#: What a viewer sees of each target in ``/api/health`` (no host, port or URL).
+TARGET_STATES = (
+    "key",
+    "label",
+    "state",
+    "failing_since",
+    "last_ok_at",
+    "last_tried_at",
+    "failures",
+    "jobs_waiting",
+    "next_attempt_at",
+)
+
+
+def states_only(data: dict[str, Any]) -> dict[str, Any]:
+    """``/api/health`` for a viewer: whether each part works and the counts; the broker's and
+    database's URLs, the folders, the workers' host names, targets' hosts and the problems'
+    wording (which names them) are for operators."""
+    broker, database = data.get("broker") or {}, data.get("database") or {}
+    disk, backup = data.get("disk") or {}, data.get("last_backup") or {}
+    return {
+        "healthy": data["healthy"],
+        "mode": data.get("mode", ""),
+        "broker": {"reachable": bool(broker.get("reachable"))},
+        "database": {key: bool(database.get(key)) for key in ("reachable", "migrated")},
+        "workers": len(data.get("workers") or []),
+        "queues": {
+            name: {key: queue[key] for key in ("workers", "waiting") if key in queue}
+            for name, queue in (data.get("queues") or {}).items()
+        },
+        "hotfolder": {"waiting": (data.get("hotfolder") or {}).get("waiting")},
+        "spool_files": data.get("spool_files"),
+        "jobs_24h": data.get("jobs_24h") or {},
+        "disk": {"free_percent": disk.get("free_percent")} if disk else {},
+        "last_backup": {"taken_at": backup.get("taken_at")} if backup else None,
+        "targets": [
+            {key: target.get(key) for key in TARGET_STATES} for target in data.get("targets") or []
+        ],
+        "problem_count": len(data.get("problems") or []),
+        "details": "for operators",
+    }

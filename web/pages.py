@@ -7,7 +7,7 @@ refreshed from ``/health``.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -152,8 +152,9 @@ def job(job_id: int) -> Any:
         reprocess_says=REPROCESS_SAYS,
         plate_says=PLATE_SAYS,
         job=shown,
-        steps=shown["steps"],
-        attempts=shown["attempts"],
+        steps=present.shown_steps(shown),
+        attempts=record.collapse_attempts(shown["attempts"]),
+        offer_retry=present.offers_retry(shown, datetime.now(UTC)),
         wait=waits_of(config(), [job_id]).get(job_id),
         audit=audit.of_job(url, job_id),
         deliveries=shown["deliveries"],

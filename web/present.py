@@ -12,12 +12,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import url_for
+from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
 from models import record
 from models.job import Job, Step
 from models.report import JobFilter
 from pipeline.accounting import period
+from pipeline.text import shown
 
 #: Days the grid shows when no date is given (the predecessor's default).
 DEFAULT_DAYS = 60
@@ -38,6 +40,15 @@ PLAIN_WORDS = (
     (re.compile(r"(?<![\w/])failed/"), "the failed folder"),
     (re.compile(r"`([^`]*)`"), r"\1"),
 )  # fmt: skip
+
+
+def shown_on_page(value: Any) -> Any:
+    """Every value a template writes, with control and bidi characters escaped as
+    pipeline/text.py ``shown`` does (line breaks kept: pages lay them out); markup the
+    templates made is left as it is."""
+    if not isinstance(value, str) or isinstance(value, Markup):
+        return value
+    return "\n".join(shown(line) for line in value.split("\n"))
 
 
 def plain_words(text: str | None) -> str:
@@ -153,14 +164,25 @@ def preview_urls(job: Job) -> dict[str, str]:
     }
 
 
+#: Findings a page or an API answer lists per job (5,000 colorants make 5,000 findings); the
+#: rest are counted ("and N more", ``findings_total``).
+MAX_FINDINGS = 200
+
+
 def job_dict(job: Job) -> dict[str, Any]:
     """A job as the API's list shows it: the record's job fields (models/record.py)."""
-    return jsonable(with_preview_urls(record.job_summary(job)))
+    return jsonable(capped(with_preview_urls(record.job_summary(job))))
 
 
 def job_json(url: str, job_id: int) -> dict[str, Any]:
     """The job record as ``/api/jobs/<id>`` answers it (``prepress show --json``'s fields)."""
-    return jsonable(with_preview_urls(record.job_record(url, job_id)))
+    return jsonable(capped(with_preview_urls(record.job_record(url, job_id))))
+
+
+def capped(data: dict[str, Any]) -> dict[str, Any]:
+    """The record with its first :data:`MAX_FINDINGS` findings (``findings_total`` counts
+    them all)."""
+    return {**data, "findings": (data.get("findings") or [])[:MAX_FINDINGS]}
 
 
 def with_preview_urls(data: dict[str, Any]) -> dict[str, Any]:
@@ -259,12 +281,15 @@ def audit_filter(args: Mapping[str, str]) -> tuple[dict[str, str], Any, dict[str
     """The audit page's filter: what was asked, the query, and a message per bad field (the
     form shows them beside the fields instead of failing)."""
     from models.audit import AuditFilter
+    from web.security import MAX_ID
 
-    chosen = {key: (args.get(key) or "").strip() for key in ("action", "user", "job", "from", "to")}
+    keys = ("action", "user", "job", "from", "to")
+    chosen = {key: (args.get(key) or "").replace("\x00", "").strip() for key in keys}
     errors: dict[str, str] = {}
     job_id = None
     if chosen["job"]:
-        if chosen["job"].isdigit():
+        # isdigit() is true for "²" and "٣", which int() refuses or reads as another number
+        if chosen["job"].isascii() and chosen["job"].isdigit() and int(chosen["job"]) <= MAX_ID:
             job_id = int(chosen["job"])
         else:
             errors["job"] = "a job number, like 42"
@@ -274,6 +299,51 @@ def audit_filter(args: Mapping[str, str]) -> tuple[dict[str, str], Any, dict[str
             days[key] = date.fromisoformat(chosen[key]) if chosen[key] else None
         except ValueError:
             errors[key] = "a date like 2026-12-01"
-    start, end = period(days.get("from"), days.get("to")) if not errors else (None, None)
+    start, end = None, None
+    if not errors:
+        try:
+            start, end = period(days.get("from"), days.get("to"))
+        except (OverflowError, ValueError):  # 0001-01-01 or 9999-12-31 in UTC
+            errors["from" if days.get("from") else "to"] = "a date between 1900 and 9998"
+    first, last = days.get("from"), days.get("to")
+    if not errors and first is not None and last is not None and first > last:
+        errors["to"] = "the last day is before the first one"
     where = AuditFilter(chosen["action"], chosen["user"], job_id, start, end)
     return chosen, where, errors
+
+
+def shown_steps(job: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The record's steps with ``shown``, the state as the page says it: a rejected job's
+    step where it stopped (the hold) is "rejected", the steps it never reached are "not run:
+    rejected", not "pending" forever."""
+    rejected = job["status"] == "rejected"
+    shown = []
+    for step in job["steps"]:
+        state = step["state"]
+        if rejected and state == "pending":
+            state = "rejected" if step["name"] == job.get("step") else "not run: rejected"
+        shown.append({**step, "shown": state})
+    return shown
+
+
+#: A queued or running job with no step activity for this long may have lost its chain: the
+#: page offers Retry (right after an approval or a retry it does not: the job is moving).
+QUIET_BEFORE_RETRY = timedelta(minutes=5)
+
+
+def offers_retry(data: Mapping[str, Any], now: datetime) -> bool:
+    """Whether the job page offers Retry: a failed job, or a queued/running one nothing has
+    happened to for :data:`QUIET_BEFORE_RETRY` and that waits on no target."""
+    from models.job import aware
+
+    if data["status"] == "failed":
+        return True
+    if data["status"] not in ("queued", "running"):
+        return False
+    if any(step["state"] == "waiting" for step in data["steps"]):
+        return False  # it retries by itself; Retry now is offered instead
+    moments = [data.get("received_at"), data.get("decided_at")]
+    moments += [step.get("started_at") for step in data["steps"]]
+    moments += [a.get("ended_at") for a in data.get("attempts") or []]
+    last = max((aware(m) for m in moments if m is not None), default=None)
+    return last is None or now - last >= QUIET_BEFORE_RETRY

@@ -8,7 +8,7 @@
 - Every answer carries a Content-Security-Policy without inline script, ``frame-ancestors
   'none'``, ``nosniff`` and a referrer policy; the session cookie is ``Secure`` whenever the
   request came over TLS (directly, or through the trusted proxies of ``[web] behind_proxy``).
-- Ids in URLs past 64 bits are 404; an error answer names no server path.
+- Ids in URLs past the id column (32 bits) are 404; an error answer names no server path.
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-#: Largest id a URL may carry (the database's BIGINT).
-MAX_ID = 2**63 - 1
+#: Largest id a URL may carry: job ids are 32-bit INTEGER columns on PostgreSQL (a larger
+#: number in a query is an error there, not "no such job").
+MAX_ID = 2**31 - 1
 #: Host names always ours besides IP addresses.
 LOCAL_NAMES = ("localhost",)
 #: An absolute file path inside a message (shown by its last part only).

@@ -108,7 +108,7 @@ def test_rows_show_thumbnail_column_inks_and_a_dash_for_uploads_never_tried(clie
     page = client.get("/").text
     row = page[page.index('data-status="rejected"') :]
     row = row[: row.index("</tr>")]
-    assert row.count(">—</td>") == 2  # neither upload was ever due
+    assert row.count(">—</td>") == 3  # no plate count, and neither upload was ever due
     inks = page[page.index("0606_Inks") :]
     assert '<span class="ink cyan" title="Cyan">' in inks
     assert '<span class="ink spot" title="PANTONE 246 C">' in inks
