@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -77,12 +77,18 @@ class Invoice:
     read_as: str
 
     @property
-    def first(self) -> date:
-        return min(line.day for line in self.lines)
+    def period(self) -> tuple[date, date]:
+        """The days the invoice bills: bureaus bill by the month, so every day of the months
+        its lines fall in, from the first day of the first to the last day of the last."""
+        return billing_period(line.day for line in self.lines)
 
-    @property
-    def last(self) -> date:
-        return max(line.day for line in self.lines)
+
+def billing_period(days: Iterable[date]) -> tuple[date, date]:
+    """The first day of the earliest month of ``days`` and the last day of the latest."""
+    found = list(days)
+    first, last = min(found), max(found)
+    following = (last.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return first.replace(day=1), following - timedelta(days=1)
 
 
 @dataclass(frozen=True)

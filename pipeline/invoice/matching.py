@@ -14,7 +14,8 @@ bills a job twice.
 ``price_differs``    same plates, another price of a plate than the bureau's price that day
 ``billed_twice``     the job(s) the line names were billed by an earlier line already
 ``not_sent``         no job we sent the bureau matches the line
-``not_billed``       our job in the invoice's period that no line bills
+``not_billed``       our job in the invoice's period (the months its lines fall in, or the
+                     days given) that no line bills
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 
 from pipeline.accounting import plate_price
 from pipeline.config import Config
-from pipeline.invoice.lines import InvoiceLine
+from pipeline.invoice.lines import InvoiceLine, billing_period
 
 MATCHED, QUANTITY_DIFFERS, PRICE_DIFFERS = "matched", "quantity_differs", "price_differs"
 BILLED_TWICE, NOT_SENT, NOT_BILLED = "billed_twice", "not_sent", "not_billed"
@@ -160,10 +161,9 @@ def match_lines(
     window_days: int,
     period: tuple[date, date] | None = None,
 ) -> Outcome:
-    """Every line's status, then the jobs of ``period`` (default: the lines' first to last
-    day) no line bills. ``jobs``: what we sent the bureau, around that period."""
-    days = [line.day for line in lines]
-    first, last = period or (min(days), max(days))
+    """Every line's status, then the jobs of ``period`` (default: the months of the lines'
+    days) no line bills. ``jobs``: what we sent the bureau, around that period."""
+    first, last = period or billing_period(line.day for line in lines)
     index = _Index(jobs)
     candidates = [index.candidates(line, window_days) for line in lines]
     taken: dict[int, SentJob] = {}
