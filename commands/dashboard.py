@@ -40,7 +40,7 @@ def report(
 ) -> None:
     """Plates, m2 and cost of counted jobs per month, press and CTP bureau."""
     from models.db import migrate
-    from models.report import JobFilter, plate_report
+    from models.report import JobFilter, plate_report, remake_ledger
     from pipeline.accounting import parse_by, period
 
     if as_json and as_csv:
@@ -59,9 +59,17 @@ def report(
 
         click.echo(result.as_csv(CsvFormat.of(config)), nl=False)
     elif as_json:
-        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
+        data = result.as_dict()
+        data["currency"] = config.currency
+        data["remake_ledger"] = remake_ledger(config, JobFilter(start=start, end=end))
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
     else:
         click.echo(report_table(result.as_dict(), dimensions))
+        ledger = remake_ledger(config, JobFilter(start=start, end=end))
+        if ledger["totals"]["jobs"]:
+            click.echo("\n" + ledger_table(ledger))
+        if config.currency:
+            click.echo(f"money in {config.currency}")
 
 
 def report_table(data: dict[str, Any], by: tuple[str, ...]) -> str:
@@ -90,10 +98,27 @@ def report_table(data: dict[str, Any], by: tuple[str, ...]) -> str:
     if remade.get("jobs"):
         cost = "" if remade["cost"] is None else f", cost {remade['cost']:.2f}"
         out.append(
-            f"of these, remakes (duplicates approved: plates paid twice): {remade['jobs']} "
+            f"of these, remakes (plates made again, paid twice): {remade['jobs']} "
             f"job(s), {remade['plates']} plates{cost}"
         )
     return "\n".join(out)
+
+
+def ledger_table(ledger: dict[str, Any]) -> str:
+    """The remake ledger as text: per reason, press and bureau, jobs, plates, money and the
+    rate of remade plates against first plates."""
+    out = [f"remakes (first plates: {ledger['first_plates']})"]
+    for name in ("reason", "press", "outputter"):
+        for row in ledger[f"by_{name}"]:
+            out.append(f"  {name:<9} {row[name]:<20} {_ledger_figures(row)}")
+    out.append(f"  {'total':<30} {_ledger_figures(ledger['totals'])}")
+    return "\n".join(out)
+
+
+def _ledger_figures(row: dict[str, Any]) -> str:
+    cost = "-" if row["cost"] is None else f"{row['cost']:.2f}"
+    rate = "-" if row["rate"] is None else f"{row['rate'] * 100:.1f} %"
+    return f"{row['jobs']:>5} jobs {row['plates']:>6} plates {cost:>10} {rate:>8}"
 
 
 def _figures(row: dict[str, Any]) -> list[str]:

@@ -1,7 +1,7 @@
 """The job grid as a CSV file (``/jobs.csv``), in the shop's CSV format (pipeline/spreadsheet.py).
 
 One row per job with what the page shows: its facts, its cost (the plates it bought x the
-press's ``plate_cost``; empty for a job that bought none: rejected, failed, held, dry-run, a
+bureau's price on its day, else the press's ``plate_cost``; empty for a job that bought none: rejected, failed, held, dry-run, a
 duplicate nobody approved), a remake's original, number, reason and plates, and the decision
 a person made at the hold (who, when, why). Times are the shop's local time to the second.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from models.job import Job
+from models.job import Job, aware
 from pipeline import accounting
 from pipeline.config import Config
 from pipeline.spreadsheet import CsvFormat
@@ -46,11 +46,14 @@ GRID_COLUMNS = (
 
 
 def job_cost(config: Config, job: Job) -> float | None:
-    """What the job's plates cost the shop: only a job that counts (pipeline/accounting.py)."""
+    """What the job's plates cost the shop: only a job that counts (pipeline/accounting.py),
+    at the bureau's price on the job's day, else the press's ``plate_cost``."""
     row: Any = job
     if job.plates is None or not accounting.counts(row):
         return None
-    return accounting.plate_cost(config.presses.get(job.press), job.plates)
+    day = aware(job.job_date).astimezone().date()
+    unit = accounting.unit_cost(config, config.presses, job.outputter, job.press, day)
+    return None if unit is None else job.plates * unit
 
 
 def remade_plates(plates: list[Any]) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from dataclasses import dataclass, replace
+from datetime import date, datetime, tzinfo
 from itertools import pairwise
 from typing import Any
 
@@ -82,6 +82,8 @@ class PlateGroup:
     remake_jobs: int = 0
     remake_plates: int = 0
     remake_unknown: int = 0
+    #: The first day of the group's price period (a month, or its part after a price change).
+    day: date | None = None
 
 
 @contextmanager
@@ -433,6 +435,86 @@ def plate_report(
     first, last = job_date_range(url, where, exclude_ids=exclude, **counted)
     if first is None or last is None:
         return accounting.Report(by=tuple(by))
-    months = accounting.month_starts(first, last, zone)
-    groups = plate_groups(url, where, exclude_ids=exclude, months=months, **counted)
-    return accounting.summarize_groups(groups, config.presses, by)
+    periods = price_periods(config, first, last, zone)
+    groups = plate_groups(url, where, exclude_ids=exclude, months=periods, **counted)
+    return accounting.summarize_groups([_dated(g) for g in groups], config.presses, by, config)
+
+
+def price_periods(
+    config: Config, first: datetime, last: datetime, zone: tzinfo | None = None
+) -> list[tuple[str, datetime]]:
+    """(label, local start) of the local months from ``first``'s to ``last``'s, cut where a
+    bureau's price changes: within one period every price holds. A label is
+    ``YYYY-MM|YYYY-MM-DD`` (the month, the period's first day)."""
+    starts = {start: label for label, start in accounting.month_starts(first, last, zone)}
+    begin, end = min(starts), last
+    for bureau in config.outputters.values():
+        for price in bureau.prices:
+            if price.valid_from is None:
+                continue
+            start = accounting.local_day_start(price.valid_from, zone)
+            if begin < start <= end:
+                starts.setdefault(start, accounting.month_of(start, zone))
+    return [
+        (f"{label}|{start.astimezone(zone).date().isoformat()}", start)
+        for start, label in sorted(starts.items())
+    ]
+
+
+def _dated(group: PlateGroup) -> PlateGroup:
+    """The group of a price period as one of its month, with the period's first day."""
+    month, _, day = group.month.partition("|")
+    return replace(group, month=month, day=date.fromisoformat(day) if day else None)
+
+
+def remake_ledger(config: Config, where: JobFilter, zone: tzinfo | None = None) -> dict[str, Any]:
+    """The remake ledger (pipeline/accounting.py ``remake_ledger``) over the counted jobs
+    ``where`` selects, summed by the database per price period, reason, press and bureau."""
+    url = config.database_url
+    counted = {"statuses": (accounting.COUNTED_STATUS,), "modes": accounting.COUNTED_MODES}
+    same_file = same_file_reprocesses(url, note=accounting.SAME_FILE_NOTE, **counted)
+    idle = stand_ins_not_counted(url, same_file, **counted)
+    exclude = sorted(accounting.replaced_ids(same_file) | idle)
+    first, last = job_date_range(url, where, exclude_ids=exclude, **counted)
+    if first is None or last is None:
+        return accounting.remake_ledger([], config.presses, config)
+    periods = price_periods(config, first, last, zone)
+    clauses = _counting(url, where, counted["statuses"], counted["modes"], exclude)
+    moment = col(Job.job_date)
+    period: ColumnElement[str] = literal(periods[-1][0])
+    if len(periods) > 1:
+        period = case(
+            *[(moment < start, label) for (label, _), (_, start) in pairwise(periods)],
+            else_=periods[-1][0],
+        )
+    plates, remake = col(Job.plates), col(Job.remake)
+    reason = col(Job.remake_reason_code)
+    query = (
+        select(
+            period,
+            remake,
+            reason,
+            col(Job.press),
+            col(Job.outputter),
+            func.count(),
+            func.coalesce(func.sum(plates), 0),
+            func.sum(case((plates.is_(None), 1), else_=0)),
+        )
+        .where(*clauses)
+        .group_by(period, remake, reason, col(Job.press), col(Job.outputter))
+    )
+    with _session(url) as db:
+        groups = [
+            accounting.LedgerGroup(
+                date.fromisoformat(str(label).partition("|")[2]),
+                bool(is_remake),
+                code or "",
+                press or "",
+                outputter or "",
+                int(jobs),
+                int(total),
+                int(unknown or 0),
+            )
+            for label, is_remake, code, press, outputter, jobs, total, unknown in db.execute(query)
+        ]
+    return accounting.remake_ledger(groups, config.presses, config)

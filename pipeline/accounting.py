@@ -225,6 +225,23 @@ def plate_price(
     return None if best is None else best[1]
 
 
+def unit_cost(
+    config: Config | None,
+    presses: Mapping[str, Press],
+    outputter: str,
+    press_name: str,
+    day: date | None,
+) -> float | None:
+    """The price of one of the job's plates: the bureau's price for the press's plate format on
+    ``day`` (:func:`plate_price`), else the press's ``plate_cost`` (the fallback); None: none."""
+    press = presses.get(press_name)
+    if config is not None and press is not None and day is not None:
+        price = plate_price(config, outputter, press.plate_mm, day)
+        if price is not None:
+            return price
+    return None if press is None else press.plate_cost
+
+
 def plate_cost(press: Press | None, plates: int) -> float | None:
     """Plates x the press's ``plate_cost``; no price, no cost."""
     if press is None or press.plate_cost is None:
@@ -245,8 +262,10 @@ def summarize(
     by: Sequence[str] = DIMENSIONS,
     zone: tzinfo | None = None,
     replaced: Iterable[int] = (),
+    config: Config | None = None,
 ) -> Report:
-    """Group the counted jobs by ``by`` and add up jobs, plates, m2 and cost."""
+    """Group the counted jobs by ``by`` and add up jobs, plates, m2 and cost (with ``config``
+    the bureau's price on the job's local day, else the press's ``plate_cost``)."""
     unknown = [name for name in by if name not in DIMENSIONS]
     if unknown:
         raise ValueError(f"cannot group by {', '.join(unknown)}; choose from {DIMENSIONS}")
@@ -254,7 +273,9 @@ def summarize(
     for row in counted_jobs(rows, replaced):
         press = presses.get(row.press)
         area = None if row.plates is None else plate_area_m2(press, row.plates)
-        cost = None if row.plates is None else plate_cost(press, row.plates)
+        day = row.job_date.astimezone(zone).date()
+        unit = unit_cost(config, presses, row.outputter, row.press, day)
+        cost = None if row.plates is None or unit is None else row.plates * unit
         key = tuple(dimension(row, name, zone) for name in by)
         report.rows.setdefault(key, Figures()).add(row.plates, area, cost)
         report.totals.add(row.plates, area, cost)
@@ -313,14 +334,19 @@ def month_starts(
 
 
 def summarize_groups(
-    groups: Iterable[Any], presses: Mapping[str, Press], by: Sequence[str] = DIMENSIONS
+    groups: Iterable[Any],
+    presses: Mapping[str, Press],
+    by: Sequence[str] = DIMENSIONS,
+    config: Config | None = None,
 ) -> Report:
-    """Like :func:`summarize`, from counted jobs already summed per month, press and bureau."""
+    """Like :func:`summarize`, from counted jobs already summed per month (or part of a month
+    with one price: a group's ``day`` is its first), press and bureau."""
     report = Report(by=tuple(by))
     for group in groups:
         press = presses.get(group.press)
         area = plate_area_m2(press, group.plates)
-        cost = plate_cost(press, group.plates)
+        unit = unit_cost(config, presses, group.outputter, group.press, getattr(group, "day", None))
+        cost = None if unit is None else group.plates * unit
         key = tuple(str(getattr(group, name) or "") for name in by)
         figures = (group.jobs, group.plates, group.unknown_plates_jobs, area, cost)
         report.rows.setdefault(key, Figures()).merge(*figures)
@@ -331,8 +357,79 @@ def summarize_groups(
                 group.remake_plates,
                 group.remake_unknown,
                 plate_area_m2(press, group.remake_plates),
-                plate_cost(press, group.remake_plates),
+                None if unit is None else group.remake_plates * unit,
             )
             report.remakes.setdefault(key, Figures()).merge(*remade)
             report.remake_totals.merge(*remade)
     return report
+
+
+#: The groupings of the remake ledger, in the order they are shown.
+LEDGER_DIMENSIONS = ("reason", "press", "outputter")
+#: The reason shown for a remake without a reason code (a duplicate approved before codes).
+NO_REASON = "(no reason)"
+
+
+@dataclass(frozen=True)
+class LedgerGroup:
+    """Counted jobs of one price period, remake reason, press and bureau, first plates
+    (``remake`` False) or remakes, as the database sums them."""
+
+    day: date | None
+    remake: bool
+    reason: str
+    press: str
+    outputter: str
+    jobs: int
+    plates: int
+    unknown_plates_jobs: int = 0
+
+
+def remake_ledger(
+    groups: Iterable[LedgerGroup], presses: Mapping[str, Press], config: Config | None = None
+) -> dict[str, Any]:
+    """Remakes per reason, per press and per bureau: jobs, plates, money (the bureau's price on
+    the job's date, else the press's plate_cost) and the rate of remade plates against first
+    plates (of that press or bureau; for a reason, of all). First plates are the counted plates
+    of jobs that are no remake: remakes never change them."""
+    first: dict[str, dict[str, int]] = {"press": {}, "outputter": {}}
+    first_total = 0
+    figures: dict[str, dict[str, Figures]] = {name: {} for name in LEDGER_DIMENSIONS}
+    totals = Figures()
+    for group in groups:
+        if not group.remake:
+            first_total += group.plates
+            for name in ("press", "outputter"):
+                key = getattr(group, name) or ""
+                first[name][key] = first[name].get(key, 0) + group.plates
+            continue
+        unit = unit_cost(config, presses, group.outputter, group.press, group.day)
+        cost = None if unit is None else group.plates * unit
+        counted = (group.jobs, group.plates, group.unknown_plates_jobs, None, cost)
+        for name in LEDGER_DIMENSIONS:
+            key = (group.reason or NO_REASON) if name == "reason" else getattr(group, name) or ""
+            figures[name].setdefault(key, Figures()).merge(*counted)
+        totals.merge(*counted)
+
+    def row(figure: Figures, against: int) -> dict[str, Any]:
+        shown = figure.as_dict()
+        rate = None if not against else round(figure.plates / against, 4)
+        return {
+            "jobs": shown["jobs"],
+            "plates": shown["plates"],
+            "cost": shown["cost"],
+            "first_plates": against,
+            "rate": rate,
+        }
+
+    ledger: dict[str, Any] = {
+        "currency": config.currency if config is not None else "",
+        "first_plates": first_total,
+    }
+    for name in LEDGER_DIMENSIONS:
+        ledger[f"by_{name}"] = [
+            {name: key, **row(figure, first_total if name == "reason" else first[name].get(key, 0))}
+            for key, figure in sorted(figures[name].items())
+        ]
+    ledger["totals"] = row(totals, first_total)
+    return ledger

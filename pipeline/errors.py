@@ -24,7 +24,8 @@
     ├── JobNotFound                 no job with that id (also a LookupError)
     └── CannotRetry                 the job is not in a state a retry or reprocess can help
         ├── AlreadyRetrying         the job is running or waiting to retry by itself
-        └── CannotDecide            approve/reject of a job that is not held, or no reason
+        ├── CannotDecide            approve/reject of a job that is not held, or no reason
+        └── CannotRemake            a remake refused: job not done, unknown plate or reason
 
 A failed job's ``error_code`` is one of these stable codes: a rejection code for a rejected
 job, otherwise ``error_code(exc)`` of what stopped it (FAILURE_CODES).
@@ -254,6 +255,12 @@ class CannotDecide(CannotRetry):
     """Approve or reject refused: the job is not held (any more), or a needed reason is missing."""
 
     code = "cannot_decide"
+
+
+class CannotRemake(CannotRetry):
+    """A remake refused: the message says why; nothing was recorded or sent."""
+
+    code = "cannot_remake"
 
 
 def error_code(exc: BaseException) -> str:

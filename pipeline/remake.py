@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from pipeline.errors import CannotRetry
+from pipeline.errors import CannotRemake
 
 #: The job status whose plates can be made again: only a done job's plates were made.
 REMAKE_STATUS = "done"
@@ -28,12 +28,6 @@ REMAKE_MODES = ("normal", "import")
 MAX_PLATES = 500
 #: Longest note kept with a remake (one line, in the ticket and the audit trail).
 MAX_NOTE = 300
-
-
-class CannotRemake(CannotRetry):
-    """A remake that is refused: the message says why; nothing was recorded or sent."""
-
-    code = "cannot_remake"
 
 
 @dataclass(frozen=True)
