@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from models import report, store
 from models.report import plate_report
@@ -67,12 +67,15 @@ def plate_totals() -> Any:
 @bp.get("/health")
 @api()
 def health() -> Any:
-    """What ``prepress status --json`` says (broker, workers, targets...); 503 when not
-    healthy, so a plain HTTP check sees it."""
-    from web.health import answer
+    """What ``prepress status --json`` says (broker, workers, targets...) to an operator;
+    a viewer gets the states and counts only (no URL, path, host, port or user name). 503
+    when not healthy, so a plain HTTP check sees it."""
+    from web.auth import may
+    from web.health import answer, states_only
 
     data = answer()
-    return jsonify(data), 200 if data["healthy"] else 503
+    shown = data if may(getattr(g, "user", None), "operator") else states_only(data)
+    return jsonify(shown), 200 if data["healthy"] else 503
 
 
 @bp.post("/mode")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from werkzeug.exceptions import BadRequest
 
 from models.report import JobFilter, plate_report
@@ -120,10 +120,13 @@ def cross_table(rows: list[dict[str, Any]], months: list[str], key: str) -> dict
 
 
 def quick_links(today: date) -> list[tuple[str, dict[str, str]]]:
-    """One-click periods: this month per bureau, last month, this year, last year."""
+    """One-click periods: this week (Monday to today, as the grid's), this month per bureau,
+    last month, this year, last year."""
     this_month = f"{today.year}-{today.month:02d}"
     last = today.replace(day=1) - timedelta(days=1)
+    monday = today - timedelta(days=today.weekday())
     return [
+        ("this week", {"from": monday.isoformat(), "to": today.isoformat()}),
         ("this month per bureau", {"month": this_month, "_anchor": "per-bureau"}),
         ("last month", {"month": f"{last.year}-{last.month:02d}"}),
         ("this year", {"year": str(today.year)}),
@@ -164,7 +167,29 @@ def reports() -> Any:
         outputters=sorted(config().outputters),
         quick=quick_links(date.today()),
         csv_args=_csv_args(chosen),
+        jobs_link=lambda key, value: jobs_link(chosen, key, value),
     )
+
+
+def jobs_link(chosen: Period, key: str, value: str) -> str:
+    """The job grid filtered to what a report row counts: done jobs of its month (or of the
+    period) and its press or bureau, with the page's press and bureau filters kept."""
+    first, last = chosen.first, chosen.last
+    if key == "month":
+        year, month = (int(part) for part in value.split("-"))
+        start = date(year, month, 1)
+        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        first, last = max(first, start), min(last, end)
+    args: dict[str, Any] = {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "status": "done",
+        "press": request.args.get("press", ""),
+        "outputter": request.args.get("outputter", ""),
+    }
+    if key in ("press", "outputter"):
+        args[key] = value or ""
+    return url_for("pages.grid", **{k: v for k, v in args.items() if v})
 
 
 def _csv_args(chosen: Period) -> dict[str, str]:
