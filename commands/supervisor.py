@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.backoff import compute_backoff
 from pipeline.children import stop_with_parent as _stop_with_parent
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,9 @@ class Child:
         """Seconds to wait before starting again; counts a failure at start."""
         if now - self.started < STARTUP_WINDOW:
             self.failures += 1
-            return float(min(MAX_RESTART_PAUSE, RESTART_PAUSE * 2 ** (self.failures - 1)))
+            return compute_backoff(
+                self.failures - 1, factor=RESTART_PAUSE, max_backoff=MAX_RESTART_PAUSE
+            )
         self.failures = 0
         return RESTART_PAUSE
 

@@ -5,7 +5,8 @@
 ``preview/`` (crop, proof, press PDF, ink coverage), ``delivery/`` (the upload algorithm over
 FTP, FTPS and SFTP, remote names), ``sms`` (the smsc client), ``telegram`` (the Bot API
 client), ``alerts`` (who hears about what), ``accounting`` (what a job counts for),
-``backup`` and ``snapshot`` (the database backup). Only the shop's rules live here: the demo's
+``backup`` and ``snapshot`` (the database backup), ``backoff`` (the one pause
+before a retry, for every retry loop). Only the shop's rules live here: the demo's
 local servers and sample PDFs are in testkit/.
 
 ``chain`` defines the per-file chain once (steps, queues, labels) with the queues, modes and

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -48,6 +47,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from models import steps, store
 from models.job import ERRORED, FAILED, REJECTED, SKIPPED, SUCCEEDED, Job, utcnow
 from pipeline import files
+from pipeline.backoff import compute_backoff, jittered
 from pipeline.config import Config
 from pipeline.errors import (
     DatabaseUnavailable,
@@ -78,6 +78,8 @@ DATABASE_RETRY = 10.0
 #: Seconds a step that did its work keeps trying to record its end before it gives the
 #: attempt up (the next attempt finds the work done where it is recorded: deliveries, SMS).
 END_PATIENCE = 30.0
+#: Longest pause between two tries to record a step's end, seconds (from 1 s, doubling).
+END_PAUSE = 8.0
 #: Seconds of CPU the work's thread must use between two heartbeats to count as progress.
 MIN_PROGRESS_CPU = 0.0005
 
@@ -238,17 +240,18 @@ def _finish(url: str, job_id: int, step: str, state: str, **fields: Any) -> None
     """Record the end of the step's run; while the database does not answer, try again for
     up to END_PATIENCE seconds (the work is done: do not lose it to a short outage)."""
     deadline = time.monotonic() + END_PATIENCE
-    pause = 1.0
+    tries = 0
     while True:
         try:
             steps.finish_step(url, job_id, step, state, **fields)
             return
         except DATABASE_FAULTS as exc:
+            pause = compute_backoff(tries, factor=1.0, max_backoff=END_PAUSE)
             if time.monotonic() + pause > deadline:
                 raise
             log.warning("job %s: cannot record the end of %s yet (%s)", job_id, step, exc)
             time.sleep(pause)
-            pause = min(pause * 2, 8.0)
+            tries += 1
 
 
 class Progress:
@@ -364,8 +367,7 @@ def backoff(waited: float, max_backoff: float) -> float:
     """Seconds to the next attempt: about as long as the step has waited so far (so the
     waits double), at least MIN_BACKOFF, at most ``max_backoff``, jittered down by up to
     half so that jobs that failed together do not all come back together."""
-    base = min(max_backoff, max(MIN_BACKOFF, waited))
-    return max(1.0, base * random.uniform(0.5, 1.0))
+    return max(1.0, jittered(min(max_backoff, max(MIN_BACKOFF, waited))))
 
 
 def fail(config: Config, job_id: int, step: str, exc: BaseException, message: str) -> None:

@@ -15,6 +15,7 @@ from celery import Task
 
 from models import incidents
 from pipeline import backup, targets
+from pipeline.backoff import compute_backoff
 from pipeline.config import Config
 from pipeline.errors import BackupHostUnavailable, mask_secrets
 from tasks.app import app, get_config
@@ -42,7 +43,9 @@ def backup_database(self: Task) -> dict[str, object]:
     except BackupHostUnavailable as exc:
         if self.request.retries < config.backup.retries:
             log.warning("nightly backup: %s (retry %d)", exc, self.request.retries + 1)
-            wait = min(BACKUP_MAX_BACKOFF, BACKUP_BACKOFF * 2**self.request.retries)
+            wait = compute_backoff(
+                self.request.retries, factor=BACKUP_BACKOFF, max_backoff=BACKUP_MAX_BACKOFF
+            )
             raise self.retry(exc=exc, countdown=wait) from None
         _record_failure(config, exc)
         raise

@@ -43,6 +43,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from pipeline.backoff import compute_backoff
 from pipeline.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -363,7 +364,9 @@ class Hotfolder:
             self.on_stable(self.folder / name)
         except Exception:
             candidate.failures += 1
-            delay = min(MAX_RETRY_SECONDS, self._retry_base() * 2 ** (candidate.failures - 1))
+            delay = compute_backoff(
+                candidate.failures - 1, factor=self._retry_base(), max_backoff=MAX_RETRY_SECONDS
+            )
             candidate.not_before = time.monotonic() + delay
             log.exception(
                 "hotfolder: taking %r failed (attempt %d); retrying in %g s",

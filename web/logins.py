@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from pipeline.backoff import compute_backoff
+
 #: Failed logins of one user or from one address before further attempts get 429.
 FAILURE_LIMIT = 5
 #: Seconds a user or an address stays refused after its last counted failure.
@@ -76,7 +78,7 @@ class LoginThrottle:
                 entry.failures += 1
                 entry.last = now
             worst = max((e.failures for e in entries), default=0)
-        return worst, min(MAX_DELAY, FIRST_DELAY * 2 ** max(0, worst - 1))
+        return worst, compute_backoff(worst - 1, factor=FIRST_DELAY, max_backoff=MAX_DELAY)
 
     def succeeded(self, keys: Iterable[str], forget: Iterable[str]) -> None:
         """Release the attempt of ``keys`` and forget the failures of ``forget`` (the user).
