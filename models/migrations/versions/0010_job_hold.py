@@ -1,7 +1,7 @@
 """job hold: findings, duplicate_of, remake, the decision on a held job; sha256 index
 
 Revision ID: 0007_job_hold
-Revises: 0009_targets_audit (the head of main when this was merged)
+Revises: 0009_targets_audit
 Create Date: 2026-12-03 22:00:00
 """
 

@@ -1,7 +1,7 @@
 """shop settings: every pushed version of the settings all hosts share
 
 Revision ID: 0005
-Revises: 0004 (the head of main when this branch was rebased)
+Revises: 0004
 Create Date: 2026-12-01 23:30:00
 """
 

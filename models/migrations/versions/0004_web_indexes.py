@@ -1,7 +1,7 @@
 """indexes for the dashboard's filters and the plate report
 
 Revision ID: 0002_web_indexes
-Revises: 0006 (job press pages; the lead may re-chain at merge)
+Revises: 0006
 Create Date: 2026-12-01 23:00:00
 
 The grid filters by job date, press, bureau (outputter), mode and status, always within a

@@ -1,7 +1,7 @@
 """step lease: lease_owner, lease_until
 
 Revision ID: 0003
-Revises: 0005 (the head of main when this was written)
+Revises: 0005
 Create Date: 2026-12-01 23:00:00
 """
 
