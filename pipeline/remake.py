@@ -152,6 +152,8 @@ def summary(plates: Sequence[Plate], every: Sequence[Plate]) -> str:
     for name, pages in chosen.items():
         sides = sum(1 for plate in every if plate.separation == name)
         names.append(name if len(pages) == sides else _with_sides(name, pages))
+    if not every:  # the job's plate list is not known (yet)
+        return f"{len(plates)} plates: {', '.join(names)}"
     return f"{len(plates)}/{len(every)} plates: {', '.join(names)}"
 
 

@@ -50,14 +50,13 @@ def remake_globals() -> dict[str, Any]:
 
 
 def summary(job: Any) -> str:
-    """``R1 · 1/4 plates: Cyan (damaged_on_press)`` of a remake; empty for another job."""
+    """``1/4 plates: Cyan (damaged_on_press)`` of a remake; empty for another job."""
     if _get(job, "remake_of") is None:
         return ""
     every = rules.job_plates(_get(job, "separations") or {})
     chosen = [rules.Plate.from_dict(p) for p in _get(job, "remake_plates") or []]
-    number = _get(job, "remake_number")
     reason = _get(job, "remake_reason_code") or "no reason"
-    return f"R{number or '?'} · {rules.summary(chosen or every, every)} ({reason})"
+    return f"{rules.summary(chosen or every, every)} ({reason})"
 
 
 def _get(job: Any, name: str) -> Any:
@@ -82,7 +81,7 @@ def remake_form(job_id: int) -> Any:
         flash(refusal(exc), "error")
         return redirect(url_for("pages.job", job_id=job_id))
     job = store.get_job(config().database_url, new_id)
-    flash(f"job {new_id} queued: remake {summary(job)}", "ok")
+    flash(f"job {new_id} queued: remake R{job.remake_number} {summary(job)}", "ok")
     return redirect(url_for("pages.job", job_id=new_id))
 
 
