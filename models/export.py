@@ -1,9 +1,10 @@
 """The job grid as a CSV file (``/jobs.csv``), in the shop's CSV format (pipeline/spreadsheet.py).
 
 One row per job with what the page shows: its facts, its cost (the plates it bought x the
-bureau's price on its day, else the press's ``plate_cost``; empty for a job that bought none: rejected, failed, held, dry-run, a
-duplicate nobody approved), a remake's original, number, reason and plates, and the decision
-a person made at the hold (who, when, why). Times are the shop's local time to the second.
+bureau's price on its day, else the press's ``plate_cost``; empty for a job that bought none:
+rejected, failed, held, dry-run, a duplicate nobody approved), a remake's original, number,
+reason and plates, and the decision a person made at the hold (who, when, why). Times are the
+shop's local time to the second.
 """
 
 from __future__ import annotations
