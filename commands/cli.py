@@ -1,7 +1,8 @@
 """The ``prepress`` command: one entry point, one module per family of subcommands.
 
-Subcommands are imported only when called, so ``prepress analyze`` does not pay for Celery and
-``prepress --help`` stays fast. Each maps to ``module:function`` under ``commands``.
+Subcommands are imported only when called, so ``prepress analyze`` does not pay for Celery (nor,
+on a shop file, for the database: :func:`pushed_settings`) and ``prepress --help`` stays fast.
+Each maps to ``module:function`` under ``commands``.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ import importlib
 import json
 import logging
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
+
+if TYPE_CHECKING:
+    from pipeline.config.hosts import PushedSettings
 
 #: Subcommand name -> "module:attribute" of its click command.
 COMMANDS = {
@@ -218,14 +222,23 @@ def fail(ctx: click.Context, message: str, code: int = 1, **details: object) -> 
 def load_config_or_exit(ctx: click.Context, explicit: str | None = None):
     """The configuration for a subcommand (the shop's settings from the database when this
     host's file has none); a ConfigError ends the command with status 2."""
-    from models.shop_settings import host_config
+    from pipeline.config.hosts import load_host_config
     from pipeline.errors import ConfigError
 
     path = explicit or (ctx.find_root().obj or {}).get("config_path")
     try:
-        config = host_config(path).config
+        config = load_host_config(path, pushed_settings).config
     except ConfigError as exc:
         fail(ctx, f"configuration error: {exc}", 2)
     if ctx.find_root().invoked_subcommand not in SERVICES:
         log_to_file(config.paths.var)
     return config
+
+
+def pushed_settings(database_url: str) -> PushedSettings | None:
+    """The shop's settings pushed into the database (models/shop_settings.py), imported only
+    when the loader asks for them (for a host file): a command on a shop file that needs no
+    database, such as ``analyze``, loads no database code."""
+    from models.shop_settings import current
+
+    return current(database_url)

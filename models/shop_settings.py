@@ -100,7 +100,8 @@ def host_config(
 ) -> HostConfig:
     """This host's configuration with the shop's settings from its database: the one loader
     (pipeline/config/hosts.py) with this package's reader of the pushed settings. Every
-    process loads through here."""
+    process loads through here; the CLI's commands pass the same reader to the loader through
+    commands/cli.py's ``pushed_settings``, which imports it only when it is asked."""
     return load_host_config(path, current, queues=queues, check=check, prepare=prepare)
 
 
