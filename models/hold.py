@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from models import steps
 from models.db import session
 from models.job import (
     APPROVED,
@@ -26,16 +27,13 @@ from models.job import (
     QUEUED,
     REJECTED,
     RUNNING,
-    SUCCEEDED,
     Job,
     Setting,
-    Step,
     utcnow,
 )
+from pipeline.chain import HOLD_STEP, RESUME_AFTER_HOLD
 from pipeline.hold import Earlier
 
-#: The step that holds a job.
-HOLD_STEP = "hold"
 #: The mode whose earlier jobs are no duplicate source: nothing was bought for them.
 NOT_BOUGHT_MODE = "dry-run"
 #: The error code of a job a person rejected at the hold.
@@ -162,7 +160,7 @@ def approve(
             .where(col(Job.id) == job_id, col(Job.status) == HELD)
             .values(
                 status=QUEUED,
-                step="upload_plate",
+                step=RESUME_AFTER_HOLD,
                 decision=APPROVED,
                 decided_by=who,
                 decided_at=now,
@@ -173,7 +171,7 @@ def approve(
         )
         if changed.rowcount != 1:  # type: ignore[attr-defined]
             return False
-        _finish_hold_step(db, job_id, f"approved by {who}: {reason}".rstrip(": "))
+        steps.finish_held_step(db, job_id, f"approved by {who}: {reason}".rstrip(": "))
         if duplicate is not None and db.get(Setting, f"{FORCE_UPLOAD}{job_id}") is None:
             db.add(Setting(key=f"{FORCE_UPLOAD}{job_id}", value="1"))
         return True
@@ -199,14 +197,6 @@ def reject(url: str, job_id: int, who: str, reason: str, message: str) -> bool:
             )
         )
         return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def _finish_hold_step(db: Any, job_id: int, note: str) -> None:
-    step = db.exec(select(Step).where(Step.job_id == job_id, Step.name == HOLD_STEP)).first()
-    step = step or Step(job_id=job_id, name=HOLD_STEP)
-    step.state, step.note = SUCCEEDED, note
-    step.lease_owner, step.lease_until = "", None
-    db.add(step)
 
 
 def held_jobs(url: str, limit: int = 500) -> list[Job]:

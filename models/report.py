@@ -22,10 +22,9 @@ from sqlmodel import Session, col
 from models.db import session
 from models.job import QUEUED, RUNNING, WAITING, Job, Step, fold
 from pipeline import accounting
+from pipeline.chain import PLATE_UPLOAD, UPLOAD_STEPS
 from pipeline.config import Config
 
-#: Steps whose state the grid shows: the upload to the CTP bureau and the one to the press.
-UPLOAD_STEPS = ("upload_plate", "upload_preview")
 #: Most rows one page of the grid or the API returns.
 MAX_LIMIT = 1000
 
@@ -393,7 +392,7 @@ def _same_file_reprocesses(
     """{reprocess job id: the job it reprocessed} for reprocesses whose plate file was there."""
     query = (
         select(col(Job.id), col(Job.reprocess_of))
-        .join(Step, and_(col(Step.job_id) == Job.id, col(Step.name) == "upload_plate"))
+        .join(Step, and_(col(Step.job_id) == Job.id, col(Step.name) == PLATE_UPLOAD))
         .where(
             col(Job.reprocess_of).is_not(None),
             col(Job.status).in_(statuses),

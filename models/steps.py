@@ -23,6 +23,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -44,7 +45,7 @@ from models.job import (
     aware,
     utcnow,
 )
-from pipeline.chain import FINAL_STATUSES, STAGES, stage_of
+from pipeline.chain import FINAL_STATUSES, HOLD_STEP, STAGES, stage_of
 from pipeline.errors import JobNotFound
 
 #: Seconds a claim holds without a heartbeat; the heartbeat renews it every third of that,
@@ -221,6 +222,16 @@ def _record(
         db.refresh(step)
     taken = f" by {step.lease_owner}" if step.lease_owner else ""
     raise LeaseLost(f"step {name} of job {job_id} was taken over{taken}; its result is dropped")
+
+
+def finish_held_step(db: Any, job_id: int, note: str) -> None:
+    """Mark the hold step done, with its lease given up, in the caller's transaction (an
+    approval's): the chain continues after it, whoever continues it."""
+    step = db.exec(select(Step).where(Step.job_id == job_id, Step.name == HOLD_STEP)).first()
+    step = step or Step(job_id=job_id, name=HOLD_STEP)
+    step.state, step.note = SUCCEEDED, note
+    step.lease_owner, step.lease_until = "", None
+    db.add(step)
 
 
 def waiting_since(url: str, job_id: int, name: str) -> datetime:

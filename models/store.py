@@ -28,7 +28,7 @@ from models.job import (
     Step,
     utcnow,
 )
-from pipeline.chain import STEPS, order_of
+from pipeline.chain import LAST_STEP, STEPS, order_of
 from pipeline.errors import JobNotFound
 
 
@@ -132,7 +132,7 @@ def finish_job(url: str, job_id: int, archive_path: str) -> None:
         job = db.get(Job, job_id)
         if job is None:
             raise JobNotFound(f"job {job_id} does not exist")
-        job.status, job.step, job.archive_path = DONE, "persist", archive_path
+        job.status, job.step, job.archive_path = DONE, LAST_STEP, archive_path
         job.spool_path, job.finished_at = "", utcnow()
         db.add(job)
 

@@ -1,12 +1,15 @@
-"""The per-file chain, defined once: its steps in order, each step's queue and label.
+"""The per-file chain, defined once: its steps in order, each step's queue, label and facts.
 
     validate -> (detect_press | count_plates | detect_outputter) -> render_preview
-             -> upload_plate -> upload_preview -> notify_sms -> persist
+             -> hold -> upload_plate -> upload_preview -> notify_sms -> persist
 
+(:func:`diagram` draws it from :data:`CHAIN`; a test holds this copy and the README's to it.)
 Everything else is derived from :data:`CHAIN`: the Celery canvas (tasks/canvas.py), the step
 rows of a new job and their order (models/store.py, models/steps.py), the task routes
-(celeryconfig.py) and the step names the dashboard and ``prepress show`` display. Adding a
-step means adding one :class:`StepDef` here (and its task in tasks/stages.py).
+(celeryconfig.py), the step names the dashboard and ``prepress show`` display, the target each
+step sends to (pipeline/targets.py), the upload steps the grid shows, the hold step and where
+an approved job resumes. Adding a step means adding one :class:`StepDef` here (and its task in
+tasks/stages.py).
 
 Also defined once here, for models/, tasks/, commands/ and web/ alike: the queues, the modes
 and the final job statuses. Plain data, no imports: the domain rule of what runs in what order.
@@ -42,11 +45,17 @@ SHOWN_STATUSES = (QUEUED, RUNNING, "waiting", HELD, DONE, REJECTED, FAILED)
 
 @dataclass(frozen=True)
 class StepDef:
-    """One step of the chain: its name (task ``tasks.<name>``), queue and display label."""
+    """One step of the chain: its name (task ``tasks.<name>``), queue and display label, the
+    kind of target it sends to (``bureau``, ``press``, ``sms``: pipeline/targets.py), whether
+    it uploads a file, and whether it holds a job until a person decides (an approved job
+    resumes at the stage after it)."""
 
     name: str
     queue: str
     label: str
+    target: str | None = None
+    uploads: bool = False
+    holds: bool = False
 
     @property
     def task(self) -> str:
@@ -63,13 +72,15 @@ CHAIN: tuple[StepDef | tuple[StepDef, ...], ...] = (
         StepDef("detect_outputter", CPU, "bureau"),
     ),
     StepDef("render_preview", CPU, "preview"),
-    StepDef("hold", CPU, "preflight and hold"),
-    StepDef("upload_plate", IO, "send to bureau"),
-    StepDef("upload_preview", IO, "send to press"),
-    StepDef("notify_sms", IO, "SMS"),
+    StepDef("hold", CPU, "preflight and hold", holds=True),
+    StepDef("upload_plate", IO, "send to bureau", target="bureau", uploads=True),
+    StepDef("upload_preview", IO, "send to press", target="press", uploads=True),
+    StepDef("notify_sms", IO, "SMS", target="sms"),
     StepDef("persist", IO, "archive"),
 )
 
+#: Longest line of :func:`diagram`.
+DIAGRAM_WIDTH = 80
 #: Operator tasks (not steps of a job) and the queue each runs on.
 OPERATOR_TASKS: dict[str, str] = {"tasks.backup_database": OPS}
 
@@ -85,6 +96,16 @@ STEP_DEFS: tuple[StepDef, ...] = tuple(
 STEPS: tuple[str, ...] = tuple(s.name for s in STEP_DEFS)
 #: Step name -> its definition.
 BY_NAME: dict[str, StepDef] = {s.name: s for s in STEP_DEFS}
+#: The steps that upload a file (the grid shows their state): the plate file, the preview.
+UPLOAD_STEPS: tuple[str, ...] = tuple(s.name for s in STEP_DEFS if s.uploads)
+#: The step that uploads the plate file to the CTP bureau: where plates are bought.
+PLATE_UPLOAD: str = next(s.name for s in STEP_DEFS if s.uploads and s.target == "bureau")
+#: The step that holds a job until a person approves or rejects it.
+HOLD_STEP: str = next(s.name for s in STEP_DEFS if s.holds)
+#: The step an approved job's chain resumes at: the first of the stage after the hold.
+RESUME_AFTER_HOLD: str = STAGES[next(i for i, t in enumerate(STAGES) if HOLD_STEP in t) + 1][0]
+#: The last step: a job that ends it is done, its file archived.
+LAST_STEP: str = STEPS[-1]
 
 
 def stage_of(name: str) -> int:
@@ -103,6 +124,27 @@ def stages_from(name: str) -> tuple[tuple[str, ...], ...]:
 def order_of(name: str) -> int:
     """Position of step ``name`` in chain order (unknown names last), for sorting."""
     return STEPS.index(name) if name in BY_NAME else len(STEPS)
+
+
+def target_of(name: str) -> str | None:
+    """The kind of target step ``name`` sends to (``bureau``, ``press``, ``sms``), if any."""
+    step = BY_NAME.get(name)
+    return step.target if step else None
+
+
+def diagram() -> str:
+    """The chain as the docstring above and the README draw it: stages joined by ``->``, a
+    group in parentheses, lines wrapped before an arrow at DIAGRAM_WIDTH, the arrows of
+    later lines under the first."""
+    parts = [" | ".join(stage).join("()") if len(stage) > 1 else stage[0] for stage in STAGES]
+    lines, indent = [parts[0]], " " * len(parts[0])
+    for part in parts[1:]:
+        piece = f" -> {part}"
+        if len(lines[-1] + piece) > DIAGRAM_WIDTH:
+            lines.append(indent + piece)
+        else:
+            lines[-1] += piece
+    return "\n".join(lines)
 
 
 def label_of(name: str) -> str:

@@ -15,10 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from pipeline.chain import target_of
 from pipeline.config import Config
-
-#: Step name -> what kind of target it sends to.
-STEP_TARGETS = {"upload_plate": "bureau", "upload_preview": "press", "notify_sms": "sms"}
 
 
 @dataclass(frozen=True)
@@ -93,7 +91,7 @@ def configured(config: Config) -> list[TargetRef]:
 
 def for_step(config: Config, step: str, outputter: str, press: str) -> TargetRef | None:
     """The target step ``step`` of a job (with this bureau and press) sends to, if any."""
-    kind = STEP_TARGETS.get(step)
+    kind = target_of(step)
     if kind == "bureau":
         return bureau(config, outputter)
     if kind == "press":

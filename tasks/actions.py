@@ -35,6 +35,7 @@ from pathlib import Path
 
 from models import audit, problems, report, shop_settings, steps, store
 from models.job import DONE, FAILED, HELD, MODES, REJECTED, WAITING, Step
+from pipeline.chain import LAST_STEP
 from pipeline.config import Config
 from pipeline.config.hosts import PushedSettings
 from pipeline.config.shared import ShopSettings
@@ -97,7 +98,7 @@ def _retry(config: Config, job_id: int, now: bool) -> str:
             f"job {job_id} is {job.status} at {job.step or 'its first step'}; nothing to retry"
         )
     first = steps.first_unfinished(rows)
-    start_at = first.name if first else "persist"
+    start_at = first.name if first else LAST_STEP
     reconcile.continue_job(config, job, start_at)
     return f"job {job_id}: its chain was lost; continued from {start_at}"
 
@@ -121,7 +122,7 @@ def _requeue(config: Config, job_id: int) -> str:
         raise CannotRetry(f"job {job_id}: the spooled file is gone; use `prepress reprocess`")
     first = steps.first_unfinished(store.steps_of(url, job_id))
     steps.reset(url, job_id, reopen=True)
-    return canvas.start(job_id, first.name if first else "persist")
+    return canvas.start(job_id, first.name if first else LAST_STEP)
 
 
 def _try_now(job_id: int, step: Step) -> str:

@@ -27,6 +27,7 @@ from models import store
 from models.job import HELD, Job, utcnow
 from pipeline import files
 from pipeline import hold as rules
+from pipeline.chain import HOLD_STEP, RESUME_AFTER_HOLD
 from pipeline.config import Config
 from pipeline.config.preflight import PreflightSettings
 from pipeline.errors import CannotDecide
@@ -36,13 +37,10 @@ from tasks.base import Skip, StepTask, run_step, spooled_file
 
 log = logging.getLogger(__name__)
 
-#: The step the chain continues from after an approval.
-CONTINUE_AT = "upload_plate"
-
 
 @app.task(name="tasks.hold", base=StepTask)
 def hold(job_id: int) -> str:
-    state = run_step(job_id, held.HOLD_STEP, _hold)
+    state = run_step(job_id, HOLD_STEP, _hold)
     if store.get_job(get_config().database_url, job_id).status == HELD:
         raise Ignore()  # the chain ends here; an approval queues the rest
     return state
@@ -123,7 +121,7 @@ def approve(
         raise _decided_meanwhile(url, job_id)
     log.info("job %s approved by %s: %s", job_id, actor, reason)
     try:
-        canvas.start(job_id, CONTINUE_AT)
+        canvas.start(job_id, RESUME_AFTER_HOLD)
     except Exception as exc:  # the broker is down: the reconciler continues the job later
         log.warning("job %s approved but not queued (%s); the reconciler continues it", job_id, exc)
         return f"job {job_id} approved; it is queued when the broker answers"
