@@ -133,6 +133,11 @@ class Job(SQLModel, table=True):
     remake_plates: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     #: The operator's words about the remake.
     remake_note: str = ""
+    # taken by the bureau (tasks/taken.py): the plate file gone from the bureau's folder
+    #: The round that found the uploaded plate file gone (its RIP took it); None: not yet.
+    taken_at: datetime | None = None
+    #: When the staff were told the plate file lay untaken too long (once per job).
+    taken_alert_at: datetime | None = None
     #: File name, order and job name case-folded for the search (kept by the ORM events below).
     search_key: str = ""
 

@@ -57,6 +57,8 @@ JOB_FIELDS = (
     "decided_by",
     "decided_at",
     "decision_reason",
+    "taken_at",
+    "taken_alert_at",
 )
 #: Step fields of a record; ``label`` is the chain's display name of the step.
 STEP_FIELDS = (

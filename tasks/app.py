@@ -26,7 +26,14 @@ EMBEDDED = "embedded"
 
 app = Celery(
     "prepress",
-    include=["tasks.stages", "tasks.hold", "tasks.ops", "tasks.housekeeping", "tasks.reload"],
+    include=[
+        "tasks.stages",
+        "tasks.hold",
+        "tasks.ops",
+        "tasks.housekeeping",
+        "tasks.reload",
+        "tasks.taken",
+    ],
 )
 app.config_from_object("celeryconfig")
 
@@ -143,10 +150,13 @@ def embedded_settings(var: Path) -> dict[str, object]:
 
 #: Name of the beat entry of the nightly database backup.
 BACKUP_ENTRY = "nightly-database-backup"
+#: Prefix of the beat entry of each bureau's taken round (``taken-Leonov``).
+TAKEN_ENTRY = "taken-"
 
 
 def beat_schedule(config: Config) -> dict[str, dict[str, object]]:
-    """Archive retention every night; the database backup when a backup host is configured.
+    """Archive retention every night; the database backup when a backup host is configured;
+    a taken round (tasks/taken.py) every ``taken_poll_minutes`` of each bureau that sets it.
 
     The crontabs run in the app's timezone: the host's local zone.
     """
@@ -160,6 +170,15 @@ def beat_schedule(config: Config) -> dict[str, dict[str, object]]:
             "schedule": crontab(hour=hour, minute=minute),
             "options": {"expires": 6 * 3600},
         }
+    for name, outputter in sorted(config.outputters.items()):
+        if outputter.url and outputter.taken_poll_minutes:
+            every = outputter.taken_poll_minutes * 60
+            schedule[TAKEN_ENTRY + name] = {
+                "task": "tasks.poll_taken",
+                "schedule": every,
+                "args": (name,),
+                "options": {"expires": every},  # a round left in the queue: the next one does it
+            }
     return schedule
 
 

@@ -13,13 +13,17 @@ from pipeline.config.settings import (
     DEFAULT_CURRENCY,
     DEFAULT_LEAD_HOURS,
     DEFAULT_REMAKE_REASONS,
+    DEFAULT_TAKEN_ALERT_HOURS,
+    DEFAULT_TAKEN_POLL_MINUTES,
     DEFAULT_TICKET,
     TICKET_KINDS,
     PlatePrice,
 )
 
 #: Keys of ``[outputters.NAME]`` read here.
-OUTPUTTER_KEYS = frozenset({"ticket", "lead_hours", "prices"})
+OUTPUTTER_KEYS = frozenset(
+    {"ticket", "lead_hours", "prices", "taken_poll_minutes", "taken_alert_hours"}
+)
 #: A remake reason code: lower-case words joined by ``_`` (it is typed on the command line).
 _REASON = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 #: A currency: letters or a sign, at most 8 characters ("UAH", "EUR", "₴").
@@ -42,6 +46,22 @@ def read_lead_hours(reader: Reader, table: Mapping[str, Any], key: str) -> float
     if hours > 24 * 366:
         raise reader.fail(f"{key}.lead_hours", f"must be at most {24 * 366} hours, got {hours}")
     return hours
+
+
+def read_taken(reader: Reader, table: Mapping[str, Any], key: str) -> tuple[float, float]:
+    """``taken_poll_minutes`` (0: off; else 1 minute to a day) and ``taken_alert_hours``
+    (0: no alert; at most a week, the age past which a plate file is no longer looked for)."""
+    minutes = reader.number(table, f"{key}.taken_poll_minutes", DEFAULT_TAKEN_POLL_MINUTES)
+    if minutes and not 1 <= minutes <= 24 * 60:
+        raise reader.fail(
+            f"{key}.taken_poll_minutes", f"must be 0 (off) or 1 to {24 * 60} minutes, got {minutes}"
+        )
+    hours = reader.number(table, f"{key}.taken_alert_hours", DEFAULT_TAKEN_ALERT_HOURS)
+    if hours > 24 * 7:
+        raise reader.fail(
+            f"{key}.taken_alert_hours", f"must be at most {24 * 7} hours, got {hours}"
+        )
+    return minutes, hours
 
 
 def read_prices(reader: Reader, table: Mapping[str, Any], key: str) -> tuple[PlatePrice, ...]:

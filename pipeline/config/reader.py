@@ -31,6 +31,7 @@ from pipeline.config.ledger import (
     read_lead_hours,
     read_prices,
     read_remake_reasons,
+    read_taken,
     read_ticket,
 )
 from pipeline.config.people import read_alerts, read_staff, resolve_phones
@@ -353,6 +354,7 @@ def _outputters(
         filename = reader.text(table, f"{key}.filename") or None
         if filename:
             check_placeholders(filename, f"{key}.filename", reader.source)
+        taken = read_taken(reader, table, key)
         outputters[name] = Outputter(
             name=name,
             url=_with_password(
@@ -370,6 +372,8 @@ def _outputters(
             ),
             ticket=read_ticket(reader, table, key),
             lead_hours=read_lead_hours(reader, table, key),
+            taken_poll_minutes=taken[0],
+            taken_alert_hours=taken[1],
             prices=read_prices(reader, table, key),
             invoice=read_invoice_columns(reader, table, key),
         )

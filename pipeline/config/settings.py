@@ -91,6 +91,12 @@ TICKET_KINDS = ("none", "jdf")
 DEFAULT_TICKET = "none"
 #: Hours from the upload to the plates' due time written in the ticket.
 DEFAULT_LEAD_HOURS = 24.0
+#: Minutes between two looks at a bureau's upload folders for the plate files its RIP took
+#: (``[outputters.NAME] taken_poll_minutes``); 0: never looked at.
+DEFAULT_TAKEN_POLL_MINUTES = 0.0
+#: Hours a plate file may lie in the bureau's folder untaken before staff are told
+#: (``taken_alert_hours``, when polling is on); 0: never told.
+DEFAULT_TAKEN_ALERT_HOURS = 4.0
 #: Why plates are made again (``[remakes] reasons``): the codes a remake must name.
 DEFAULT_REMAKE_REASONS = (
     "damaged_on_press",
@@ -141,7 +147,17 @@ DEFAULT_WEB_ROLE = "viewer"
 DEFAULT_WEB_SECRET_KEY_ENV = "PREPRESS_WEB_SECRET_KEY"
 
 #: What a person can ask to be told about (``notify``).
-ALERT_KINDS = ("rejected", "failed", "held", "target", "broker", "workers", "backup", "disk")
+ALERT_KINDS = (
+    "rejected",
+    "failed",
+    "held",
+    "untaken",
+    "target",
+    "broker",
+    "workers",
+    "backup",
+    "disk",
+)
 #: The Telegram Bot API (``https://api.telegram.org/bot<token>/sendMessage``).
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 #: Minutes a target (bureau FTP, press FTP, SMS provider) may keep steps waiting before an alert.
@@ -299,6 +315,8 @@ class Outputter:
     preflight: Mapping[str, Any] = field(default_factory=dict)  # [outputters.NAME.preflight]
     ticket: str = DEFAULT_TICKET  # the plate order uploaded beside each plate file
     lead_hours: float = DEFAULT_LEAD_HOURS  # the ticket's due time after the upload
+    taken_poll_minutes: float = DEFAULT_TAKEN_POLL_MINUTES  # look for taken plate files; 0: off
+    taken_alert_hours: float = DEFAULT_TAKEN_ALERT_HOURS  # untaken this long: staff told; 0: never
     prices: tuple[PlatePrice, ...] = ()  # [[outputters.NAME.prices]]
     invoice: InvoiceColumns | None = None  # [outputters.NAME.invoice]
 

@@ -26,6 +26,7 @@ else of prepress (the backup, pipeline/backup.py, imports it, not the other way 
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from pipeline.delivery.sftp import sftp_session
 from pipeline.delivery.transfer import (
     BLOCK_SIZE,
     DEFAULT_TIMEOUT,
+    Listing,
     Login,
     Progress,
     Target,
@@ -46,10 +48,12 @@ from pipeline.delivery.transfer import (
 )
 from pipeline.errors import ConfigError
 
-__all__ = ["BLOCK_SIZE", "Target", "UploadResult", "part_name", "probe", "upload"]
+__all__ = ["BLOCK_SIZE", "Target", "UploadResult", "listings", "part_name", "probe", "upload"]
 
 #: Seconds a probe of an idle target may take to connect and log in.
 PROBE_TIMEOUT = 10.0
+#: Seconds a listing of upload folders may wait for a connect or any answer.
+LISTING_TIMEOUT = 20.0
 
 
 def upload(
@@ -118,3 +122,33 @@ def probe(
                 return
         with ftp_session(target, active, timeout):
             return
+
+
+def listings(
+    url: str,
+    folders: Iterable[str],
+    *,
+    active: bool = False,
+    timeout: float = LISTING_TIMEOUT,
+    known_hosts: str | Path | None = None,
+    key_file: str | Path | None = None,
+) -> dict[str, set[str] | None]:
+    """The names in each of ``folders`` on ``url``'s server (None: no such folder), over one
+    connection. A folder is written as an upload's ``remote_path`` holds it (the folder of
+    ``/incoming/_1030x770/0537_Flier.pdf``; ``/`` is the login folder). Nothing is created or
+    changed; raises DeliveryUnavailable or DeliveryRefused as an upload would, naming the
+    target, never its password."""
+    target = Target.parse(url)
+    listing = Listing(target)
+    found: dict[str, set[str] | None] = {}
+    with map_exceptions(listing.failure):
+        session: AbstractContextManager[Transport] = (
+            sftp_session(target, listing.failure, timeout, known_hosts, key_file)
+            if target.scheme == "sftp"
+            else ftp_session(target, active, timeout)
+        )
+        with session as transport:
+            for folder in dict.fromkeys(folders):
+                normal = posixpath.normpath(folder or "/")  # as Target.folder makes it
+                found[folder] = transport.listing("" if normal in ("/", ".") else normal)
+    return found

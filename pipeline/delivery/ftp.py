@@ -46,6 +46,8 @@ class FtpTransport:
     def __init__(self, ftp: ftplib.FTP, target: Target) -> None:
         self.ftp = ftp
         self.target = target
+        #: The login folder, where :meth:`listing` starts each folder from.
+        self.home: str | None = None
 
     def enter(self, folder: str) -> str:
         """Change into ``folder`` (relative to the login folder), creating what is missing."""
@@ -100,3 +102,29 @@ class FtpTransport:
 
     def remove(self, path: str) -> None:
         self.ftp.delete(path)
+
+    def listing(self, folder: str) -> set[str] | None:
+        """The names in ``folder`` (relative to the login folder, as :meth:`enter` takes it),
+        None when there is no such folder; nothing is created. NLST, which every server
+        speaks; a server that answers an empty folder with 550 lists nothing."""
+        if self.home is None:
+            self.home = self.ftp.pwd()
+        self.ftp.cwd(self.home)
+        for piece in [p for p in folder.split("/") if p]:
+            try:
+                self.ftp.cwd(piece)
+            except ftplib.error_perm as exc:
+                if str(exc).startswith("550"):
+                    return None
+                raise
+        try:
+            names = self.ftp.nlst()
+        except ftplib.error_perm as exc:
+            if str(exc).startswith("550"):  # "No files found" on some servers
+                return set()
+            raise
+        except ftplib.error_temp as exc:
+            if str(exc).startswith("450"):  # the same on others
+                return set()
+            raise
+        return {name.rstrip("/").rsplit("/", 1)[-1] for name in names}

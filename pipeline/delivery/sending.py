@@ -47,6 +47,12 @@ class Transport(Protocol):
 
     def remove(self, path: str) -> None: ...
 
+    def listing(self, folder: str) -> set[str] | None:
+        """The names of the files in ``folder`` (as :meth:`enter` takes it; nothing is
+        created), None when there is no such folder. The plate files the bureau's RIP has not
+        taken yet (pipeline/taken.py)."""
+        ...
+
 
 def join(prefix: str, name: str) -> str:
     """``name`` inside the folder whose prefix :meth:`Transport.enter` returned."""

@@ -158,3 +158,12 @@ class SftpTransport:
 
     def remove(self, path: str) -> None:
         self.client.remove(path)
+
+    def listing(self, folder: str) -> set[str] | None:
+        """The names in ``folder`` (as :meth:`enter` takes it), None when there is no such
+        folder; nothing is created."""
+        path = posix_join(folder, "").rstrip("/") or "."  # "": the login folder, as enter()
+        try:
+            return set(self.client.listdir(path))
+        except FileNotFoundError:
+            return None

@@ -224,6 +224,24 @@ class Login:
         )
 
 
+@dataclass
+class Listing:
+    """A connection that lists upload folders (the plate files a bureau has not taken yet):
+    words its failures as :class:`Login` does."""
+
+    target: Target
+
+    def failure(
+        self, cls: type[TransientError | PermanentError], what: str, said: object
+    ) -> TransientError | PermanentError:
+        reply = str(said or type(said).__name__).strip().rstrip(".")
+        return cls(
+            self.target.mask(
+                f"listing the upload folders on {self.target.masked}: {what}; server said: {reply}."
+            )
+        )
+
+
 def with_resume(transfer: Transfer, attempt: Callable[[], UploadResult]) -> UploadResult:
     """Run ``attempt``; when it broke while sending data, run it again (it resumes).
 
