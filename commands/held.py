@@ -12,7 +12,7 @@ import click
 
 from commands.cli import fail
 from commands.jobs import _ready
-from commands.output import echo_json, jsonable, shorten, show_time
+from commands.output import echo_json, shorten, show_time
 from pipeline.text import shown
 
 #: Longest file name shown in the ``held`` table.
@@ -31,7 +31,7 @@ def held(ctx: click.Context, as_json: bool) -> None:
     config = _ready(ctx)
     jobs = hold.held_jobs(config.database_url)
     if as_json:
-        echo_json({"held": [jsonable(job_summary(job)) for job in jobs], "total": len(jobs)})
+        echo_json({"held": [job_summary(job) for job in jobs], "total": len(jobs)})
         return
     if not jobs:
         click.echo("No job is held.")

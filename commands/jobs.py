@@ -162,8 +162,9 @@ def jobs(ctx: click.Context, as_json: bool, limit: int, **chosen: Any) -> None:
     Dates filter the job's date, as the dashboard and the report do (for imported history the
     file's date); with --received they filter when the file was received.
     """
-    from commands.render import job_dict, table_header, table_row
+    from commands.render import table_header, table_row
     from models import report
+    from models.record import job_summary
 
     config = _ready(ctx)
     for option, what, configured in (
@@ -172,9 +173,9 @@ def jobs(ctx: click.Context, as_json: bool, limit: int, **chosen: Any) -> None:
     ):
         known = [*configured, *report.known_values(config.database_url, option)]
         chosen[option] = known_name(chosen[option], known, f"--{option}", what)
-    rows, _ = report.search_jobs(config.database_url, job_filter(**chosen), limit, sheets=True)
-    if as_json:
-        echo_json([job_dict(job) for job in rows])
+    rows, _ = report.search_jobs(config.database_url, job_filter(**chosen), limit)
+    if as_json:  # the record's fields only: no server paths, no internal columns
+        echo_json([job_summary(job) for job in rows])
         return
     if not rows:
         click.echo("no jobs")

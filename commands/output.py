@@ -1,19 +1,21 @@
 """How commands print: times in the shop's local zone, JSON with offsets, names that fit.
 
 The database keeps UTC. People read local time with the zone shown; JSON carries ISO 8601 with
-the offset, so a script never guesses. The shop's zone is the host's (``TZ`` or /etc/localtime),
-the same one the nightly backup's 02:30 follows.
+the offset (pipeline/json_values.py), so a script never guesses. The shop's zone is the
+host's (``TZ`` or /etc/localtime), the same one the nightly backup's 02:30 follows.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 import click
+
+from pipeline.json_values import jsonable, local
 
 #: Shown where a value is unknown or empty.
 NONE = "-"
@@ -68,13 +70,6 @@ def known_name(value: str, known: Iterable[str], option: str, what: str) -> str:
     )
 
 
-def local(moment: datetime) -> datetime:
-    """``moment`` in the shop's zone; a naive value (SQLite gives those back) is UTC."""
-    from models.job import aware
-
-    return aware(moment).astimezone()
-
-
 def show_time(moment: datetime | None) -> str:
     """``2026-12-01 23:52 EET``: minutes, local, with the zone."""
     return NONE if moment is None else f"{local(moment):%Y-%m-%d %H:%M %Z}"
@@ -85,29 +80,14 @@ def show_clock(moment: datetime | None) -> str:
     return NONE if moment is None else f"{local(moment):%H:%M}"
 
 
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 with the offset: ``2026-12-01T23:52:07+02:00``."""
-    return None if moment is None else local(moment).isoformat(timespec="seconds")
-
-
 def local_midnight(day: date) -> datetime:
     """The start of ``day`` in the shop's zone, as an aware UTC datetime."""
     return datetime.combine(day, time()).astimezone().astimezone(UTC)
 
 
-def jsonable(value: Any) -> Any:
-    """``value`` with every datetime as :func:`iso`, keys kept in their order."""
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
-
-
 def echo_json(value: Any) -> None:
-    """Print ``value`` as JSON: readable UTF-8, keys in a stable (the given) order."""
+    """Print ``value`` as JSON: readable UTF-8, keys in a stable (the given) order, times and
+    numbers as pipeline/json_values.py writes them."""
     click.echo(json.dumps(jsonable(value), ensure_ascii=False, indent=1, default=str))
 
 

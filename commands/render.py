@@ -33,12 +33,6 @@ COLUMNS = (
 STOPPED = ("rejected", "failed")
 
 
-def job_dict(job: Any) -> dict[str, Any]:
-    """A job's fields in the model's order (:func:`echo_json` writes times ISO with offset)."""
-    fields = type(job).model_fields  # a loaded row's model_dump() order varies
-    return {name: getattr(job, name) for name in fields}
-
-
 def table_header() -> str:
     cells = [
         f"{title:>{width}}" if title in ("ID", "PLATES") else f"{title:<{width}}"
@@ -109,6 +103,11 @@ def print_job(data: dict[str, Any], paths: dict[str, str] | None = None) -> None
         click.echo(f"  warning      {shown(warning)}")
     _print_hold(data)
     _print_remake(data)
+    if data.get("taken_at"):
+        click.echo(f"  {'taken':<12} by the bureau at {show_time(data['taken_at'])}")
+    elif data.get("taken_alert_at"):
+        told = show_time(data["taken_alert_at"])
+        click.echo(f"  {'not taken':<12} by the bureau yet; staff told at {told}")
     for step in data["steps"]:
         took = f"{step['duration']:.2f}s" if step["duration"] is not None else ""
         tries = f"x{step['attempts']}" if step["attempts"] else "  "

@@ -6,7 +6,8 @@
 FTP, FTPS and SFTP, remote names), ``sms`` (the smsc client), ``telegram`` (the Bot API
 client), ``alerts`` (who hears about what), ``accounting`` (what a job counts for),
 ``backup`` and ``snapshot`` (the database backup), ``backoff`` (the one pause
-before a retry, for every retry loop). Only the shop's rules live here: the demo's
+before a retry, for every retry loop), ``json_values`` (times and numbers as every JSON
+answer writes them). Only the shop's rules live here: the demo's
 local servers and sample PDFs are in testkit/.
 
 ``chain`` defines the per-file chain once (steps, queues, labels) with the queues, modes and

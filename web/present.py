@@ -1,7 +1,8 @@
 """From request arguments to a job filter, and from job records to what pages and JSON show.
 
 Nothing here decides anything about jobs; it reads query strings and shapes rows. Paths to
-files on the server stay out of the answers: previews are offered as URLs of this app.
+files on the server stay out of the answers: previews are offered as URLs of this app. JSON
+answers write times and numbers as pipeline/json_values.py does (Flask would write RFC 822).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from models import record
 from models.job import Job, Step
 from models.report import JobFilter
 from pipeline.accounting import period
+from pipeline.json_values import jsonable
 from pipeline.text import shown
 
 #: Days the grid shows when no date is given (the predecessor's default).
@@ -150,10 +152,6 @@ def paging(args: Mapping[str, str], default_limit: int = 50) -> tuple[int, int]:
     return max(0, limit), max(0, offset)
 
 
-def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
 def preview_urls(job: Job) -> dict[str, str]:
     """URLs of the thumbnail and the proof, for jobs that have them."""
     preview = job.preview or {}
@@ -190,15 +188,6 @@ def with_preview_urls(data: dict[str, Any]) -> dict[str, Any]:
     kinds = data["previews"]
     urls = {k: url_for("pages.preview", job_id=data["id"], kind=k) for k in kinds}
     return {**data, "previews": urls}
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` with every datetime as ISO 8601 text (Flask would write RFC 822)."""
-    if isinstance(value, dict):
-        return {key: jsonable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [jsonable(item) for item in value]
-    return iso(value) if isinstance(value, datetime) else value
 
 
 def upload_state(steps: Mapping[str, Step], name: str) -> tuple[str, str]:

@@ -4,5 +4,5 @@
 content); ``analysis`` turns those into facts: validity, press, plates, outputter, paper, and
 the rejection codes; ``facts`` holds them as plain dataclasses (stored on the job).
 
-May import pipeline.config and pipeline.errors.
+May import pipeline.config, pipeline.errors and pipeline.json_values.
 """

@@ -15,6 +15,7 @@ from pathlib import PurePath
 
 from pipeline.config import Config
 from pipeline.errors import RejectedFile
+from pipeline.json_values import jsonable
 from pipeline.pdf.facts import (
     Analysis,
     DocumentFacts,
@@ -22,7 +23,6 @@ from pipeline.pdf.facts import (
     PlateResult,
     PressResult,
     SheetFacts,
-    jsonable,
 )
 from pipeline.pdf.read import (
     MB,

@@ -9,17 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pipeline.errors import RejectedFile
-
-
-def jsonable(value: Any) -> Any:
-    """Dicts with str keys, lists for tuples, whole floats as ints (900.0 -> 900)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+from pipeline.json_values import jsonable
 
 
 def _int_keys(mapping: dict[str, Any] | None, convert: Any = lambda v: v) -> dict[int, Any]:

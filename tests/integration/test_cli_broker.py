@@ -52,7 +52,8 @@ def test_an_unreachable_broker_is_one_clear_line_and_the_job_stays(tmp_path: Pat
     # And the job is recorded, queued, with its file in spool/
     (job,) = json.loads(prepress("jobs", "--json", "--config", config).stdout)
     assert job["status"] == "queued"
-    assert (tmp_path / "work" / job["spool_path"]).read_bytes() == pdf.read_bytes()
+    (spooled,) = (tmp_path / "work" / "spool" / str(job["id"])).iterdir()
+    assert spooled.read_bytes() == pdf.read_bytes()
 
 
 @pytest.mark.timeout(60)

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from commands.cli import main
 from commands.jobs import parse_since
 from commands.output import shorten
-from models import store
+from models import record, store
 from models.db import migrate
 from pipeline import files
 from tests.unit.test_cli_options import CONFIG_TOML
@@ -77,7 +77,25 @@ def test_json_times_are_iso_with_offset(tokyo, shop) -> None:
     status, output = run(config, "jobs", "--json")
     (listed,) = json.loads(output)
     assert listed["received_at"] == "2026-12-02T08:30:00+09:00"
-    assert list(listed)[:3] == ["id", "name", "sha256"]  # the model's order, every time
+    assert list(listed)[:3] == ["id", "name", "status"]  # the record's order, every time
+
+
+def test_jobs_json_is_the_record_without_server_paths(shop) -> None:
+    # Given a job whose file sits in spool/ with a preview on the server
+    config, url = shop
+    job = store.create_job(url, "a.pdf")
+    assert job.id is not None
+    store.update_job(
+        url, job.id, spool_path="/srv/prepress/spool/1/a.pdf", preview={"proof": "/srv/p.jpg"}
+    )
+    # When the jobs are listed as JSON
+    status, output = run(config, "jobs", "--json")
+    (listed,) = json.loads(output)
+    # Then each job carries the record's fields (show --json and the API's), no server path
+    assert status == 0
+    assert list(listed) == [*record.JOB_FIELDS, "findings_total", "previews"]
+    assert listed["previews"] == ["proof"]
+    assert "/srv/" not in output and "spool_path" not in output
 
 
 def test_show_says_which_steps_will_not_run_and_which_retry_by_themselves(tokyo, shop) -> None:

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: The siblings each subpackage of pipeline/ may import, as its docstring states them.
 ALLOWED = {
     "pipeline.config": {"pipeline.errors"},
-    "pipeline.pdf": {"pipeline.config", "pipeline.errors"},
+    "pipeline.pdf": {"pipeline.config", "pipeline.errors", "pipeline.json_values"},
     "pipeline.preview": {
         "pipeline.config",
         "pipeline.pdf",
