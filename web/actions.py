@@ -11,21 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 
 from pipeline.errors import CannotRetry, JobNotFound
 from tasks import actions
 from web.auth import page
+from web.context import config
 from web.security import without_paths
 
 bp = Blueprint("actions", __name__)
 
 #: What an operator action may be refused with (the message says why).
 REFUSALS = (CannotRetry, JobNotFound)
-
-
-def config() -> Any:
-    return current_app.extensions["prepress"]
 
 
 def actor(where: str = actions.WEB) -> actions.Actor:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from models import report, store
 from models.report import plate_report
@@ -17,12 +17,9 @@ from pipeline.errors import JobNotFound
 from tasks import actions as tasks_actions
 from web import actions, present
 from web.auth import api
+from web.context import config
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-def config() -> Any:
-    return current_app.extensions["prepress"]
 
 
 def actor() -> tasks_actions.Actor:

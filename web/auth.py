@@ -36,6 +36,7 @@ from flask import (
 from werkzeug.exceptions import TooManyRequests
 
 from pipeline.config.settings import WebUser
+from web.context import EXTENSION, config
 from web.logins import LoginThrottle, PasswordCheck, SessionRegistry
 
 bp = Blueprint("auth", __name__)
@@ -54,13 +55,13 @@ KEY_NAME_CHARS = 256
 
 
 def users() -> dict[str, WebUser]:
-    return dict(current_app.extensions["prepress"].web.users)
+    return dict(config().web.users)
 
 
 def install(app: Any, hours: float, idle_minutes: float) -> None:
     """Give ``app`` its login state (see web/logins.py for why it lives in the process)."""
     check = PasswordCheck()
-    for user in app.extensions["prepress"].web.users.values():
+    for user in app.extensions[EXTENSION].web.users.values():
         check.prepare(user.password_hash or None, user.password or None)
     app.extensions["prepress.logins"] = {
         "throttle": LoginThrottle(),

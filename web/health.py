@@ -16,6 +16,8 @@ from typing import Any
 
 from flask import current_app
 
+from web.context import config
+
 #: Seconds a broker/worker probe result is reused before a background refresh.
 HEALTH_CACHE_SECONDS = 10.0
 
@@ -49,10 +51,6 @@ class Strip:
         labels = [target.label for target in self.targets]
         problems = self.health.problems if self.health is not None else []
         return [p for p in problems if not any(p.startswith(f"{label} ") for label in labels)]
-
-
-def config() -> Any:
-    return current_app.extensions["prepress"]
 
 
 def _cache() -> _Cache:

@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -29,6 +28,7 @@ from pipeline.errors import CannotRetry, JobNotFound
 from tasks import actions as tasks_actions
 from web.actions import actor
 from web.auth import api, page
+from web.context import config
 from web.present import MAX_FINDINGS
 
 bp = Blueprint("held", __name__)
@@ -42,10 +42,6 @@ REASON = "reason"
 MAX_REASON = 1000
 #: Findings the Held list shows per job (the job's page shows more).
 LISTED_FINDINGS = 20
-
-
-def config() -> Any:
-    return current_app.extensions["prepress"]
 
 
 @bp.app_context_processor

@@ -10,22 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 from werkzeug.exceptions import BadRequest
 
 from models import invoices
 from pipeline.invoice.matching import MATCHED, STATUSES
 from web.auth import api, page
+from web.context import config
 
 bp = Blueprint("invoices", __name__)
 api_bp = Blueprint("invoices_api", __name__, url_prefix="/api")
 
 #: Invoices listed on one page, and entries shown on one page of an invoice.
 INVOICES_PER_PAGE, ENTRIES_PER_PAGE = 50, 200
-
-
-def config() -> Any:
-    return current_app.extensions["prepress"]
 
 
 def _page_number() -> int:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from werkzeug.exceptions import BadRequest
 
 from models.report import JobFilter, plate_report
@@ -18,15 +18,12 @@ from pipeline.accounting import DIMENSIONS, parse_by, period
 from pipeline.spreadsheet import CsvFormat
 from web.auth import page
 from web.charts import bar_chart
+from web.context import config
 
 bp = Blueprint("reports", __name__)
 
 #: Years a report may cover (a typing error like 20266 is refused, not searched).
 FIRST_YEAR, LAST_YEAR = 1990, 2200
-
-
-def config() -> Any:
-    return current_app.extensions["prepress"]
 
 
 @dataclass(frozen=True)
