@@ -249,20 +249,9 @@ def write_config(base: Path, broker: str, stable: float, ctp: Any, press: Any, s
             "recipients": ["+380670000000"],
         },
     }
-    lines = []
-    for table, values in sections.items():
-        lines.append(f"[{table}]")
-        lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
-    path = base / "prepress.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.chmod(path, 0o600)
-    return path
+    from testkit.shop import write_config as write_toml
 
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    return json.dumps(value, ensure_ascii=False)
+    return write_toml(base / "prepress.toml", sections)
 
 
 def wait_for_workers(config: Any, timeout: float = 120.0) -> None:

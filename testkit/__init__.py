@@ -8,5 +8,6 @@ and the benchmarks use them. Nothing here is a rule of the shop, so none of it l
 pipeline/, and pipeline/ never imports it.
 
 May import the standard library, Pillow and the ``demo`` extra (pyftpdlib, pyopenssl,
-cryptography: ``pip install 'prepress[demo]'``); nothing of prepress.
+cryptography: ``pip install 'prepress[demo]'``); of prepress only the TOML writer
+(pipeline/config/shared.py ``toml_text``), so every prepress.toml is written one way.
 """

@@ -5,10 +5,11 @@ Used by the demo, the pipeline tests and the benchmarks, so all three run the sa
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
+
+from pipeline.config.shared import toml_text
 
 #: The SMS numbers of the local shop: the staff, and the Speedmaster's operator.
 STAFF_PHONE, SPEEDMASTER_PHONE = "+380670000000", "+380501112233"
@@ -67,22 +68,6 @@ def local_shop(
 
 def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
     """Write ``sections`` as prepress.toml at ``path``, readable by the owner only."""
-    path.write_text(_toml(sections), encoding="utf-8")
+    path.write_text(toml_text(sections), encoding="utf-8")
     os.chmod(path, 0o600)
     return path
-
-
-def _toml(sections: dict[str, dict[str, Any]]) -> str:
-    """A TOML document from flat tables of strings, numbers, lists and inline tables."""
-
-    def value(item: Any) -> str:
-        if isinstance(item, dict):
-            return "{ " + ", ".join(f"{json.dumps(k)} = {value(v)}" for k, v in item.items()) + " }"
-        return json.dumps(item, ensure_ascii=False)
-
-    lines = []
-    for name, table in sections.items():
-        lines.append(f"[{name}]")
-        lines += [f"{key} = {value(item)}" for key, item in table.items()]
-        lines.append("")
-    return "\n".join(lines)

@@ -127,10 +127,16 @@ def canonical(value: Any) -> bytes:
 
 def to_toml(shop: ShopSettings) -> str:
     """The shop's settings as prepress.toml sections (what ``prepress config show`` prints)."""
+    return toml_text({name: shop.sections[name] for name in SHOP_SECTIONS if name in shop.sections})
+
+
+def toml_text(sections: Mapping[str, Mapping[str, Any]]) -> str:
+    """``sections`` as TOML text, a ``[name]`` table each (a dotted name stays as written; a
+    table holding only tables gets a header per sub-table): the one TOML writer, for ``config
+    show`` and for the files the demo, the tests and the benchmarks write."""
     lines: list[str] = []
-    for name in SHOP_SECTIONS:
-        if name in shop.sections:
-            _table_lines(name, shop.sections[name], lines)
+    for name, table in sections.items():
+        _table_lines(name, table, lines)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
