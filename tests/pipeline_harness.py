@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from pipeline.chain import FINAL_STATUSES
+from testkit.polling import wait_until
 from testkit.shop import local_shop
 from testkit.shop import write_config as demo_write_config
 from testkit.sinks import FtpSink, SmsSink
@@ -308,18 +309,6 @@ class Pipeline:
             text = log.read_text(encoding="utf-8", errors="replace")
             parts.append(f"===== {log.name} (last 12000 characters) =====\n{text[-12000:]}")
         return "\n".join(parts)
-
-
-def wait_until(probe: Callable[[], Any], timeout: float, every: float = 0.2) -> Any:
-    """Call ``probe`` until it returns something truthy; return that, or None on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(every)
 
 
 def _if(value: Any, condition: Callable[[Any], bool]) -> Any:

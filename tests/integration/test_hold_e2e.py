@@ -17,6 +17,7 @@ import requests
 
 from models import store
 from models.report import JobFilter, plate_report
+from testkit.polling import wait_until
 from tests.integration.test_pipeline_e2e import GOOD_REMOTE, good_pdf
 from tests.integration.test_web_browser import (
     PASSWORD,
@@ -28,7 +29,7 @@ from tests.integration.test_web_browser import (
     start_web,
     wait_for,
 )
-from tests.pipeline_harness import Pipeline, wait_until
+from tests.pipeline_harness import Pipeline
 
 #: Seconds a held job is watched to see that nothing moves while it waits.
 HELD_QUIET = 3.0

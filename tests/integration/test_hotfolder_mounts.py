@@ -171,7 +171,7 @@ def test_share_unmounted_and_mounted_again_is_said_once_and_its_files_taken(
     import logging
     import time
 
-    from tests.pipeline_harness import wait_until
+    from testkit.polling import wait_until
     from watcher.hotfolder import Hotfolder
 
     # Given a watcher on a share mounted at its hotfolder (a tmpfs standing in for SMB/NFS)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,19 +15,10 @@ from models.db import migrate
 from models.job import utcnow
 from pipeline.config import Config
 from tasks.app import configure
+from testkit.polling import wait_until
 from testkit.samples import signa_sheet, write_signa_pdf
 from watcher.hotfolder import Hotfolder
 from watcher.intake import requeue_stranded, take
-
-
-def wait_until(probe: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"nothing after {timeout} s")
 
 
 def queued_messages(url: str) -> int:

@@ -18,9 +18,10 @@ import pytest
 from models.job import SKIPPED
 from pipeline.chain import STEPS
 from pipeline.files import sha256_of
+from testkit.polling import wait_until
 from testkit.samples import signa_sheet, write_signa_pdf
 from testkit.shop import SPEEDMASTER_PHONE, STAFF_PHONE
-from tests.pipeline_harness import Pipeline, wait_until
+from tests.pipeline_harness import Pipeline
 
 #: The shop's everyday job: Speedmaster, bureau Leonov, 4 + 3 plates.
 GOOD_NAME = "0537_Technoyug_Flier_Leonov.pdf"

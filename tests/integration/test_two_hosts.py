@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from testkit.polling import wait_until
 from testkit.samples import signa_sheet, write_signa_pdf
 from testkit.shop import SPEEDMASTER_PHONE, STAFF_PHONE
 from testkit.shop import write_config as write_toml
@@ -29,7 +30,6 @@ from tests.pipeline_harness import (
     CountingFtpSink,
     Pipeline,
     _child_env,
-    wait_until,
     write_config,
 )
 from tests.redis_server import RedisServer

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from models import incidents
+from testkit.polling import wait_until
 from testkit.telegram_sink import TelegramSink
-from tests.pipeline_harness import wait_until
 
 #: The bot token of this test.
 TOKEN = "135790:process-test-token"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import ConfigError
+from testkit.polling import wait_until
 from watcher import Hotfolder
 
 #: Quiet period for tests that do not test the quiet period itself.
@@ -48,16 +49,6 @@ class Take:
     @property
     def names(self) -> list[str]:
         return [name for name, _, _ in self.seen]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` seconds pass; returns the last value."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 @pytest.fixture

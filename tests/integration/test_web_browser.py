@@ -23,10 +23,11 @@ import requests
 
 from models import steps, store
 from pipeline.config import Config
+from testkit.polling import wait_until
 from testkit.samples import signa_sheet, write_signa_pdf
 from tests.integration.test_web import OPERATOR, shop  # noqa: F401  (shop is a fixture)
 from tests.integration.test_web_security import Dashboard, serve  # noqa: F401
-from tests.pipeline_harness import ROOT, Pipeline, wait_until
+from tests.pipeline_harness import ROOT, Pipeline
 from tests.services import free_port, require
 
 #: Chromium and its driver as Debian installs them.
@@ -170,7 +171,7 @@ def wait_for(browser: Any, probe: Callable[[], Any], what: str) -> Any:
         except StaleElementReferenceException:
             return False
 
-    found = wait_until(fresh, WAIT, every=0.25)
+    found = wait_until(fresh, WAIT, interval=0.25)
     if not found:
         browser.save_screenshot(
             str(Path(tempfile.gettempdir()) / "prepress-browser-test-failed.png")

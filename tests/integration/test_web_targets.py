@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from testkit.polling import wait_until
 from tests.integration.test_web_browser import (  # noqa: F401  (browser is a fixture)
     SCREENSHOTS,
     add_web_users_and_prices,
@@ -22,7 +23,7 @@ from tests.integration.test_web_browser import (  # noqa: F401  (browser is a fi
     start_web,
     wait_for,
 )
-from tests.pipeline_harness import Pipeline, wait_until
+from tests.pipeline_harness import Pipeline
 
 #: The contract: a target is red, and its jobs listed as waiting, within this many seconds.
 RED_WITHIN = 60.0
@@ -43,7 +44,7 @@ def reloaded_until(browser: Any, url: str, probe: Callable[[], Any], what: str) 
         browser.get(url)
         return probe()
 
-    found = wait_until(again, RED_WITHIN, every=1.0)
+    found = wait_until(again, RED_WITHIN, interval=1.0)
     if not found:
         wait_for(browser, probe, what)  # fails with a screenshot
     return found

@@ -15,9 +15,10 @@ from pathlib import Path
 from models import steps
 from models.job import STARTED, WAITING
 from pipeline.files import sha256_of
+from testkit.polling import wait_until
 from testkit.samples import signa_sheet, write_signa_pdf
 from testkit.shop import SPEEDMASTER_PHONE, STAFF_PHONE
-from tests.pipeline_harness import Pipeline, wait_until
+from tests.pipeline_harness import Pipeline
 
 #: The workers give up on a transient fault after 3 s here (1 s between attempts), so that a
 #: fault fails the job quickly.
@@ -231,7 +232,7 @@ def test_cpu_pool_process_killed_mid_step_is_redone_once(start_pipeline, tmp_pat
     )
     job_id = pipeline.submit(heavy)
     rendering = wait_until(
-        lambda: pipeline.steps(job_id)["render_preview"].state == STARTED, 30, every=0.05
+        lambda: pipeline.steps(job_id)["render_preview"].state == STARTED, 30, interval=0.05
     )
     assert rendering, pipeline.step_summary(job_id)
 

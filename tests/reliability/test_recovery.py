@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from models.job import WAITING
-from tests.pipeline_harness import ROOT, Pipeline, wait_until
+from testkit.polling import wait_until
+from tests.pipeline_harness import ROOT, Pipeline
 from tests.redis_server import RedisServer
 from tests.reliability.outcome import burst, check_outcome
 from tests.reliability.test_pipeline_faults import kill_children

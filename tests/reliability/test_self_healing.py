@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline_harness import Pipeline, wait_until
+from testkit.polling import wait_until
+from tests.pipeline_harness import Pipeline
 from tests.redis_server import RedisServer
 from tests.reliability.outcome import burst, check_outcome
 from tests.services import require
@@ -165,7 +166,7 @@ def test_bare_workers_recover_or_exit_failed_when_redis_restarts_empty(
         jobs = pipeline.jobs()
         return len(jobs) == len(pdfs) and all(j.status in ("done", "failed") for j in jobs)
 
-    assert wait_until(all_final, HEAL_WITHIN + 30, every=1), (
+    assert wait_until(all_final, HEAL_WITHIN + 30, interval=1), (
         f"exits {exits}",
         [(j.id, j.status, j.step) for j in pipeline.jobs()],
     )

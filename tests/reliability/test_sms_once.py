@@ -12,9 +12,10 @@ from collections import Counter
 from pathlib import Path
 
 from models.job import STARTED
+from testkit.polling import wait_until
 from testkit.samples import signa_sheet, write_signa_pdf
 from testkit.shop import SPEEDMASTER_PHONE, STAFF_PHONE
-from tests.pipeline_harness import Pipeline, wait_until
+from tests.pipeline_harness import Pipeline
 
 #: Quick automatic retries: at most ~1 s apart (until give_up_after, 24 h).
 QUICK_RETRIES = {"PREPRESS_MAX_BACKOFF": "1"}
