@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Config, config_from_dict
+from pipeline.config.shared import toml_text
 from tests.redis_server import RedisServer
 from tests.services import port_open, require
 
@@ -33,6 +36,34 @@ BASE_CONFIG = {
         "Vonoel": {},
     },
 }
+
+#: The smallest shop a command accepts, as prepress.toml tables: one press, one CTP bureau.
+SMALL_SHOP = {
+    "presses.Speedmaster": BASE_CONFIG["presses"]["Speedmaster"],
+    "outputters.Leonov": {},
+}
+#: The shop's small press, as a prepress.toml table to add to :data:`SMALL_SHOP`.
+DOMINANT = {"presses.Dominant": BASE_CONFIG["presses"]["Dominant"]}
+#: prepress.toml of the command tests: the small shop, its work folder beside the file, the
+#: embedded broker.
+CLI_TOML = toml_text(
+    {"paths": {"work_dir": "work"}, "celery": {"broker_url": "embedded"}, **SMALL_SHOP}
+)
+
+#: The project's root folder, put on a child's PYTHONPATH.
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def prepress(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``python -m commands ARGS`` in a fresh process (clean logging, real environment)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREPRESS_", "_PREPRESS"))}
+    return subprocess.run(
+        [sys.executable, "-m", "commands", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**clean, "PYTHONPATH": str(ROOT), **(env or {})},
+        timeout=60,
+    )
 
 
 @pytest.fixture

@@ -18,25 +18,22 @@ import pytest
 
 from pipeline.budget import run_within_budget
 from pipeline.config import Limits
+from pipeline.config.shared import toml_text
 from tests import hostile
+from tests.fixtures import SMALL_SHOP
 from tests.preflight_sheets import SheetWriter
 from tests.services import require
 
 ROOT = Path(__file__).resolve().parents[2]
 
+
 #: The shop of these tests, with the budget the test gives in ``[limits]``; the checks' own
 #: cooperative budget is set far above it, so only the wall time can stop a slow file.
-CONFIG_TOML = """
-[presses.Speedmaster]
-plate_mm = [1030, 770]
-gripper_mm = 10
-[outputters.Leonov]
-[preflight]
-budget_seconds = 3000
-[limits]
-wall_seconds = {wall}
-cpu_seconds = 400
-"""
+def config_toml(wall: float) -> str:
+    """The small shop with a preflight budget and a wall-clock limit of ``wall`` seconds."""
+    limits = {"wall_seconds": wall, "cpu_seconds": 400}
+    return toml_text({**SMALL_SHOP, "preflight": {"budget_seconds": 3000}, "limits": limits})
+
 
 #: Seconds a child may take to be gone once its parent is killed.
 GONE_WITHIN = 5.0
@@ -61,7 +58,7 @@ def gs_slow_sheet(path: Path) -> Path:
 
 def write_config(tmp_path: Path, wall: float) -> Path:
     config = tmp_path / "prepress.toml"
-    config.write_text(CONFIG_TOML.format(wall=wall), encoding="utf-8")
+    config.write_text(config_toml(wall), encoding="utf-8")
     return config
 
 

@@ -9,27 +9,24 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.config.shared import toml_text
 from testkit.samples import signa_sheet, write_signa_pdf
+from tests.fixtures import SMALL_SHOP, prepress
 from tests.redis_server import RedisServer
 from tests.services import free_port
-from tests.unit.test_cli_options import prepress
+
 
 #: The shop's configuration; the broker URL is filled in.
-CONFIG_TOML = """
-[paths]
-work_dir = "work"
-[celery]
-broker_url = "{broker}"
-[presses.Speedmaster]
-plate_mm = [1030, 770]
-gripper_mm = 10
-[outputters.Leonov]
-"""
+def config_toml(broker: str) -> str:
+    """The small shop with its broker at ``broker``."""
+    return toml_text(
+        {"paths": {"work_dir": "work"}, "celery": {"broker_url": broker}, **SMALL_SHOP}
+    )
 
 
 def shop(tmp_path: Path, broker: str) -> tuple[Path, Path]:
     config = tmp_path / "prepress.toml"
-    config.write_text(CONFIG_TOML.format(broker=broker), encoding="utf-8")
+    config.write_text(config_toml(broker), encoding="utf-8")
     config.chmod(0o600)
     job = write_signa_pdf(tmp_path / "0537_Flier_Leonov.pdf", [signa_sheet()])
     return config, job

@@ -9,19 +9,12 @@ import pytest
 from click.testing import CliRunner
 
 from commands.cli import main
+from pipeline.config.shared import toml_text
 from testkit.samples import signa_sheet, write_signa_pdf
+from tests.fixtures import DOMINANT, SMALL_SHOP
 
 #: The smallest configuration the command accepts.
-CONFIG_TOML = """
-[presses.Speedmaster]
-plate_mm = [1030, 770]
-gripper_mm = 10
-[presses.Dominant]
-plate_mm = [650, 550]
-gripper_mm = 8
-[outputters.Leonov]
-[outputters.Korol]
-"""
+CONFIG_TOML = toml_text({**SMALL_SHOP, **DOMINANT, "outputters.Korol": {}})
 
 
 @pytest.fixture

@@ -4,34 +4,21 @@ quiet output, JSON on every command that prints a result, errors as JSON under -
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from commands.cli import COMMANDS, main
-from tests.pipeline_harness import ROOT
+from tests.fixtures import CLI_TOML, prepress
 
 #: A shop with one press and one bureau, the work folder beside the file.
-CONFIG_TOML = """
-[paths]
-work_dir = "work"
-[celery]
-broker_url = "embedded"
-[presses.Speedmaster]
-plate_mm = [1030, 770]
-gripper_mm = 10
-[outputters.Leonov]
-"""
 
 
 @pytest.fixture
 def config_file(tmp_path: Path) -> Path:
     path = tmp_path / "prepress.toml"
-    path.write_text(CONFIG_TOML, encoding="utf-8")
+    path.write_text(CLI_TOML, encoding="utf-8")
     path.chmod(0o600)
     return path
 
@@ -39,18 +26,6 @@ def config_file(tmp_path: Path) -> Path:
 def run(*args: str | Path, input: str | None = None) -> tuple[int, str]:
     result = CliRunner().invoke(main, [str(a) for a in args], input=input)
     return result.exit_code, result.output
-
-
-def prepress(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """``python -m commands ARGS`` in a fresh process (clean logging, real environment)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREPRESS_", "_PREPRESS"))}
-    return subprocess.run(
-        [sys.executable, "-m", "commands", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**clean, "PYTHONPATH": str(ROOT), **(env or {})},
-        timeout=60,
-    )
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
@@ -91,7 +66,7 @@ def test_missing_config_from_environment_is_the_same_clean_error(tmp_path: Path)
 
 def test_commands_print_only_their_result(tmp_path: Path, config_file: Path) -> None:
     # Given a configuration with a password, readable by others
-    config_file.write_text(CONFIG_TOML + 'url = "ftp://u:secret@127.0.0.1/"\n', encoding="utf-8")
+    config_file.write_text(CLI_TOML + 'url = "ftp://u:secret@127.0.0.1/"\n', encoding="utf-8")
     config_file.chmod(0o644)
     # When a command opens a new database
     listed = prepress("jobs", "--config", config_file)

@@ -12,13 +12,13 @@ from commands.cli import main
 from models import store
 from models.db import migrate, session
 from models.job import Step
-from tests.unit.test_cli_options import CONFIG_TOML
+from tests.fixtures import CLI_TOML
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> tuple[Path, str]:
     path = tmp_path / "prepress.toml"
-    path.write_text(CONFIG_TOML, encoding="utf-8")
+    path.write_text(CLI_TOML, encoding="utf-8")
     path.chmod(0o600)
     url = f"sqlite:///{tmp_path / 'work' / 'var' / 'prepress.db'}"
     migrate(url)

@@ -11,19 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from commands.cli import main
+from pipeline.config.shared import toml_text
 from tests import hostile
+from tests.fixtures import SMALL_SHOP
 
 #: A shop with a work folder of its own (SQLite under it).
-CONFIG_TOML = """
-[paths]
-work_dir = "work"
-[presses.Speedmaster]
-plate_mm = [1030, 770]
-gripper_mm = 10
-[outputters.Leonov]
-[limits]
-max_file_mb = 1
-"""
+CONFIG_TOML = toml_text({"paths": {"work_dir": "work"}, **SMALL_SHOP, "limits": {"max_file_mb": 1}})
 
 
 @pytest.fixture

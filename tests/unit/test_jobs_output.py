@@ -18,7 +18,7 @@ from commands.output import shorten
 from models import record, store
 from models.db import migrate
 from pipeline import files
-from tests.unit.test_cli_options import CONFIG_TOML
+from tests.fixtures import CLI_TOML
 
 #: A received time in UTC: 23:30 on 1 December is 08:30 on 2 December in Tokyo.
 LATE_EVENING_UTC = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
@@ -38,7 +38,7 @@ def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def shop(tmp_path: Path) -> tuple[Path, str]:
     """A configuration file and its migrated SQLite database URL."""
     path = tmp_path / "prepress.toml"
-    path.write_text(CONFIG_TOML, encoding="utf-8")
+    path.write_text(CLI_TOML, encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'work' / 'var' / 'prepress.db'}"
     migrate(url)
     return path, url

@@ -8,17 +8,14 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from commands.cli import main
+from pipeline.config.shared import toml_text
 from testkit.samples import signa_sheet, write_signa_pdf
+from tests.fixtures import SMALL_SHOP
 from tests.preflight_sheets import SheetWriter, clean_sheet, separation
 
-CONFIG_TOML = """
-[presses.Speedmaster]
-plate_mm = [1030, 770]
-gripper_mm = 10
-[outputters.Leonov]
-[outputters.Korol.preflight.severity]
-plate_missing = "warning"
-"""
+CONFIG_TOML = toml_text(
+    {**SMALL_SHOP, "outputters.Korol.preflight.severity": {"plate_missing": "warning"}}
+)
 
 
 def run(*args: str | Path) -> tuple[int, str]:

@@ -18,6 +18,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObjec
 
 from commands.cli import main
 from pipeline.config import Config
+from pipeline.config.shared import toml_text
 from pipeline.errors import RejectedFile
 from pipeline.preview.geometry import PT_PER_MM, SheetGeometry, crop_box, sheet_geometries
 from pipeline.preview.presspdf import MAX_PAGE_PIXELS, image_needs
@@ -31,6 +32,7 @@ from pipeline.preview.render import (
     spot_names,
 )
 from testkit.samples import Fill, Sheet, signa_sheet, write_signa_pdf
+from tests.fixtures import DOMINANT, SMALL_SHOP
 
 SPEEDMASTER = SheetGeometry(plate_mm=(1030, 770), paper_mm=(900, 640), gripper_mm=10)
 PLATE_PT = (1030 * PT_PER_MM, 770 * PT_PER_MM)
@@ -565,17 +567,7 @@ def test_result_survives_json(tmp_path: Path) -> None:
 
 # --- the command ---------------------------------------------------------------------------
 
-CONFIG_TOML = """
-[paths]
-work_dir = "work"
-[presses.Speedmaster]
-plate_mm = [1030, 770]
-gripper_mm = 10
-[presses.Dominant]
-plate_mm = [650, 550]
-gripper_mm = 8
-[outputters.Leonov]
-"""
+CONFIG_TOML = toml_text({"paths": {"work_dir": "work"}, **SMALL_SHOP, **DOMINANT})
 
 
 def test_preview_command_writes_and_says_where(signa_pdf: Path, tmp_path: Path) -> None:
