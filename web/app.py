@@ -38,6 +38,7 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
 
     require_web_passwords(config.web, config.source)
     from web import actions, api, auth, held, pages, present, remakes, reports, security
+    from web.context import keep_config
 
     app = Flask(__name__)
     app.config.update(
@@ -49,7 +50,7 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
         PREPRESS_OPEN=open_local,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
     )
-    app.extensions["prepress"] = config
+    keep_config(app, config)
     app.url_map.converters["int"] = security.IdConverter  # before any route is added
     configure(config)  # retry and reprocess queue chains on this broker
     for blueprint in (auth.bp, pages.bp, reports.bp, actions.bp, api.bp, held.bp, held.api_bp):
@@ -102,13 +103,12 @@ def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def _template_globals() -> dict[str, Any]:
-    from flask import current_app
-
     from models import store
     from web.auth import csrf_token, current_user, may
+    from web.context import config as current_config
     from web.health import strip
 
-    config = current_app.extensions["prepress"]
+    config = current_config()
     user = current_user()
     try:
         mode = store.get_mode(config.database_url)

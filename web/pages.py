@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
+from flask import Blueprint, Response, abort, render_template, request, send_file
 
 from models import export, record, report, store
 from models.job import FAILED
@@ -19,6 +19,7 @@ from models.report import plate_report
 from pipeline.errors import JobNotFound
 from web import present
 from web.auth import page
+from web.context import config
 
 bp = Blueprint("pages", __name__)
 
@@ -28,10 +29,6 @@ LIVE_STATUSES = ("queued", "running")
 EXPORT_LIMIT = 20_000
 
 
-
-
-def config() -> Any:
-    return current_app.extensions["prepress"]
 
 
 def _grid_context() -> dict[str, Any]:

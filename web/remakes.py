@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, request, url_for
 
 from models import remakes, store
 from pipeline import remake as rules
 from tasks import actions as tasks_actions
 from web.actions import REFUSALS, actor, refusal
 from web.auth import api, page
+from web.context import config
 
 bp = Blueprint("remakes", __name__)
 api_bp = Blueprint("remakes_api", __name__, url_prefix="/api")
@@ -24,10 +25,6 @@ api_bp = Blueprint("remakes_api", __name__, url_prefix="/api")
 MAX_NOTE = rules.MAX_NOTE
 #: Form field holding one plate (``PAGE:NAME``); one checkbox per plate.
 PLATE = "plate"
-
-
-def config() -> Any:
-    return current_app.extensions["prepress"]
 
 
 @bp.app_context_processor
