@@ -55,12 +55,12 @@ def create_app(config: Config, *, open_local: bool = False) -> Flask:
     configure(config)  # retry and reprocess queue chains on this broker
     for blueprint in (auth.bp, pages.bp, reports.bp, actions.bp, api.bp, held.bp, held.api_bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(remakes.bp)
-    app.register_blueprint(remakes.api_bp)
     from web import invoices
 
     app.register_blueprint(invoices.bp)
     app.register_blueprint(invoices.api_bp)
+    app.register_blueprint(remakes.bp)
+    app.register_blueprint(remakes.api_bp)
     security.install(app, config.web, open_local=open_local)
     auth.install(app, config.web.session_hours, config.web.idle_minutes)
     app.before_request(auth.check_csrf)

@@ -29,8 +29,6 @@ LIVE_STATUSES = ("queued", "running")
 EXPORT_LIMIT = 20_000
 
 
-
-
 def _grid_context() -> dict[str, Any]:
     chosen = present.filter_args(request.args, present.DEFAULT_DAYS)
     choices = _choices()
