@@ -158,8 +158,8 @@ def test_api_health_names_a_failing_target_without_its_password(client: Any, sho
         shop.database_url, "bureau:Leonov", "Leonov FTP", "ftp://127.0.0.1:2121", "refused"
     )
 
-    # When a script asks /api/health
-    answer = client.get("/api/health", auth=VIEWER)
+    # When a script with an operator's login asks /api/health
+    answer = client.get("/api/health", auth=OPERATOR)
 
     # Then it is not healthy, names the target, and holds no password
     assert answer.status_code == 503 and answer.json["healthy"] is False
@@ -167,6 +167,9 @@ def test_api_health_names_a_failing_target_without_its_password(client: Any, sho
     assert [t["label"] for t in failing] == ["Leonov FTP"]
     assert any(p.startswith("Leonov FTP failing since") for p in answer.json["problems"])
     assert "ftp-pw-Leonov" not in answer.text
+    # And a viewer gets the states only: no URL of the target
+    viewed = client.get("/api/health", auth=VIEWER)
+    assert viewed.status_code == 503 and "127.0.0.1:2121" not in viewed.text
     # And every page's health strip names it, rendered with the page
     login(client, VIEWER)
     page = client.get("/reports").text
