@@ -28,8 +28,9 @@ _INT_DIGITS = 18
 
 _WS = rb"\x00\t\n\x0c\r "
 _REGULAR = rb"[^\x00\t\n\x0c\r /\[\]()<>{}%]"
-#: White space and comments before a token (possessive: each byte is looked at once).
-_SKIP = rb"(?:[\x00\t\n\x0c\r ]++|%[^\r\n]*+)*+"
+#: White space before a token (a comment is a token of its own, skipped by the readers: no
+#: pattern here repeats a group that itself repeats).
+_SKIP = rb"[\x00\t\n\x0c\r ]*+"
 _NUMBER = rb"[+-]?+(?:\d++\.?+\d*+|\.\d++)"
 #: After a token: white space, a delimiter or the end of the data.
 _BOUNDARY = rb"(?=[\x00\t\n\x0c\r /\[\]()<>{}%]|\Z)"
@@ -40,7 +41,8 @@ _BOUNDARY = rb"(?=[\x00\t\n\x0c\r /\[\]()<>{}%]|\Z)"
 _TOKEN = re.compile(
     _SKIP + rb"(?:(?P<num>" + _NUMBER + rb")(?!" + _REGULAR + rb")"
     rb"|/(?P<name>" + _REGULAR + rb"*+)"
-    rb"|\((?P<text>(?:[^()\\]++|\\.)*+)\)"
+    rb"|(?P<comment>%[^\r\n]*+)"
+    rb"|\((?P<text>(?:[^()\\]|\\.)*+)\)"
     rb"|(?P<str>\()"
     rb"|(?P<open><<|\[|\{)"
     rb"|(?P<close>>>|\]|\})"
@@ -53,16 +55,17 @@ _TOKEN = re.compile(
 #: (numbers separated by white space other than NUL, which ``bytes.split`` does not know; a
 #: comment or a NUL among them leaves the operation to the token reader).
 _OPERATION = re.compile(
-    _SKIP + rb"((?:" + _NUMBER + rb"[\t\n\x0c\r ]++)*+)"
-    rb"([A-Za-z][A-Za-z0-9]*+\*?+|'|\")" + _BOUNDARY
+    _SKIP + rb"([+\-.0-9\t\n\x0c\r ]*+)" rb"([A-Za-z][A-Za-z0-9]*+\*?+|'|\")" + _BOUNDARY
 )
+#: The white space that may end the numbers of a whole operation.
+_SEPARATORS = frozenset(b"\t\n\x0c\r ")
 #: Keywords the whole-operation path leaves to the token reader.
 _NOT_SIMPLE = frozenset({b"BI", b"true", b"false", b"null", b"ID", b"EI"})
 #: Keywords that are values, not operators.
 _CONSTANTS: dict[bytes, Any] = {b"true": True, b"false": False, b"null": None}
 _HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 #: The text of a literal string up to its next unescaped parenthesis (or the end).
-_LITERAL_PART = re.compile(rb"[^()\\]*+(?:\\.[^()\\]*+)*+", re.S)
+_LITERAL_PART = re.compile(rb"(?:[^()\\]|\\.)*+", re.S)
 _WHITE = frozenset(b"\x00\t\n\x0c\r ")
 
 #: ``EI`` where the data of an inline image is expected to end: a little white space, then
@@ -112,9 +115,11 @@ def operations(data: bytes) -> Iterator[tuple[list[Any], str]]:
     while pos < end:
         whole = fast(data, pos)
         if whole is not None and whole.group(2) not in _NOT_SIMPLE:
-            yield list(map(float, whole.group(1).split())), whole.group(2).decode()
-            pos = whole.end()
-            continue
+            numbers = _numbers(whole.group(1))
+            if numbers is not None:
+                yield numbers, whole.group(2).decode()
+                pos = whole.end()
+                continue
         operands, word, pos = _operation(data, pos)
         if word is None:
             return
@@ -126,6 +131,19 @@ def operations(data: bytes) -> Iterator[tuple[list[Any], str]]:
             yield [settings], "BI"
         else:
             yield operands, word.decode("latin-1")
+
+
+def _numbers(run: bytes) -> list[float] | None:
+    """The numbers before a whole operation's operator, or None when the run of digits,
+    signs, dots and white space is not numbers each followed by white space (the token
+    reader then takes the operation). Within that alphabet ``float`` accepts exactly PDF's
+    numbers (``5.``, ``.5``, ``+1``) and refuses the rest (``-``, ``.``, ``1.2.3``, ``1-2``)."""
+    if run and run[-1] not in _SEPARATORS:
+        return None
+    try:
+        return list(map(float, run.split()))
+    except ValueError:
+        return None
 
 
 def _operation(data: bytes, pos: int) -> tuple[list[Any], bytes | None, int]:
